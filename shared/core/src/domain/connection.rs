@@ -1,0 +1,95 @@
+//! A connection: one Teamleader department linked to one ledger administration, with the
+//! user's mapping choices.
+
+use crate::{AccountId, ConnectionId, DepartmentId, TaxRateId};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The ledgers Koppel can export to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerKind {
+    /// Exact Online (BE/NL).
+    ExactOnline,
+    /// Octopus (BE).
+    Octopus,
+    /// Twinfield (NL/BE).
+    Twinfield,
+    /// Clearfacts accountant portal (BE).
+    Clearfacts,
+}
+
+impl LedgerKind {
+    /// Name as users know it.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::ExactOnline => "Exact Online",
+            Self::Octopus => "Octopus",
+            Self::Twinfield => "Twinfield",
+            Self::Clearfacts => "Clearfacts",
+        }
+    }
+}
+
+/// Whether a connection can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    /// Runs on schedule.
+    Active,
+    /// Paused by the user.
+    Paused,
+    /// A token was refused: a person must sign in again on the reactivation page.
+    NeedsReauth,
+}
+
+/// The user's mapping choices for one connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionSettings {
+    /// Sales journal for invoices.
+    pub invoice_journal: Option<String>,
+    /// Sales journal for credit notes (must differ from the invoice journal).
+    pub credit_note_journal: Option<String>,
+    /// Teamleader tax rate → ledger VAT code.
+    pub vat_codes: BTreeMap<TaxRateId, String>,
+    /// Teamleader tax rate → GL account used when a line's product category has none.
+    pub gl_account_by_tax_rate: BTreeMap<TaxRateId, String>,
+    /// GL account for lines with neither a category account nor a tax-rate account.
+    pub default_gl_account: Option<String>,
+    /// GL account that receives line discounts.
+    pub discount_gl_account: Option<String>,
+    /// Documents dated before this day are never exported.
+    pub start_date: Option<NaiveDate>,
+    /// Attach the PDF to each entry (costs two more ledger calls per document).
+    pub attach_pdf: bool,
+    /// Run the nightly export automatically.
+    pub automatic_sync: bool,
+}
+
+/// One connection and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    /// Id.
+    pub id: ConnectionId,
+    /// Teamleader account (tenant) owning it.
+    pub account_id: AccountId,
+    /// Department exported.
+    pub department_id: DepartmentId,
+    /// Ledger kind.
+    pub ledger: LedgerKind,
+    /// The ledger administration (Exact division, Octopus dossier, Twinfield office, …).
+    pub ledger_company: String,
+    /// Status.
+    pub status: ConnectionStatus,
+    /// User settings.
+    pub settings: ConnectionSettings,
+    /// Name of the secret holding the Teamleader tokens.
+    pub teamleader_secret: String,
+    /// Name of the secret holding the ledger credentials.
+    pub ledger_secret: String,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Why it needs attention, in words for the user, when status is not active.
+    pub status_reason: Option<String>,
+}

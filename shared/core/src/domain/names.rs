@@ -1,0 +1,1 @@
+//! Company-name normalisation for matching. (Filled in by the core-extras work.)

@@ -1,0 +1,12 @@
+//! Koppel's core: domain types, use-cases and the ports (traits) the adapters implement.
+//!
+//! Nothing in this crate talks to AWS, HTTP or the file system; adapters in `shared/aws`,
+//! `shared/teamleader` and `shared/ledgers` implement the ports, and the in-memory
+//! implementations in [`memory`] let the use-cases be tested without any of them.
+
+pub mod domain;
+pub mod memory;
+pub mod ports;
+
+pub use domain::*;
+pub use ports::*;

@@ -1,0 +1,17 @@
+//! Ports: the traits through which use-cases reach the outside world.
+
+pub mod clock;
+pub mod error;
+pub mod ledger;
+pub mod queue;
+pub mod source;
+pub mod store;
+pub mod vault;
+
+pub use clock::*;
+pub use error::*;
+pub use ledger::*;
+pub use queue::*;
+pub use source::*;
+pub use store::*;
+pub use vault::*;

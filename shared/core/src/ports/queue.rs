@@ -1,0 +1,84 @@
+//! The job queue (SQS FIFO in production): one message group per connection.
+
+use crate::{ConnectionId, RunId};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Which job a message asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "job", rename_all = "kebab-case")]
+pub enum JobKind {
+    /// Export booked invoices and credit notes.
+    InvoiceExport,
+    /// Read payment states back from the ledger.
+    PaymentPoll,
+    /// Import ledger customers into Teamleader.
+    CompanyImport,
+    /// Preview or apply a merge file.
+    MergeFile {
+        /// The merge job's id.
+        merge_id: String,
+        /// Apply (true) or only preview (false).
+        apply: bool,
+    },
+}
+
+impl JobKind {
+    /// Name used for queues, reports and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::InvoiceExport => "invoice-export",
+            Self::PaymentPoll => "payment-poll",
+            Self::CompanyImport => "company-import",
+            Self::MergeFile { .. } => "merge-file",
+        }
+    }
+}
+
+/// One message on a job queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    /// Connection to work on (also the FIFO message group).
+    pub connection_id: ConnectionId,
+    /// The run this message belongs to (a continuation keeps the run id).
+    pub run_id: RunId,
+    /// What to do.
+    pub kind: JobKind,
+    /// Where to pick up, for a continuation (opaque to the queue).
+    pub cursor: Option<String>,
+    /// 0 for the first message of a run, +1 per continuation.
+    pub sequence: u32,
+}
+
+impl Job {
+    /// A first message for a run.
+    pub fn start(connection_id: ConnectionId, run_id: RunId, kind: JobKind) -> Self {
+        Self { connection_id, run_id, kind, cursor: None, sequence: 0 }
+    }
+
+    /// The continuation of this job from `cursor`.
+    pub fn continuation(&self, cursor: String) -> Self {
+        Self { cursor: Some(cursor), sequence: self.sequence + 1, ..self.clone() }
+    }
+
+    /// Deduplication id: the same run and sequence is the same message.
+    pub fn dedup_id(&self) -> String {
+        format!("{}-{}-{}", self.kind.name(), self.run_id, self.sequence)
+    }
+}
+
+/// Failure to enqueue.
+#[derive(Debug, Error)]
+pub enum QueueError {
+    /// The queue could not be reached or refused the message.
+    #[error("the job queue failed: {0}")]
+    Unavailable(String),
+}
+
+/// Sends jobs.
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    /// Send jobs (batched by the implementation); all or an error.
+    async fn send(&self, jobs: &[Job]) -> Result<(), QueueError>;
+}

@@ -1,0 +1,67 @@
+//! The Teamleader side: where documents and customers come from and payments go back to.
+
+use crate::{
+    CompanyQuery, CompanyUpdate, Customer, CustomerRef, Department, DepartmentId, DocumentFile,
+    DocumentId, DocumentKind, DocumentSummary, ExternalError, FileFormat, NewCompany, Payment,
+    ProductCategory, SalesDocument, TaxRate,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// Which documents to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentQuery {
+    /// Invoices or credit notes.
+    pub kind: DocumentKind,
+    /// Only this department.
+    pub department_id: Option<DepartmentId>,
+    /// Only documents changed at or after this instant.
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Only documents dated on or after this day.
+    pub date_from: Option<NaiveDate>,
+    /// 1-based page number.
+    pub page: u32,
+    /// Page size (at most 100).
+    pub page_size: u32,
+}
+
+/// A page of companies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyPage {
+    /// Companies on this page.
+    pub companies: Vec<Customer>,
+    /// True when a further page may exist.
+    pub more: bool,
+}
+
+/// Teamleader Focus, as the use-cases need it.
+#[async_trait]
+pub trait Source: Send + Sync {
+    /// Departments of the account.
+    async fn departments(&self) -> Result<Vec<Department>, ExternalError>;
+    /// Tax rates (all departments).
+    async fn tax_rates(&self) -> Result<Vec<TaxRate>, ExternalError>;
+    /// Product categories with their ledger accounts.
+    async fn product_categories(&self) -> Result<Vec<ProductCategory>, ExternalError>;
+    /// One page of booked documents (never drafts), oldest number first.
+    async fn booked_documents(&self, query: &DocumentQuery) -> Result<Vec<DocumentSummary>, ExternalError>;
+    /// One document with its lines.
+    async fn document(&self, kind: DocumentKind, id: &DocumentId) -> Result<SalesDocument, ExternalError>;
+    /// The document rendered as a file.
+    async fn document_file(
+        &self,
+        kind: DocumentKind,
+        id: &DocumentId,
+        format: FileFormat,
+    ) -> Result<DocumentFile, ExternalError>;
+    /// Customers by reference, in as few calls as the API allows. Unknown ones are left out.
+    async fn customers(&self, refs: &[CustomerRef]) -> Result<Vec<Customer>, ExternalError>;
+    /// Look companies up.
+    async fn find_companies(&self, query: &CompanyQuery, page: u32) -> Result<CompanyPage, ExternalError>;
+    /// Create a company; returns its id.
+    async fn add_company(&self, company: &NewCompany) -> Result<String, ExternalError>;
+    /// Change a company.
+    async fn update_company(&self, id: &str, update: &CompanyUpdate) -> Result<(), ExternalError>;
+    /// Register a payment on an invoice.
+    async fn register_payment(&self, invoice: &DocumentId, payment: &Payment) -> Result<(), ExternalError>;
+}
