@@ -5,6 +5,7 @@
 //! implementations in [`memory`] let the use-cases be tested without any of them.
 
 pub mod domain;
+pub mod jobs;
 pub mod memory;
 pub mod ports;
 

@@ -40,7 +40,11 @@ pub struct ScaledClock {
 impl ScaledClock {
     /// A clock starting at `origin` running `factor` times faster (factor ≥ 1).
     pub fn new(origin: DateTime<Utc>, factor: f64) -> Self {
-        Self { origin_real: std::time::Instant::now(), origin, factor: factor.max(1.0) }
+        Self {
+            origin_real: std::time::Instant::now(),
+            origin,
+            factor: factor.max(1.0),
+        }
     }
 }
 

@@ -8,7 +8,9 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ExternalError {
     /// The credentials were refused for good (revoked, refresh token reused or expired).
-    #[error("{system} refused Koppel's access ({detail}). Open the reactivation page and sign in to {system} again.")]
+    #[error(
+        "{system} refused Koppel's access ({detail}). Open the reactivation page and sign in to {system} again."
+    )]
     NeedsReauth {
         /// "Teamleader Focus", "Exact Online", …
         system: &'static str,

@@ -118,7 +118,11 @@ pub trait Ledger: Send + Sync {
     async fn reference_data(&self) -> Result<LedgerReferenceData, ExternalError>;
     /// The entry carrying Koppel's reference in this journal, if the ledger has it (crash
     /// recovery: never post twice).
-    async fn find_entry(&self, journal: &str, reference: &str) -> Result<Option<PostedEntry>, ExternalError>;
+    async fn find_entry(
+        &self,
+        journal: &str,
+        reference: &str,
+    ) -> Result<Option<PostedEntry>, ExternalError>;
     /// Post an entry, with the file when the capability asks for it.
     async fn post_entry(
         &self,
@@ -138,16 +142,26 @@ pub trait LedgerCustomers: Send + Sync {
     /// external id kept in Teamleader) or VAT number, in as few calls as the API allows (an
     /// export of 150 new customers must not cost 150 look-ups). The result has one entry per
     /// input, in the same order: `None` where the ledger has no match.
-    async fn find_customers(&self, customers: &[Customer]) -> Result<Vec<Option<LedgerCustomerId>>, ExternalError>;
+    async fn find_customers(
+        &self,
+        customers: &[Customer],
+    ) -> Result<Vec<Option<LedgerCustomerId>>, ExternalError>;
     /// Create a customer.
-    async fn create_customer(&self, customer: &Customer) -> Result<LedgerCustomerId, ExternalError>;
+    async fn create_customer(&self, customer: &Customer)
+    -> Result<LedgerCustomerId, ExternalError>;
     /// List customers page by page (company import).
-    async fn list_customers(&self, cursor: Option<&str>) -> Result<LedgerCustomerPage, ExternalError>;
+    async fn list_customers(
+        &self,
+        cursor: Option<&str>,
+    ) -> Result<LedgerCustomerPage, ExternalError>;
 }
 
 /// Payment states in a ledger.
 #[async_trait]
 pub trait LedgerPayments: Send + Sync {
     /// The payment state of many entries in as few calls as the API allows.
-    async fn payment_states(&self, entries: &[LedgerEntryId]) -> Result<Vec<LedgerPaymentState>, ExternalError>;
+    async fn payment_states(
+        &self,
+        entries: &[LedgerEntryId],
+    ) -> Result<Vec<LedgerPaymentState>, ExternalError>;
 }

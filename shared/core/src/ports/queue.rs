@@ -54,12 +54,22 @@ pub struct Job {
 impl Job {
     /// A first message for a run.
     pub fn start(connection_id: ConnectionId, run_id: RunId, kind: JobKind) -> Self {
-        Self { connection_id, run_id, kind, cursor: None, sequence: 0 }
+        Self {
+            connection_id,
+            run_id,
+            kind,
+            cursor: None,
+            sequence: 0,
+        }
     }
 
     /// The continuation of this job from `cursor`.
     pub fn continuation(&self, cursor: String) -> Self {
-        Self { cursor: Some(cursor), sequence: self.sequence + 1, ..self.clone() }
+        Self {
+            cursor: Some(cursor),
+            sequence: self.sequence + 1,
+            ..self.clone()
+        }
     }
 
     /// Deduplication id: the same run and sequence is the same message.

@@ -44,9 +44,16 @@ pub trait Source: Send + Sync {
     /// Product categories with their ledger accounts.
     async fn product_categories(&self) -> Result<Vec<ProductCategory>, ExternalError>;
     /// One page of booked documents (never drafts), oldest number first.
-    async fn booked_documents(&self, query: &DocumentQuery) -> Result<Vec<DocumentSummary>, ExternalError>;
+    async fn booked_documents(
+        &self,
+        query: &DocumentQuery,
+    ) -> Result<Vec<DocumentSummary>, ExternalError>;
     /// One document with its lines.
-    async fn document(&self, kind: DocumentKind, id: &DocumentId) -> Result<SalesDocument, ExternalError>;
+    async fn document(
+        &self,
+        kind: DocumentKind,
+        id: &DocumentId,
+    ) -> Result<SalesDocument, ExternalError>;
     /// The document rendered as a file.
     async fn document_file(
         &self,
@@ -57,11 +64,19 @@ pub trait Source: Send + Sync {
     /// Customers by reference, in as few calls as the API allows. Unknown ones are left out.
     async fn customers(&self, refs: &[CustomerRef]) -> Result<Vec<Customer>, ExternalError>;
     /// Look companies up.
-    async fn find_companies(&self, query: &CompanyQuery, page: u32) -> Result<CompanyPage, ExternalError>;
+    async fn find_companies(
+        &self,
+        query: &CompanyQuery,
+        page: u32,
+    ) -> Result<CompanyPage, ExternalError>;
     /// Create a company; returns its id.
     async fn add_company(&self, company: &NewCompany) -> Result<String, ExternalError>;
     /// Change a company.
     async fn update_company(&self, id: &str, update: &CompanyUpdate) -> Result<(), ExternalError>;
     /// Register a payment on an invoice.
-    async fn register_payment(&self, invoice: &DocumentId, payment: &Payment) -> Result<(), ExternalError>;
+    async fn register_payment(
+        &self,
+        invoice: &DocumentId,
+        payment: &Payment,
+    ) -> Result<(), ExternalError>;
 }

@@ -3,8 +3,8 @@
 //! and run reports.
 
 use crate::{
-    AccountId, Connection, ConnectionId, ConnectionStatus, CustomerRef, DocumentId,
-    DocumentRecord, LedgerCustomerId, LedgerReferenceData, RunId, RunReport,
+    AccountId, Connection, ConnectionId, ConnectionStatus, CustomerRef, DocumentId, DocumentRecord,
+    LedgerCustomerId, LedgerReferenceData, RunId, RunReport,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -51,7 +51,10 @@ pub trait Store: Send + Sync {
     /// Create or replace a connection.
     async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError>;
     /// Every connection of a Teamleader account (tenant isolation: only these).
-    async fn connections_of_account(&self, account: &AccountId) -> Result<Vec<Connection>, StoreError>;
+    async fn connections_of_account(
+        &self,
+        account: &AccountId,
+    ) -> Result<Vec<Connection>, StoreError>;
     /// Every active connection (for the dispatcher).
     async fn active_connections(&self) -> Result<Vec<Connection>, StoreError>;
     /// Change a connection's status with a reason for the user.
@@ -82,7 +85,10 @@ pub trait Store: Send + Sync {
         document: &DocumentId,
     ) -> Result<Option<DocumentRecord>, StoreError>;
     /// Exported documents not yet paid (from the sparse index; never a scan).
-    async fn unpaid_exported(&self, connection: &ConnectionId) -> Result<Vec<DocumentRecord>, StoreError>;
+    async fn unpaid_exported(
+        &self,
+        connection: &ConnectionId,
+    ) -> Result<Vec<DocumentRecord>, StoreError>;
 
     // --- customers
     /// The ledger customer mapped to a Teamleader customer.
@@ -114,9 +120,18 @@ pub trait Store: Send + Sync {
         connection: &ConnectionId,
     ) -> Result<Option<(LedgerReferenceData, DateTime<Utc>)>, StoreError>;
     /// A named cursor (e.g. "invoice-export.updated_since").
-    async fn cursor(&self, connection: &ConnectionId, name: &str) -> Result<Option<String>, StoreError>;
+    async fn cursor(
+        &self,
+        connection: &ConnectionId,
+        name: &str,
+    ) -> Result<Option<String>, StoreError>;
     /// Set a named cursor.
-    async fn put_cursor(&self, connection: &ConnectionId, name: &str, value: &str) -> Result<(), StoreError>;
+    async fn put_cursor(
+        &self,
+        connection: &ConnectionId,
+        name: &str,
+        value: &str,
+    ) -> Result<(), StoreError>;
 
     // --- leases
     /// Take the lease `name` for `owner` until `until`, if it is free or lapsed at `now` (or
@@ -135,7 +150,15 @@ pub trait Store: Send + Sync {
     /// Create or replace a run report.
     async fn put_run_report(&self, report: &RunReport) -> Result<(), StoreError>;
     /// A run report.
-    async fn run_report(&self, connection: &ConnectionId, run: &RunId) -> Result<Option<RunReport>, StoreError>;
+    async fn run_report(
+        &self,
+        connection: &ConnectionId,
+        run: &RunId,
+    ) -> Result<Option<RunReport>, StoreError>;
     /// The latest reports of a connection, newest first.
-    async fn run_reports(&self, connection: &ConnectionId, limit: usize) -> Result<Vec<RunReport>, StoreError>;
+    async fn run_reports(
+        &self,
+        connection: &ConnectionId,
+        limit: usize,
+    ) -> Result<Vec<RunReport>, StoreError>;
 }

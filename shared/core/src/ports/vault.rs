@@ -16,7 +16,10 @@ pub struct Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Secret").field("value", &"<redacted>").field("version", &self.version).finish()
+        f.debug_struct("Secret")
+            .field("value", &"<redacted>")
+            .field("version", &self.version)
+            .finish()
     }
 }
 
@@ -33,7 +36,9 @@ pub struct OAuthTokens {
 
 impl fmt::Debug for OAuthTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OAuthTokens").field("expires_at", &self.expires_at).finish_non_exhaustive()
+        f.debug_struct("OAuthTokens")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
     }
 }
 

@@ -1,0 +1,155 @@
+//! Customers first: before a document goes to the ledger, its customer must exist there.
+//! Stored mapping → the ledger's own customers (by code or VAT number, in batches) → create.
+
+use crate::{
+    Clock, ConnectionId, Customer, CustomerRef, ExternalError, Ledger, LedgerCustomerId, Source,
+    Store, StoreError,
+};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Outcome per customer: the ledger id, or why the customer could not be exported.
+pub type CustomerResults = HashMap<CustomerRef, Result<LedgerCustomerId, String>>;
+
+/// Counts of what `ensure_customers` did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerCounts {
+    /// Created in the ledger.
+    pub created: u32,
+    /// Matched to an existing ledger customer.
+    pub matched: u32,
+}
+
+/// Errors that stop the run (as opposed to one customer's refusal).
+#[derive(Debug, thiserror::Error)]
+pub enum CustomerStepError {
+    /// Koppel's state store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An outside system failed in a way that affects every customer (credentials, quota, outage).
+    #[error(transparent)]
+    External(#[from] ExternalError),
+}
+
+/// Make sure every referenced customer exists in the ledger, creating missing ones once.
+pub async fn ensure_customers(
+    connection: &ConnectionId,
+    refs: &[CustomerRef],
+    source: &dyn Source,
+    ledger: &dyn Ledger,
+    store: &dyn Store,
+    clock: &dyn Clock,
+    counts: &mut CustomerCounts,
+) -> Result<CustomerResults, CustomerStepError> {
+    let mut results = CustomerResults::new();
+    let mut missing = Vec::new();
+    for r in refs {
+        if results.contains_key(r) || missing.contains(r) {
+            continue;
+        }
+        match store.customer_mapping(connection, r).await? {
+            Some(id) => {
+                results.insert(r.clone(), Ok(id));
+            }
+            None => missing.push(r.clone()),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(results);
+    }
+    let Some(book) = ledger.customers() else {
+        // Ledgers without customer management (Clearfacts) identify the customer by the
+        // Teamleader reference carried in the document file.
+        for r in missing {
+            results.insert(r.clone(), Ok(LedgerCustomerId(r.key())));
+        }
+        return Ok(results);
+    };
+    let ledger_name = ledger.kind().display_name();
+    let customers = source.customers(&missing).await?;
+    let by_ref: HashMap<&CustomerRef, &Customer> =
+        customers.iter().map(|c| (&c.reference, c)).collect();
+    for r in &missing {
+        if !by_ref.contains_key(r) {
+            results.insert(
+                r.clone(),
+                Err(format!("The customer ({r}) of this document no longer exists in Teamleader: restore it or correct the document.")),
+            );
+        }
+    }
+    let found = book.find_customers(&customers).await?;
+    for (customer, existing) in customers.iter().zip(found) {
+        let r = &customer.reference;
+        let outcome = match existing {
+            Some(id) => {
+                counts.matched += 1;
+                Ok(store.put_customer_mapping(connection, r, &id).await?)
+            }
+            None => create_once(connection, customer, ledger, store, clock, counts).await?,
+        };
+        let outcome = outcome.map_err(|e| {
+            format!(
+                "Customer \"{}\" could not be created in {ledger_name}: {e}",
+                customer.name
+            )
+        });
+        results.insert(r.clone(), outcome);
+    }
+    Ok(results)
+}
+
+/// Create a customer under a lease so two workers never create the same customer twice.
+async fn create_once(
+    connection: &ConnectionId,
+    customer: &Customer,
+    ledger: &dyn Ledger,
+    store: &dyn Store,
+    clock: &dyn Clock,
+    counts: &mut CustomerCounts,
+) -> Result<Result<LedgerCustomerId, String>, CustomerStepError> {
+    let Some(book) = ledger.customers() else {
+        return Ok(Err("this ledger does not take customers".to_owned()));
+    };
+    let lease = format!("customer:{connection}:{}", customer.reference.key());
+    let owner = uuid::Uuid::new_v4().to_string();
+    for _ in 0..30 {
+        let now = clock.now();
+        if store
+            .acquire_lease(&lease, &owner, now, now + chrono::Duration::seconds(60))
+            .await?
+        {
+            let result = async {
+                if let Some(id) = store
+                    .customer_mapping(connection, &customer.reference)
+                    .await?
+                {
+                    return Ok(Ok(id));
+                }
+                match book.create_customer(customer).await {
+                    Ok(id) => {
+                        counts.created += 1;
+                        Ok(Ok(store
+                            .put_customer_mapping(connection, &customer.reference, &id)
+                            .await?))
+                    }
+                    Err(e @ ExternalError::Rejected { .. }) => Ok(Err(e.to_string())),
+                    Err(e) => Err(CustomerStepError::External(e)),
+                }
+            }
+            .await;
+            store.release_lease(&lease, &owner).await?;
+            return result;
+        }
+        clock.sleep(Duration::from_secs(1)).await;
+        if let Some(id) = store
+            .customer_mapping(connection, &customer.reference)
+            .await?
+        {
+            return Ok(Ok(id));
+        }
+    }
+    Ok(Err(
+        "another export was creating this customer at the same time; it is retried on the next run"
+            .to_owned(),
+    ))
+}
