@@ -332,3 +332,334 @@ pub fn fingerprint(
         total_incl.amount.normalize()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        CustomerRef, DepartmentId, DocumentId, FiscalPeriod, GlAccount, Journal, JournalKind,
+        LineDiscount, Money, SourceStatus, TaxRateId, TaxTotal, VatCode,
+    };
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use rust_decimal_macros::dec;
+
+    fn reference() -> LedgerReferenceData {
+        let account = |code: &str, revenue: bool| GlAccount {
+            id: format!("id-{code}"),
+            code: code.to_owned(),
+            description: code.to_owned(),
+            is_revenue: revenue,
+            blocked: false,
+        };
+        let vat = |code: &str, pct: Decimal, exclusive: bool| VatCode {
+            code: code.to_owned(),
+            description: code.to_owned(),
+            percentage: pct,
+            exclusive,
+            blocked: false,
+        };
+        LedgerReferenceData {
+            gl_accounts: vec![
+                account("700000", true),
+                account("700100", true),
+                account("708000", true),
+                account("400000", false),
+            ],
+            journals: vec![
+                Journal {
+                    code: "700".into(),
+                    description: "Verkopen".into(),
+                    kind: JournalKind::Sales,
+                },
+                Journal {
+                    code: "710".into(),
+                    description: "Creditnota's".into(),
+                    kind: JournalKind::Sales,
+                },
+            ],
+            vat_codes: vec![
+                vat("21", dec!(21), true),
+                vat("6", dec!(6), true),
+                vat("21I", dec!(21), false),
+            ],
+            periods: vec![
+                FiscalPeriod {
+                    year: 2026,
+                    period: 1,
+                    start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                    end: NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(),
+                    closed: true,
+                },
+                FiscalPeriod {
+                    year: 2026,
+                    period: 2,
+                    start: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+                    end: NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),
+                    closed: false,
+                },
+            ],
+        }
+    }
+
+    fn settings() -> ConnectionSettings {
+        ConnectionSettings {
+            invoice_journal: Some("700".into()),
+            credit_note_journal: Some("710".into()),
+            vat_codes: [
+                (TaxRateId::from("tr21"), "21".to_owned()),
+                (TaxRateId::from("tr6"), "6".to_owned()),
+            ]
+            .into(),
+            default_gl_account: Some("700000".into()),
+            ..Default::default()
+        }
+    }
+
+    fn line(desc: &str, qty: Decimal, price: Decimal, rate: &str, pct: Decimal) -> DocumentLine {
+        DocumentLine {
+            description: desc.into(),
+            quantity: qty,
+            unit_price: price,
+            discount: None,
+            total_excl: qty * price,
+            tax_rate_id: Some(TaxRateId::from(rate)),
+            vat_percentage: Some(pct),
+            product_category_id: None,
+        }
+    }
+
+    fn doc(lines: Vec<DocumentLine>, taxes: Vec<TaxTotal>) -> SalesDocument {
+        let excl: Decimal = lines.iter().map(|l| l.total_excl).sum();
+        let tax: Decimal = taxes.iter().map(|t| t.tax).sum();
+        SalesDocument {
+            id: DocumentId::from("d1"),
+            kind: DocumentKind::Invoice,
+            number: Some("2026 / 7".into()),
+            department_id: DepartmentId::from("dep"),
+            status: SourceStatus::Outstanding,
+            customer: CustomerRef::company("c1"),
+            date: NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(),
+            due_on: NaiveDate::from_ymd_opt(2026, 3, 12),
+            lines,
+            total_excl: Money::eur(excl),
+            total_incl: Money::eur(excl + tax),
+            taxes,
+            payment_reference: Some("+++123/4567/89012+++".into()),
+            expected_payment_method: Some(PaymentMethod::DirectDebit),
+            payment_term_days: Some(30),
+            credited_invoice_id: None,
+            paid: false,
+            updated_at: Utc.with_ymd_and_hms(2026, 2, 10, 8, 0, 0).unwrap(),
+        }
+    }
+
+    fn ctx<'a>(
+        settings: &'a ConnectionSettings,
+        reference: &'a LedgerReferenceData,
+        cats: &'a CategoryAccounts,
+    ) -> MappingContext<'a> {
+        MappingContext {
+            ledger: LedgerKind::ExactOnline,
+            settings,
+            reference,
+            category_accounts: cats,
+            general_ledger: true,
+        }
+    }
+
+    #[test]
+    fn lines_take_category_then_rate_then_default_account() {
+        let mut s = settings();
+        s.gl_account_by_tax_rate
+            .insert(TaxRateId::from("tr6"), "700100".into());
+        let r = reference();
+        let cats: CategoryAccounts = [(ProductCategoryId::from("cat"), "708000".to_owned())].into();
+        let mut with_cat = line("consulting", dec!(2), dec!(100), "tr21", dec!(21));
+        with_cat.product_category_id = Some(ProductCategoryId::from("cat"));
+        let d = doc(
+            vec![
+                with_cat,
+                line("books", dec!(1), dec!(50), "tr6", dec!(6)),
+                line("other", dec!(1), dec!(10), "tr21", dec!(21)),
+            ],
+            vec![
+                TaxTotal {
+                    rate: dec!(21),
+                    taxable: dec!(210),
+                    tax: dec!(44.10),
+                },
+                TaxTotal {
+                    rate: dec!(6),
+                    taxable: dec!(50),
+                    tax: dec!(3),
+                },
+            ],
+        );
+        let entry = build_entry(&d, &LedgerCustomerId::from("cust"), &ctx(&s, &r, &cats)).unwrap();
+        let by_account: Vec<(&str, Decimal, Decimal)> = entry
+            .lines
+            .iter()
+            .map(|l| (l.gl_account.as_str(), l.amount_excl, l.vat_amount))
+            .collect();
+        assert_eq!(
+            by_account,
+            vec![
+                ("700000", dec!(10), dec!(2.10)),
+                ("700100", dec!(50), dec!(3.00)),
+                ("708000", dec!(200), dec!(42.00))
+            ]
+        );
+        assert_eq!(entry.journal, "700");
+        assert_eq!(entry.reference, "2026 / 7");
+        assert!(entry.direct_debit);
+        assert_eq!(entry.description, "Invoice 2026 / 7");
+    }
+
+    #[test]
+    fn unmapped_vat_rate_is_refused_with_an_actionable_reason() {
+        let s = settings();
+        let r = reference();
+        let cats = CategoryAccounts::new();
+        let d = doc(
+            vec![line("food", dec!(1), dec!(10), "tr12", dec!(12))],
+            vec![],
+        );
+        let problems =
+            build_entry(&d, &LedgerCustomerId::from("c"), &ctx(&s, &r, &cats)).unwrap_err();
+        assert_eq!(problems, vec!["Teamleader tax rate 12% has no Exact Online VAT code mapped — map it on the connection page.".to_owned()]);
+    }
+
+    #[test]
+    fn inclusive_vat_code_and_non_revenue_account_are_refused() {
+        let mut s = settings();
+        s.vat_codes.insert(TaxRateId::from("tr21"), "21I".into());
+        s.default_gl_account = Some("400000".into());
+        let r = reference();
+        let cats = CategoryAccounts::new();
+        let d = doc(vec![line("x", dec!(1), dec!(10), "tr21", dec!(21))], vec![]);
+        let problems =
+            build_entry(&d, &LedgerCustomerId::from("c"), &ctx(&s, &r, &cats)).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("not a revenue account")));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("not of type 'exclusive'"))
+        );
+    }
+
+    #[test]
+    fn closed_period_and_missing_fiscal_year_are_explained() {
+        let s = settings();
+        let r = reference();
+        let cats = CategoryAccounts::new();
+        let mut d = doc(vec![line("x", dec!(1), dec!(10), "tr21", dec!(21))], vec![]);
+        d.date = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
+        let problems =
+            build_entry(&d, &LedgerCustomerId::from("c"), &ctx(&s, &r, &cats)).unwrap_err();
+        assert!(
+            problems[0].starts_with("Period 2026/1 is closed in Exact Online"),
+            "{problems:?}"
+        );
+        d.date = NaiveDate::from_ymd_opt(2027, 5, 1).unwrap();
+        let problems =
+            build_entry(&d, &LedgerCustomerId::from("c"), &ctx(&s, &r, &cats)).unwrap_err();
+        assert!(
+            problems[0].starts_with("No fiscal year in Exact Online covers 2027-05-01"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn discounts_go_to_the_discount_account_when_one_is_set() {
+        let mut s = settings();
+        let r = reference();
+        let cats = CategoryAccounts::new();
+        let mut l = line("work", dec!(4), dec!(25), "tr21", dec!(21));
+        l.discount = Some(LineDiscount {
+            percentage: dec!(10),
+        });
+        l.total_excl = dec!(90);
+        let d = doc(
+            vec![l],
+            vec![TaxTotal {
+                rate: dec!(21),
+                taxable: dec!(90),
+                tax: dec!(18.90),
+            }],
+        );
+        let without = build_entry(&d, &LedgerCustomerId::from("c"), &ctx(&s, &r, &cats)).unwrap();
+        assert_eq!(without.lines.len(), 1);
+        assert_eq!(without.lines[0].amount_excl, dec!(90));
+        s.discount_gl_account = Some("708000".into());
+        let with = build_entry(&d, &LedgerCustomerId::from("c"), &ctx(&s, &r, &cats)).unwrap();
+        let amounts: Vec<(String, Decimal)> = with
+            .lines
+            .iter()
+            .map(|l| (l.gl_account.clone(), l.amount_excl))
+            .collect();
+        assert_eq!(
+            amounts,
+            vec![
+                ("700000".to_owned(), dec!(100)),
+                ("708000".to_owned(), dec!(-10))
+            ]
+        );
+        let vat: Decimal = with.lines.iter().map(|l| l.vat_amount).sum();
+        assert_eq!(vat, dec!(18.90));
+    }
+
+    #[test]
+    fn line_vat_is_reconciled_with_teamleaders_total_per_rate() {
+        let s = settings();
+        let r = reference();
+        // Three lines of 0.35 at 21 %: 0.0735 each → 0.07 per line (0.21), Teamleader says 0.22.
+        let mut cat_lines = Vec::new();
+        let mut cats_map = CategoryAccounts::new();
+        for (i, acc) in ["700000", "700100", "708000"].iter().enumerate() {
+            let mut l = line("pen", dec!(1), dec!(0.35), "tr21", dec!(21));
+            let id = ProductCategoryId::new(format!("c{i}"));
+            l.product_category_id = Some(id.clone());
+            cats_map.insert(id, acc.to_string());
+            cat_lines.push(l);
+        }
+        let d = doc(
+            cat_lines,
+            vec![TaxTotal {
+                rate: dec!(21),
+                taxable: dec!(1.05),
+                tax: dec!(0.22),
+            }],
+        );
+        let entry = build_entry(&d, &LedgerCustomerId::from("c"), &ctx(&s, &r, &cats_map)).unwrap();
+        let vat: Decimal = entry.lines.iter().map(|l| l.vat_amount).sum();
+        assert_eq!(vat, dec!(0.22));
+    }
+
+    #[test]
+    fn same_journal_for_both_kinds_is_refused_and_missing_journal_is_explained() {
+        let mut s = settings();
+        s.credit_note_journal = None;
+        let r = reference();
+        let cats = CategoryAccounts::new();
+        let err = journal_for(DocumentKind::CreditNote, &ctx(&s, &r, &cats)).unwrap_err();
+        assert!(
+            err.contains("pick a sales journal for credit notes"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn fingerprint_ignores_payment_but_sees_amount_changes() {
+        let c = CustomerRef::company("c");
+        let d = NaiveDate::from_ymd_opt(2026, 2, 1).unwrap();
+        assert_eq!(
+            fingerprint(d, &c, &Money::eur(dec!(121.00))),
+            fingerprint(d, &c, &Money::eur(dec!(121)))
+        );
+        assert_ne!(
+            fingerprint(d, &c, &Money::eur(dec!(121))),
+            fingerprint(d, &c, &Money::eur(dec!(122)))
+        );
+    }
+}
