@@ -1,0 +1,35 @@
+//! Koppel's HTTP plumbing, shared by every outside-API client (Teamleader, Exact, …).
+//!
+//! One place for what every integration must get right:
+//! - [`OAuthClient`]: the token endpoint (code exchange, refresh) and the classification of
+//!   its refusals (a dead refresh token means a person must sign in again);
+//! - [`TokenSource`]: a valid access token for one connection, refreshed under a
+//!   [`koppel_core::Store`] lease because refresh tokens are single-use;
+//! - [`RateGate`] with a per-API [`RateLimitPolicy`]: obeys the API's own rate headers;
+//! - [`RetryPolicy`]: bounded exponential backoff with full jitter for transient failures;
+//! - [`ApiClient`]: sends a request through all of the above and maps failures to
+//!   [`koppel_core::ExternalError`] with the help of a per-API [`ErrorBodyParser`].
+//!
+//! Nothing here logs a token or a secret.
+
+pub mod client;
+pub mod error_body;
+pub mod oauth;
+pub mod rate;
+pub mod response;
+pub mod retry;
+pub mod tokens;
+
+pub use client::ApiClient;
+pub use error_body::{ErrorBodyParser, ExactErrors, PlainErrors, TeamleaderErrors};
+pub use oauth::{OAuthClient, OAuthError};
+pub use rate::{
+    ExactRateLimit, RateGate, RateGateConfig, RateLimitPolicy, RateStats, TeamleaderRateLimit,
+    WindowObservation,
+};
+pub use response::ApiResponse;
+pub use retry::RetryPolicy;
+pub use tokens::{TokenSource, TokenSourceConfig, load_tokens, save_tokens};
+
+/// Re-exported so clients name header types without depending on `http` themselves.
+pub use reqwest::header::HeaderMap;

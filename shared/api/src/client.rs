@@ -1,0 +1,361 @@
+//! Sending one request to an outside API through auth, rate gate and retries, and turning
+//! every failure into an [`ExternalError`] the use-cases can act on.
+
+use crate::error_body::{ErrorBodyParser, PlainErrors};
+use crate::{ApiResponse, RateGate, RetryPolicy, TokenSource};
+use koppel_core::{Clock, ExternalError};
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tracing::Instrument;
+
+/// Real-time timeout of one request (set per request in the builder closure to change it).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One outside API as seen by one connection: HTTP client, optional [`TokenSource`],
+/// [`RateGate`], [`RetryPolicy`] and [`ErrorBodyParser`]. Cheap to clone; clones share the
+/// gate, the tokens and the call counter.
+#[derive(Clone)]
+pub struct ApiClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    system: &'static str,
+    base_url: String,
+    http: reqwest::Client,
+    tokens: Option<TokenSource>,
+    gate: RateGate,
+    retry: RetryPolicy,
+    errors: Arc<dyn ErrorBodyParser>,
+    clock: Arc<dyn Clock>,
+    calls: AtomicU64,
+}
+
+impl fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("system", &self.inner.system)
+            .field("base_url", &self.inner.base_url)
+            .field("calls", &self.calls())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`ApiClient`]; see [`ApiClient::builder`].
+pub struct ApiClientBuilder {
+    system: &'static str,
+    base_url: String,
+    clock: Arc<dyn Clock>,
+    http: Option<reqwest::Client>,
+    tokens: Option<TokenSource>,
+    gate: Option<RateGate>,
+    retry: RetryPolicy,
+    errors: Arc<dyn ErrorBodyParser>,
+}
+
+impl ApiClientBuilder {
+    /// Authenticate every request with a bearer token from `tokens`.
+    pub fn tokens(mut self, tokens: TokenSource) -> Self {
+        self.tokens = Some(tokens);
+        self
+    }
+
+    /// Obey this rate gate (default: [`RateGate::unlimited`]).
+    pub fn gate(mut self, gate: RateGate) -> Self {
+        self.gate = Some(gate);
+        self
+    }
+
+    /// Retry transient failures by this policy (default: [`RetryPolicy::default`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Read error bodies with this parser (default: [`PlainErrors`]).
+    pub fn errors(mut self, errors: impl ErrorBodyParser + 'static) -> Self {
+        self.errors = Arc::new(errors);
+        self
+    }
+
+    /// Use this HTTP client (default: one with a [`DEFAULT_TIMEOUT`]).
+    pub fn http(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> ApiClient {
+        let http = self.http.unwrap_or_else(|| {
+            reqwest::Client::builder()
+                .timeout(DEFAULT_TIMEOUT)
+                .connect_timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default()
+        });
+        let gate = self
+            .gate
+            .unwrap_or_else(|| RateGate::unlimited(self.system, self.clock.clone()));
+        ApiClient {
+            inner: Arc::new(Inner {
+                system: self.system,
+                base_url: self.base_url.trim_end_matches('/').to_owned(),
+                http,
+                tokens: self.tokens,
+                gate,
+                retry: self.retry,
+                errors: self.errors,
+                clock: self.clock,
+                calls: AtomicU64::new(0),
+            }),
+        }
+    }
+}
+
+/// Why one attempt did not produce an answer to return.
+enum Attempt {
+    /// Worth another try after a backoff (5xx, timeout, connection error).
+    Transient(String),
+}
+
+impl ApiClient {
+    /// Start building a client for `system` ("Teamleader Focus", "Exact Online") at
+    /// `base_url`, sleeping on `clock` for backoffs and rate waits.
+    pub fn builder(
+        system: &'static str,
+        base_url: impl Into<String>,
+        clock: Arc<dyn Clock>,
+    ) -> ApiClientBuilder {
+        ApiClientBuilder {
+            system,
+            base_url: base_url.into(),
+            clock,
+            http: None,
+            tokens: None,
+            gate: None,
+            retry: RetryPolicy::default(),
+            errors: Arc::new(PlainErrors),
+        }
+    }
+
+    /// System name.
+    pub fn system(&self) -> &'static str {
+        self.inner.system
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// `base_url` joined with `path` ("invoices.list", "/api/v1/123/crm/Accounts").
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.inner.base_url, path.trim_start_matches('/'))
+    }
+
+    /// Requests sent over HTTP by this client and its clones (retries included).
+    pub fn calls(&self) -> u64 {
+        self.inner.calls.load(Ordering::Relaxed)
+    }
+
+    /// The rate gate (for its stats).
+    pub fn gate(&self) -> &RateGate {
+        &self.inner.gate
+    }
+
+    /// The token source, when requests are authenticated.
+    pub fn tokens(&self) -> Option<&TokenSource> {
+        self.inner.tokens.as_ref()
+    }
+
+    /// Send the request made by `build` (called again for every attempt) for `endpoint` (a
+    /// name for logs and errors, e.g. "invoices.list"). Adds `Authorization: Bearer`, waits
+    /// at the rate gate, retries transient failures, refreshes once after a 401, waits out
+    /// 429s. A 2xx answer is returned; anything else becomes an [`ExternalError`]:
+    /// 404 → `NotFound`, other 4xx and business 5xx → `Rejected`, a spent quota →
+    /// `QuotaExhausted`, persistent 5xx/timeouts → `Unavailable`, a dead refresh token →
+    /// `NeedsReauth`.
+    pub async fn send(
+        &self,
+        endpoint: &str,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<ApiResponse, ExternalError> {
+        let span = tracing::info_span!(
+            "api_call",
+            system = self.inner.system,
+            endpoint,
+            status = tracing::field::Empty,
+            attempt = tracing::field::Empty
+        );
+        self.send_inner(endpoint, &build).instrument(span).await
+    }
+
+    async fn send_inner(
+        &self,
+        endpoint: &str,
+        build: &dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<ApiResponse, ExternalError> {
+        let inner = &self.inner;
+        let span = tracing::Span::current();
+        let mut attempt: u32 = 0;
+        let mut failures: u32 = 0;
+        let mut throttles: u32 = 0;
+        let mut refreshed_after_401 = false;
+        loop {
+            attempt += 1;
+            span.record("attempt", attempt);
+            inner.gate.acquire().await?;
+            let token = match &inner.tokens {
+                Some(tokens) => Some(tokens.access_token().await?),
+                None => None,
+            };
+            let mut request = build(&inner.http);
+            if let Some(token) = &token {
+                request = request.bearer_auth(token);
+            }
+            inner.calls.fetch_add(1, Ordering::Relaxed);
+            let outcome = match request.send().await {
+                Err(error) if error.is_builder() => {
+                    return Err(ExternalError::Unavailable {
+                        system: inner.system,
+                        detail: format!("request for {endpoint} could not be built: {error}"),
+                    });
+                }
+                Err(error) => Attempt::Transient(describe_transport(&error)),
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    span.record("status", status);
+                    let headers = response.headers().clone();
+                    inner.gate.observe(&headers);
+                    match response.bytes().await {
+                        Err(error) => Attempt::Transient(format!(
+                            "reading the answer failed: {}",
+                            describe_transport(&error)
+                        )),
+                        Ok(body) => {
+                            let body = body.to_vec();
+                            match status {
+                                200..=299 => {
+                                    tracing::debug!(status, attempt, "answered");
+                                    return Ok(ApiResponse {
+                                        system: inner.system,
+                                        endpoint: endpoint.to_owned(),
+                                        status,
+                                        headers,
+                                        body,
+                                    });
+                                }
+                                401 => {
+                                    if let (Some(tokens), Some(token), false) =
+                                        (&inner.tokens, &token, refreshed_after_401)
+                                    {
+                                        tracing::info!(
+                                            status,
+                                            attempt,
+                                            "access token refused, getting another"
+                                        );
+                                        tokens.invalidate(token);
+                                        refreshed_after_401 = true;
+                                        continue;
+                                    }
+                                    return Err(
+                                        self.refused_after_refresh(&body, inner.tokens.is_some())
+                                    );
+                                }
+                                429 => {
+                                    throttles += 1;
+                                    inner.gate.throttled(&headers, throttles).await?;
+                                    continue;
+                                }
+                                500..=599 if !inner.errors.is_business_error(status, &body) => {
+                                    let message = inner.errors.message(status, &body);
+                                    Attempt::Transient(match message {
+                                        Some(message) => format!("HTTP {status}: {message}"),
+                                        None => format!("HTTP {status}"),
+                                    })
+                                }
+                                _ => return Err(self.refusal(endpoint, status, &body)),
+                            }
+                        }
+                    }
+                }
+            };
+            let Attempt::Transient(detail) = outcome;
+            failures += 1;
+            if !inner.retry.should_retry(failures) {
+                tracing::warn!(attempt, %detail, "giving up");
+                return Err(ExternalError::Unavailable {
+                    system: inner.system,
+                    detail: format!("{endpoint} failed {failures} times, last: {detail}"),
+                });
+            }
+            let delay = inner.retry.delay(failures);
+            tracing::info!(attempt, %detail, delay_ms = delay.as_millis() as u64, "transient failure, retrying");
+            inner.clock.sleep(delay).await;
+        }
+    }
+
+    fn refused_after_refresh(&self, body: &[u8], authenticated: bool) -> ExternalError {
+        let message = self
+            .inner
+            .errors
+            .message(401, body)
+            .unwrap_or_else(|| "unauthorized".into());
+        let message = if authenticated {
+            format!(
+                "the access token was refused even right after getting a new one ({message}); check the app's permissions and try again later"
+            )
+        } else {
+            message
+        };
+        ExternalError::Rejected {
+            system: self.inner.system,
+            status: 401,
+            message,
+        }
+    }
+
+    fn refusal(&self, endpoint: &str, status: u16, body: &[u8]) -> ExternalError {
+        let system = self.inner.system;
+        let message = self.inner.errors.message(status, body);
+        tracing::info!(
+            status,
+            message = message.as_deref().unwrap_or(""),
+            "refused"
+        );
+        match status {
+            404 => ExternalError::NotFound {
+                system,
+                what: match message {
+                    Some(message) => format!("{endpoint} ({message})"),
+                    None => endpoint.to_owned(),
+                },
+            },
+            _ => ExternalError::Rejected {
+                system,
+                status,
+                message: message.unwrap_or_else(|| format!("HTTP {status} without explanation")),
+            },
+        }
+    }
+}
+
+/// A transport error in words, with its causes (no credentials: those travel in headers).
+fn describe_transport(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "connection failed"
+    } else {
+        "transport error"
+    };
+    let mut text = format!("{kind}: {error}");
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}

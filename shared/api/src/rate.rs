@@ -1,0 +1,415 @@
+//! Obeying an API's own rate-limit headers.
+//!
+//! A [`RateLimitPolicy`] reads one API's headers into [`WindowObservation`]s (Teamleader has
+//! one sliding minute window, Exact a minute and a day window). The [`RateGate`] keeps the
+//! latest state per window and, before each request, waits on the [`Clock`] while a window
+//! is spent; every request sent lowers the expected remaining count, so tasks sharing one
+//! gate do not all fire into a window that only has a few requests left. After a 429 it
+//! waits until the window resets (or backs off when the answer names no reset). A wait longer
+//! than [`RateGateConfig::max_wait`] (a spent daily quota) is not slept through: it becomes
+//! [`ExternalError::QuotaExhausted`] so the job continues later.
+
+use chrono::{DateTime, TimeZone, Utc};
+use koppel_core::{Clock, ExternalError};
+use rand::Rng;
+use reqwest::header::HeaderMap;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// What one response said about one rate window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowObservation {
+    /// Which window ("minute", "day").
+    pub window: &'static str,
+    /// Requests allowed per window, when sent.
+    pub limit: Option<u64>,
+    /// Requests left in the window, when sent.
+    pub remaining: Option<u64>,
+    /// When the window resets, when sent.
+    pub reset: Option<DateTime<Utc>>,
+}
+
+/// Reads one API's rate-limit headers.
+pub trait RateLimitPolicy: Send + Sync {
+    /// The windows described by `headers` (empty when the response carries none).
+    fn observe(&self, headers: &HeaderMap) -> Vec<WindowObservation>;
+}
+
+/// For APIs without rate headers: the gate only reacts to 429 with backoff.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoRateHeaders;
+
+impl RateLimitPolicy for NoRateHeaders {
+    fn observe(&self, _headers: &HeaderMap) -> Vec<WindowObservation> {
+        Vec::new()
+    }
+}
+
+/// Teamleader Focus: `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
+/// (an ISO-8601 datetime) for a sliding one-minute window.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TeamleaderRateLimit;
+
+impl RateLimitPolicy for TeamleaderRateLimit {
+    fn observe(&self, headers: &HeaderMap) -> Vec<WindowObservation> {
+        let observation = WindowObservation {
+            window: "minute",
+            limit: number(headers, "x-ratelimit-limit"),
+            remaining: number(headers, "x-ratelimit-remaining"),
+            reset: text(headers, "x-ratelimit-reset").and_then(parse_iso_or_epoch),
+        };
+        keep_if_any(observation).into_iter().collect()
+    }
+}
+
+/// Exact Online: `X-RateLimit-Minutely-Limit/Remaining/Reset` (minute window) and
+/// `X-RateLimit-Limit/Remaining/Reset` (daily window); resets are epoch milliseconds. A 429
+/// carries only the spent window's headers, or none.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExactRateLimit;
+
+impl RateLimitPolicy for ExactRateLimit {
+    fn observe(&self, headers: &HeaderMap) -> Vec<WindowObservation> {
+        let minute = WindowObservation {
+            window: "minute",
+            limit: number(headers, "x-ratelimit-minutely-limit"),
+            remaining: number(headers, "x-ratelimit-minutely-remaining"),
+            reset: number(headers, "x-ratelimit-minutely-reset").and_then(epoch_millis),
+        };
+        let day = WindowObservation {
+            window: "day",
+            limit: number(headers, "x-ratelimit-limit"),
+            remaining: number(headers, "x-ratelimit-remaining"),
+            reset: number(headers, "x-ratelimit-reset").and_then(epoch_millis),
+        };
+        [minute, day].into_iter().filter_map(keep_if_any).collect()
+    }
+}
+
+fn keep_if_any(observation: WindowObservation) -> Option<WindowObservation> {
+    (observation.limit.is_some() || observation.remaining.is_some() || observation.reset.is_some())
+        .then_some(observation)
+}
+
+fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+}
+
+fn number(headers: &HeaderMap, name: &str) -> Option<u64> {
+    text(headers, name).and_then(|value| value.parse().ok())
+}
+
+fn epoch_millis(millis: u64) -> Option<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(i64::try_from(millis).ok()?)
+        .single()
+}
+
+/// An ISO-8601 datetime; tolerates epoch seconds as a fallback.
+fn parse_iso_or_epoch(value: &str) -> Option<DateTime<Utc>> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(value) {
+        return Some(at.with_timezone(&Utc));
+    }
+    let seconds: i64 = value.parse().ok()?;
+    Utc.timestamp_opt(seconds, 0).single()
+}
+
+/// Tuning of a [`RateGate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateGateConfig {
+    /// Longest wait the gate sleeps through; a longer one is [`ExternalError::QuotaExhausted`].
+    pub max_wait: Duration,
+    /// Added after a reset instant (header precision, clock skew).
+    pub reset_margin: Duration,
+    /// First backoff after a 429 without a usable reset header; doubles per 429.
+    pub backoff_base: Duration,
+    /// Backoff ceiling after a 429 without a usable reset header.
+    pub backoff_max: Duration,
+    /// 429 answers tolerated for one request before giving up as `Unavailable`.
+    pub max_throttled: u32,
+}
+
+impl Default for RateGateConfig {
+    /// Sleep through waits up to 5 minutes, 1 s margin, 2 s → 60 s backoff, 10 throttles.
+    fn default() -> Self {
+        Self {
+            max_wait: Duration::from_secs(300),
+            reset_margin: Duration::from_secs(1),
+            backoff_base: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(60),
+            max_throttled: 10,
+        }
+    }
+}
+
+/// Counters of a gate, for reports and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateStats {
+    /// Requests let through.
+    pub requests_sent: u64,
+    /// 429 answers seen.
+    pub throttled: u64,
+    /// Total time spent waiting (clock time).
+    pub waited: Duration,
+}
+
+/// One API's rate state, shared by every request of a connection. Cheap to clone; clones
+/// share state and counters.
+#[derive(Clone)]
+pub struct RateGate {
+    inner: Arc<GateInner>,
+}
+
+struct GateInner {
+    system: &'static str,
+    policy: Box<dyn RateLimitPolicy>,
+    clock: Arc<dyn Clock>,
+    config: RateGateConfig,
+    state: Mutex<GateState>,
+    sent: AtomicU64,
+    throttled: AtomicU64,
+    waited_micros: AtomicU64,
+}
+
+#[derive(Default)]
+struct GateState {
+    windows: BTreeMap<&'static str, Window>,
+    /// Set after a 429: nobody sends before this instant.
+    blocked_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Window {
+    limit: Option<u64>,
+    remaining: Option<u64>,
+    reset: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for RateGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateGate")
+            .field("system", &self.inner.system)
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RateGate {
+    /// A gate for `system` reading headers with `policy`, sleeping on `clock`.
+    pub fn new(
+        system: &'static str,
+        policy: impl RateLimitPolicy + 'static,
+        clock: Arc<dyn Clock>,
+        config: RateGateConfig,
+    ) -> Self {
+        Self {
+            inner: Arc::new(GateInner {
+                system,
+                policy: Box::new(policy),
+                clock,
+                config,
+                state: Mutex::new(GateState::default()),
+                sent: AtomicU64::new(0),
+                throttled: AtomicU64::new(0),
+                waited_micros: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// A gate for an API without rate headers (only 429 backoff).
+    pub fn unlimited(system: &'static str, clock: Arc<dyn Clock>) -> Self {
+        Self::new(system, NoRateHeaders, clock, RateGateConfig::default())
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> RateStats {
+        RateStats {
+            requests_sent: self.inner.sent.load(Ordering::Relaxed),
+            throttled: self.inner.throttled.load(Ordering::Relaxed),
+            waited: Duration::from_micros(self.inner.waited_micros.load(Ordering::Relaxed)),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, GateState> {
+        // A panic while holding the lock leaves plain numbers behind: keep using them.
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Wait (on the clock) until a request may be sent, then count it as sent. Fails with
+    /// [`ExternalError::QuotaExhausted`] when the wait would exceed the configured maximum.
+    pub async fn acquire(&self) -> Result<(), ExternalError> {
+        loop {
+            let now = self.inner.clock.now();
+            let until = {
+                let mut state = self.lock();
+                match state.blocking_instant(now) {
+                    None => {
+                        state.spend_one();
+                        self.inner.sent.fetch_add(1, Ordering::Relaxed);
+                        return Ok(());
+                    }
+                    Some(until) => until,
+                }
+            };
+            self.wait_until(now, until, true).await?;
+        }
+    }
+
+    /// Feed a response's headers into the state (every response, 429s included).
+    pub fn observe(&self, headers: &HeaderMap) {
+        let observations = self.inner.policy.observe(headers);
+        if observations.is_empty() {
+            return;
+        }
+        let mut state = self.lock();
+        for observation in observations {
+            state
+                .windows
+                .entry(observation.window)
+                .or_default()
+                .update(&observation);
+        }
+    }
+
+    /// After the `count`-th 429 for one request: record it, then wait until the spent window
+    /// resets (or back off when no reset is known). Errors when the wait is too long
+    /// ([`ExternalError::QuotaExhausted`]) or after too many 429s ([`ExternalError::Unavailable`]).
+    pub async fn throttled(&self, headers: &HeaderMap, count: u32) -> Result<(), ExternalError> {
+        self.inner.throttled.fetch_add(1, Ordering::Relaxed);
+        self.observe(headers);
+        if count > self.inner.config.max_throttled {
+            return Err(ExternalError::Unavailable {
+                system: self.inner.system,
+                detail: format!("still rate-limited (HTTP 429) after {} waits", count - 1),
+            });
+        }
+        let now = self.inner.clock.now();
+        let until = {
+            let mut state = self.lock();
+            let spent_reset = state
+                .windows
+                .values()
+                .filter(|window| window.remaining == Some(0))
+                .filter_map(|window| window.reset)
+                .filter(|reset| *reset > now)
+                .max();
+            let until = spent_reset.unwrap_or_else(|| now + to_chrono(self.backoff(count)));
+            state.blocked_until = Some(
+                state
+                    .blocked_until
+                    .map_or(until, |blocked| blocked.max(until)),
+            );
+            (until, spent_reset.is_some())
+        };
+        let (until, reset_known) = until;
+        tracing::info!(system = self.inner.system, count, until = %until, "rate-limited (429), waiting");
+        self.wait_until(now, until, reset_known).await
+    }
+
+    fn backoff(&self, count: u32) -> Duration {
+        let config = &self.inner.config;
+        let exponent = count.saturating_sub(1).min(16);
+        let ceiling = config
+            .backoff_base
+            .saturating_mul(1u32 << exponent)
+            .min(config.backoff_max);
+        // Half fixed, half jitter: never zero, never in lockstep.
+        let half = ceiling / 2;
+        let jitter = rand::rng().random_range(0..=half.as_millis().min(u64::MAX as u128) as u64);
+        half + Duration::from_millis(jitter)
+    }
+
+    /// Sleep from `now` until `until` (+ margin and a little jitter when `margin`), unless
+    /// that is longer than the maximum wait.
+    async fn wait_until(
+        &self,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        margin: bool,
+    ) -> Result<(), ExternalError> {
+        let config = &self.inner.config;
+        let mut wait = (until - now).to_std().unwrap_or_default();
+        if margin {
+            let jitter_ms = rand::rng()
+                .random_range(0..=config.reset_margin.as_millis().min(10_000) as u64 / 2);
+            wait += config.reset_margin + Duration::from_millis(jitter_ms);
+        }
+        if wait > config.max_wait {
+            return Err(ExternalError::QuotaExhausted {
+                system: self.inner.system,
+                until,
+            });
+        }
+        tracing::debug!(
+            system = self.inner.system,
+            wait_ms = wait.as_millis() as u64,
+            "rate gate waiting"
+        );
+        self.inner.clock.sleep(wait).await;
+        self.inner.waited_micros.fetch_add(
+            wait.as_micros().min(u64::MAX as u128) as u64,
+            Ordering::Relaxed,
+        );
+        Ok(())
+    }
+}
+
+fn to_chrono(duration: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
+}
+
+impl GateState {
+    /// The instant to wait for before sending at `now`, `None` when a request may go.
+    /// Windows whose reset passed are refilled first.
+    fn blocking_instant(&mut self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut until = self.blocked_until.filter(|blocked| *blocked > now);
+        for window in self.windows.values_mut() {
+            match window.reset {
+                Some(reset) if reset <= now => {
+                    window.remaining = window.limit;
+                    window.reset = None;
+                }
+                Some(reset) if window.remaining == Some(0) => {
+                    until = Some(until.map_or(reset, |current| current.max(reset)));
+                }
+                _ => {}
+            }
+        }
+        until
+    }
+
+    fn spend_one(&mut self) {
+        for window in self.windows.values_mut() {
+            if let Some(remaining) = window.remaining.as_mut() {
+                *remaining = remaining.saturating_sub(1);
+            }
+        }
+    }
+}
+
+impl Window {
+    fn update(&mut self, observation: &WindowObservation) {
+        if observation.limit.is_some() {
+            self.limit = observation.limit;
+        }
+        if let Some(remaining) = observation.remaining {
+            // Within the same window, answers of concurrent requests arrive out of order:
+            // keep the lowest count (our own expectation included).
+            let same_window = observation.reset.is_none() || observation.reset == self.reset;
+            self.remaining = match self.remaining {
+                Some(expected) if same_window => Some(expected.min(remaining)),
+                _ => Some(remaining),
+            };
+        }
+        if observation.reset.is_some() {
+            self.reset = observation.reset;
+        }
+    }
+}
