@@ -15,5 +15,7 @@ pub use customer::*;
 pub use document::*;
 pub use ids::*;
 pub use money::*;
+pub use names::*;
 pub use reference::*;
 pub use report::*;
+pub use vat::*;
