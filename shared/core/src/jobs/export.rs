@@ -14,7 +14,7 @@ use super::customers::{CustomerCounts, CustomerStepError, ensure_customers};
 use super::deadline::Deadline;
 use super::mapping::{CategoryAccounts, MappingContext, build_entry, fingerprint, journal_for};
 use crate::{
-    AttachmentSupport, ClaimOutcome, Clock, Connection, ConnectionId, ConnectionStatus,
+    AttachmentSupport, ClaimOutcome, Clock, Connection, ConnectionId, ConnectionStatus, Connector,
     CustomerRef, DocumentIssue, DocumentKind, DocumentOutcome, DocumentQuery, DocumentRecord,
     DocumentSummary, ExportState, ExternalError, Job, JobQueue, JournalKind, Ledger,
     LedgerCustomerId, LedgerReferenceData, QueueError, RunCounts, RunReport, RunStatus, Source,
@@ -31,10 +31,8 @@ pub const SINCE_CURSOR: &str = "invoice-export.since";
 
 /// The outside world the export needs.
 pub struct ExportPorts<'a> {
-    /// Teamleader.
-    pub source: &'a dyn Source,
-    /// The connection's ledger.
-    pub ledger: &'a dyn Ledger,
+    /// Opens the connection's Teamleader account and ledger.
+    pub connector: &'a dyn Connector,
     /// Koppel's state.
     pub store: &'a dyn Store,
     /// Where continuations go.
@@ -140,7 +138,7 @@ enum Stop {
 }
 
 struct Run<'a> {
-    ports: &'a ExportPorts<'a>,
+    ports: &'a Systems<'a>,
     connection: &'a Connection,
     options: &'a ExportOptions,
     reference: LedgerReferenceData,
@@ -148,6 +146,15 @@ struct Run<'a> {
     report: RunReport,
     cursor: ExportCursor,
     customer_counts: CustomerCounts,
+}
+
+/// The connection's two systems, opened for one invocation.
+struct Systems<'a> {
+    source: &'a dyn Source,
+    ledger: &'a dyn Ledger,
+    store: &'a dyn Store,
+    queue: &'a dyn JobQueue,
+    clock: &'a dyn Clock,
 }
 
 /// Run (or continue) the export for the connection of `job`.
@@ -172,6 +179,14 @@ pub async fn run_export(
             connection.status_reason.clone().unwrap_or_default()
         )));
     }
+    let opened = match ports.connector.source(&connection).await {
+        Ok(source) => ports
+            .connector
+            .ledger(&connection)
+            .await
+            .map(|ledger| (source, ledger)),
+        Err(e) => Err(e),
+    };
     let now = ports.clock.now();
     let mut report = match store.run_report(&connection.id, &job.run_id).await? {
         Some(r) if r.status != RunStatus::Running => {
@@ -209,13 +224,24 @@ pub async fn run_export(
         },
     };
     info!(connection_id = %connection.id, run_id = %job.run_id, sequence = job.sequence, "export invocation starts");
+    let (source, ledger) = match opened {
+        Ok(pair) => pair,
+        Err(e) => return finish_failed(ports.store, ports.clock, report, &e.to_string()).await,
+    };
+    let ports = &Systems {
+        source: source.as_ref(),
+        ledger: ledger.as_ref(),
+        store: ports.store,
+        queue: ports.queue,
+        clock: ports.clock,
+    };
 
     let reference = match load_reference_data(ports, &connection, job.sequence == 0).await? {
         Ok(r) => r,
-        Err(e) => return finish_failed(ports, report, &e.to_string()).await,
+        Err(e) => return finish_failed(ports.store, ports.clock, report, &e.to_string()).await,
     };
     if let Err(message) = preflight(&connection, &reference, ports.ledger) {
-        return finish_failed(ports, report, &message).await;
+        return finish_failed(ports.store, ports.clock, report, &message).await;
     }
     let category_accounts = match ports.source.product_categories().await {
         Ok(categories) => categories
@@ -230,7 +256,7 @@ pub async fn run_export(
                 Some((c.id, account))
             })
             .collect(),
-        Err(e) => return finish_failed(ports, report, &e.to_string()).await,
+        Err(e) => return finish_failed(ports.store, ports.clock, report, &e.to_string()).await,
     };
 
     let mut run = Run {
@@ -252,7 +278,7 @@ pub async fn run_export(
         Some(Stop::External(e)) => {
             let message = format!("The export stopped early: {e}");
             warn!(connection_id = %connection.id, run_id = %job.run_id, error = %e, "export stopped");
-            finish_failed(ports, run.report, &message).await
+            finish_failed(ports.store, ports.clock, run.report, &message).await
         }
         Some(Stop::Infra(e)) => {
             store.put_run_report(&run.report).await?;
@@ -275,7 +301,7 @@ async fn read_since(
 /// Pull the ledger's lists at the start of a run (kept as the connection's current lists);
 /// continuations reuse the stored copy.
 async fn load_reference_data(
-    ports: &ExportPorts<'_>,
+    ports: &Systems<'_>,
     connection: &Connection,
     fresh: bool,
 ) -> Result<Result<LedgerReferenceData, ExternalError>, StoreError> {
@@ -331,14 +357,15 @@ pub fn preflight(
 }
 
 async fn finish_failed(
-    ports: &ExportPorts<'_>,
+    store: &dyn Store,
+    clock: &dyn Clock,
     mut report: RunReport,
     message: &str,
 ) -> Result<ExportOutcome, ExportError> {
     report.status = RunStatus::Failed;
     report.message = Some(message.to_owned());
-    report.updated_at = ports.clock.now();
-    ports.store.put_run_report(&report).await?;
+    report.updated_at = clock.now();
+    store.put_run_report(&report).await?;
     Ok(ExportOutcome::Finished(report))
 }
 

@@ -5,5 +5,7 @@ pub mod deadline;
 pub mod dispatch;
 pub mod export;
 pub mod mapping;
+pub mod setup;
+pub mod unavailable;
 
 pub use deadline::Deadline;

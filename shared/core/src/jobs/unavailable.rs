@@ -1,0 +1,28 @@
+//! Jobs this version of Koppel does not perform yet still answer the user: their message is
+//! acknowledged and the run report says so, instead of bouncing to a dead-letter queue.
+
+use crate::{Clock, Job, RunCounts, RunReport, RunStatus, Store, StoreError};
+
+/// Record a run report saying the job is not available, and return it.
+pub async fn report_unavailable(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    job: &Job,
+    message: &str,
+) -> Result<RunReport, StoreError> {
+    let now = clock.now();
+    let report = RunReport {
+        connection_id: job.connection_id.clone(),
+        run_id: job.run_id.clone(),
+        job: job.kind.name().to_owned(),
+        started_at: now,
+        updated_at: now,
+        status: RunStatus::Failed,
+        counts: RunCounts::default(),
+        issues: Vec::new(),
+        message: Some(message.to_owned()),
+        invocations: 1,
+    };
+    store.put_run_report(&report).await?;
+    Ok(report)
+}
