@@ -1,0 +1,154 @@
+//! crm/Accounts: GET with Exact's mandatory filtering, GET by key, POST (create a relation).
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::{Ctx, obj};
+use crate::exact::error::ApiError;
+use crate::exact::model::{ACCOUNT_CODE_WIDTH, Account, Division, pad_account_code};
+use crate::exact::odata::{self, ListSpec, PAGE_SIZE};
+use crate::exact::payload::Payload;
+use crate::exact::schema::ACCOUNT;
+use crate::exact::state::SimState;
+use crate::exact::wire;
+
+/// Fields of which one must appear in a GET's `$filter`.
+const MANDATORY_FILTER: &[&str] = &[
+    "Accountant",
+    "Blocked",
+    "ChamberOfCommerce",
+    "Code",
+    "Country",
+    "Email",
+    "ID",
+    "IsSales",
+    "IsSupplier",
+    "Modified",
+    "Name",
+    "Parent",
+    "Status",
+    "VATNumber",
+];
+
+const SPEC: ListSpec = ListSpec {
+    schema: &ACCOUNT,
+    page_size: PAGE_SIZE,
+    require_select: false,
+    mandatory_filter: Some(MANDATORY_FILTER),
+    filterable: None,
+};
+
+/// The JSON record of a relation.
+pub(crate) fn row(division: &Division, a: &Account) -> Map<String, Value> {
+    obj(json!({
+        "ID": a.id.to_string(),
+        "Code": a.code,
+        "Name": a.name,
+        "Status": a.status,
+        "IsSales": a.status == "C",
+        "IsSupplier": a.is_supplier,
+        "VATNumber": a.vat_number,
+        "ChamberOfCommerce": a.chamber_of_commerce,
+        "Email": a.email,
+        "Phone": a.phone,
+        "Website": a.website,
+        "AddressLine1": a.address_line1,
+        "Postcode": a.postcode,
+        "City": a.city,
+        "Country": a.country,
+        "Language": a.language,
+        "Blocked": a.blocked,
+        "PeppolIdentifier": a.peppol_identifier,
+        "Division": division.code,
+        "Created": wire::datetime(a.created),
+        "Modified": wire::datetime(a.modified),
+    }))
+}
+
+pub(crate) fn get(division: &Division, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let rows = division.accounts.iter().map(|a| row(division, a)).collect();
+    match ctx.key {
+        Some(key) => odata::get_one(&ACCOUNT, &ctx.link(), ctx.query, rows, key),
+        None => odata::list(&SPEC, &ctx.link(), ctx.query, rows),
+    }
+}
+
+fn next_code(division: &Division) -> String {
+    let highest = division
+        .accounts
+        .iter()
+        .filter_map(|a| a.code.trim().parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
+    pad_account_code(&(highest + 1).to_string())
+}
+
+pub(crate) fn post(state: &mut SimState, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let payload = Payload::from_body(ctx.body, &ACCOUNT)?;
+    let division = state
+        .divisions
+        .get_mut(&ctx.division)
+        .ok_or_else(|| ApiError::Forbidden("Forbidden - WrongDivision".to_owned()))?;
+    let mut errors = Vec::new();
+    let name = payload.text("Name");
+    if name.is_none() {
+        errors.push("Verplicht: Naam".to_owned());
+    }
+    let status = payload
+        .text("Status")
+        .map_or_else(|| "C".to_owned(), |s| s.trim().to_ascii_uppercase());
+    if !["A", "S", "P", "C"].contains(&status.as_str()) {
+        errors.push("Ongeldig: Status".to_owned());
+    }
+    let code = match payload.text("Code") {
+        Some(code) if code.trim().chars().count() > ACCOUNT_CODE_WIDTH => {
+            errors.push("Ongeldig: Code".to_owned());
+            None
+        }
+        Some(code) => {
+            let padded = pad_account_code(&code);
+            if division.accounts.iter().any(|a| a.code == padded) {
+                errors.push("In gebruik: Code".to_owned());
+            }
+            Some(padded)
+        }
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Business(errors));
+    }
+    let now = wire::local(ctx.now);
+    let account = Account {
+        id: Uuid::new_v4(),
+        code: code.unwrap_or_else(|| next_code(division)),
+        name: name.unwrap_or_default(),
+        status,
+        vat_number: payload.text("VATNumber"),
+        chamber_of_commerce: payload.text("ChamberOfCommerce"),
+        email: payload.text("Email"),
+        phone: payload.text("Phone"),
+        website: payload.text("Website"),
+        address_line1: payload.text("AddressLine1"),
+        postcode: payload.text("Postcode"),
+        city: payload.text("City"),
+        country: payload
+            .text("Country")
+            .map(|c| c.trim().to_ascii_uppercase()),
+        language: payload.text("Language"),
+        is_supplier: payload.boolean("IsSupplier").unwrap_or(false),
+        blocked: payload.boolean("Blocked").unwrap_or(false),
+        peppol_identifier: payload.text("PeppolIdentifier"),
+        created: now,
+        modified: now,
+    };
+    let record = odata::entity(&ACCOUNT, &ctx.link(), row(division, &account));
+    tracing::debug!(
+        division = division.code,
+        code = account.code.trim(),
+        "exact sim: account created"
+    );
+    division.accounts.push(account);
+    Ok(odata::single(StatusCode::CREATED, Value::Object(record)))
+}
