@@ -1,0 +1,230 @@
+//! Where the AWS resources are: the SDK configuration and the environment variables of
+//! contracts.md §1, read once at cold start with errors naming the missing variable.
+
+use crate::{DynamoStore, QueueUrls, SecretsVault, SqsJobQueue};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use thiserror::Error;
+
+/// DynamoDB table name.
+pub const ENV_TABLE: &str = "KOPPEL_TABLE";
+/// Invoice-export queue URL.
+pub const ENV_EXPORT_QUEUE_URL: &str = "KOPPEL_EXPORT_QUEUE_URL";
+/// Payment-poll queue URL.
+pub const ENV_PAYMENT_QUEUE_URL: &str = "KOPPEL_PAYMENT_QUEUE_URL";
+/// Company-import queue URL.
+pub const ENV_IMPORT_QUEUE_URL: &str = "KOPPEL_IMPORT_QUEUE_URL";
+/// Merge-file queue URL.
+pub const ENV_MERGE_QUEUE_URL: &str = "KOPPEL_MERGE_QUEUE_URL";
+/// Name of the app secret (OAuth client ids and secrets, session key).
+pub const ENV_APP_SECRET: &str = "KOPPEL_APP_SECRET";
+/// Prefix of per-connection secrets.
+pub const ENV_SECRET_PREFIX: &str = "KOPPEL_SECRET_PREFIX";
+/// Teamleader API base URL.
+pub const ENV_TEAMLEADER_API_URL: &str = "KOPPEL_TEAMLEADER_API_URL";
+/// Teamleader OAuth base URL.
+pub const ENV_TEAMLEADER_AUTH_URL: &str = "KOPPEL_TEAMLEADER_AUTH_URL";
+
+/// Teamleader's production API.
+pub const DEFAULT_TEAMLEADER_API_URL: &str = "https://api.focus.teamleader.eu";
+/// Teamleader's production OAuth server.
+pub const DEFAULT_TEAMLEADER_AUTH_URL: &str = "https://focus.teamleader.eu";
+
+/// Region used with a local endpoint (moto) when none is configured.
+pub const LOCAL_REGION: &str = "eu-west-1";
+
+/// The SDK configuration from the environment (credentials, region, and `AWS_ENDPOINT_URL`
+/// when set, which points every client at moto locally).
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::load_from_env().await
+}
+
+/// An SDK configuration for an emulator at `endpoint` (moto): fixed test credentials and
+/// region eu-west-1, independent of the process environment. For tests.
+pub async fn local_sdk_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(LOCAL_REGION))
+        .test_credentials()
+        .load()
+        .await
+}
+
+/// A required setting is missing or empty.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error(
+    "environment variable {variable} is not set; it must hold {meaning} (template.yaml sets it, infra/dev sets it locally)"
+)]
+pub struct ConfigError {
+    /// The variable.
+    pub variable: &'static str,
+    /// What it must hold.
+    pub meaning: &'static str,
+}
+
+/// The resources named by the environment (contracts.md §1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resources {
+    /// DynamoDB table.
+    pub table: String,
+    /// Job queue URLs.
+    pub queues: QueueUrls,
+    /// Name of the app secret.
+    pub app_secret: String,
+    /// Prefix of per-connection secrets ("koppel/").
+    pub secret_prefix: String,
+    /// Teamleader API base URL (default production).
+    pub teamleader_api_url: String,
+    /// Teamleader OAuth base URL (default production).
+    pub teamleader_auth_url: String,
+}
+
+impl Resources {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let value = |variable: &str| {
+            lookup(variable)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let required = |variable: &'static str, meaning: &'static str| {
+            value(variable).ok_or(ConfigError { variable, meaning })
+        };
+        let url = |variable: &str, default: &str| {
+            value(variable)
+                .unwrap_or_else(|| default.to_owned())
+                .trim_end_matches('/')
+                .to_owned()
+        };
+        Ok(Self {
+            table: required(ENV_TABLE, "the DynamoDB table name")?,
+            queues: QueueUrls {
+                invoice_export: required(ENV_EXPORT_QUEUE_URL, "the invoice-export SQS queue URL")?,
+                payment_poll: required(ENV_PAYMENT_QUEUE_URL, "the payment-poll SQS queue URL")?,
+                company_import: required(ENV_IMPORT_QUEUE_URL, "the company-import SQS queue URL")?,
+                merge_file: required(ENV_MERGE_QUEUE_URL, "the merge-file SQS queue URL")?,
+            },
+            app_secret: required(
+                ENV_APP_SECRET,
+                "the name of the app secret in Secrets Manager",
+            )?,
+            secret_prefix: required(
+                ENV_SECRET_PREFIX,
+                "the prefix of per-connection secret names, e.g. koppel/",
+            )?,
+            teamleader_api_url: url(ENV_TEAMLEADER_API_URL, DEFAULT_TEAMLEADER_API_URL),
+            teamleader_auth_url: url(ENV_TEAMLEADER_AUTH_URL, DEFAULT_TEAMLEADER_AUTH_URL),
+        })
+    }
+
+    /// Name of a connection's secret for `system` ("teamleader", "exact", …):
+    /// `<prefix><connection-id>/<system>`.
+    pub fn connection_secret(
+        &self,
+        connection: &koppel_core::ConnectionId,
+        system: &str,
+    ) -> String {
+        format!("{}{connection}/{system}", self.secret_prefix)
+    }
+}
+
+/// The three AWS adapters, built once per cold start.
+#[derive(Debug, Clone)]
+pub struct AwsAdapters {
+    /// The resources they point at.
+    pub resources: Resources,
+    /// DynamoDB state store.
+    pub store: DynamoStore,
+    /// SQS job queues.
+    pub queue: SqsJobQueue,
+    /// Secrets Manager vault.
+    pub vault: SecretsVault,
+}
+
+impl AwsAdapters {
+    /// Builds the adapters for `resources` from an SDK configuration.
+    pub fn new(config: &SdkConfig, resources: Resources) -> Self {
+        Self {
+            store: DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(config),
+                resources.table.clone(),
+            ),
+            queue: SqsJobQueue::new(aws_sdk_sqs::Client::new(config), resources.queues.clone()),
+            vault: SecretsVault::new(aws_sdk_secretsmanager::Client::new(config)),
+            resources,
+        }
+    }
+
+    /// Reads the environment and the SDK configuration; the usual start of a function's `main`.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let resources = Resources::from_env()?;
+        Ok(Self::new(&sdk_config().await, resources))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env() -> HashMap<&'static str, String> {
+        [
+            (ENV_TABLE, "koppel-local"),
+            (ENV_EXPORT_QUEUE_URL, "http://q/export"),
+            (ENV_PAYMENT_QUEUE_URL, "http://q/payment"),
+            (ENV_IMPORT_QUEUE_URL, "http://q/import"),
+            (ENV_MERGE_QUEUE_URL, "http://q/merge"),
+            (ENV_APP_SECRET, "koppel-local/app"),
+            (ENV_SECRET_PREFIX, "koppel/"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_owned()))
+        .collect()
+    }
+
+    #[test]
+    fn reads_every_variable_with_teamleader_defaults() {
+        let env = env();
+        let resources = Resources::from_lookup(|name| env.get(name).cloned()).unwrap();
+        assert_eq!(resources.table, "koppel-local");
+        assert_eq!(resources.queues.merge_file, "http://q/merge");
+        assert_eq!(resources.teamleader_api_url, DEFAULT_TEAMLEADER_API_URL);
+        assert_eq!(resources.teamleader_auth_url, DEFAULT_TEAMLEADER_AUTH_URL);
+        assert_eq!(
+            resources.connection_secret(&koppel_core::ConnectionId::new("c1"), "teamleader"),
+            "koppel/c1/teamleader"
+        );
+    }
+
+    #[test]
+    fn teamleader_urls_can_point_at_the_simulator() {
+        let mut env = env();
+        env.insert(ENV_TEAMLEADER_API_URL, "http://127.0.0.1:4000/".into());
+        env.insert(ENV_TEAMLEADER_AUTH_URL, "http://127.0.0.1:4000".into());
+        let resources = Resources::from_lookup(|name| env.get(name).cloned()).unwrap();
+        assert_eq!(resources.teamleader_api_url, "http://127.0.0.1:4000");
+        assert_eq!(resources.teamleader_auth_url, "http://127.0.0.1:4000");
+    }
+
+    #[test]
+    fn a_missing_or_blank_variable_is_named() {
+        for variable in [ENV_TABLE, ENV_PAYMENT_QUEUE_URL, ENV_SECRET_PREFIX] {
+            let mut env = env();
+            env.insert(variable, "  ".into());
+            let error = Resources::from_lookup(|name| env.get(name).cloned()).unwrap_err();
+            assert_eq!(error.variable, variable);
+            assert!(error.to_string().contains(variable));
+            env.remove(variable);
+            assert_eq!(
+                Resources::from_lookup(|name| env.get(name).cloned())
+                    .unwrap_err()
+                    .variable,
+                variable
+            );
+        }
+    }
+}
