@@ -180,7 +180,7 @@ impl ApiClient {
     pub async fn send(
         &self,
         endpoint: &str,
-        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync,
     ) -> Result<ApiResponse, ExternalError> {
         let span = tracing::info_span!(
             "api_call",
@@ -195,7 +195,7 @@ impl ApiClient {
     async fn send_inner(
         &self,
         endpoint: &str,
-        build: &dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        build: &(dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync),
     ) -> Result<ApiResponse, ExternalError> {
         let inner = &self.inner;
         let span = tracing::Span::current();

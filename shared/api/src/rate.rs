@@ -413,3 +413,193 @@ impl Window {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use koppel_core::memory::ManualClock;
+    use reqwest::header::{HeaderName, HeaderValue};
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        map
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn teamleader_headers_are_read() {
+        let observed = TeamleaderRateLimit.observe(&headers(&[
+            ("X-RateLimit-Limit", "200"),
+            ("X-RateLimit-Remaining", "17"),
+            ("X-RateLimit-Reset", "2026-02-08T11:09:08+00:00"),
+        ]));
+        assert_eq!(
+            observed,
+            vec![WindowObservation {
+                window: "minute",
+                limit: Some(200),
+                remaining: Some(17),
+                reset: Some(at("2026-02-08T11:09:08Z")),
+            }]
+        );
+        assert!(TeamleaderRateLimit.observe(&HeaderMap::new()).is_empty());
+    }
+
+    #[test]
+    fn exact_headers_are_read_in_epoch_millis() {
+        let observed = ExactRateLimit.observe(&headers(&[
+            ("X-RateLimit-Limit", "9000"),
+            ("X-RateLimit-Remaining", "8000"),
+            ("X-RateLimit-Reset", "1638489600000"),
+            ("X-RateLimit-Minutely-Limit", "100"),
+            ("X-RateLimit-Minutely-Remaining", "0"),
+            ("X-RateLimit-Minutely-Reset", "1638447360000"),
+        ]));
+        assert_eq!(observed.len(), 2);
+        assert_eq!(observed[0].window, "minute");
+        assert_eq!(observed[0].remaining, Some(0));
+        assert_eq!(observed[0].reset, Some(at("2021-12-02T12:16:00Z")));
+        assert_eq!(observed[1].window, "day");
+        assert_eq!(observed[1].limit, Some(9000));
+        assert_eq!(observed[1].reset, Some(at("2021-12-03T00:00:00Z")));
+        // A 429 with only the minute window's headers.
+        let only_minute = ExactRateLimit.observe(&headers(&[
+            ("X-RateLimit-Minutely-Remaining", "0"),
+            ("X-RateLimit-Minutely-Reset", "1638447360000"),
+        ]));
+        assert_eq!(only_minute.len(), 1);
+        assert_eq!(only_minute[0].window, "minute");
+    }
+
+    fn gate(clock: &Arc<ManualClock>) -> RateGate {
+        RateGate::new(
+            "Exact Online",
+            ExactRateLimit,
+            clock.clone(),
+            RateGateConfig::default(),
+        )
+    }
+
+    #[tokio::test]
+    async fn expected_remaining_is_spent_then_waited_for() {
+        let clock = Arc::new(ManualClock::default());
+        let gate = gate(&clock);
+        let reset = clock.now() + chrono::Duration::seconds(40);
+        gate.observe(&headers(&[
+            ("X-RateLimit-Minutely-Limit", "60"),
+            ("X-RateLimit-Minutely-Remaining", "2"),
+            (
+                "X-RateLimit-Minutely-Reset",
+                &reset.timestamp_millis().to_string(),
+            ),
+        ]));
+        gate.acquire().await.unwrap();
+        gate.acquire().await.unwrap();
+        assert_eq!(clock.slept(), Duration::ZERO, "two requests were left");
+        gate.acquire().await.unwrap();
+        assert!(clock.now() > reset, "the third waits for the reset");
+        assert!(clock.slept() >= Duration::from_secs(40));
+        assert_eq!(gate.stats().requests_sent, 3);
+        assert_eq!(gate.stats().waited, clock.slept());
+        // Refilled to the limit after the reset: no more waiting.
+        let slept = clock.slept();
+        gate.acquire().await.unwrap();
+        assert_eq!(clock.slept(), slept);
+    }
+
+    #[tokio::test]
+    async fn stale_higher_counts_do_not_raise_the_expectation() {
+        let clock = Arc::new(ManualClock::default());
+        let gate = gate(&clock);
+        let reset = (clock.now() + chrono::Duration::seconds(40))
+            .timestamp_millis()
+            .to_string();
+        let answer = |remaining: &str| {
+            headers(&[
+                ("X-RateLimit-Minutely-Remaining", remaining),
+                ("X-RateLimit-Minutely-Reset", &reset),
+            ])
+        };
+        gate.observe(&answer("1"));
+        gate.observe(&answer("5")); // an older answer arriving late
+        gate.acquire().await.unwrap();
+        assert_eq!(clock.slept(), Duration::ZERO);
+        gate.acquire().await.unwrap();
+        assert!(clock.slept() >= Duration::from_secs(40));
+    }
+
+    #[tokio::test]
+    async fn spent_daily_quota_is_quota_exhausted() {
+        let clock = Arc::new(ManualClock::default());
+        let gate = gate(&clock);
+        let reset = clock.now() + chrono::Duration::hours(6);
+        gate.observe(&headers(&[
+            ("X-RateLimit-Remaining", "0"),
+            ("X-RateLimit-Reset", &reset.timestamp_millis().to_string()),
+        ]));
+        let error = gate.acquire().await.unwrap_err();
+        assert_eq!(
+            error,
+            ExternalError::QuotaExhausted {
+                system: "Exact Online",
+                until: reset
+            }
+        );
+        assert_eq!(clock.slept(), Duration::ZERO, "never sleeps through a day");
+        assert_eq!(gate.stats().requests_sent, 0);
+    }
+
+    #[tokio::test]
+    async fn throttle_without_headers_backs_off_and_is_bounded() {
+        let clock = Arc::new(ManualClock::default());
+        let config = RateGateConfig {
+            max_throttled: 3,
+            ..RateGateConfig::default()
+        };
+        let gate = RateGate::new("Exact Online", ExactRateLimit, clock.clone(), config);
+        for count in 1..=3 {
+            let before = clock.slept();
+            gate.throttled(&HeaderMap::new(), count).await.unwrap();
+            let waited = clock.slept() - before;
+            let ceiling = config.backoff_base * (1 << (count - 1));
+            assert!(
+                waited >= ceiling / 2 && waited <= ceiling,
+                "wait {waited:?} for 429 #{count}"
+            );
+        }
+        let error = gate.throttled(&HeaderMap::new(), 4).await.unwrap_err();
+        assert!(
+            matches!(error, ExternalError::Unavailable { .. }),
+            "{error:?}"
+        );
+        assert_eq!(gate.stats().throttled, 4);
+    }
+
+    #[tokio::test]
+    async fn throttle_blocks_other_senders_until_the_reset() {
+        let clock = Arc::new(ManualClock::default());
+        let gate = gate(&clock);
+        let reset = clock.now() + chrono::Duration::seconds(25);
+        let spent = headers(&[
+            ("X-RateLimit-Minutely-Remaining", "0"),
+            (
+                "X-RateLimit-Minutely-Reset",
+                &reset.timestamp_millis().to_string(),
+            ),
+        ]);
+        gate.throttled(&spent, 1).await.unwrap();
+        assert!(clock.now() > reset);
+        assert!(gate.acquire().await.is_ok());
+    }
+}
