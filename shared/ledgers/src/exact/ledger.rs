@@ -1,0 +1,544 @@
+//! [`ExactLedger`]: one Exact Online division as Koppel's [`Ledger`], with customers and
+//! payment states.
+//!
+//! Call budget (what the rate limit of 60 a minute is spent on):
+//! - reference data: 4 reads (+1 per extra page of 60);
+//! - an entry: exactly 1 POST; with the PDF 3 (Document, DocumentAttachment, entry);
+//! - customers: 1 read per 20 codes / VAT numbers looked up, 1 POST per customer created;
+//! - payment states: 1 read per 20 entries.
+//!
+//! Direct debit: Exact collects an invoice when its payment condition has payment method
+//! "I" (collection). [`DirectDebitCondition`] says which condition Koppel sets on entries
+//! Teamleader marks as direct debit: by default the first such condition of the division
+//! (looked up once per ledger instance, one extra read; none found → the account's own
+//! condition), or a fixed code, or none (the account's own condition applies).
+
+use super::http::{ExactHttp, HttpTuning};
+use super::mapping::{self, EntryExtras};
+use super::odata::{guid_literal, or_filter, padded_account_code, string_literal};
+use super::refusals::{self, SYSTEM};
+use super::wire;
+use async_trait::async_trait;
+use base64::Engine;
+use koppel_api::TokenSource;
+use koppel_core::{
+    AttachmentSupport, Clock, Customer, DocumentFile, ExternalError, FileFormat, Ledger,
+    LedgerCapabilities, LedgerCustomerId, LedgerCustomerPage, LedgerCustomers, LedgerEntry,
+    LedgerEntryId, LedgerKind, LedgerPaymentState, LedgerPayments, LedgerReferenceData,
+    PostedEntry,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{Mutex, OnceCell};
+
+/// Receivables asked for per call (an `or` chain of GUIDs; keeps URLs far below Exact's
+/// limit).
+pub const RECEIVABLES_PER_CALL: usize = 20;
+
+/// Customer look-up conditions per call (codes and VAT numbers in one `or` chain).
+pub const CUSTOMER_KEYS_PER_CALL: usize = 20;
+
+/// Which payment condition marks an entry as collected by direct debit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum DirectDebitCondition {
+    /// The division's first payment condition with payment method "I" (collection). When
+    /// the division has none, the entry is booked without one (the account's own condition
+    /// applies, usually the collection one for customers with a mandate) and a warning is
+    /// logged: collection details never block a booking.
+    #[default]
+    Discover,
+    /// This payment condition code.
+    Code(String),
+    /// Set none: the customer account's own condition applies.
+    AccountDefault,
+}
+
+/// Choices for an [`ExactLedger`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExactOptions {
+    /// Payment condition of direct-debit entries.
+    pub direct_debit: DirectDebitCondition,
+    /// Rate gate and retry tuning.
+    pub tuning: HttpTuning,
+}
+
+/// One Exact Online division seen through one connection's tokens.
+#[derive(Debug)]
+pub struct ExactLedger {
+    http: ExactHttp,
+    options: ExactOptions,
+    /// GL account code → GUID, filled by [`Ledger::reference_data`] or on first need.
+    gl_ids: Mutex<Option<Arc<HashMap<String, String>>>>,
+    /// The discovered direct-debit condition (`None` inside: the division has none).
+    direct_debit_code: OnceCell<Option<String>>,
+}
+
+impl ExactLedger {
+    /// The division `division` at `base_url` (an [`super::ExactRegion`] URL or the
+    /// simulator's), authenticated by `tokens`, waiting on `clock`.
+    pub fn new(
+        base_url: &str,
+        division: i64,
+        tokens: TokenSource,
+        clock: Arc<dyn Clock>,
+        options: ExactOptions,
+    ) -> Self {
+        let http = ExactHttp::new(base_url, division, tokens, clock, options.tuning);
+        Self {
+            http,
+            options,
+            gl_ids: Mutex::new(None),
+            direct_debit_code: OnceCell::new(),
+        }
+    }
+
+    /// The division number.
+    pub fn division(&self) -> i64 {
+        self.http.division()
+    }
+
+    /// HTTP requests sent so far (for reports and benchmarks).
+    pub fn calls(&self) -> u64 {
+        self.http.calls()
+    }
+
+    /// The HTTP plumbing (its rate gate's statistics, its client).
+    pub fn http(&self) -> &ExactHttp {
+        &self.http
+    }
+
+    async fn gl_accounts(&self) -> Result<Vec<wire::GlAccount>, ExternalError> {
+        self.http
+            .get_all(
+                "financial/GLAccounts",
+                &[("$select", wire::GL_ACCOUNT_SELECT)],
+            )
+            .await
+    }
+
+    fn remember_gl_ids(
+        &self,
+        accounts: &[wire::GlAccount],
+        cache: &mut Option<Arc<HashMap<String, String>>>,
+    ) {
+        let ids = accounts
+            .iter()
+            .map(|a| (a.code.trim().to_owned(), a.id.clone()))
+            .collect();
+        *cache = Some(Arc::new(ids));
+    }
+
+    /// GL code → GUID, read once per instance when reference data was not pulled.
+    async fn gl_ids(&self) -> Result<Arc<HashMap<String, String>>, ExternalError> {
+        let mut cache = self.gl_ids.lock().await;
+        if let Some(ids) = cache.as_ref() {
+            return Ok(ids.clone());
+        }
+        let accounts = self.gl_accounts().await?;
+        self.remember_gl_ids(&accounts, &mut cache);
+        Ok(cache.as_ref().cloned().unwrap_or_default())
+    }
+
+    /// The payment condition to set on `entry`.
+    async fn payment_condition(
+        &self,
+        entry: &LedgerEntry,
+    ) -> Result<Option<String>, ExternalError> {
+        if !entry.direct_debit {
+            return Ok(None);
+        }
+        match &self.options.direct_debit {
+            DirectDebitCondition::AccountDefault => Ok(None),
+            DirectDebitCondition::Code(code) => Ok(Some(code.clone())),
+            DirectDebitCondition::Discover => {
+                let found = self
+                    .direct_debit_code
+                    .get_or_try_init(|| async {
+                        let conditions = self
+                            .http
+                            .get_all::<wire::PaymentCondition>(
+                                "cashflow/PaymentConditions",
+                                &[("$select", wire::PAYMENT_CONDITION_SELECT), ("$filter", "PaymentMethod eq 'I'")],
+                            )
+                            .await;
+                        let code = match conditions {
+                            Ok(conditions) => conditions
+                                .into_iter()
+                                .find(|c| c.payment_method.as_deref().map(str::trim) == Some("I"))
+                                .map(|c| c.code.trim().to_owned()),
+                            Err(ExternalError::NotFound { .. }) => None,
+                            Err(error) => return Err(error),
+                        };
+                        if code.is_none() {
+                            tracing::warn!(
+                                division = self.division(),
+                                "no payment condition with payment method 'Collection'; direct-debit entries keep the account's own condition"
+                            );
+                        }
+                        Ok(code)
+                    })
+                    .await?;
+                Ok(found.clone())
+            }
+        }
+    }
+
+    /// Document + attachment for `file`; returns the document's GUID (2 calls).
+    async fn upload_pdf(
+        &self,
+        entry: &LedgerEntry,
+        file: &DocumentFile,
+    ) -> Result<String, ExternalError> {
+        let subject = format!("the PDF of entry {}", entry.reference);
+        let document = wire::NewDocument {
+            subject: if entry.description.trim().is_empty() {
+                entry.reference.clone()
+            } else {
+                entry.description.clone()
+            },
+            kind: mapping::DOCUMENT_TYPE_SALES_ENTRY,
+            account: entry.customer.as_str().to_owned(),
+        };
+        let created: wire::Created = self
+            .http
+            .post("documents/Documents", &document)
+            .await
+            .map_err(|e| refusals::explain(e, &subject))?;
+        let attachment = wire::NewDocumentAttachment {
+            attachment: base64::engine::general_purpose::STANDARD.encode(&file.bytes),
+            document: created.id.clone(),
+            file_name: file.file_name.clone(),
+        };
+        let _attached: wire::Created = self
+            .http
+            .post("documents/DocumentAttachments", &attachment)
+            .await
+            .map_err(|e| refusals::explain(e, &subject))?;
+        Ok(created.id)
+    }
+
+    /// The ledger customer of one Teamleader customer (see [`LedgerCustomers::find_customers`]).
+    pub async fn find_customer(
+        &self,
+        customer: &Customer,
+    ) -> Result<Option<LedgerCustomerId>, ExternalError> {
+        Ok(self
+            .find_customers(std::slice::from_ref(customer))
+            .await?
+            .into_iter()
+            .next()
+            .flatten())
+    }
+}
+
+/// What a Teamleader customer can be found by in Exact.
+struct CustomerKeys {
+    /// Exact code, padded to 18 characters.
+    code: Option<String>,
+    /// Normalised VAT number.
+    vat: Option<String>,
+}
+
+impl CustomerKeys {
+    fn of(customer: &Customer) -> Self {
+        Self {
+            code: customer
+                .external_id
+                .as_deref()
+                .and_then(padded_account_code),
+            vat: customer
+                .vat_number
+                .as_ref()
+                .and_then(|v| mapping::normalise_vat(&v.0)),
+        }
+    }
+}
+
+#[async_trait]
+impl Ledger for ExactLedger {
+    fn kind(&self) -> LedgerKind {
+        LedgerKind::ExactOnline
+    }
+
+    fn capabilities(&self) -> LedgerCapabilities {
+        LedgerCapabilities {
+            general_ledger: true,
+            attachment: AttachmentSupport::Optional(FileFormat::Pdf),
+        }
+    }
+
+    async fn reference_data(&self) -> Result<LedgerReferenceData, ExternalError> {
+        const PERIODS: &str = "financial/FinancialPeriods";
+        let (gl, journals, vat, periods) = tokio::try_join!(
+            self.gl_accounts(),
+            self.http.get_all::<wire::Journal>(
+                "financial/Journals",
+                &[("$select", wire::JOURNAL_SELECT)]
+            ),
+            self.http
+                .get_all::<wire::VatCode>("vat/VATCodes", &[("$select", wire::VAT_CODE_SELECT)]),
+            self.http
+                .get_all::<wire::FinancialPeriod>(PERIODS, &[("$select", wire::PERIOD_SELECT)]),
+        )?;
+        self.remember_gl_ids(&gl, &mut *self.gl_ids.lock().await);
+        Ok(LedgerReferenceData {
+            gl_accounts: gl.into_iter().map(mapping::gl_account).collect(),
+            journals: journals.into_iter().map(mapping::journal).collect(),
+            vat_codes: vat.into_iter().map(mapping::vat_code).collect(),
+            periods: periods
+                .into_iter()
+                .map(|p| mapping::period(PERIODS, p))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    async fn find_entry(
+        &self,
+        journal: &str,
+        reference: &str,
+    ) -> Result<Option<PostedEntry>, ExternalError> {
+        let filter = format!(
+            "YourRef eq {} and Journal eq {}",
+            string_literal(reference),
+            string_literal(journal.trim())
+        );
+        let (entries, _) = self
+            .http
+            .get_page::<wire::PostedSalesEntry>(
+                "salesentry/SalesEntries",
+                &[("$select", wire::SALES_ENTRY_SELECT), ("$filter", &filter)],
+            )
+            .await?;
+        if entries.len() > 1 {
+            tracing::warn!(
+                division = self.division(),
+                journal,
+                reference,
+                matches = entries.len(),
+                "several Exact entries carry this reference; using the first"
+            );
+        }
+        Ok(entries.into_iter().next().map(posted))
+    }
+
+    async fn post_entry(
+        &self,
+        entry: &LedgerEntry,
+        file: Option<&DocumentFile>,
+    ) -> Result<PostedEntry, ExternalError> {
+        let subject = format!("entry {}", entry.reference);
+        if let Some(file) = file
+            && file.format != FileFormat::Pdf
+        {
+            return Err(ExternalError::Unsupported {
+                system: SYSTEM,
+                what: "attaching files other than PDF",
+            });
+        }
+        // Everything that can be refused without a call is checked before the first POST.
+        let gl_ids = self.gl_ids().await?;
+        let payment_condition = self.payment_condition(entry).await?;
+        let mut body = mapping::sales_entry(
+            entry,
+            &gl_ids,
+            EntryExtras {
+                document: None,
+                payment_condition,
+            },
+        )?;
+        if let Some(file) = file {
+            body.document = Some(self.upload_pdf(entry, file).await?);
+        }
+        match self
+            .http
+            .post::<_, wire::PostedSalesEntry>("salesentry/SalesEntries", &body)
+            .await
+        {
+            Ok(created) => Ok(posted(created)),
+            Err(error)
+                if error.is_transient()
+                    && !matches!(error, ExternalError::QuotaExhausted { .. }) =>
+            {
+                // The answer was lost; Exact may have booked it. Look before anyone posts again.
+                tracing::warn!(division = self.division(), reference = %entry.reference, %error, "entry POST failed; looking it up");
+                match self.find_entry(&entry.journal, &entry.reference).await {
+                    Ok(Some(found)) => {
+                        tracing::info!(division = self.division(), reference = %entry.reference, "entry was booked despite the failure");
+                        Ok(found)
+                    }
+                    _ => Err(error),
+                }
+            }
+            Err(error) => Err(refusals::explain(error, &subject)),
+        }
+    }
+
+    fn customers(&self) -> Option<&dyn LedgerCustomers> {
+        Some(self)
+    }
+
+    fn payments(&self) -> Option<&dyn LedgerPayments> {
+        Some(self)
+    }
+}
+
+fn posted(entry: wire::PostedSalesEntry) -> PostedEntry {
+    PostedEntry {
+        id: LedgerEntryId::new(entry.entry_id),
+        entry_number: entry.entry_number.map(|n| n.to_string()),
+    }
+}
+
+#[async_trait]
+impl LedgerCustomers for ExactLedger {
+    /// By the Exact code kept as Teamleader's external id (padded to Exact's 18 characters),
+    /// else by normalised VAT number; one read per 20 keys (`Code eq '…' or VATNumber eq '…'`).
+    async fn find_customers(
+        &self,
+        customers: &[Customer],
+    ) -> Result<Vec<Option<LedgerCustomerId>>, ExternalError> {
+        const ACCOUNTS: &str = "crm/Accounts";
+        let keys: Vec<CustomerKeys> = customers.iter().map(CustomerKeys::of).collect();
+        let mut conditions: Vec<String> = Vec::new();
+        for key in &keys {
+            let wanted = [
+                key.code
+                    .as_ref()
+                    .map(|c| format!("Code eq {}", string_literal(c))),
+                key.vat
+                    .as_ref()
+                    .map(|v| format!("VATNumber eq {}", string_literal(v))),
+            ];
+            for condition in wanted.into_iter().flatten() {
+                if !conditions.contains(&condition) {
+                    conditions.push(condition);
+                }
+            }
+        }
+        let mut by_code: HashMap<String, LedgerCustomerId> = HashMap::new();
+        let mut by_vat: HashMap<String, LedgerCustomerId> = HashMap::new();
+        for chunk in conditions.chunks(CUSTOMER_KEYS_PER_CALL) {
+            let filter = chunk.join(" or ");
+            let accounts = self
+                .http
+                .get_all::<wire::Account>(
+                    ACCOUNTS,
+                    &[("$select", "ID,Code,VATNumber"), ("$filter", &filter)],
+                )
+                .await?;
+            for account in accounts {
+                let id = LedgerCustomerId::new(account.id.clone());
+                if let Some(code) = account.code.as_deref().and_then(padded_account_code) {
+                    by_code.entry(code).or_insert_with(|| id.clone());
+                }
+                if let Some(vat) = account
+                    .vat_number
+                    .as_deref()
+                    .and_then(mapping::normalise_vat)
+                {
+                    by_vat.entry(vat).or_insert(id);
+                }
+            }
+        }
+        Ok(keys
+            .iter()
+            .map(|key| {
+                key.code
+                    .as_ref()
+                    .and_then(|c| by_code.get(c))
+                    .or_else(|| key.vat.as_ref().and_then(|v| by_vat.get(v)))
+                    .cloned()
+            })
+            .collect())
+    }
+
+    async fn create_customer(
+        &self,
+        customer: &Customer,
+    ) -> Result<LedgerCustomerId, ExternalError> {
+        let created: wire::Created = self
+            .http
+            .post("crm/Accounts", &mapping::new_account(customer))
+            .await
+            .map_err(|e| refusals::explain(e, &format!("customer {}", customer.name)))?;
+        Ok(LedgerCustomerId::new(created.id))
+    }
+
+    /// Customers (status "C") page by page; the cursor is Exact's `__next` link.
+    async fn list_customers(
+        &self,
+        cursor: Option<&str>,
+    ) -> Result<LedgerCustomerPage, ExternalError> {
+        const ACCOUNTS: &str = "crm/Accounts";
+        let (accounts, next) = match cursor {
+            Some(next) => self.http.get_next::<wire::Account>(ACCOUNTS, next).await?,
+            None => {
+                self.http
+                    .get_page::<wire::Account>(
+                        ACCOUNTS,
+                        &[
+                            ("$select", wire::ACCOUNT_SELECT),
+                            ("$filter", "Status eq 'C'"),
+                        ],
+                    )
+                    .await?
+            }
+        };
+        Ok(LedgerCustomerPage {
+            customers: accounts
+                .into_iter()
+                .map(mapping::customer_from_account)
+                .collect(),
+            next,
+        })
+    }
+}
+
+#[async_trait]
+impl LedgerPayments for ExactLedger {
+    /// Reads `cashflow/Receivables` for 20 entries per call (`TransactionEntryID eq guid'…'
+    /// or …`). Entries Exact has no receivable for are left out.
+    async fn payment_states(
+        &self,
+        entries: &[LedgerEntryId],
+    ) -> Result<Vec<LedgerPaymentState>, ExternalError> {
+        const RECEIVABLES: &str = "cashflow/Receivables";
+        let asked: HashMap<String, &LedgerEntryId> = entries
+            .iter()
+            .map(|e| (e.as_str().to_ascii_lowercase(), e))
+            .collect();
+        let literals: Vec<String> = entries
+            .iter()
+            .filter_map(|e| {
+                let literal = guid_literal(e.as_str().trim());
+                if literal.is_none() {
+                    tracing::warn!(entry = %e, "not an Exact entry id; skipped");
+                }
+                literal
+            })
+            .collect();
+        let mut receivables = Vec::new();
+        for chunk in literals.chunks(RECEIVABLES_PER_CALL) {
+            let filter = or_filter("TransactionEntryID", chunk);
+            receivables.extend(
+                self.http
+                    .get_all::<wire::Receivable>(
+                        RECEIVABLES,
+                        &[("$select", wire::RECEIVABLE_SELECT), ("$filter", &filter)],
+                    )
+                    .await?,
+            );
+        }
+        let mut states = mapping::payment_states(RECEIVABLES, receivables)?;
+        states.retain_mut(
+            |state| match asked.get(&state.entry.as_str().to_ascii_lowercase()) {
+                Some(original) => {
+                    state.entry = (*original).clone();
+                    true
+                }
+                None => false,
+            },
+        );
+        Ok(states)
+    }
+}
