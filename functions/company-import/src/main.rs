@@ -8,13 +8,21 @@ use lambda_runtime::{Error, service_fn};
 use std::sync::Arc;
 
 /// What the user reads in the run report.
-const NOT_AVAILABLE: &str = "Importing ledger customers into Teamleader is not available in this version of Koppel yet.";
+const NOT_AVAILABLE: &str =
+    "Importing ledger customers into Teamleader is not available in this version of Koppel yet.";
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     koppel_runtime::init_tracing();
     let aws = AwsAdapters::from_env().await?;
-    let function = UnavailableJob { store: Arc::new(aws.store), clock: Arc::new(SystemClock), message: NOT_AVAILABLE };
+    let function = UnavailableJob {
+        store: Arc::new(aws.store),
+        clock: Arc::new(SystemClock),
+        message: NOT_AVAILABLE,
+    };
     let function = &function;
-    lambda_runtime::run(service_fn(move |event| async move { function.handle(event).await })).await
+    lambda_runtime::run(service_fn(move |event| async move {
+        function.handle(event).await.map_err(Error::from)
+    }))
+    .await
 }

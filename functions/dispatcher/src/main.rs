@@ -17,7 +17,7 @@ async fn main() -> Result<(), Error> {
     };
     let dispatcher = &dispatcher;
     lambda_runtime::run(service_fn(move |event| async move {
-        dispatcher.handle(event).await
+        dispatcher.handle(event).await.map_err(Error::from)
     }))
     .await
 }

@@ -50,7 +50,10 @@ impl ExportFunction {
         event: LambdaEvent<SqsEvent>,
     ) -> Result<SqsBatchResponse, WholeBatchFailed> {
         let deadline = deadline_of(&event.context, HANDOVER_MARGIN);
-        drive(event.payload, |job| self.run(job, deadline)).await
+        drive(event.payload, |job| async move {
+            self.run(job, deadline).await.map(|_| ())
+        })
+        .await
     }
 
     /// Run one job until done or until `deadline`.

@@ -31,7 +31,7 @@ async fn main() -> Result<(), Error> {
     };
     let function = &function;
     lambda_runtime::run(service_fn(move |event| async move {
-        function.handle(event).await
+        function.handle(event).await.map_err(Error::from)
     }))
     .await
 }

@@ -14,7 +14,14 @@ const NOT_AVAILABLE: &str = "Merge files are not available in this version of Ko
 async fn main() -> Result<(), Error> {
     koppel_runtime::init_tracing();
     let aws = AwsAdapters::from_env().await?;
-    let function = UnavailableJob { store: Arc::new(aws.store), clock: Arc::new(SystemClock), message: NOT_AVAILABLE };
+    let function = UnavailableJob {
+        store: Arc::new(aws.store),
+        clock: Arc::new(SystemClock),
+        message: NOT_AVAILABLE,
+    };
     let function = &function;
-    lambda_runtime::run(service_fn(move |event| async move { function.handle(event).await })).await
+    lambda_runtime::run(service_fn(move |event| async move {
+        function.handle(event).await.map_err(Error::from)
+    }))
+    .await
 }

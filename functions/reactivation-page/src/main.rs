@@ -19,7 +19,7 @@ async fn main() -> Result<(), Error> {
     let page = ReactivationPage { sign_in_url };
     let page = &page;
     lambda_http::run(service_fn(move |request| async move {
-        page.handle(request).await
+        page.handle(request).await.map_err(Error::from)
     }))
     .await
 }
