@@ -127,6 +127,24 @@ fn external_id_input(value: Option<&str>, field: Option<&str>) -> Vec<CustomFiel
     }
 }
 
+/// The companies.list body fetching up to [`IDS_PER_CALL`] companies by id (pure, for tests).
+pub fn company_batch_request(ids: &[String]) -> CompanyListRequest {
+    let filter = CompanyFilter {
+        ids: ids.to_vec(),
+        ..CompanyFilter::default()
+    };
+    CompanyListRequest::new(filter, Page::new(1, Page::MAX_SIZE))
+}
+
+/// The contacts.list body fetching up to [`IDS_PER_CALL`] contacts by id (pure, for tests).
+pub fn contact_batch_request(ids: &[String]) -> ContactListRequest {
+    let filter = ContactFilter {
+        ids: ids.to_vec(),
+        ..ContactFilter::default()
+    };
+    ContactListRequest::new(filter, Page::new(1, Page::MAX_SIZE))
+}
+
 /// The invoices.registerPayment body (pure, for tests).
 pub fn register_payment_request(invoice: &DocumentId, payment: &Payment) -> RegisterPaymentRequest {
     RegisterPaymentRequest {
@@ -354,23 +372,13 @@ impl Source for TeamleaderClient {
         let fields = self.external_id_fields(false).await?;
         let mut found: HashMap<CustomerRef, Customer> = HashMap::new();
         for chunk in company_ids.chunks(IDS_PER_CALL) {
-            let filter = CompanyFilter {
-                ids: chunk.to_vec(),
-                ..CompanyFilter::default()
-            };
-            let request = CompanyListRequest::new(filter, Page::new(1, Page::MAX_SIZE));
-            for company in self.companies().list(&request).await? {
+            for company in self.companies().list(&company_batch_request(chunk)).await? {
                 let customer = mapping::company_customer(&company, fields.company.as_deref());
                 found.insert(customer.reference.clone(), customer);
             }
         }
         for chunk in contact_ids.chunks(IDS_PER_CALL) {
-            let filter = ContactFilter {
-                ids: chunk.to_vec(),
-                ..ContactFilter::default()
-            };
-            let request = ContactListRequest::new(filter, Page::new(1, Page::MAX_SIZE));
-            for contact in self.contacts().list(&request).await? {
+            for contact in self.contacts().list(&contact_batch_request(chunk)).await? {
                 let customer = mapping::contact_customer(&contact, fields.contact.as_deref());
                 found.insert(customer.reference.clone(), customer);
             }
