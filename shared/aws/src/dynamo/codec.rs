@@ -26,6 +26,13 @@ pub const CLAIM_UNTIL: &str = "claim_until";
 pub const CLAIM_RUN: &str = "claim_run";
 /// Full document record as JSON.
 pub const RECORD: &str = "record";
+/// Export attempts of a document; authoritative over the JSON record's copy because the
+/// claim corrects it in place.
+pub const ATTEMPTS: &str = "attempts";
+/// Ledger entry of an exported document.
+pub const ENTRY_ID: &str = "entry_id";
+/// Teamleader number of a document.
+pub const NUMBER: &str = "number";
 /// Full run report as JSON.
 pub const REPORT: &str = "report";
 
@@ -106,10 +113,10 @@ pub fn document_item(record: &DocumentRecord) -> Result<Item, StoreError> {
     .s(ENTITY, "document")
     .s("document_id", record.document_id.as_str())
     .s("kind", record.kind.as_str())
-    .opt_s("number", record.number.as_deref())
+    .opt_s(NUMBER, record.number.as_deref())
     .s(STATE, record.state.name())
     .bool("paid", record.paid)
-    .n("attempts", i64::from(record.attempts))
+    .n(ATTEMPTS, i64::from(record.attempts))
     .time("updated_at", record.updated_at)
     .s(RECORD, to_json(&what, record)?);
     match &record.state {
@@ -119,7 +126,7 @@ pub fn document_item(record: &DocumentRecord) -> Result<Item, StoreError> {
                 .n(CLAIM_UNTIL, until.timestamp_millis());
         }
         ExportState::Exported { entry_id, .. } => {
-            item = item.s("entry_id", entry_id.as_str());
+            item = item.s(ENTRY_ID, entry_id.as_str());
         }
         ExportState::Pending | ExportState::Failed { .. } => {}
     }
@@ -132,10 +139,17 @@ pub fn document_item(record: &DocumentRecord) -> Result<Item, StoreError> {
 }
 
 /// A document record from its item; the JSON record must agree with the `state` attribute
-/// that conditions read.
+/// that conditions read, and `attempts` comes from its own attribute.
 pub fn document_from_item(item: &Item) -> Result<DocumentRecord, StoreError> {
     let r = ItemReader::new("document", item);
-    let record: DocumentRecord = r.json(RECORD)?;
+    let mut record: DocumentRecord = r.json(RECORD)?;
+    if let Some(attempts) = r.opt_n(ATTEMPTS)? {
+        record.attempts = u32::try_from(attempts).map_err(|_| {
+            r.corrupt(format!(
+                "attribute `{ATTEMPTS}` is out of range: {attempts}"
+            ))
+        })?;
+    }
     let state = r.s(STATE)?;
     if record.state.name() != state {
         return Err(r.corrupt(format!(

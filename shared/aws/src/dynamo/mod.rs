@@ -40,7 +40,7 @@ use aws_sdk_dynamodb::types::{
     ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use chrono::{DateTime, Utc};
-use codec::{CLAIM_UNTIL, STATE, STATUS, STATUS_REASON};
+use codec::{ATTEMPTS, CLAIM_RUN, CLAIM_UNTIL, STATE, STATUS, STATUS_REASON};
 use item::{Item, ItemBuilder, ItemReader, key, to_json};
 use koppel_core::{
     AccountId, ClaimOutcome, Clock, Connection, ConnectionId, ConnectionStatus, CustomerRef,
@@ -257,6 +257,42 @@ impl DynamoStore {
         Ok(connections)
     }
 
+    /// Sets the attempt count of a claim this worker just took, if the claim is still its
+    /// own. Best effort: the count is informational, the claim already stands.
+    async fn count_attempt(
+        &self,
+        claimed: &DocumentRecord,
+        run_id: &RunId,
+        until: DateTime<Utc>,
+        attempts: u32,
+    ) {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                keys::connection_pk(&claimed.connection_id),
+                keys::document_sk(&claimed.document_id),
+            )))
+            .update_expression("SET #attempts = :attempts")
+            .condition_expression("#claim_run = :run AND #claim_until = :until")
+            .expression_attribute_names("#attempts", ATTEMPTS)
+            .expression_attribute_names("#claim_run", CLAIM_RUN)
+            .expression_attribute_names("#claim_until", CLAIM_UNTIL)
+            .expression_attribute_values(":attempts", AttributeValue::N(attempts.to_string()))
+            .expression_attribute_values(":run", s(run_id.as_str()))
+            .expression_attribute_values(":until", millis(until))
+            .send()
+            .await;
+        if let Err(error) = result {
+            tracing::warn!(
+                document = %claimed.document_id,
+                error = %DisplayErrorContext(&error),
+                "could not count the export attempt"
+            );
+        }
+    }
+
     /// Deletes the parts of an earlier reference-data generation. Best effort: leftovers are
     /// unreachable (the head names the live generation) and only cost storage.
     async fn delete_reference_parts(
@@ -454,10 +490,9 @@ impl Store for DynamoStore {
                     Some(UpdateItemError::ConditionalCheckFailedException(_))
                 ) =>
             {
-                Err(StoreError::Unavailable(format!(
-                    "there is no connection {id} in table {} to change the status of",
-                    self.table
-                )))
+                // Like the in-memory store: changing a connection that is gone changes nothing.
+                tracing::warn!(connection = %id, "status change for a connection that does not exist ignored");
+                Ok(())
             }
             Err(error) => Err(self.failed("UpdateItem (connection status)", error)),
         }
@@ -476,6 +511,9 @@ impl Store for DynamoStore {
             until,
         };
         claimed.updated_at = now;
+        // `attempts` counts from the stored record; the claim itself is one conditional put
+        // (atomic per item), the count is corrected right after when a previous record existed.
+        claimed.attempts = 1;
         let result = self
             .client
             .put_item()
@@ -483,15 +521,17 @@ impl Store for DynamoStore {
             .set_item(Some(codec::document_item(&claimed)?))
             .condition_expression(
                 "attribute_not_exists(#pk) OR #state IN (:pending, :failed) \
-                 OR (#state = :exporting AND #claim_until < :now)",
+                 OR (#state = :exporting AND (#claim_until <= :now OR #claim_run = :run))",
             )
             .expression_attribute_names("#pk", TABLE_PK)
             .expression_attribute_names("#state", STATE)
             .expression_attribute_names("#claim_until", CLAIM_UNTIL)
+            .expression_attribute_names("#claim_run", CLAIM_RUN)
             .expression_attribute_values(":pending", s(ExportState::Pending.name()))
             .expression_attribute_values(":failed", s("failed"))
             .expression_attribute_values(":exporting", s("exporting"))
             .expression_attribute_values(":now", millis(now))
+            .expression_attribute_values(":run", s(run_id.as_str()))
             .return_values(ReturnValue::AllOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -499,12 +539,20 @@ impl Store for DynamoStore {
         match result {
             Ok(output) => {
                 let previous = output.attributes.filter(|item| !item.is_empty());
-                Ok(ClaimOutcome::Claimed {
-                    previous: previous
-                        .as_ref()
-                        .map(codec::document_from_item)
-                        .transpose()?,
-                })
+                let previous = previous
+                    .as_ref()
+                    .map(codec::document_from_item)
+                    .transpose()?;
+                if let Some(previous) = &previous {
+                    self.count_attempt(
+                        &claimed,
+                        run_id,
+                        until,
+                        previous.attempts.saturating_add(1),
+                    )
+                    .await;
+                }
+                Ok(ClaimOutcome::Claimed { previous })
             }
             Err(error) => {
                 let Some(existing) = put_condition_item(&error) else {
@@ -747,7 +795,7 @@ impl Store for DynamoStore {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk) OR #until < :now OR #owner = :owner")
+            .condition_expression("attribute_not_exists(#pk) OR #until <= :now OR #owner = :owner")
             .expression_attribute_names("#pk", TABLE_PK)
             .expression_attribute_names("#until", "lease_until")
             .expression_attribute_names("#owner", "owner")

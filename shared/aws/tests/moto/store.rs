@@ -176,6 +176,100 @@ async fn a_live_claim_is_busy_and_a_lapsed_one_is_taken_over() {
 }
 
 #[tokio::test]
+async fn a_claim_lapses_at_its_until_and_its_own_run_may_take_it_again() {
+    let store = fresh_store().await;
+    let record = pending("c1", "d1");
+    let (first, second) = (RunId::new("run-1"), RunId::new("run-2"));
+    store
+        .claim_document(&record, &first, at(4, 0), at(4, 10))
+        .await
+        .unwrap();
+    // A redelivered message of the same run takes its own live claim again.
+    match store
+        .claim_document(&record, &first, at(4, 1), at(4, 11))
+        .await
+        .unwrap()
+    {
+        ClaimOutcome::Claimed {
+            previous: Some(previous),
+        } => {
+            assert_eq!(
+                previous.state,
+                ExportState::Exporting {
+                    run_id: first.clone(),
+                    until: at(4, 10)
+                }
+            )
+        }
+        other => panic!("expected the same run to re-claim, got {other:?}"),
+    }
+    assert!(matches!(
+        store
+            .claim_document(
+                &record,
+                &second,
+                at(4, 11) - Duration::milliseconds(1),
+                at(4, 20)
+            )
+            .await
+            .unwrap(),
+        ClaimOutcome::Busy(_)
+    ));
+    assert!(matches!(
+        store
+            .claim_document(&record, &second, at(4, 11), at(4, 20))
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed { previous: Some(_) }
+    ));
+}
+
+#[tokio::test]
+async fn each_claim_counts_an_attempt_on_the_stored_record() {
+    let store = fresh_store().await;
+    let fresh = pending("c1", "d1");
+    store
+        .claim_document(&fresh, &RunId::new("r1"), at(4, 0), at(4, 5))
+        .await
+        .unwrap();
+    let stored = store
+        .document(&fresh.connection_id, &fresh.document_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.attempts, 1);
+
+    let mut failed = stored.clone();
+    failed.state = ExportState::Failed {
+        reason: "journal 70 is blocked".into(),
+    };
+    store.put_document(&failed).await.unwrap();
+    // The caller passes a fresh pending record (attempts 0); the count continues from the store.
+    match store
+        .claim_document(&fresh, &RunId::new("r2"), at(5, 0), at(5, 5))
+        .await
+        .unwrap()
+    {
+        ClaimOutcome::Claimed { previous } => assert_eq!(previous, Some(failed)),
+        other => panic!("expected a claim, got {other:?}"),
+    }
+    let stored = store
+        .document(&fresh.connection_id, &fresh.document_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.attempts, 2);
+    assert_eq!(
+        stored.state,
+        ExportState::Exporting {
+            run_id: RunId::new("r2"),
+            until: at(5, 5)
+        }
+    );
+    assert_eq!(stored.number, fresh.number);
+}
+
+#[tokio::test]
 async fn an_exported_document_is_never_claimed_again() {
     let store = fresh_store().await;
     let done = exported("c1", "d1", false);
@@ -368,12 +462,18 @@ async fn active_index_follows_status_changes() {
         ["c1", "c2", "c3"]
     );
 
-    let missing = store
-        .set_connection_status(&ConnectionId::new("nope"), ConnectionStatus::Paused, None)
-        .await;
-    assert!(
-        matches!(missing, Err(StoreError::Unavailable(ref m)) if m.contains("no connection nope")),
-        "{missing:?}"
+    // A status change for a connection that is gone changes nothing and creates nothing.
+    store
+        .set_connection_status(&ConnectionId::new("nope"), ConnectionStatus::Active, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.connection(&ConnectionId::new("nope")).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        ids(store.active_connections().await.unwrap()),
+        ["c1", "c2", "c3"]
     );
 }
 
@@ -412,10 +512,21 @@ async fn a_lease_is_exclusive_until_it_lapses() {
             .await
             .unwrap()
     );
-    // Lapsed: another owner takes it.
+    // Lapsed (at its end): another owner takes it.
+    assert!(
+        !store
+            .acquire_lease(
+                name,
+                "worker-b",
+                at(7, 2) - Duration::milliseconds(1),
+                at(7, 3)
+            )
+            .await
+            .unwrap()
+    );
     assert!(
         store
-            .acquire_lease(name, "worker-b", at(7, 2) + Duration::seconds(1), at(7, 3))
+            .acquire_lease(name, "worker-b", at(7, 2), at(7, 3))
             .await
             .unwrap()
     );
