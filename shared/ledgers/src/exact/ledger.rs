@@ -5,7 +5,7 @@
 //! - reference data: 4 reads (+1 per extra page of 60);
 //! - an entry: exactly 1 POST; with the PDF 3 (Document, DocumentAttachment, entry);
 //! - customers: 1 read per 20 codes / VAT numbers looked up, 1 POST per customer created;
-//! - payment states: 1 read per 20 entries.
+//! - payment states: 1 read per 20 entries (+1 per 20 partly paid ones).
 //!
 //! Direct debit: Exact collects an invoice when its payment condition has payment method
 //! "I" (collection). [`DirectDebitCondition`] says which condition Koppel sets on entries
@@ -27,6 +27,7 @@ use koppel_core::{
     LedgerEntryId, LedgerKind, LedgerPaymentState, LedgerPayments, LedgerReferenceData,
     PostedEntry,
 };
+use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{Mutex, OnceCell};
@@ -497,12 +498,15 @@ impl LedgerCustomers for ExactLedger {
 #[async_trait]
 impl LedgerPayments for ExactLedger {
     /// Reads `cashflow/Receivables` for 20 entries per call (`TransactionEntryID eq guid'…'
-    /// or …`). Entries Exact has no receivable for are left out.
+    /// or …`); for partly paid entries (whose receivable still shows the full amount) the
+    /// remainder is read from `read/financial/ReceivablesList` (one more call per 20 of them).
+    /// Entries Exact has no receivable for are left out.
     async fn payment_states(
         &self,
         entries: &[LedgerEntryId],
     ) -> Result<Vec<LedgerPaymentState>, ExternalError> {
         const RECEIVABLES: &str = "cashflow/Receivables";
+        const OPEN_ITEMS: &str = "read/financial/ReceivablesList";
         let asked: HashMap<String, &LedgerEntryId> = entries
             .iter()
             .map(|e| (e.as_str().to_ascii_lowercase(), e))
@@ -529,7 +533,26 @@ impl LedgerPayments for ExactLedger {
                     .await?,
             );
         }
-        let mut states = mapping::payment_states(RECEIVABLES, receivables)?;
+        let mut remaining: HashMap<String, Decimal> = HashMap::new();
+        let partly: Vec<String> = mapping::partly_paid(&receivables)
+            .iter()
+            .filter_map(|id| guid_literal(id))
+            .collect();
+        for chunk in partly.chunks(RECEIVABLES_PER_CALL) {
+            let filter = or_filter("Id", chunk);
+            let items = self
+                .http
+                .get_all::<wire::OpenItem>(
+                    OPEN_ITEMS,
+                    &[("$select", wire::OPEN_ITEM_SELECT), ("$filter", &filter)],
+                )
+                .await?;
+            for item in items {
+                *remaining.entry(item.id.to_ascii_lowercase()).or_default() +=
+                    item.amount.unwrap_or_default();
+            }
+        }
+        let mut states = mapping::payment_states(RECEIVABLES, receivables, &remaining)?;
         states.retain_mut(
             |state| match asked.get(&state.entry.as_str().to_ascii_lowercase()) {
                 Some(original) => {

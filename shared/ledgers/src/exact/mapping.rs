@@ -287,13 +287,34 @@ pub fn sales_entry(
     })
 }
 
+/// Entries (lower-case ids) that are partly paid: not fully paid but with a payment date.
+/// Their receivable still shows the full amount; the remainder comes from the open-items list.
+pub fn partly_paid(receivables: &[wire::Receivable]) -> Vec<String> {
+    let mut ids: Vec<String> = receivables
+        .iter()
+        .filter(|r| !r.is_fully_paid.unwrap_or(false))
+        .filter(|r| {
+            r.last_payment_date
+                .as_deref()
+                .is_some_and(|d| !d.trim().is_empty())
+        })
+        .filter_map(|r| non_empty(r.transaction_entry_id.clone()))
+        .map(|id| id.to_ascii_lowercase())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 /// Payment states from receivables: per sales entry (`TransactionEntryID`), the open amount
-/// is the sum of its receivables not fully paid, it is paid when every one is, and the paid
-/// date is the latest payment. Entries without a receivable are left out (Exact has none to
-/// report yet).
+/// is the sum of its receivables not fully paid — or, for partly paid entries, what the
+/// open-items list says remains (`remaining`, by lower-case entry id) — it is paid when every
+/// receivable is, and the paid date is the latest payment. Entries without a receivable are
+/// left out (Exact has none to report yet).
 pub fn payment_states(
     endpoint: &str,
     receivables: Vec<wire::Receivable>,
+    remaining: &HashMap<String, Decimal>,
 ) -> Result<Vec<LedgerPaymentState>, ExternalError> {
     let mut by_entry: BTreeMap<String, LedgerPaymentState> = BTreeMap::new();
     for receivable in receivables {
@@ -322,6 +343,13 @@ pub fn payment_states(
         state.open_amount += open;
         state.fully_paid &= fully_paid;
         state.paid_at = state.paid_at.max(paid_at);
+    }
+    for (key, state) in by_entry.iter_mut() {
+        if !state.fully_paid
+            && let Some(left) = remaining.get(key)
+        {
+            state.open_amount = left.abs();
+        }
     }
     Ok(by_entry.into_values().collect())
 }
@@ -610,17 +638,17 @@ mod tests {
                 amount_dc: None,
                 last_payment_date: date.map(str::to_owned),
             };
-        let states = payment_states(
-            "cashflow/Receivables",
-            vec![
-                receivable("E1", true, dec!(121), Some("/Date(1767225600000)/")),
-                receivable("E2", false, dec!(50), None),
-                receivable("e2", true, dec!(71), Some("2026-01-03T00:00:00")),
-                receivable("E3", false, dec!(-30), None),
-            ],
-        )
-        .unwrap();
-        assert_eq!(states.len(), 3);
+        let receivables = vec![
+            receivable("E1", true, dec!(121), Some("/Date(1767225600000)/")),
+            receivable("E2", false, dec!(50), None),
+            receivable("e2", true, dec!(71), Some("2026-01-03T00:00:00")),
+            receivable("E3", false, dec!(-30), None),
+            receivable("E4", false, dec!(200), Some("/Date(1767225600000)/")),
+        ];
+        assert_eq!(partly_paid(&receivables), vec!["e4".to_owned()]);
+        let remaining = HashMap::from([("e4".to_owned(), dec!(80)), ("e1".to_owned(), dec!(5))]);
+        let states = payment_states("cashflow/Receivables", receivables, &remaining).unwrap();
+        assert_eq!(states.len(), 4);
         assert_eq!(
             (states[0].open_amount, states[0].fully_paid),
             (dec!(0), true)

@@ -47,6 +47,26 @@ const RULES: &[Rule] = &[
         advice: "check in Exact Online whether this document was already booked; if not, move the journal's next entry number past it",
     },
     Rule {
+        patterns: &["wrongdivision", "nodivisionaccess", "divisionblocked"],
+        advice: "open the reactivation page and choose an Exact Online administration this user may use",
+    },
+    Rule {
+        patterns: &["geblokkeerd", "bloqué", "blocked"],
+        advice: "unblock it in Exact Online, or choose another one on the reactivation page",
+    },
+    Rule {
+        patterns: &["in gebruik: code", "code is already in use"],
+        advice: "another Exact Online account already has this customer code; correct the external id in Teamleader or the code in Exact Online",
+    },
+    Rule {
+        patterns: &[
+            "referentie: klant",
+            "reference: customer",
+            "référence: client",
+        ],
+        advice: "the Exact Online customer linked to this Teamleader customer no longer exists; restore it in Exact Online, or clear the customer's external id in Teamleader and sync again",
+    },
+    Rule {
         patterns: &[
             "ongeldig: factuur voor",
             "invalide: facturer à",
@@ -56,7 +76,6 @@ const RULES: &[Rule] = &[
     },
     Rule {
         patterns: &[
-            "grootboekrekeningtype",
             "grootboekrekening",
             "gl account",
             "compte général",
@@ -78,14 +97,6 @@ const RULES: &[Rule] = &[
     Rule {
         patterns: &["journals", "dagboek", "journal"],
         advice: "choose an existing sales journal of this Exact Online administration on the reactivation page",
-    },
-    Rule {
-        patterns: &["geblokkeerd", "bloqué", "blocked"],
-        advice: "unblock it in Exact Online, or choose another one on the reactivation page",
-    },
-    Rule {
-        patterns: &["wrongdivision", "nodivisionaccess", "divisionblocked"],
-        advice: "open the reactivation page and choose an Exact Online administration this user may use",
     },
     Rule {
         patterns: &["verplicht", "obligatoire", "mandatory", "required"],
@@ -224,6 +235,29 @@ mod tests {
             ("Ongeldig: Grootboekrekeningtype", "revenue GL account"),
             ("Ongeldig: Btw-percentage []", "exclusive VAT code"),
             ("Ongeldige referentie: Journals", "existing sales journal"),
+            ("Ongeldige referentie: Dagboek", "existing sales journal"),
+            (
+                "Ongeldig dagboek. Het dagboek moet een verkoopdagboek zijn.",
+                "existing sales journal",
+            ),
+            ("Geblokkeerd: Grootboekrekening", "unblock it"),
+            ("Geblokkeerd: Btw-code", "unblock it"),
+            (
+                "Ongeldige referentie: Grootboekrekening",
+                "revenue GL account",
+            ),
+            ("Ongeldige referentie: Btw-code", "exclusive VAT code"),
+            ("Ongeldige referentie: Klant", "no longer exists"),
+            ("Verplicht: Klant", "fill in the missing field"),
+            ("In gebruik: Code", "already has this customer code"),
+            (
+                "Forbidden - DivisionBlocked",
+                "administration this user may use",
+            ),
+            (
+                "Onbekend: Boekjaar (Periode-datumtabel)",
+                "create the financial year",
+            ),
             (
                 "Invalid journal. The journal must be a cash journal.",
                 "existing sales journal",

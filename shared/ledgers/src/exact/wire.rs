@@ -340,3 +340,17 @@ pub struct PaymentCondition {
     #[serde(default)]
     pub payment_method: Option<String>,
 }
+
+/// `$select` for [`OpenItem`].
+pub const OPEN_ITEM_SELECT: &str = "Id,Amount";
+/// `GET read/financial/ReceivablesList`: what is still to be received on an entry (paid
+/// items are not listed).
+#[derive(Debug, Clone, Deserialize)]
+pub struct OpenItem {
+    /// The sales entry (`EntryID`).
+    #[serde(rename = "Id")]
+    pub id: String,
+    /// Amount still open.
+    #[serde(rename = "Amount", default)]
+    pub amount: Option<Decimal>,
+}
