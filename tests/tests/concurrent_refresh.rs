@@ -1,0 +1,253 @@
+//! Twenty workers of one connection, each with its own TokenSource and ApiClient (as separate
+//! Lambdas would have), share one Store and one Vault and call the Teamleader simulator on a
+//! fast clock while access tokens expire several times. Refresh tokens are single-use, so a
+//! second refresh with the same token would kill the connection: every expiry must be
+//! refreshed exactly once, by one worker, and no call may fail.
+
+use chrono::{DateTime, TimeZone, Utc};
+use koppel_api::{
+    ApiClient, OAuthClient, RateGate, RateGateConfig, TeamleaderErrors, TeamleaderRateLimit,
+    TokenSource, TokenSourceConfig, save_tokens,
+};
+use koppel_core::memory::{InMemoryStore, InMemoryVault};
+use koppel_core::{
+    AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus, DepartmentId,
+    ExternalError, LedgerKind, OAuthTokens, ScaledClock, Store,
+};
+use koppel_sim::teamleader::{
+    self, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Fault, FaultKind, GenerateSpec, SimOptions,
+};
+use std::sync::Arc;
+use std::time::Duration;
+
+const WORKERS: usize = 20;
+const SECRET: &str = "koppel/c1/teamleader";
+/// Simulated time per real second.
+const SPEED: f64 = 300.0;
+/// Access tokens live 10 minutes here (1 hour at Teamleader) so they expire often.
+const ACCESS_TTL_MINUTES: i64 = 10;
+/// How long the workers run, in simulated minutes.
+const RUN_MINUTES: i64 = 23;
+/// Pause between two calls of one worker (simulated): the workers keep calling while a
+/// refresh is under way, so most of them find the lease taken at every expiry.
+const PAUSE: Duration = Duration::from_secs(2);
+/// Real time the token endpoint takes to answer (12 simulated seconds at 300×), so waiting
+/// workers pile up behind the refresh lease.
+const REFRESH_LATENCY_MS: u64 = 40;
+
+fn origin() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+}
+
+fn connection(now: DateTime<Utc>) -> Connection {
+    Connection {
+        id: ConnectionId::new("c1"),
+        account_id: AccountId::new("acc"),
+        department_id: DepartmentId::new("dep"),
+        ledger: LedgerKind::ExactOnline,
+        ledger_company: "1".into(),
+        status: ConnectionStatus::Active,
+        settings: ConnectionSettings::default(),
+        teamleader_secret: SECRET.into(),
+        ledger_secret: "koppel/c1/exact".into(),
+        created_at: now,
+        status_reason: None,
+    }
+}
+
+struct Worker {
+    client: ApiClient,
+    tokens: TokenSource,
+}
+
+fn worker(
+    base_url: &str,
+    clock: Arc<dyn Clock>,
+    store: Arc<InMemoryStore>,
+    vault: Arc<InMemoryVault>,
+) -> Worker {
+    let oauth = OAuthClient::new(
+        "Teamleader Focus",
+        format!("{base_url}/oauth2/access_token"),
+        DEFAULT_CLIENT_ID,
+        DEFAULT_CLIENT_SECRET,
+        clock.clone(),
+    );
+    let config = TokenSourceConfig {
+        // At 300× a 30 s lease is 100 ms of real time; a refresh under load on a busy test
+        // machine must fit well inside it, as 0.3 s fits in 30 s in production.
+        lease_ttl: Duration::from_secs(120),
+        max_wait: Duration::from_secs(600),
+        ..TokenSourceConfig::teamleader(SECRET, ConnectionId::new("c1"))
+    };
+    let tokens = TokenSource::new(config, oauth, store, vault, clock.clone());
+    let gate = RateGate::new(
+        "Teamleader Focus",
+        TeamleaderRateLimit,
+        clock.clone(),
+        RateGateConfig::default(),
+    );
+    let client = ApiClient::builder("Teamleader Focus", base_url, clock)
+        .tokens(tokens.clone())
+        .gate(gate)
+        .errors(TeamleaderErrors)
+        .build();
+    Worker { client, tokens }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_workers_refresh_each_expiry_exactly_once() {
+    let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(origin(), SPEED));
+    let options = SimOptions {
+        access_token_ttl: chrono::Duration::minutes(ACCESS_TTL_MINUTES),
+        // Rate limiting is not under test here (the RateGate tests cover it): 20 workers at
+        // one call per 2 s would need 600 requests a minute.
+        rate_limit_per_minute: 100_000,
+        ..SimOptions::default().with_clock(clock.clone())
+    };
+    let sim = teamleader::spawn(options).await.unwrap();
+    sim.inject_fault(Fault {
+        kind: FaultKind::Latency {
+            millis: REFRESH_LATENCY_MS,
+        },
+        count: 1_000,
+        endpoint: Some("oauth2/access_token".into()),
+    });
+    let account = sim.generate(&GenerateSpec::default()).unwrap();
+    let pair = sim.issue_tokens(&account, None, None).unwrap();
+
+    let store = Arc::new(InMemoryStore::new());
+    store
+        .put_connection(&connection(clock.now()))
+        .await
+        .unwrap();
+    let vault = Arc::new(InMemoryVault::new());
+    let first = OAuthTokens {
+        access_token: pair.access_token,
+        refresh_token: pair.refresh_token,
+        expires_at: clock.now() + chrono::Duration::seconds(pair.expires_in),
+    };
+    save_tokens(vault.as_ref(), SECRET, &first).await.unwrap();
+    let vault_writes_before = vault.writes();
+
+    let start = clock.now();
+    let end = start + chrono::Duration::minutes(RUN_MINUTES);
+    let mut handles = Vec::new();
+    let mut token_sources = Vec::new();
+    for index in 0..WORKERS {
+        let worker = worker(&sim.base_url, clock.clone(), store.clone(), vault.clone());
+        token_sources.push(worker.tokens.clone());
+        let clock = clock.clone();
+        handles.push(tokio::spawn(async move {
+            let mut calls = 0u64;
+            let mut failures: Vec<ExternalError> = Vec::new();
+            let mut round = index;
+            while clock.now() < end {
+                let endpoint = if round % 2 == 0 {
+                    "users.me"
+                } else {
+                    "departments.list"
+                };
+                round += 1;
+                let url = worker.client.url(endpoint);
+                match worker
+                    .client
+                    .send(endpoint, |http| {
+                        http.post(&url).json(&serde_json::json!({}))
+                    })
+                    .await
+                {
+                    Ok(response) => {
+                        assert_eq!(response.status, 200);
+                        let body: serde_json::Value = response.json().unwrap();
+                        assert!(body.get("data").is_some(), "{endpoint}: {body}");
+                        calls += 1;
+                    }
+                    Err(error) => failures.push(error),
+                }
+                clock.sleep(PAUSE).await;
+            }
+            (calls, failures, worker.client.gate().stats())
+        }));
+    }
+
+    let mut total_calls = 0;
+    let mut failures = Vec::new();
+    let mut throttled = 0;
+    for handle in handles {
+        let (calls, worker_failures, stats) = handle.await.unwrap();
+        assert!(calls > 0, "every worker made calls");
+        total_calls += calls;
+        failures.extend(worker_failures);
+        throttled += stats.throttled;
+    }
+    let elapsed = clock.now() - start;
+
+    // 1. No call failed.
+    assert!(
+        failures.is_empty(),
+        "{} of {} calls failed, e.g. {:?}",
+        failures.len(),
+        total_calls,
+        failures.first()
+    );
+
+    // 2. The connection was never marked NeedsReauth.
+    let stored = store
+        .connection(&ConnectionId::new("c1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.status,
+        ConnectionStatus::Active,
+        "reason: {:?}",
+        stored.status_reason
+    );
+
+    // 3. One refresh per expiry, not one per worker.
+    let token_requests: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|request| request.endpoint == "oauth2/access_token")
+        .collect();
+    assert!(
+        token_requests.iter().all(|request| request.status == 200),
+        "a refresh was refused: {token_requests:?}"
+    );
+    let refreshes = token_requests.len() as u64;
+    let per_worker: u64 = token_sources.iter().map(TokenSource::refreshes).sum();
+    assert_eq!(
+        refreshes, per_worker,
+        "every grant the simulator saw was made by exactly one worker"
+    );
+    assert_eq!(
+        vault.writes() - vault_writes_before,
+        refreshes,
+        "every new pair was saved once"
+    );
+    // A token is refreshed when it enters its last 5 minutes: once per 5 simulated minutes.
+    let margin = chrono::Duration::minutes(5);
+    let interval = chrono::Duration::minutes(ACCESS_TTL_MINUTES) - margin;
+    let expiries = elapsed.num_seconds() / interval.num_seconds();
+    assert!(
+        expiries >= 4,
+        "the run covered several token lifetimes ({elapsed})"
+    );
+    assert!(
+        refreshes == expiries as u64 || refreshes + 1 == expiries as u64,
+        "{refreshes} refreshes for {expiries} expiries in {elapsed} ({total_calls} calls, {throttled} throttled)"
+    );
+    for pair in token_requests.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(
+            gap >= interval,
+            "refreshed again after only {gap}: the token was not expiring yet"
+        );
+    }
+    println!(
+        "{WORKERS} workers, {total_calls} calls, {refreshes} refreshes over {} simulated minutes, {throttled} throttled",
+        elapsed.num_minutes()
+    );
+    sim.shutdown().await;
+}
