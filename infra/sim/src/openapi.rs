@@ -159,6 +159,16 @@ pub fn response_schema(
         })
 }
 
+/// The HTTP statuses an operation documents a response for (e.g. `[204]` for `invoices.book`).
+pub fn documented_statuses(operation: &str) -> Result<Vec<u16>, OpenApiError> {
+    let op = operation_object(operation)?;
+    Ok(op
+        .get("responses")
+        .and_then(Value::as_object)
+        .map(|responses| responses.keys().filter_map(|k| k.parse().ok()).collect())
+        .unwrap_or_default())
+}
+
 /// Compile a converted schema (JSON Schema 2020-12, format assertions on).
 pub fn compile(schema: &Value) -> Result<jsonschema::Validator, String> {
     jsonschema::draft202012::options()
@@ -350,11 +360,19 @@ mod tests {
         // `account` in users.me is written with an alias (`properties: *ref_1`).
         let schema = response_schema("users.me", 200, Strictness::AsWritten).unwrap();
         let text = schema.to_string();
-        assert!(text.contains("\"account\""), "users.me response lost its account");
+        assert!(
+            text.contains("\"account\""),
+            "users.me response lost its account"
+        );
         let validator = response_validator("users.me", 200);
         assert!(!validator.is_valid(&json!({"data": {"account": {"type": "account", "id": 1}}})));
         assert!(validator.is_valid(&json!({"data": {"account": {"type": "account", "id": "a"}}})));
-        for operation in ["invoices.list", "invoices.info", "creditNotes.info", "companies.info"] {
+        for operation in [
+            "invoices.list",
+            "invoices.info",
+            "creditNotes.info",
+            "companies.info",
+        ] {
             response_validator(operation, 200);
             request_validator(operation);
         }

@@ -83,12 +83,18 @@ struct ClockRequest {
 }
 
 fn bad(message: impl std::fmt::Display) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({"error": message.to_string()}))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": message.to_string()})),
+    )
+        .into_response()
 }
 
 async fn seed(State(sim): State<Arc<Sim>>, Json(seed): Json<SeedAccount>) -> Response {
     match SimCore(&sim).seed(seed) {
-        Ok(account_id) => (StatusCode::CREATED, Json(json!({"account_id": account_id}))).into_response(),
+        Ok(account_id) => {
+            (StatusCode::CREATED, Json(json!({"account_id": account_id}))).into_response()
+        }
         Err(error) => bad(error),
     }
 }
@@ -136,7 +142,9 @@ async fn faults(State(sim): State<Arc<Sim>>, Json(request): Json<FaultRequest>) 
     let core = SimCore(&sim);
     match request {
         FaultRequest::Fault(fault) => core.inject(fault),
-        FaultRequest::Action(TokenAction::RevokeTokens { account_id }) => core.revoke_tokens(&account_id),
+        FaultRequest::Action(TokenAction::RevokeTokens { account_id }) => {
+            core.revoke_tokens(&account_id)
+        }
         FaultRequest::Action(TokenAction::ExpireAccessTokens { account_id }) => {
             core.expire_access_tokens(account_id.as_deref());
         }
@@ -145,7 +153,10 @@ async fn faults(State(sim): State<Arc<Sim>>, Json(request): Json<FaultRequest>) 
     StatusCode::NO_CONTENT
 }
 
-async fn rate_limit(State(sim): State<Arc<Sim>>, Json(request): Json<RateLimitRequest>) -> StatusCode {
+async fn rate_limit(
+    State(sim): State<Arc<Sim>>,
+    Json(request): Json<RateLimitRequest>,
+) -> StatusCode {
     SimCore(&sim).set_rate_limit(request.limit);
     StatusCode::NO_CONTENT
 }
@@ -170,7 +181,11 @@ async fn payments(State(sim): State<Arc<Sim>>) -> Json<Value> {
 async fn state(State(sim): State<Arc<Sim>>, Path(account_id): Path<String>) -> Response {
     match SimCore(&sim).dump(&account_id) {
         Some(dump) => Json(dump).into_response(),
-        None => (StatusCode::NOT_FOUND, Json(json!({"error": "no such account"}))).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "no such account"})),
+        )
+            .into_response(),
     }
 }
 

@@ -61,7 +61,10 @@ fn invoice_view<'a>(account: &'a Account, invoice: &'a Invoice) -> DocumentView<
         due_date: invoice.due_on().map(day),
         currency: &invoice.currency,
         supplier: department.map_or(("", ""), |d| (d.name.as_str(), d.vat_number.as_str())),
-        customer: (&invoice.invoicee_name, invoice.invoicee_vat_number.as_deref()),
+        customer: (
+            &invoice.invoicee_name,
+            invoice.invoicee_vat_number.as_deref(),
+        ),
         sections: &invoice.sections,
         rates: account.rates(),
     }
@@ -86,19 +89,31 @@ fn credit_note_view<'a>(account: &'a Account, note: &'a CreditNote) -> DocumentV
 }
 
 /// The file of an invoice in a format.
-pub(crate) fn invoice_file(account: &Account, invoice: &Invoice, format: DocumentFormat) -> RenderedFile {
+pub(crate) fn invoice_file(
+    account: &Account,
+    invoice: &Invoice,
+    format: DocumentFormat,
+) -> RenderedFile {
     render(&invoice_view(account, invoice), format)
 }
 
 /// The file of a credit note in a format.
-pub(crate) fn credit_note_file(account: &Account, note: &CreditNote, format: DocumentFormat) -> RenderedFile {
+pub(crate) fn credit_note_file(
+    account: &Account,
+    note: &CreditNote,
+    format: DocumentFormat,
+) -> RenderedFile {
     render(&credit_note_view(account, note), format)
 }
 
 fn render(view: &DocumentView<'_>, format: DocumentFormat) -> RenderedFile {
     let stem = format!(
         "{}-{}",
-        if view.credit_note { "credit-note" } else { "invoice" },
+        if view.credit_note {
+            "credit-note"
+        } else {
+            "invoice"
+        },
         view.number.replace(" / ", "-")
     );
     match format {
@@ -119,9 +134,7 @@ fn render(view: &DocumentView<'_>, format: DocumentFormat) -> RenderedFile {
 pub(crate) fn store(state: &mut SimState, ctx: &Ctx<'_>, file: RenderedFile) -> Value {
     let token = uuid::Uuid::new_v4().simple().to_string();
     let expires_at = ctx.now + ctx.sim.settings.download_ttl;
-    state
-        .files
-        .retain(|_, stored| stored.expires_at > ctx.now);
+    state.files.retain(|_, stored| stored.expires_at > ctx.now);
     state.files.insert(
         token.clone(),
         StoredFile {
@@ -176,7 +189,11 @@ fn pdf(view: &DocumentView<'_>) -> Vec<u8> {
     let mut lines = vec![
         format!(
             "{} {}",
-            if view.credit_note { "Credit note" } else { "Invoice" },
+            if view.credit_note {
+                "Credit note"
+            } else {
+                "Invoice"
+            },
             view.number
         ),
         format!("Date: {}", view.date),
@@ -195,8 +212,14 @@ fn pdf(view: &DocumentView<'_>) -> Vec<u8> {
         ));
     }
     lines.push(String::new());
-    lines.push(format!("Total excl. VAT: {} {}", totals.exclusive, view.currency));
-    lines.push(format!("Total incl. VAT: {} {}", totals.inclusive, view.currency));
+    lines.push(format!(
+        "Total excl. VAT: {} {}",
+        totals.exclusive, view.currency
+    ));
+    lines.push(format!(
+        "Total incl. VAT: {} {}",
+        totals.inclusive, view.currency
+    ));
     let mut content = String::from("BT /F1 11 Tf 50 800 Td 14 TL\n");
     for line in &lines {
         let _ = writeln!(content, "({}) '", pdf_text(line));
@@ -238,7 +261,11 @@ fn xml(text: &str) -> String {
 
 fn party(tag: &str, name: &str, vat: Option<&str>) -> String {
     let mut out = format!("  <cac:{tag}>\n    <cac:Party>\n");
-    let _ = writeln!(out, "      <cac:PartyName><cbc:Name>{}</cbc:Name></cac:PartyName>", xml(name));
+    let _ = writeln!(
+        out,
+        "      <cac:PartyName><cbc:Name>{}</cbc:Name></cac:PartyName>",
+        xml(name)
+    );
     if let Some(vat) = vat.filter(|v| !v.is_empty()) {
         let _ = writeln!(
             out,
@@ -246,7 +273,11 @@ fn party(tag: &str, name: &str, vat: Option<&str>) -> String {
             xml(vat)
         );
     }
-    let _ = writeln!(out, "      <cac:PartyLegalEntity><cbc:RegistrationName>{}</cbc:RegistrationName></cac:PartyLegalEntity>", xml(name));
+    let _ = writeln!(
+        out,
+        "      <cac:PartyLegalEntity><cbc:RegistrationName>{}</cbc:RegistrationName></cac:PartyLegalEntity>",
+        xml(name)
+    );
     let _ = writeln!(out, "    </cac:Party>\n  </cac:{tag}>");
     out
 }
@@ -256,9 +287,21 @@ fn ubl(view: &DocumentView<'_>, format: DocumentFormat, stem: &str) -> String {
     let totals = totals(view.sections, &view.rates);
     let cur = view.currency;
     let (root, type_tag, type_code, line_tag, quantity_tag) = if view.credit_note {
-        ("CreditNote", "CreditNoteTypeCode", "381", "CreditNoteLine", "CreditedQuantity")
+        (
+            "CreditNote",
+            "CreditNoteTypeCode",
+            "381",
+            "CreditNoteLine",
+            "CreditedQuantity",
+        )
     } else {
-        ("Invoice", "InvoiceTypeCode", "380", "InvoiceLine", "InvoicedQuantity")
+        (
+            "Invoice",
+            "InvoiceTypeCode",
+            "380",
+            "InvoiceLine",
+            "InvoicedQuantity",
+        )
     };
     let customization = match format {
         DocumentFormat::UblPeppol => {
@@ -274,15 +317,24 @@ fn ubl(view: &DocumentView<'_>, format: DocumentFormat, stem: &str) -> String {
          xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\">"
     );
     let _ = writeln!(out, "  <cbc:UBLVersionID>2.1</cbc:UBLVersionID>");
-    let _ = writeln!(out, "  <cbc:CustomizationID>{customization}</cbc:CustomizationID>");
-    let _ = writeln!(out, "  <cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>");
+    let _ = writeln!(
+        out,
+        "  <cbc:CustomizationID>{customization}</cbc:CustomizationID>"
+    );
+    let _ = writeln!(
+        out,
+        "  <cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>"
+    );
     let _ = writeln!(out, "  <cbc:ID>{}</cbc:ID>", xml(&view.number));
     let _ = writeln!(out, "  <cbc:IssueDate>{}</cbc:IssueDate>", view.date);
     if let Some(due) = &view.due_date {
         let _ = writeln!(out, "  <cbc:DueDate>{due}</cbc:DueDate>");
     }
     let _ = writeln!(out, "  <cbc:{type_tag}>{type_code}</cbc:{type_tag}>");
-    let _ = writeln!(out, "  <cbc:DocumentCurrencyCode>{cur}</cbc:DocumentCurrencyCode>");
+    let _ = writeln!(
+        out,
+        "  <cbc:DocumentCurrencyCode>{cur}</cbc:DocumentCurrencyCode>"
+    );
     if format == DocumentFormat::UblEfff {
         let encoded = base64::engine::general_purpose::STANDARD.encode(pdf(view));
         let _ = writeln!(
@@ -292,10 +344,21 @@ fn ubl(view: &DocumentView<'_>, format: DocumentFormat, stem: &str) -> String {
              </cbc:EmbeddedDocumentBinaryObject></cac:Attachment></cac:AdditionalDocumentReference>"
         );
     }
-    out.push_str(&party("AccountingSupplierParty", view.supplier.0, Some(view.supplier.1)));
-    out.push_str(&party("AccountingCustomerParty", view.customer.0, view.customer.1));
+    out.push_str(&party(
+        "AccountingSupplierParty",
+        view.supplier.0,
+        Some(view.supplier.1),
+    ));
+    out.push_str(&party(
+        "AccountingCustomerParty",
+        view.customer.0,
+        view.customer.1,
+    ));
     let tax: Decimal = totals.taxes.iter().map(|t| t.tax).sum();
-    let _ = writeln!(out, "  <cac:TaxTotal>\n    <cbc:TaxAmount currencyID=\"{cur}\">{tax:.2}</cbc:TaxAmount>");
+    let _ = writeln!(
+        out,
+        "  <cac:TaxTotal>\n    <cbc:TaxAmount currencyID=\"{cur}\">{tax:.2}</cbc:TaxAmount>"
+    );
     for line in &totals.taxes {
         let percent = line.rate * Decimal::ONE_HUNDRED;
         let category = if line.rate.is_zero() { "Z" } else { "S" };

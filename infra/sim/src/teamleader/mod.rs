@@ -34,8 +34,8 @@ pub use oauth::TokenPair;
 pub use seed::{
     GenerateSpec, SeedAccount, SeedAddress, SeedCompany, SeedContact, SeedCreditNote,
     SeedCustomField, SeedCustomer, SeedDepartment, SeedError, SeedInvoice, SeedInvoiceStatus,
-    SeedLedger, SeedLine, SeedPayment, SeedPaymentTerm, SeedProductCategory, SeedTaxRate,
-    SeedUser, generate,
+    SeedLedger, SeedLine, SeedPayment, SeedPaymentTerm, SeedProductCategory, SeedTaxRate, SeedUser,
+    generate,
 };
 pub use state::{Fault, FaultKind, Login, OAuthApp, PaymentRecord, RequestRecord};
 
@@ -108,12 +108,10 @@ impl Default for SimOptions {
 }
 
 impl SimOptions {
-    /// Default options on a given clock.
-    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
-        Self {
-            clock,
-            ..Self::default()
-        }
+    /// The same options on another clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 }
 
@@ -198,7 +196,12 @@ impl SimCore<'_> {
         self.0.state().login = Some(login);
     }
 
-    fn issue_tokens(&self, account_id: &str, client_id: Option<&str>, user_id: Option<&str>) -> Result<TokenPair, String> {
+    fn issue_tokens(
+        &self,
+        account_id: &str,
+        client_id: Option<&str>,
+        user_id: Option<&str>,
+    ) -> Result<TokenPair, String> {
         let mut state = self.0.state();
         let account = state
             .accounts
@@ -359,7 +362,12 @@ impl SimHandle {
 
     /// Issue a token pair directly, as if the user had authorized (first user / first app by
     /// default).
-    pub fn issue_tokens(&self, account_id: &str, client_id: Option<&str>, user_id: Option<&str>) -> Result<TokenPair, String> {
+    pub fn issue_tokens(
+        &self,
+        account_id: &str,
+        client_id: Option<&str>,
+        user_id: Option<&str>,
+    ) -> Result<TokenPair, String> {
         self.core().issue_tokens(account_id, client_id, user_id)
     }
 
@@ -424,7 +432,11 @@ impl SimHandle {
     }
 
     /// Change account data directly (for tests that need a state no API call produces).
-    pub fn with_account<R>(&self, account_id: &str, change: impl FnOnce(&mut model::Account) -> R) -> Option<R> {
+    pub fn with_account<R>(
+        &self,
+        account_id: &str,
+        change: impl FnOnce(&mut model::Account) -> R,
+    ) -> Option<R> {
         let mut state = self.sim.state();
         state.accounts.get_mut(account_id).map(change)
     }

@@ -416,7 +416,9 @@ impl Account {
                 .map(|c| (c.name.clone(), c.vat_number.clone())),
             "contact" => self.contacts.get(&customer.id).map(|c| {
                 (
-                    format!("{} {}", c.first_name, c.last_name).trim().to_owned(),
+                    format!("{} {}", c.first_name, c.last_name)
+                        .trim()
+                        .to_owned(),
                     c.vat_number.clone(),
                 )
             }),
@@ -483,7 +485,8 @@ impl Line {
     /// This line's totals at `rate`.
     pub fn totals(&self, rate: Decimal) -> LineTotals {
         let gross = self.quantity * self.unit_price;
-        let factor = Decimal::ONE - self.discount_percent.unwrap_or_default() / Decimal::ONE_HUNDRED;
+        let factor =
+            Decimal::ONE - self.discount_percent.unwrap_or_default() / Decimal::ONE_HUNDRED;
         let exclusive_before_discount = cents(gross);
         let exclusive = cents(gross * factor);
         LineTotals {
@@ -647,10 +650,22 @@ mod tests {
     #[test]
     fn payment_terms_and_booking_numbers() {
         let date = NaiveDate::from_ymd_opt(2024, 2, 10).unwrap();
-        let eom = PaymentTerm { kind: "end_of_month".into(), days: 30 };
-        assert_eq!(eom.due_on(date), NaiveDate::from_ymd_opt(2024, 3, 30).unwrap());
-        let after = PaymentTerm { kind: "after_invoice_date".into(), days: 14 };
-        assert_eq!(after.due_on(date), NaiveDate::from_ymd_opt(2024, 2, 24).unwrap());
+        let eom = PaymentTerm {
+            kind: "end_of_month".into(),
+            days: 30,
+        };
+        assert_eq!(
+            eom.due_on(date),
+            NaiveDate::from_ymd_opt(2024, 3, 30).unwrap()
+        );
+        let after = PaymentTerm {
+            kind: "after_invoice_date".into(),
+            days: 14,
+        };
+        assert_eq!(
+            after.due_on(date),
+            NaiveDate::from_ymd_opt(2024, 2, 24).unwrap()
+        );
         assert_eq!(booking_number((2024, 7)), "2024 / 7");
         assert_eq!(parse_booking_number("2024 / 7"), Some((2024, 7)));
         assert_eq!(parse_booking_number("2024/12"), Some((2024, 12)));

@@ -3,11 +3,13 @@
 //! minutes; access tokens live an hour; every refresh rotates the refresh token and kills the
 //! old pair, so reusing a refresh token gets `400 invalid_grant`.
 
-use super::state::{AccessToken, AuthCode, Grant, Login, RefreshToken, RequestRecord, Sim, SimState};
+use super::state::{
+    AccessToken, AuthCode, Grant, Login, RefreshToken, RequestRecord, Sim, SimState,
+};
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use rand::distr::{Alphanumeric, SampleString};
 use serde::{Deserialize, Serialize};
@@ -34,7 +36,12 @@ fn random_token(length: usize) -> String {
 }
 
 /// Issue a fresh pair for a grant.
-pub(crate) fn issue(state: &mut SimState, sim: &Sim, grant: Grant, now: DateTime<Utc>) -> TokenPair {
+pub(crate) fn issue(
+    state: &mut SimState,
+    sim: &Sim,
+    grant: Grant,
+    now: DateTime<Utc>,
+) -> TokenPair {
     let access_token = random_token(48);
     let refresh_token = random_token(64);
     state.access_tokens.insert(
@@ -77,6 +84,11 @@ fn oauth_error(status: StatusCode, error: &str, description: &str, hint: &str) -
 
 fn invalid_grant(description: &str, hint: &str) -> Response {
     oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", description, hint)
+}
+
+/// 302 Found to `location`, as Teamleader's authorize page answers.
+fn found(location: &str) -> Response {
+    (StatusCode::FOUND, [(header::LOCATION, location.to_owned())]).into_response()
 }
 
 fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
@@ -122,7 +134,10 @@ fn authorize_inner(
     now: DateTime<Utc>,
     record: &mut RequestRecord,
 ) -> Response {
-    let client_id = params.get("client_id").map(String::as_str).unwrap_or_default();
+    let client_id = params
+        .get("client_id")
+        .map(String::as_str)
+        .unwrap_or_default();
     let Some(app) = state.app(client_id).cloned() else {
         return (
             StatusCode::BAD_REQUEST,
@@ -150,23 +165,26 @@ fn authorize_inner(
     if params.get("response_type").map(String::as_str) != Some("code") {
         back.push(("error", "unsupported_response_type"));
         back.push(("state", state_param.as_str()));
-        return Redirect::to(&with_query(&target, &back)).into_response();
+        return found(&with_query(&target, &back));
     }
-    let login = state
-        .login
-        .clone()
-        .or_else(|| {
-            state.accounts.keys().next().map(|id| Login::Approve {
-                account_id: id.clone(),
-                user_id: None,
-            })
-        });
+    let login = state.login.clone().or_else(|| {
+        state.accounts.keys().next().map(|id| Login::Approve {
+            account_id: id.clone(),
+            user_id: None,
+        })
+    });
     let (account_id, user_id) = match login {
-        Some(Login::Approve { account_id, user_id }) => {
-            let user = state.accounts.get(&account_id).and_then(|account| match &user_id {
-                Some(id) => account.users.iter().find(|u| &u.id == id),
-                None => account.users.first(),
-            });
+        Some(Login::Approve {
+            account_id,
+            user_id,
+        }) => {
+            let user = state
+                .accounts
+                .get(&account_id)
+                .and_then(|account| match &user_id {
+                    Some(id) => account.users.iter().find(|u| &u.id == id),
+                    None => account.users.first(),
+                });
             match user {
                 Some(user) => (account_id, user.id.clone()),
                 None => {
@@ -181,7 +199,7 @@ fn authorize_inner(
         Some(Login::Deny) | None => {
             back.push(("error", "access_denied"));
             back.push(("state", state_param.as_str()));
-            return Redirect::to(&with_query(&target, &back)).into_response();
+            return found(&with_query(&target, &back));
         }
     };
     record.account_id = Some(account_id.clone());
@@ -197,7 +215,10 @@ fn authorize_inner(
             used: false,
         },
     );
-    Redirect::to(&with_query(&target, &[("code", &code), ("state", &state_param)])).into_response()
+    found(&with_query(
+        &target,
+        &[("code", &code), ("state", &state_param)],
+    ))
 }
 
 fn token_params(headers: &HeaderMap, body: &Bytes) -> HashMap<String, String> {
@@ -270,7 +291,12 @@ fn exchange(
     now: DateTime<Utc>,
     record: &mut RequestRecord,
 ) -> Response {
-    let get = |key: &str| params.get(key).map(String::as_str).filter(|v| !v.is_empty());
+    let get = |key: &str| {
+        params
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
     let (Some(client_id), Some(secret)) = (get("client_id"), get("client_secret")) else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -324,7 +350,8 @@ fn exchange(
                     "Authorization code was not issued to this client",
                 );
             }
-            if entry.redirect_uri.is_some() && entry.redirect_uri.as_deref() != get("redirect_uri") {
+            if entry.redirect_uri.is_some() && entry.redirect_uri.as_deref() != get("redirect_uri")
+            {
                 return invalid_grant(
                     "The provided authorization grant is invalid, expired or revoked.",
                     "Invalid redirect URI",
@@ -350,7 +377,10 @@ fn exchange(
                 );
             };
             let Some(entry) = state.refresh_tokens.get_mut(token) else {
-                return invalid_grant("The refresh token is invalid.", "Cannot decrypt the refresh token");
+                return invalid_grant(
+                    "The refresh token is invalid.",
+                    "Cannot decrypt the refresh token",
+                );
             };
             if entry.used || entry.revoked {
                 return invalid_grant("The refresh token is invalid.", "Token has been revoked");

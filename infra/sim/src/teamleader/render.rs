@@ -164,7 +164,11 @@ fn taxes(totals: &Totals, currency: &str) -> Value {
     )
 }
 
-fn invoicee(name: &str, vat_number: &Option<String>, customer: &super::model::CustomerRef) -> Map<String, Value> {
+fn invoicee(
+    name: &str,
+    vat_number: &Option<String>,
+    customer: &super::model::CustomerRef,
+) -> Map<String, Value> {
     let mut object = Map::new();
     object.insert("name".into(), Value::from(name));
     object.insert("vat_number".into(), opt_str(vat_number));
@@ -194,12 +198,16 @@ fn invoice_common(invoice: &Invoice, rates: &HashMap<&str, Decimal>) -> Map<Stri
     );
     object.insert(
         "invoice_date".into(),
-        invoice.invoice_date.map_or(Value::Null, |d| Value::from(day(d))),
+        invoice
+            .invoice_date
+            .map_or(Value::Null, |d| Value::from(day(d))),
     );
     object.insert("status".into(), Value::from(status.as_str()));
     object.insert(
         "due_on".into(),
-        invoice.due_on().map_or(Value::Null, |d| Value::from(day(d))),
+        invoice
+            .due_on()
+            .map_or(Value::Null, |d| Value::from(day(d))),
     );
     object.insert("paid".into(), Value::Bool(paid_at.is_some()));
     object.insert(
@@ -215,8 +223,14 @@ fn invoice_common(invoice: &Invoice, rates: &HashMap<&str, Decimal>) -> Map<Stri
         "payment_reference".into(),
         opt_str(&invoice.payment_reference),
     );
-    object.insert("created_at".into(), Value::from(instant(invoice.created_at)));
-    object.insert("updated_at".into(), Value::from(instant(invoice.updated_at)));
+    object.insert(
+        "created_at".into(),
+        Value::from(instant(invoice.created_at)),
+    );
+    object.insert(
+        "updated_at".into(),
+        Value::from(instant(invoice.updated_at)),
+    );
     object.insert("file".into(), Value::Null);
     object.insert("deal".into(), Value::Null);
     object.insert("project".into(), Value::Null);
@@ -370,7 +384,10 @@ pub fn invoice_info(invoice: &Invoice, rates: &HashMap<&str, Decimal>) -> Value 
         json!({"method": "bank_transfer"}),
     );
     object.insert("on_hold_since".into(), Value::Null);
-    object.insert("custom_fields".into(), custom_fields(&invoice.custom_fields));
+    object.insert(
+        "custom_fields".into(),
+        custom_fields(&invoice.custom_fields),
+    );
     object.insert(
         "document_template".into(),
         type_and_id("documentTemplate", "6b3b9f4a-0d3e-4c52-9d1f-6a2f2c3e0001"),
@@ -379,7 +396,10 @@ pub fn invoice_info(invoice: &Invoice, rates: &HashMap<&str, Decimal>) -> Value 
     Value::Object(object)
 }
 
-fn credit_note_common(note: &CreditNote, rates: &HashMap<&str, Decimal>) -> (Map<String, Value>, Totals) {
+fn credit_note_common(
+    note: &CreditNote,
+    rates: &HashMap<&str, Decimal>,
+) -> (Map<String, Value>, Totals) {
     let totals = super::model::totals(&note.sections, rates);
     let currency = note.currency.as_str();
     let mut object = Map::new();
@@ -403,7 +423,8 @@ fn credit_note_common(note: &CreditNote, rates: &HashMap<&str, Decimal>) -> (Map
     object.insert("paid".into(), Value::Bool(note.paid_at.is_some()));
     object.insert(
         "paid_at".into(),
-        note.paid_at.map_or(Value::Null, |at| Value::from(instant(at))),
+        note.paid_at
+            .map_or(Value::Null, |at| Value::from(instant(at))),
     );
     object.insert(
         "total".into(),
@@ -447,7 +468,11 @@ fn credit_note_line(line: &Line, rate: Decimal, currency: &str) -> Value {
     object.insert("description".into(), Value::from(line.description.as_str()));
     // The spec's second allOf branch re-declares extended_description as not nullable, so
     // an absent one is left out rather than sent as null.
-    insert_some(&mut object, "extended_description", &line.extended_description);
+    insert_some(
+        &mut object,
+        "extended_description",
+        &line.extended_description,
+    );
     object.insert("unit".into(), Value::Null);
     // Credit-note unit prices carry a currency (invoice ones do not), as the spec documents.
     object.insert(
@@ -457,8 +482,10 @@ fn credit_note_line(line: &Line, rate: Decimal, currency: &str) -> Value {
     object.insert("tax".into(), type_and_id("taxRate", &line.tax_rate_id));
     object.insert(
         "discount".into(),
-        line.discount_percent
-            .map_or(Value::Null, |value| json!({"value": num(value), "type": "percentage"})),
+        line.discount_percent.map_or(
+            Value::Null,
+            |value| json!({"value": num(value), "type": "percentage"}),
+        ),
     );
     object.insert("total".into(), line_total(&totals, currency));
     Value::Object(object)
@@ -574,14 +601,23 @@ fn company_common(company: &Company) -> Map<String, Value> {
         type_and_id("user", &company.responsible_user_id),
     );
     object.insert("added_at".into(), Value::from(instant(company.added_at)));
-    object.insert("updated_at".into(), Value::from(instant(company.updated_at)));
+    object.insert(
+        "updated_at".into(),
+        Value::from(instant(company.updated_at)),
+    );
     object.insert(
         "web_url".into(),
         Value::from(web_url("company", &company.id)),
     );
     object.insert(
         "tags".into(),
-        Value::Array(company.tags.iter().map(|t| Value::from(t.as_str())).collect()),
+        Value::Array(
+            company
+                .tags
+                .iter()
+                .map(|t| Value::from(t.as_str()))
+                .collect(),
+        ),
     );
     object.insert(
         "marketing_mails_consent".into(),
@@ -597,7 +633,10 @@ pub fn company_list_item(company: &Company, with_custom_fields: bool) -> Value {
         object.insert("primary_address".into(), address);
     }
     if with_custom_fields {
-        object.insert("custom_fields".into(), custom_fields(&company.custom_fields));
+        object.insert(
+            "custom_fields".into(),
+            custom_fields(&company.custom_fields),
+        );
     }
     Value::Object(object)
 }
@@ -607,7 +646,10 @@ pub fn company_info(company: &Company) -> Value {
     let mut object = company_common(company);
     object.insert("addresses".into(), addresses(&company.addresses));
     insert_some(&mut object, "remarks", &company.remarks);
-    object.insert("custom_fields".into(), custom_fields(&company.custom_fields));
+    object.insert(
+        "custom_fields".into(),
+        custom_fields(&company.custom_fields),
+    );
     object.insert("related_companies".into(), json!([]));
     object.insert("related_contacts".into(), json!([]));
     Value::Object(object)
@@ -651,10 +693,19 @@ fn contact_common(contact: &Contact) -> Map<String, Value> {
     );
     object.insert(
         "tags".into(),
-        Value::Array(contact.tags.iter().map(|t| Value::from(t.as_str())).collect()),
+        Value::Array(
+            contact
+                .tags
+                .iter()
+                .map(|t| Value::from(t.as_str()))
+                .collect(),
+        ),
     );
     object.insert("added_at".into(), Value::from(instant(contact.added_at)));
-    object.insert("updated_at".into(), Value::from(instant(contact.updated_at)));
+    object.insert(
+        "updated_at".into(),
+        Value::from(instant(contact.updated_at)),
+    );
     object.insert(
         "web_url".into(),
         Value::from(web_url("contact", &contact.id)),
@@ -670,7 +721,10 @@ pub fn contact_list_item(contact: &Contact, with_custom_fields: bool) -> Value {
         object.insert("primary_address".into(), address);
     }
     if with_custom_fields {
-        object.insert("custom_fields".into(), custom_fields(&contact.custom_fields));
+        object.insert(
+            "custom_fields".into(),
+            custom_fields(&contact.custom_fields),
+        );
     }
     Value::Object(object)
 }
@@ -690,6 +744,9 @@ pub fn contact_info(contact: &Contact) -> Value {
                 .collect(),
         ),
     );
-    object.insert("custom_fields".into(), custom_fields(&contact.custom_fields));
+    object.insert(
+        "custom_fields".into(),
+        custom_fields(&contact.custom_fields),
+    );
     Value::Object(object)
 }

@@ -4,8 +4,8 @@
 
 use super::api::structured_reference_for;
 use super::model::{
-    Account, Address, Company, Contact, CreditNote, CustomFieldDefinition, CustomerRef,
-    Department, Invoice, Line, Payment, PaymentTerm, ProductCategory, Section, TaxRate, User,
+    Account, Address, Company, Contact, CreditNote, CustomFieldDefinition, CustomerRef, Department,
+    Invoice, Line, Payment, PaymentTerm, ProductCategory, Section, TaxRate, User,
     parse_booking_number,
 };
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
@@ -351,7 +351,12 @@ fn at_nine(date: NaiveDate) -> DateTime<Utc> {
         .and_utc()
 }
 
-fn lines_of(account: &Account, department_id: &str, lines: &[SeedLine], what: &str) -> Result<Vec<Section>, SeedError> {
+fn lines_of(
+    account: &Account,
+    department_id: &str,
+    lines: &[SeedLine],
+    what: &str,
+) -> Result<Vec<Section>, SeedError> {
     let mut out = Vec::new();
     for line in lines {
         match account.tax_rate(&line.tax_rate_id) {
@@ -366,7 +371,9 @@ fn lines_of(account: &Account, department_id: &str, lines: &[SeedLine], what: &s
         if let Some(category) = &line.product_category_id
             && !account.product_categories.iter().any(|c| &c.id == category)
         {
-            return refuse(format!("{what}: product category {category} does not exist"));
+            return refuse(format!(
+                "{what}: product category {category} does not exist"
+            ));
         }
         out.push(Line {
             description: line.description.clone(),
@@ -384,7 +391,11 @@ fn lines_of(account: &Account, department_id: &str, lines: &[SeedLine], what: &s
     }])
 }
 
-fn customer_of(account: &Account, customer: &SeedCustomer, what: &str) -> Result<(CustomerRef, String, Option<String>), SeedError> {
+fn customer_of(
+    account: &Account,
+    customer: &SeedCustomer,
+    what: &str,
+) -> Result<(CustomerRef, String, Option<String>), SeedError> {
     let reference = CustomerRef {
         kind: customer.kind.clone(),
         id: customer.id.clone(),
@@ -451,7 +462,11 @@ pub(crate) fn build(seed: SeedAccount, now: DateTime<Utc>) -> Result<Account, Se
     }
     for category in seed.product_categories {
         for ledger in &category.ledgers {
-            if !account.departments.iter().any(|d| d.id == ledger.department_id) {
+            if !account
+                .departments
+                .iter()
+                .any(|d| d.id == ledger.department_id)
+            {
                 return refuse(format!(
                     "product category {}: department {} does not exist",
                     category.name, ledger.department_id
@@ -553,7 +568,12 @@ pub(crate) fn build(seed: SeedAccount, now: DateTime<Utc>) -> Result<Account, Se
     Ok(account)
 }
 
-fn add_invoices(account: &mut Account, invoices: Vec<SeedInvoice>, now: DateTime<Utc>, today: NaiveDate) -> Result<(), SeedError> {
+fn add_invoices(
+    account: &mut Account,
+    invoices: Vec<SeedInvoice>,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<(), SeedError> {
     let mut taken = HashSet::new();
     let mut unnumbered = Vec::new();
     for seed in invoices {
@@ -564,7 +584,12 @@ fn add_invoices(account: &mut Account, invoices: Vec<SeedInvoice>, now: DateTime
             .iter()
             .find(|d| d.id == seed.department_id)
             .cloned()
-            .ok_or_else(|| SeedError(format!("{what}: department {} does not exist", seed.department_id)))?;
+            .ok_or_else(|| {
+                SeedError(format!(
+                    "{what}: department {} does not exist",
+                    seed.department_id
+                ))
+            })?;
         let (customer, name, vat) = customer_of(account, &seed.customer, &what)?;
         let sections = lines_of(account, &department.id, &seed.lines, &what)?;
         let booked = seed.status == SeedInvoiceStatus::Booked;
@@ -575,10 +600,13 @@ fn add_invoices(account: &mut Account, invoices: Vec<SeedInvoice>, now: DateTime
         };
         let number = match (&seed.number, booked) {
             (Some(text), true) => {
-                let number = parse_booking_number(text)
-                    .ok_or_else(|| SeedError(format!("{what}: number {text} is not like \"2024 / 7\"")))?;
+                let number = parse_booking_number(text).ok_or_else(|| {
+                    SeedError(format!("{what}: number {text} is not like \"2024 / 7\""))
+                })?;
                 if !taken.insert((department.id.clone(), number)) {
-                    return refuse(format!("{what}: number {text} is used twice in its department"));
+                    return refuse(format!(
+                        "{what}: number {text} is used twice in its department"
+                    ));
                 }
                 Some(number)
             }
@@ -596,7 +624,10 @@ fn add_invoices(account: &mut Account, invoices: Vec<SeedInvoice>, now: DateTime
             .iter()
             .map(|p| Payment {
                 amount: p.amount,
-                currency: seed.currency.clone().unwrap_or_else(|| department.currency.clone()),
+                currency: seed
+                    .currency
+                    .clone()
+                    .unwrap_or_else(|| department.currency.clone()),
                 paid_at: p.paid_at,
             })
             .collect();
@@ -673,19 +704,22 @@ fn add_invoices(account: &mut Account, invoices: Vec<SeedInvoice>, now: DateTime
     Ok(())
 }
 
-fn add_credit_notes(account: &mut Account, notes: Vec<SeedCreditNote>, now: DateTime<Utc>, today: NaiveDate) -> Result<(), SeedError> {
+fn add_credit_notes(
+    account: &mut Account,
+    notes: Vec<SeedCreditNote>,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<(), SeedError> {
     let mut unnumbered = Vec::new();
     for seed in notes {
         let id = id_or_new(&seed.id);
         let what = format!("credit note {id}");
         let invoice = match &seed.invoice_id {
-            Some(invoice_id) => Some(
-                account
-                    .invoices
-                    .get(invoice_id)
-                    .cloned()
-                    .ok_or_else(|| SeedError(format!("{what}: invoice {invoice_id} does not exist")))?,
-            ),
+            Some(invoice_id) => {
+                Some(account.invoices.get(invoice_id).cloned().ok_or_else(|| {
+                    SeedError(format!("{what}: invoice {invoice_id} does not exist"))
+                })?)
+            }
             None => None,
         };
         let department_id = seed
@@ -698,7 +732,9 @@ fn add_credit_notes(account: &mut Account, notes: Vec<SeedCreditNote>, now: Date
             .iter()
             .find(|d| d.id == department_id)
             .cloned()
-            .ok_or_else(|| SeedError(format!("{what}: department {department_id} does not exist")))?;
+            .ok_or_else(|| {
+                SeedError(format!("{what}: department {department_id} does not exist"))
+            })?;
         let (customer, name, vat) = match (&seed.customer, &invoice) {
             (Some(customer), _) => customer_of(account, customer, &what)?,
             (None, Some(invoice)) => (
@@ -711,8 +747,9 @@ fn add_credit_notes(account: &mut Account, notes: Vec<SeedCreditNote>, now: Date
         let sections = lines_of(account, &department.id, &seed.lines, &what)?;
         let date = seed.credit_note_date.unwrap_or(today);
         let number = match &seed.number {
-            Some(text) => parse_booking_number(text)
-                .ok_or_else(|| SeedError(format!("{what}: number {text} is not like \"2024 / 7\"")))?,
+            Some(text) => parse_booking_number(text).ok_or_else(|| {
+                SeedError(format!("{what}: number {text} is not like \"2024 / 7\""))
+            })?,
             None => {
                 unnumbered.push(id.clone());
                 (date.year(), 0)
@@ -804,15 +841,41 @@ impl Default for GenerateSpec {
 }
 
 const PREFIXES: [&str; 12] = [
-    "Bakkerij", "Brouwerij", "Garage", "Drukkerij", "Atelier", "Studio", "Schrijnwerkerij",
-    "Boulangerie", "Imprimerie", "Menuiserie", "Brasserie", "Café",
+    "Bakkerij",
+    "Brouwerij",
+    "Garage",
+    "Drukkerij",
+    "Atelier",
+    "Studio",
+    "Schrijnwerkerij",
+    "Boulangerie",
+    "Imprimerie",
+    "Menuiserie",
+    "Brasserie",
+    "Café",
 ];
 const SURNAMES: [&str; 16] = [
-    "Peeters", "Janssens", "Maes", "Jacobs", "Willems", "Claes", "Goossens", "Wouters",
-    "De Smet", "Dubois", "Lambert", "Dupont", "Lefèvre", "Van den Broeck", "Çelik", "Ó Briain",
+    "Peeters",
+    "Janssens",
+    "Maes",
+    "Jacobs",
+    "Willems",
+    "Claes",
+    "Goossens",
+    "Wouters",
+    "De Smet",
+    "Dubois",
+    "Lambert",
+    "Dupont",
+    "Lefèvre",
+    "Van den Broeck",
+    "Çelik",
+    "Ó Briain",
 ];
 const FORMS: [&str; 4] = ["BV", "SRL", "NV", "VOF"];
-const FIRST_NAMES: [&str; 8] = ["Anna", "Lucas", "Émile", "Noor", "Louis", "Chloë", "Arthur", "Zoë"];
+const FIRST_NAMES: [&str; 8] = [
+    "Anna", "Lucas", "Émile", "Noor", "Louis", "Chloë", "Arthur", "Zoë",
+];
 const CITIES: [(&str, &str); 6] = [
     ("9000", "Gent"),
     ("2000", "Antwerpen"),
@@ -833,7 +896,9 @@ const PRODUCTS: [(&str, &str, i64); 8] = [
 ];
 
 fn uuid_from(rng: &mut StdRng) -> String {
-    uuid::Builder::from_random_bytes(rng.random()).into_uuid().to_string()
+    uuid::Builder::from_random_bytes(rng.random())
+        .into_uuid()
+        .to_string()
 }
 
 /// A valid Belgian VAT number: BE0 + 7 digits + mod-97 check.
@@ -850,7 +915,10 @@ fn dutch_vat(rng: &mut StdRng) -> String {
         let sum: u32 = digits.iter().zip((2..=9).rev()).map(|(d, w)| d * w).sum();
         let last = sum % 11;
         if last < 10 && digits[0] != 0 {
-            let text: String = digits.iter().map(|d| char::from_digit(*d, 10).unwrap_or('0')).collect();
+            let text: String = digits
+                .iter()
+                .map(|d| char::from_digit(*d, 10).unwrap_or('0'))
+                .collect();
             return format!("NL{text}{last}B01");
         }
     }
@@ -862,7 +930,10 @@ fn dutch_vat(rng: &mut StdRng) -> String {
 pub fn generate(spec: &GenerateSpec, now: DateTime<Utc>) -> SeedAccount {
     let mut rng = StdRng::seed_from_u64(spec.seed);
     let today = now.date_naive();
-    let account_id = spec.account_id.clone().unwrap_or_else(|| uuid_from(&mut rng));
+    let account_id = spec
+        .account_id
+        .clone()
+        .unwrap_or_else(|| uuid_from(&mut rng));
     let mut seed = SeedAccount {
         id: Some(account_id),
         name: spec
@@ -906,14 +977,19 @@ pub fn generate(spec: &GenerateSpec, now: DateTime<Utc>) -> SeedAccount {
         });
         department_rates.push((id, rates));
     }
-    let categories: Vec<(String, &str)> = [("services", "700000"), ("goods", "700100"), ("shipping", "702000")]
-        .iter()
-        .map(|(name, _)| (uuid_from(&mut rng), *name))
-        .collect();
-    for ((id, name), (_, ledger)) in categories
-        .iter()
-        .zip([("services", "700000"), ("goods", "700100"), ("shipping", "702000")])
-    {
+    let categories: Vec<(String, &str)> = [
+        ("services", "700000"),
+        ("goods", "700100"),
+        ("shipping", "705000"),
+    ]
+    .iter()
+    .map(|(name, _)| (uuid_from(&mut rng), *name))
+    .collect();
+    for ((id, name), (_, ledger)) in categories.iter().zip([
+        ("services", "700000"),
+        ("goods", "700100"),
+        ("shipping", "705000"),
+    ]) {
         seed.product_categories.push(SeedProductCategory {
             id: Some(id.clone()),
             name: (*name).to_owned(),
@@ -941,12 +1017,26 @@ pub fn generate(spec: &GenerateSpec, now: DateTime<Utc>) -> SeedAccount {
         seed.companies.push(SeedCompany {
             id: Some(id.clone()),
             name: format!("{name} #{}", index + 1),
-            vat_number: with_vat.then(|| if dutch { dutch_vat(&mut rng) } else { belgian_vat(&mut rng) }),
+            vat_number: with_vat.then(|| {
+                if dutch {
+                    dutch_vat(&mut rng)
+                } else {
+                    belgian_vat(&mut rng)
+                }
+            }),
             email: Some(format!("info{}@example.be", index + 1)),
             address: Some(SeedAddress {
                 line_1: Some(format!("Kerkstraat {}", rng.random_range(1..200))),
-                postal_code: Some(if dutch { "1012 AB".to_owned() } else { postal.to_owned() }),
-                city: Some(if dutch { "Amsterdam".to_owned() } else { city.to_owned() }),
+                postal_code: Some(if dutch {
+                    "1012 AB".to_owned()
+                } else {
+                    postal.to_owned()
+                }),
+                city: Some(if dutch {
+                    "Amsterdam".to_owned()
+                } else {
+                    city.to_owned()
+                }),
                 country: Some(if dutch { "NL" } else { "BE" }.to_owned()),
             }),
             language: Some(if dutch { "nl" } else { "nl-BE" }.to_owned()),
@@ -1015,8 +1105,10 @@ pub fn generate(spec: &GenerateSpec, now: DateTime<Utc>) -> SeedAccount {
         let lines = lines_for(&mut rng, rates);
         let age = (today - date).num_days();
         let paid = age > 5 && rng.random_range(0..100) < u32::from(spec.paid_percent);
-        let rates_map: std::collections::HashMap<&str, Decimal> =
-            rates.iter().map(|(id, rate)| (id.as_str(), *rate)).collect();
+        let rates_map: std::collections::HashMap<&str, Decimal> = rates
+            .iter()
+            .map(|(id, rate)| (id.as_str(), *rate))
+            .collect();
         let sections = [Section {
             title: String::new(),
             lines: lines
@@ -1050,7 +1142,8 @@ pub fn generate(spec: &GenerateSpec, now: DateTime<Utc>) -> SeedAccount {
             invoice_date: Some(date),
             lines,
             payments,
-            purchase_order_number: (rng.random_range(0..4) == 0).then(|| format!("PO-{}", rng.random_range(1000..9999))),
+            purchase_order_number: (rng.random_range(0..4) == 0)
+                .then(|| format!("PO-{}", rng.random_range(1000..9999))),
             sent: true,
             ..SeedInvoice::default()
         });
@@ -1071,7 +1164,11 @@ pub fn generate(spec: &GenerateSpec, now: DateTime<Utc>) -> SeedAccount {
     }
     for _ in 0..spec.credit_notes.min(booked.len()) {
         let (invoice_id, _, date) = booked[rng.random_range(0..booked.len())].clone();
-        let Some(invoice) = seed.invoices.iter().find(|i| i.id.as_ref() == Some(&invoice_id)) else {
+        let Some(invoice) = seed
+            .invoices
+            .iter()
+            .find(|i| i.id.as_ref() == Some(&invoice_id))
+        else {
             continue;
         };
         let line = invoice.lines[0].clone();
@@ -1105,15 +1202,25 @@ mod tests {
         let account = build(a, now).unwrap();
         assert_eq!(account.invoices.len(), 42);
         assert_eq!(account.credit_notes.len(), 4);
-        let numbered = account.invoices.values().filter(|i| i.number.is_some()).count();
-        assert_eq!(numbered, 40);
-        let rates = account.rates();
-        assert!(account
+        let numbered = account
             .invoices
             .values()
-            .any(|i| i.status(&rates) == super::super::model::InvoiceStatus::Matched));
+            .filter(|i| i.number.is_some())
+            .count();
+        assert_eq!(numbered, 40);
+        let rates = account.rates();
+        assert!(
+            account
+                .invoices
+                .values()
+                .any(|i| i.status(&rates) == super::super::model::InvoiceStatus::Matched)
+        );
         for company in account.companies.values() {
-            if let Some(vat) = company.vat_number.as_deref().filter(|v| v.starts_with("BE")) {
+            if let Some(vat) = company
+                .vat_number
+                .as_deref()
+                .filter(|v| v.starts_with("BE"))
+            {
                 let digits: u64 = vat[2..].parse().unwrap();
                 assert_eq!(97 - (digits / 100) % 97, digits % 100, "{vat}");
             }

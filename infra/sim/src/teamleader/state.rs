@@ -243,7 +243,12 @@ pub(crate) struct Sim {
 }
 
 impl Sim {
-    pub fn new(clock: Arc<SimClock>, settings: Settings, base_url: String, state: SimState) -> Self {
+    pub fn new(
+        clock: Arc<SimClock>,
+        settings: Settings,
+        base_url: String,
+        state: SimState,
+    ) -> Self {
         Self {
             clock,
             settings,

@@ -1,8 +1,8 @@
 //! `creditNotes.*` (booked credit notes only).
 
 use super::{
-    ApiError, ApiResult, Ctx, Reply, customer_ref, filter_of, optional_date, optional_str,
-    page_of, parse_instant, required_str, string_array,
+    ApiError, ApiResult, Ctx, Reply, customer_ref, filter_of, optional_date, optional_str, page_of,
+    parse_instant, required_str, string_array,
 };
 use crate::teamleader::files::{self, DocumentFormat};
 use crate::teamleader::model::{Account, CreditNote};
@@ -47,7 +47,11 @@ pub(crate) fn list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> ApiResu
         .filter(|c| updated_since.is_none_or(|since| c.updated_at >= since))
         .filter(|c| after.is_none_or(|after| c.date >= after))
         .filter(|c| before.is_none_or(|before| c.date < before))
-        .filter(|c| customer.as_ref().is_none_or(|customer| *customer == c.customer))
+        .filter(|c| {
+            customer
+                .as_ref()
+                .is_none_or(|customer| *customer == c.customer)
+        })
         .collect();
     found.sort_by(|a, b| {
         a.date

@@ -46,7 +46,9 @@ pub(crate) fn companies_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) 
         .transpose()?;
     let status = optional_str(&filter, "status")?;
     if status.is_some_and(|s| s != "active" && s != "deactivated") {
-        return Err(ApiError::bad_request("`filter.status` must be active or deactivated"));
+        return Err(ApiError::bad_request(
+            "`filter.status` must be active or deactivated",
+        ));
     }
     let email = match filter.get("email") {
         None | Some(Value::Null) => None,
@@ -55,7 +57,11 @@ pub(crate) fn companies_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) 
     let consent = match filter.get("marketing_mails_consent") {
         None | Some(Value::Null) => None,
         Some(Value::Bool(b)) => Some(*b),
-        Some(_) => return Err(ApiError::bad_request("`filter.marketing_mails_consent` must be a boolean")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "`filter.marketing_mails_consent` must be a boolean",
+            ));
+        }
     };
     let (field, descending) = sort_of(body, &["name", "added_at", "updated_at"], ("name", false))?;
     let mut found: Vec<&Company> = account
@@ -63,7 +69,10 @@ pub(crate) fn companies_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) 
         .values()
         .filter(|_| status != Some("deactivated"))
         .filter(|c| ids.as_ref().is_none_or(|ids| ids.contains(&c.id)))
-        .filter(|c| tags.as_ref().is_none_or(|tags| tags.iter().all(|t| c.tags.contains(t))))
+        .filter(|c| {
+            tags.as_ref()
+                .is_none_or(|tags| tags.iter().all(|t| c.tags.contains(t)))
+        })
         .filter(|c| {
             vat.as_ref()
                 .is_none_or(|vat| c.vat_number.as_deref().map(normalize_vat).as_ref() == Some(vat))
@@ -82,7 +91,9 @@ pub(crate) fn companies_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) 
                     || c.vat_number
                         .as_deref()
                         .is_some_and(|v| v.to_lowercase().contains(term.as_str()))
-                    || c.emails.iter().any(|(_, e)| e.to_lowercase().contains(term.as_str()))
+                    || c.emails
+                        .iter()
+                        .any(|(_, e)| e.to_lowercase().contains(term.as_str()))
             })
         })
         .collect();
@@ -93,7 +104,11 @@ pub(crate) fn companies_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) 
             _ => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
         }
         .then(a.id.cmp(&b.id));
-        if descending { ordering.reverse() } else { ordering }
+        if descending {
+            ordering.reverse()
+        } else {
+            ordering
+        }
     });
     let with_fields = includes(body, "custom_fields");
     let data = page
@@ -108,10 +123,17 @@ pub(crate) fn companies_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) 
 pub(crate) fn companies_info(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> ApiResult {
     let account = ctx.account(state)?;
     let id = required_str(body, "id")?;
-    Ok(Reply::Data(render::company_info(find_company(account, id)?)))
+    Ok(Reply::Data(render::company_info(find_company(
+        account, id,
+    )?)))
 }
 
-fn pairs(body: &Value, key: &str, field: &str, kinds: &[&str]) -> Result<Option<Vec<(String, String)>>, ApiError> {
+fn pairs(
+    body: &Value,
+    key: &str,
+    field: &str,
+    kinds: &[&str],
+) -> Result<Option<Vec<(String, String)>>, ApiError> {
     let Some(items) = body.get(key).filter(|v| !v.is_null()) else {
         return Ok(None);
     };
@@ -304,10 +326,16 @@ pub(crate) fn companies_delete(state: &mut SimState, ctx: &Ctx<'_>, body: &Value
 }
 
 /// `companies.tag` / `companies.untag` → 204.
-pub(crate) fn companies_tag(state: &mut SimState, ctx: &Ctx<'_>, body: &Value, add: bool) -> ApiResult {
+pub(crate) fn companies_tag(
+    state: &mut SimState,
+    ctx: &Ctx<'_>,
+    body: &Value,
+    add: bool,
+) -> ApiResult {
     let account = ctx.account(state)?;
     let id = required_str(body, "id")?;
-    let tags = string_array(body, "tags")?.ok_or_else(|| ApiError::bad_request("`tags` is required"))?;
+    let tags =
+        string_array(body, "tags")?.ok_or_else(|| ApiError::bad_request("`tags` is required"))?;
     let company = find_company(account, id)?;
     for tag in tags {
         let present = company.tags.contains(&tag);
@@ -343,13 +371,16 @@ pub(crate) fn contacts_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -
         .contacts
         .values()
         .filter(|c| ids.as_ref().is_none_or(|ids| ids.contains(&c.id)))
-        .filter(|c| tags.as_ref().is_none_or(|tags| tags.iter().all(|t| c.tags.contains(t))))
+        .filter(|c| {
+            tags.as_ref()
+                .is_none_or(|tags| tags.iter().all(|t| c.tags.contains(t)))
+        })
         .filter(|c| company_id.is_none_or(|id| c.company_ids.iter().any(|c| c == id)))
         .filter(|c| updated_since.is_none_or(|since| c.updated_at >= since))
         .filter(|c| {
-            email
-                .as_ref()
-                .is_none_or(|email| c.email.as_deref().map(str::to_lowercase).as_ref() == Some(email))
+            email.as_ref().is_none_or(|email| {
+                c.email.as_deref().map(str::to_lowercase).as_ref() == Some(email)
+            })
         })
         .filter(|c| {
             term.as_ref().is_none_or(|term| {
@@ -367,7 +398,11 @@ pub(crate) fn contacts_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -
                 .cmp(&(b.last_name.to_lowercase(), b.first_name.to_lowercase())),
         }
         .then(a.id.cmp(&b.id));
-        if descending { ordering.reverse() } else { ordering }
+        if descending {
+            ordering.reverse()
+        } else {
+            ordering
+        }
     });
     let with_fields = includes(body, "custom_fields");
     let data = page

@@ -78,7 +78,11 @@ pub(crate) fn list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> ApiResu
         .collect::<Result<Vec<_>, _>>()?
         .iter()
         .any(Option::is_some);
-    let (field, descending) = sort_of(body, &["invoice_number", "invoice_date"], ("invoice_number", true))?;
+    let (field, descending) = sort_of(
+        body,
+        &["invoice_number", "invoice_date"],
+        ("invoice_number", true),
+    )?;
 
     let rates = account.rates();
     let mut found: Vec<&Invoice> = account
@@ -96,14 +100,14 @@ pub(crate) fn list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> ApiResu
         .filter(|i| date_after.is_none_or(|after| i.invoice_date.is_some_and(|d| d >= after)))
         .filter(|i| date_before.is_none_or(|before| i.invoice_date.is_some_and(|d| d <= before)))
         .filter(|i| customer.as_ref().is_none_or(|c| *c == i.customer))
-        .filter(|i| {
-            number.is_none_or(|n| i.number.map(booking_number).as_deref() == Some(n))
-        })
+        .filter(|i| number.is_none_or(|n| i.number.map(booking_number).as_deref() == Some(n)))
         .filter(|i| order_number.is_none_or(|n| i.purchase_order_number.as_deref() == Some(n)))
         .filter(|i| reference.is_none_or(|r| i.payment_reference.as_deref() == Some(r)))
         .filter(|i| {
             term.as_ref().is_none_or(|term| {
-                i.number.map(booking_number).is_some_and(|n| n.contains(term.as_str()))
+                i.number
+                    .map(booking_number)
+                    .is_some_and(|n| n.contains(term.as_str()))
                     || i.invoicee_name.to_lowercase().contains(term.as_str())
                     || i.purchase_order_number
                         .as_deref()
@@ -113,13 +117,21 @@ pub(crate) fn list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> ApiResu
         .collect();
     found.sort_by(|a, b| {
         let ordering = if field == "invoice_date" {
-            a.invoice_date.cmp(&b.invoice_date).then(a.number.cmp(&b.number))
+            a.invoice_date
+                .cmp(&b.invoice_date)
+                .then(a.number.cmp(&b.number))
         } else {
-            a.number.cmp(&b.number).then(a.department_id.cmp(&b.department_id))
+            a.number
+                .cmp(&b.number)
+                .then(a.department_id.cmp(&b.department_id))
         }
         .then(a.created_at.cmp(&b.created_at))
         .then(a.id.cmp(&b.id));
-        if descending { ordering.reverse() } else { ordering }
+        if descending {
+            ordering.reverse()
+        } else {
+            ordering
+        }
     });
     let data: Vec<Value> = page
         .slice(found)
@@ -156,9 +168,15 @@ pub(crate) fn download(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> Api
     Ok(Reply::Data(files::store(state, ctx, file)))
 }
 
-fn parse_lines(account: &Account, department_id: &str, body: &Value) -> Result<Vec<Section>, ApiError> {
+fn parse_lines(
+    account: &Account,
+    department_id: &str,
+    body: &Value,
+) -> Result<Vec<Section>, ApiError> {
     let Some(groups) = body.get("grouped_lines").and_then(Value::as_array) else {
-        return Err(ApiError::bad_request("`grouped_lines` is required and must be an array"));
+        return Err(ApiError::bad_request(
+            "`grouped_lines` is required and must be an array",
+        ));
     };
     let mut sections = Vec::new();
     for group in groups {
@@ -169,7 +187,9 @@ fn parse_lines(account: &Account, department_id: &str, body: &Value) -> Result<V
             .unwrap_or_default()
             .to_owned();
         let Some(items) = group.get("line_items").and_then(Value::as_array) else {
-            return Err(ApiError::bad_request("`grouped_lines[].line_items` is required"));
+            return Err(ApiError::bad_request(
+                "`grouped_lines[].line_items` is required",
+            ));
         };
         let mut lines = Vec::new();
         for item in items {
@@ -200,7 +220,10 @@ fn parse_lines(account: &Account, department_id: &str, body: &Value) -> Result<V
                             "`unit_price.tax` must be \"excluding\"",
                         ));
                     }
-                    decimal(price.get("amount").unwrap_or(&Value::Null), "unit_price.amount")?
+                    decimal(
+                        price.get("amount").unwrap_or(&Value::Null),
+                        "unit_price.amount",
+                    )?
                 }
             };
             let discount_percent = match item.get("discount") {
@@ -209,7 +232,10 @@ fn parse_lines(account: &Account, department_id: &str, body: &Value) -> Result<V
                     if optional_str(discount, "type")? != Some("percentage") {
                         return Err(ApiError::bad_request("`discount.type` must be percentage"));
                     }
-                    Some(decimal(discount.get("value").unwrap_or(&Value::Null), "discount.value")?)
+                    Some(decimal(
+                        discount.get("value").unwrap_or(&Value::Null),
+                        "discount.value",
+                    )?)
                 }
             };
             let product_category_id = optional_str(item, "product_category_id")?.map(str::to_owned);
@@ -222,7 +248,8 @@ fn parse_lines(account: &Account, department_id: &str, body: &Value) -> Result<V
             }
             lines.push(Line {
                 description,
-                extended_description: optional_str(item, "extended_description")?.map(str::to_owned),
+                extended_description: optional_str(item, "extended_description")?
+                    .map(str::to_owned),
                 quantity,
                 unit_price,
                 tax_rate_id,
@@ -247,14 +274,19 @@ pub(crate) fn draft(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> ApiRes
         "invoicee.customer",
     )?;
     let (name, vat_number) = account.customer_identity(&customer).ok_or_else(|| {
-        ApiError::bad_request(format!("Customer {} {} does not exist", customer.kind, customer.id))
+        ApiError::bad_request(format!(
+            "Customer {} {} does not exist",
+            customer.kind, customer.id
+        ))
     })?;
     let department_id = required_str(body, "department_id")?.to_owned();
     let department = account
         .departments
         .iter()
         .find(|d| d.id == department_id)
-        .ok_or_else(|| ApiError::bad_request(format!("Department {department_id} does not exist")))?;
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("Department {department_id} does not exist"))
+        })?;
     let term = body
         .get("payment_term")
         .filter(|v| v.is_object())
@@ -314,7 +346,12 @@ pub(crate) fn structured_reference(seed: u64) -> String {
         rest => rest,
     };
     let digits = format!("{base:010}{check:02}");
-    format!("+++{}/{}/{}+++", &digits[0..3], &digits[3..7], &digits[7..12])
+    format!(
+        "+++{}/{}/{}+++",
+        &digits[0..3],
+        &digits[3..7],
+        &digits[7..12]
+    )
 }
 
 /// The structured reference of booking number (year, sequence).
@@ -329,7 +366,9 @@ pub(crate) fn book(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> ApiResu
     let on = parse_date("on", required_str(body, "on")?)?;
     let invoice = find(account, id)?;
     if invoice.number.is_some() {
-        return Err(ApiError::bad_request(format!("Invoice {id} is already booked")));
+        return Err(ApiError::bad_request(format!(
+            "Invoice {id} is already booked"
+        )));
     }
     let sequence = account.next_invoice_sequence(&invoice.department_id.clone(), on.year());
     let invoice = find_mut(account, id)?;
@@ -366,11 +405,16 @@ pub(crate) fn register_payment(state: &mut SimState, ctx: &Ctx<'_>, body: &Value
         .get("payment")
         .filter(|v| v.is_object())
         .ok_or_else(|| ApiError::bad_request("`payment` is required"))?;
-    let amount = decimal(payment.get("amount").unwrap_or(&Value::Null), "payment.amount")?;
+    let amount = decimal(
+        payment.get("amount").unwrap_or(&Value::Null),
+        "payment.amount",
+    )?;
     let currency = required_str(payment, "currency")?.to_owned();
     let paid_at = parse_instant("paid_at", required_str(body, "paid_at")?)?;
     if amount <= Decimal::ZERO {
-        return Err(ApiError::bad_request("`payment.amount` must be more than zero"));
+        return Err(ApiError::bad_request(
+            "`payment.amount` must be more than zero",
+        ));
     }
     let account = ctx.account(state)?;
     let account_id = account.id.clone();
@@ -429,6 +473,6 @@ mod tests {
         let digits: String = reference.chars().filter(char::is_ascii_digit).collect();
         let base: u64 = digits[..10].parse().unwrap();
         let check: u64 = digits[10..].parse().unwrap();
-        assert_eq!(if base % 97 == 0 { 97 } else { base % 97 }, check);
+        assert_eq!(if base.is_multiple_of(97) { 97 } else { base % 97 }, check);
     }
 }

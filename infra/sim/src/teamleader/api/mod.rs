@@ -85,7 +85,12 @@ impl Ctx<'_> {
         state
             .accounts
             .get_mut(&self.caller.account_id)
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Unauthorized: the account no longer exists"))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized: the account no longer exists",
+                )
+            })
     }
 }
 
@@ -177,7 +182,9 @@ fn rate_check(state: &mut SimState, caller: &Caller, now: DateTime<Utc>) -> Rate
     if !limited {
         window.push_back(now);
     }
-    let reset = window.front().map_or(now + minute, |oldest| *oldest + minute);
+    let reset = window
+        .front()
+        .map_or(now + minute, |oldest| *oldest + minute);
     RateInfo {
         limit,
         remaining: limit.saturating_sub(window.len() as u32),
@@ -192,16 +199,23 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-fn authenticate(state: &SimState, headers: &HeaderMap, now: DateTime<Utc>) -> Result<Caller, ApiError> {
+fn authenticate(
+    state: &SimState,
+    headers: &HeaderMap,
+    now: DateTime<Utc>,
+) -> Result<Caller, ApiError> {
     let unauthorized = |title: &str| ApiError::new(StatusCode::UNAUTHORIZED, title);
-    let token = bearer(headers)
-        .ok_or_else(|| unauthorized("Unauthorized: send an access token as `Authorization: Bearer <token>`"))?;
+    let token = bearer(headers).ok_or_else(|| {
+        unauthorized("Unauthorized: send an access token as `Authorization: Bearer <token>`")
+    })?;
     let access = state
         .access_tokens
         .get(token)
         .ok_or_else(|| unauthorized("Unauthorized: the access token is not valid"))?;
     if access.revoked {
-        return Err(unauthorized("Unauthorized: the access token has been revoked"));
+        return Err(unauthorized(
+            "Unauthorized: the access token has been revoked",
+        ));
     }
     if access.expires_at <= now {
         return Err(unauthorized("Unauthorized: the access token has expired"));
@@ -213,7 +227,9 @@ fn authenticate(state: &SimState, headers: &HeaderMap, now: DateTime<Utc>) -> Re
         account_id: access.grant.account_id.clone(),
         user_id: access.grant.user_id.clone(),
         client_id: access.grant.client_id.clone(),
-        scopes: state.app(&access.grant.client_id).and_then(|app| app.scopes.clone()),
+        scopes: state
+            .app(&access.grant.client_id)
+            .and_then(|app| app.scopes.clone()),
     })
 }
 
@@ -223,7 +239,9 @@ fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(value @ Value::Object(_)) => Ok(value),
-        Ok(_) => Err(ApiError::bad_request("The request body must be a JSON object")),
+        Ok(_) => Err(ApiError::bad_request(
+            "The request body must be a JSON object",
+        )),
         Err(e) => Err(ApiError::bad_request(format!(
             "The request body is not valid JSON: {e}"
         ))),
@@ -254,8 +272,11 @@ pub(crate) async fn api_call(
         let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         record.status = status.as_u16();
         state.log_request(record);
-        return ApiError::new(status, "The simulator was told to fail this request (injected fault)")
-            .into_response();
+        return ApiError::new(
+            status,
+            "The simulator was told to fail this request (injected fault)",
+        )
+        .into_response();
     }
     let caller = match authenticate(&state, &headers, now) {
         Ok(caller) => caller,
@@ -272,7 +293,10 @@ pub(crate) async fn api_call(
     record.account_id = Some(caller.account_id.clone());
     record.client_id = Some(caller.client_id.clone());
 
-    let rate = if let Some(FaultKind::RateLimited { reset_after_seconds }) = &fault {
+    let rate = if let Some(FaultKind::RateLimited {
+        reset_after_seconds,
+    }) = &fault
+    {
         RateInfo {
             limit: state.rate_limit,
             remaining: 0,
@@ -312,7 +336,9 @@ pub(crate) async fn api_call(
         }
     };
     let mut response = match outcome {
-        Ok(Reply::Data(data)) => (StatusCode::OK, axum::Json(json!({"data": data}))).into_response(),
+        Ok(Reply::Data(data)) => {
+            (StatusCode::OK, axum::Json(json!({"data": data}))).into_response()
+        }
         Ok(Reply::Created(kind, id)) => (
             StatusCode::CREATED,
             axum::Json(json!({"data": {"type": kind, "id": id}})),
@@ -397,7 +423,12 @@ impl Page {
 fn positive_integer(value: &Value, key: &str) -> Result<usize, ApiError> {
     value
         .as_u64()
-        .or_else(|| value.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64))
+        .or_else(|| {
+            value
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                .map(|f| f as u64)
+        })
         .map(|n| n as usize)
         .ok_or_else(|| ApiError::bad_request(format!("`page.{key}` must be a positive integer")))
 }
@@ -405,7 +436,12 @@ fn positive_integer(value: &Value, key: &str) -> Result<usize, ApiError> {
 /// `page: {size (1..=100, default 20), number (from 1, default 1)}`.
 pub(crate) fn page_of(body: &Value) -> Result<Page, ApiError> {
     let page = match body.get("page") {
-        None | Some(Value::Null) => return Ok(Page { size: 20, number: 1 }),
+        None | Some(Value::Null) => {
+            return Ok(Page {
+                size: 20,
+                number: 1,
+            });
+        }
         Some(value @ Value::Object(_)) => value,
         Some(_) => return Err(ApiError::bad_request("`page` must be an object")),
     };
@@ -490,7 +526,9 @@ pub(crate) fn sort_of(
         return Ok((default.0.to_owned(), default.1));
     };
     let Some(first) = sort.as_array().and_then(|items| items.first()) else {
-        return Err(ApiError::bad_request("`sort` must be a non-empty array of {field, order}"));
+        return Err(ApiError::bad_request(
+            "`sort` must be a non-empty array of {field, order}",
+        ));
     };
     let field = required_str(first, "field")
         .map_err(|_| ApiError::bad_request("`sort[0].field` is required"))?;

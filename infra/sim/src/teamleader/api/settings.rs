@@ -31,7 +31,11 @@ pub(crate) fn departments_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value
         .departments
         .iter()
         .filter(|d| ids.as_ref().is_none_or(|ids| ids.contains(&d.id)))
-        .filter(|_| statuses.as_ref().is_none_or(|s| s.iter().any(|s| s == "active")))
+        .filter(|_| {
+            statuses
+                .as_ref()
+                .is_none_or(|s| s.iter().any(|s| s == "active"))
+        })
         .map(render::department)
         .collect();
     Ok(Reply::Data(Value::Array(data)))
@@ -48,12 +52,20 @@ pub(crate) fn tax_rates_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) 
         .iter()
         .filter(|r| department_id.is_none_or(|d| d == r.department_id))
         .collect();
-    let data = page.slice(rates).into_iter().map(render::tax_rate).collect();
+    let data = page
+        .slice(rates)
+        .into_iter()
+        .map(render::tax_rate)
+        .collect();
     Ok(Reply::Data(Value::Array(data)))
 }
 
 /// `productCategories.list`, optionally for one department (then only its ledger).
-pub(crate) fn product_categories_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> ApiResult {
+pub(crate) fn product_categories_list(
+    state: &mut SimState,
+    ctx: &Ctx<'_>,
+    body: &Value,
+) -> ApiResult {
     let account = ctx.account(state)?;
     let filter = filter_of(body)?;
     let department_id = optional_str(&filter, "department_id")?;
@@ -99,13 +111,34 @@ pub(crate) fn custom_fields_info(state: &mut SimState, ctx: &Ctx<'_>, body: &Val
 }
 
 const CONTEXTS: [&str; 9] = [
-    "contact", "company", "deal", "project", "milestone", "product", "invoice", "subscription",
+    "contact",
+    "company",
+    "deal",
+    "project",
+    "milestone",
+    "product",
+    "invoice",
+    "subscription",
     "ticket",
 ];
 const FIELD_TYPES: [&str; 17] = [
-    "single_line", "multi_line", "single_select", "multi_select", "date", "money",
-    "auto_increment", "integer", "number", "boolean", "email", "telephone", "url", "company",
-    "contact", "product", "user",
+    "single_line",
+    "multi_line",
+    "single_select",
+    "multi_select",
+    "date",
+    "money",
+    "auto_increment",
+    "integer",
+    "number",
+    "boolean",
+    "email",
+    "telephone",
+    "url",
+    "company",
+    "contact",
+    "product",
+    "user",
 ];
 
 /// `customFieldDefinitions.create` → 201.
@@ -115,10 +148,14 @@ pub(crate) fn custom_fields_create(state: &mut SimState, ctx: &Ctx<'_>, body: &V
     let kind = required_str(body, "type")?;
     let context = required_str(body, "context")?;
     if !FIELD_TYPES.contains(&kind) {
-        return Err(ApiError::bad_request(format!("`type` {kind} is not a custom field type")));
+        return Err(ApiError::bad_request(format!(
+            "`type` {kind} is not a custom field type"
+        )));
     }
     if !CONTEXTS.contains(&context) {
-        return Err(ApiError::bad_request(format!("`context` {context} is not a custom field context")));
+        return Err(ApiError::bad_request(format!(
+            "`context` {context} is not a custom field context"
+        )));
     }
     if account
         .custom_fields

@@ -1,0 +1,737 @@
+//! Behaviour of the Teamleader simulator's API over real HTTP: envelopes, errors, rate limit,
+//! paging, filters, booking, payments, tenants, downloads, CRM updates, faults.
+
+mod teamleader_support;
+
+use chrono::{DateTime, Utc};
+use koppel_sim::teamleader::{Fault, FaultKind};
+use serde_json::{Value, json};
+use teamleader_support::{ACCOUNT_A, start};
+
+fn ids(data: &Value) -> Vec<String> {
+    data.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn calls_without_a_valid_token_get_401_with_an_error_body() {
+    let fixture = start().await;
+    let none = fixture
+        .http
+        .post(format!("{}/invoices.list", fixture.sim.base_url))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status().as_u16(), 401);
+    let body: Value = none.json().await.unwrap();
+    assert_eq!(body["errors"][0]["status"], 401);
+    assert!(
+        body["errors"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("Bearer")
+    );
+
+    let unknown = fixture
+        .call_with("made-up", "invoices.list", json!({}))
+        .await;
+    assert_eq!(unknown.status, 401);
+    let endpoint = fixture.call("nothing.here", json!({})).await;
+    assert_eq!(endpoint.status, 404);
+    assert!(endpoint.error_title().contains("nothing.here"));
+}
+
+#[tokio::test]
+async fn every_api_answer_carries_rate_limit_headers_and_the_201st_request_in_a_minute_is_429() {
+    let fixture = start().await;
+    let first = fixture.call("users.me", json!({})).await;
+    assert_eq!(first.header("x-ratelimit-limit"), Some("200"));
+    assert_eq!(first.header("x-ratelimit-remaining"), Some("199"));
+    let reset = DateTime::parse_from_rfc3339(first.header("x-ratelimit-reset").unwrap()).unwrap();
+    let until = (reset.with_timezone(&Utc) - Utc::now()).num_seconds();
+    assert!((55..=60).contains(&until), "reset in {until}s");
+    let error = fixture
+        .call("invoices.info", json!({"id": "missing"}))
+        .await;
+    assert_eq!(error.status, 404);
+    assert_eq!(error.header("x-ratelimit-remaining"), Some("198"));
+
+    for _ in 0..198 {
+        assert_eq!(fixture.call("users.me", json!({})).await.status, 200);
+    }
+    let limited = fixture.call("users.me", json!({})).await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.header("x-ratelimit-remaining"), Some("0"));
+    assert_eq!(limited.body["errors"][0]["status"], 429);
+    // The window is per (integration, account): account B still has its full quota.
+    let other = fixture
+        .call_with(&fixture.token_b.clone(), "users.me", json!({}))
+        .await;
+    assert_eq!(other.status, 200);
+    assert_eq!(other.header("x-ratelimit-remaining"), Some("199"));
+}
+
+#[tokio::test]
+async fn the_window_slides_a_minute_on_the_sim_clock_and_the_limit_can_be_lowered() {
+    let fixture = start().await;
+    fixture.sim.set_rate_limit(3);
+    for remaining in ["2", "1", "0"] {
+        let answer = fixture.call("users.me", json!({})).await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.header("x-ratelimit-remaining"), Some(remaining));
+    }
+    let limited = fixture.call("users.me", json!({})).await;
+    assert_eq!(limited.status, 429);
+    fixture.sim.clock().advance(chrono::Duration::seconds(61));
+    let again = fixture.call("users.me", json!({})).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.header("x-ratelimit-remaining"), Some("2"));
+}
+
+#[tokio::test]
+async fn paging_is_checked_and_lists_have_no_meta() {
+    let fixture = start().await;
+    let too_big = fixture
+        .call("invoices.list", json!({"page": {"size": 101}}))
+        .await;
+    assert_eq!(too_big.status, 400);
+    assert!(too_big.error_title().contains("page.size"));
+    assert_eq!(
+        fixture
+            .call("invoices.list", json!({"page": {"number": 0}}))
+            .await
+            .status,
+        400
+    );
+    assert_eq!(
+        fixture
+            .call("companies.list", json!({"page": {"size": 500}}))
+            .await
+            .status,
+        400
+    );
+
+    let page_one = fixture
+        .call("invoices.list", json!({"page": {"size": 2, "number": 1}, "sort": [{"field": "invoice_number", "order": "asc"}]}))
+        .await;
+    assert_eq!(page_one.status, 200);
+    assert!(page_one.body.get("meta").is_none());
+    assert_eq!(page_one.body["data"].as_array().unwrap().len(), 2);
+    let page_three = fixture
+        .data("invoices.list", json!({"page": {"size": 2, "number": 3}, "sort": [{"field": "invoice_number", "order": "asc"}]}))
+        .await;
+    assert_eq!(
+        page_three.as_array().unwrap().len(),
+        1,
+        "5 invoices: a short last page"
+    );
+
+    // departments.list ignores paging.
+    let departments = fixture
+        .data(
+            "departments.list",
+            json!({"page": {"size": 1, "number": 5}}),
+        )
+        .await;
+    assert_eq!(departments.as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn invoice_filters_status_must_be_an_array_and_dates_are_inclusive() {
+    let fixture = start().await;
+    let not_array = fixture
+        .call(
+            "invoices.list",
+            json!({"filter": {"status": "outstanding"}}),
+        )
+        .await;
+    assert_eq!(not_array.status, 400);
+    assert!(not_array.error_title().contains("array"));
+
+    let outstanding = fixture
+        .data(
+            "invoices.list",
+            json!({"filter": {"status": ["outstanding"]}}),
+        )
+        .await;
+    let mut found = ids(&outstanding);
+    found.sort();
+    assert_eq!(found, ["inv-1", "inv-3", "inv-5"]);
+    let drafts = fixture
+        .data("invoices.list", json!({"filter": {"status": ["draft"]}}))
+        .await;
+    assert_eq!(ids(&drafts), ["inv-4"]);
+    assert!(drafts[0]["invoice_number"].is_null());
+
+    let window = fixture
+        .data(
+            "invoices.list",
+            json!({"filter": {"invoice_date_after": "2024-01-15", "invoice_date_before": "2024-01-31", "department_id": "dep-a1"},
+                   "sort": [{"field": "invoice_date", "order": "asc"}]}),
+        )
+        .await;
+    assert_eq!(
+        ids(&window),
+        ["inv-1", "inv-2"],
+        "both bounds are inclusive"
+    );
+    assert_eq!(
+        fixture
+            .call(
+                "invoices.list",
+                json!({"filter": {"invoice_date_after": "15/01/2024"}})
+            )
+            .await
+            .status,
+        400
+    );
+    let by_customer = fixture
+        .data(
+            "invoices.list",
+            json!({"filter": {"customer": {"type": "contact", "id": "cont-1"}}}),
+        )
+        .await;
+    assert_eq!(ids(&by_customer), ["inv-3"]);
+}
+
+#[tokio::test]
+async fn updated_since_compares_with_updated_at() {
+    let fixture = start().await;
+    let since = fixture.sim.clock().now_string();
+    assert!(
+        fixture
+            .data("invoices.list", json!({"filter": {"updated_since": since}}))
+            .await
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let pay = fixture
+        .call(
+            "invoices.registerPayment",
+            json!({"id": "inv-3", "payment": {"amount": 10, "currency": "EUR"}, "paid_at": "2024-03-01T10:00:00+00:00"}),
+        )
+        .await;
+    assert_eq!(pay.status, 204);
+    let changed = fixture
+        .data("invoices.list", json!({"filter": {"updated_since": since}}))
+        .await;
+    assert_eq!(ids(&changed), ["inv-3"]);
+    assert_eq!(
+        fixture
+            .call(
+                "invoices.list",
+                json!({"filter": {"updated_since": "yesterday"}})
+            )
+            .await
+            .status,
+        400
+    );
+}
+
+trait NowString {
+    fn now_string(&self) -> String;
+}
+
+impl NowString for std::sync::Arc<koppel_sim::common::SimClock> {
+    fn now_string(&self) -> String {
+        let now = koppel_core::Clock::now(self.as_ref()) + chrono::Duration::milliseconds(1);
+        now.to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+    }
+}
+
+#[tokio::test]
+async fn booking_numbers_run_per_department_and_year() {
+    let fixture = start().await;
+    let draft = fixture
+        .call(
+            "invoices.draft",
+            json!({
+                "invoicee": {"customer": {"type": "company", "id": "comp-1"}},
+                "department_id": "dep-a1",
+                "payment_term": {"type": "after_invoice_date", "days": 30},
+                "grouped_lines": [{"section": {"title": ""}, "line_items": [
+                    {"quantity": 2, "description": "Taart", "unit_price": {"amount": 20, "tax": "excluding"}, "tax_rate_id": "tax-a1-21"}
+                ]}]
+            }),
+        )
+        .await;
+    assert_eq!(draft.status, 201);
+    assert_eq!(draft.body["data"]["type"], "invoice");
+    let id = draft.body["data"]["id"].as_str().unwrap().to_owned();
+    let info = fixture.data("invoices.info", json!({"id": id})).await;
+    assert_eq!(info["status"], "draft");
+    assert!(info["invoice_number"].is_null());
+
+    let book = fixture
+        .call("invoices.book", json!({"id": id, "on": "2024-02-20"}))
+        .await;
+    assert_eq!(book.status, 204);
+    assert!(book.body.is_null());
+    let info = fixture.data("invoices.info", json!({"id": id})).await;
+    assert_eq!(info["invoice_number"], "2024 / 4", "dep-a1 had 2024 / 1..3");
+    assert_eq!(info["invoice_date"], "2024-02-20");
+    assert_eq!(info["status"], "outstanding");
+    assert_eq!(info["total"]["payable"]["amount"], 48.4);
+
+    // Booking the draft of the seed in another year starts at 1; booking twice is refused.
+    assert_eq!(
+        fixture
+            .call("invoices.book", json!({"id": "inv-4", "on": "2025-01-02"}))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        fixture.data("invoices.info", json!({"id": "inv-4"})).await["invoice_number"],
+        "2025 / 1"
+    );
+    assert_eq!(
+        fixture
+            .call("invoices.book", json!({"id": "inv-4", "on": "2025-01-03"}))
+            .await
+            .status,
+        400
+    );
+    // dep-a2 has its own sequence.
+    assert_eq!(
+        fixture.data("invoices.info", json!({"id": "inv-5"})).await["invoice_number"],
+        "2024 / 1"
+    );
+}
+
+#[tokio::test]
+async fn drafts_refuse_tax_rates_of_another_department_and_unknown_customers() {
+    let fixture = start().await;
+    let body = |tax: &str, customer: &str| {
+        json!({
+            "invoicee": {"customer": {"type": "company", "id": customer}},
+            "department_id": "dep-a1",
+            "payment_term": {"type": "cash"},
+            "grouped_lines": [{"line_items": [{"quantity": 1, "description": "x", "tax_rate_id": tax,
+                "unit_price": {"amount": 1, "tax": "excluding"}}]}]
+        })
+    };
+    let other_department = fixture
+        .call("invoices.draft", body("tax-a2-21", "comp-1"))
+        .await;
+    assert_eq!(other_department.status, 400);
+    assert!(
+        other_department
+            .error_title()
+            .contains("another department")
+    );
+    assert_eq!(
+        fixture
+            .call("invoices.draft", body("tax-a1-21", "comp-b1"))
+            .await
+            .status,
+        400
+    );
+}
+
+#[tokio::test]
+async fn payments_reduce_the_due_amount_until_the_invoice_is_matched() {
+    let fixture = start().await;
+    let before = fixture.data("invoices.info", json!({"id": "inv-3"})).await;
+    assert_eq!(before["total"]["due"]["amount"], 121);
+    let pay = |amount: f64| json!({"id": "inv-3", "payment": {"amount": amount, "currency": "EUR"}, "paid_at": "2024-03-01T10:00:00+01:00"});
+    assert_eq!(
+        fixture
+            .call("invoices.registerPayment", pay(21.0))
+            .await
+            .status,
+        204
+    );
+    let partly = fixture.data("invoices.info", json!({"id": "inv-3"})).await;
+    assert_eq!(partly["status"], "outstanding");
+    assert_eq!(partly["total"]["due"]["amount"], 100);
+    assert_eq!(partly["paid"], false);
+
+    assert_eq!(
+        fixture
+            .call("invoices.registerPayment", pay(100.0))
+            .await
+            .status,
+        204
+    );
+    let paid = fixture.data("invoices.info", json!({"id": "inv-3"})).await;
+    assert_eq!(paid["status"], "matched");
+    assert_eq!(paid["paid"], true);
+    assert_eq!(paid["paid_at"], "2024-03-01T09:00:00+00:00");
+    assert_eq!(paid["total"]["due"]["amount"], 0);
+    assert_eq!(paid["payments"].as_array().unwrap().len(), 2);
+    assert_eq!(fixture.sim.payments().len(), 2);
+
+    let wrong_currency = fixture
+        .call(
+            "invoices.registerPayment",
+            json!({"id": "inv-1", "payment": {"amount": 1, "currency": "USD"}, "paid_at": "2024-03-01T10:00:00+00:00"}),
+        )
+        .await;
+    assert_eq!(wrong_currency.status, 400);
+    let on_draft = fixture
+        .call(
+            "invoices.registerPayment",
+            json!({"id": "inv-4", "payment": {"amount": 1, "currency": "EUR"}, "paid_at": "2024-03-01T10:00:00+00:00"}),
+        )
+        .await;
+    assert_eq!(on_draft.status, 400);
+
+    assert_eq!(
+        fixture
+            .call("invoices.removePayments", json!({"id": "inv-3"}))
+            .await
+            .status,
+        204
+    );
+    let reverted = fixture.data("invoices.info", json!({"id": "inv-3"})).await;
+    assert_eq!(reverted["status"], "outstanding");
+    assert_eq!(reverted["total"]["due"]["amount"], 121);
+}
+
+#[tokio::test]
+async fn credit_note_dates_before_is_exclusive_and_only_booked_notes_exist() {
+    let fixture = start().await;
+    let before = fixture
+        .data(
+            "creditNotes.list",
+            json!({"filter": {"credit_note_date_before": "2024-02-11"}}),
+        )
+        .await;
+    assert_eq!(ids(&before), ["cn-1"], "2024-02-11 itself is excluded");
+    let after = fixture
+        .data(
+            "creditNotes.list",
+            json!({"filter": {"credit_note_date_after": "2024-02-11"}}),
+        )
+        .await;
+    assert_eq!(ids(&after), ["cn-2"], "the after bound is inclusive");
+    let for_invoice = fixture
+        .data(
+            "creditNotes.list",
+            json!({"filter": {"invoice_id": "inv-1"}}),
+        )
+        .await;
+    assert_eq!(ids(&for_invoice), ["cn-1"]);
+    assert_eq!(for_invoice[0]["status"], "booked");
+    assert_eq!(for_invoice[0]["credit_note_number"], "2024 / 1");
+}
+
+#[tokio::test]
+async fn one_account_never_sees_another_accounts_data() {
+    let fixture = start().await;
+    let token_b = fixture.token_b.clone();
+    let foreign = fixture
+        .call_with(&token_b, "invoices.info", json!({"id": "inv-1"}))
+        .await;
+    assert_eq!(foreign.status, 404);
+    assert_eq!(foreign.body["errors"][0]["status"], 404);
+    let own = fixture
+        .call_with(&token_b, "invoices.list", json!({}))
+        .await;
+    assert_eq!(ids(&own.body["data"]), ["inv-b1"]);
+    let pay = fixture
+        .call_with(
+            &token_b,
+            "invoices.registerPayment",
+            json!({"id": "inv-1", "payment": {"amount": 1, "currency": "EUR"}, "paid_at": "2024-03-01T10:00:00+00:00"}),
+        )
+        .await;
+    assert_eq!(pay.status, 404);
+    assert_eq!(
+        fixture
+            .call_with(&token_b, "companies.info", json!({"id": "comp-1"}))
+            .await
+            .status,
+        404
+    );
+    assert!(fixture.sim.payments().is_empty());
+}
+
+#[tokio::test]
+async fn downloads_point_to_real_files_that_expire() {
+    let fixture = start().await;
+    let pdf = fixture
+        .data("invoices.download", json!({"id": "inv-1", "format": "pdf"}))
+        .await;
+    let location = pdf["location"].as_str().unwrap();
+    let expires = DateTime::parse_from_rfc3339(pdf["expires"].as_str().unwrap()).unwrap();
+    assert!(expires.with_timezone(&Utc) > Utc::now());
+    let response = fixture.http.get(location).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let bytes = response.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-1.4"));
+    assert!(bytes.ends_with(b"%%EOF\n"));
+    let text = String::from_utf8_lossy(&bytes);
+    let xref_at: usize = text
+        .split("startxref\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        text[xref_at..].starts_with("xref"),
+        "startxref points at the xref table"
+    );
+    assert!(text.contains("Invoice 2024 / 1"));
+
+    for format in ["ubl/e-fff", "ubl/peppol_bis_3"] {
+        let ubl = fixture
+            .data(
+                "invoices.download",
+                json!({"id": "inv-1", "format": format}),
+            )
+            .await;
+        let xml = fixture
+            .http
+            .get(ubl["location"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(xml.contains("<cbc:ID>2024 / 1</cbc:ID>"), "{xml}");
+        assert!(
+            xml.contains("<cbc:PayableAmount currencyID=\"EUR\">144.85</cbc:PayableAmount>"),
+            "{xml}"
+        );
+        assert_eq!(
+            xml.contains("EmbeddedDocumentBinaryObject"),
+            format == "ubl/e-fff"
+        );
+    }
+    let credit = fixture
+        .data(
+            "creditNotes.download",
+            json!({"id": "cn-1", "format": "ubl/e-fff"}),
+        )
+        .await;
+    let xml = fixture
+        .http
+        .get(credit["location"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(xml.contains("<CreditNote "));
+    let peppol = fixture
+        .call(
+            "creditNotes.download",
+            json!({"id": "cn-1", "format": "ubl/peppol_bis_3"}),
+        )
+        .await;
+    assert_eq!(peppol.status, 400);
+
+    fixture.sim.clock().advance(chrono::Duration::hours(2));
+    assert_eq!(
+        fixture
+            .http
+            .get(location)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn company_updates_replace_collections_and_merge_custom_fields() {
+    let fixture = start().await;
+    let added = fixture
+        .call(
+            "companies.add",
+            json!({"name": "Garage Wouters NV", "vat_number": "BE0417497106",
+                   "emails": [{"type": "primary", "email": "a@wouters.be"}, {"type": "invoicing", "email": "f@wouters.be"}],
+                   "tags": ["Exact Online Import"],
+                   "custom_fields": [{"id": "cf-extid", "value": "EX-77"}]}),
+        )
+        .await;
+    assert_eq!(added.status, 201);
+    assert_eq!(added.body["data"]["type"], "company");
+    let id = added.body["data"]["id"].as_str().unwrap().to_owned();
+
+    let update = fixture
+        .call("companies.update", json!({"id": id, "emails": [{"type": "primary", "email": "new@wouters.be"}], "website": "https://wouters.be"}))
+        .await;
+    assert_eq!(update.status, 204);
+    let info = fixture.data("companies.info", json!({"id": id})).await;
+    assert_eq!(
+        info["emails"],
+        json!([{"type": "primary", "email": "new@wouters.be"}])
+    );
+    assert_eq!(info["tags"], json!(["Exact Online Import"]));
+    assert_eq!(
+        info["custom_fields"][0]["value"], "EX-77",
+        "untouched by an update without custom_fields"
+    );
+    assert_eq!(info["website"], "https://wouters.be");
+
+    let bad_field = fixture
+        .call(
+            "companies.update",
+            json!({"id": id, "custom_fields": [{"id": "nope", "value": "x"}]}),
+        )
+        .await;
+    assert_eq!(bad_field.status, 400);
+
+    let by_vat = fixture
+        .data(
+            "companies.list",
+            json!({"filter": {"vat_number": "BE 0417.497.106"}}),
+        )
+        .await;
+    assert_eq!(ids(&by_vat), std::slice::from_ref(&id));
+    let tagged = fixture
+        .data("companies.list", json!({"filter": {"tags": ["klant"]}}))
+        .await;
+    assert_eq!(ids(&tagged), ["comp-1"]);
+    assert_eq!(
+        fixture
+            .call("companies.tag", json!({"id": id, "tags": ["klant"]}))
+            .await
+            .status,
+        204
+    );
+    let tagged = fixture
+        .data("companies.list", json!({"filter": {"tags": ["klant"]}}))
+        .await;
+    assert_eq!(tagged.as_array().unwrap().len(), 2);
+    assert_eq!(
+        fixture
+            .call("companies.delete", json!({"id": id}))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        fixture
+            .call("companies.info", json!({"id": id}))
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn injected_faults_hit_the_next_requests_then_stop() {
+    let fixture = start().await;
+    fixture.sim.inject_fault(Fault {
+        kind: FaultKind::Status { status: 500 },
+        count: 2,
+        endpoint: Some("invoices.list".to_owned()),
+    });
+    assert_eq!(
+        fixture.call("users.me", json!({})).await.status,
+        200,
+        "other endpoints unaffected"
+    );
+    assert_eq!(fixture.call("invoices.list", json!({})).await.status, 500);
+    assert_eq!(fixture.call("invoices.list", json!({})).await.status, 500);
+    assert_eq!(fixture.call("invoices.list", json!({})).await.status, 200);
+
+    fixture.sim.inject_fault(Fault {
+        kind: FaultKind::RateLimited {
+            reset_after_seconds: 5,
+        },
+        count: 1,
+        endpoint: None,
+    });
+    let limited = fixture.call("users.me", json!({})).await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.header("x-ratelimit-remaining"), Some("0"));
+    let reset = DateTime::parse_from_rfc3339(limited.header("x-ratelimit-reset").unwrap()).unwrap();
+    assert!((reset.with_timezone(&Utc) - Utc::now()).num_seconds() <= 5);
+    assert_eq!(fixture.call("users.me", json!({})).await.status, 200);
+
+    let counts = fixture.sim.request_counts();
+    assert_eq!(counts["invoices.list"], 3);
+    assert_eq!(counts["users.me"], 3);
+    let log = fixture.sim.requests();
+    assert!(
+        log.iter()
+            .any(|r| r.status == 429 && r.account_id.as_deref() == Some(ACCOUNT_A))
+    );
+}
+
+#[tokio::test]
+async fn the_admin_api_seeds_generated_accounts_and_reports_state() {
+    let fixture = start().await;
+    let base = &fixture.sim.base_url;
+    let generated: Value = fixture
+        .http
+        .post(format!("{base}/_sim/generate"))
+        .json(&json!({"seed": 7, "invoices": 30, "companies": 10, "credit_notes": 3}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let account = generated["account_id"].as_str().unwrap().to_owned();
+    assert_eq!(generated["invoices"], 32, "30 booked + 2 drafts");
+    let tokens: Value = fixture
+        .http
+        .post(format!("{base}/_sim/tokens"))
+        .json(&json!({"account_id": account}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    let listed = fixture
+        .call_with(
+            access,
+            "invoices.list",
+            json!({"filter": {"status": ["outstanding", "matched"]}, "page": {"size": 100}}),
+        )
+        .await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 30);
+    let state: Value = fixture
+        .http
+        .get(format!("{base}/_sim/state/{account}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state["companies"].as_array().unwrap().len(), 10);
+    let inspect: Value = fixture
+        .http
+        .get(format!("{base}/_sim/inspect"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inspect["requests_per_endpoint"]["invoices.list"], 1);
+    let clock: Value = fixture
+        .http
+        .post(format!("{base}/_sim/clock"))
+        .json(&json!({"advance_seconds": 86400}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let now = DateTime::parse_from_rfc3339(clock["now"].as_str().unwrap()).unwrap();
+    assert!((now.with_timezone(&Utc) - Utc::now()).num_hours() >= 23);
+}
