@@ -12,6 +12,8 @@
 //!
 //! Nothing here logs a token or a secret.
 
+#![warn(missing_docs)]
+
 pub mod client;
 pub mod error_body;
 pub mod oauth;
@@ -20,12 +22,12 @@ pub mod response;
 pub mod retry;
 pub mod tokens;
 
-pub use client::ApiClient;
+pub use client::{ApiClient, ApiClientBuilder};
 pub use error_body::{ErrorBodyParser, ExactErrors, PlainErrors, TeamleaderErrors};
 pub use oauth::{OAuthClient, OAuthError};
 pub use rate::{
-    ExactRateLimit, RateGate, RateGateConfig, RateLimitPolicy, RateStats, TeamleaderRateLimit,
-    WindowObservation,
+    ExactRateLimit, NoRateHeaders, RateGate, RateGateConfig, RateLimitPolicy, RateStats,
+    TeamleaderRateLimit, WindowObservation,
 };
 pub use response::ApiResponse;
 pub use retry::RetryPolicy;

@@ -580,3 +580,87 @@ async fn concurrent_sources_refresh_once() {
         "refresh-1"
     );
 }
+
+/// Collects everything logged, at every level, for the secrets check.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn tokens_never_reach_the_logs() {
+    let buffer = LogBuffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let fixture = Fixture::new(chrono::Duration::minutes(1)).await;
+    fixture.server.protect("/users.me");
+    let source = fixture.source();
+    let client = ApiClient::builder(
+        "Teamleader Focus",
+        &fixture.server.base_url,
+        fixture.clock.clone(),
+    )
+    .tokens(source.clone())
+    .errors(TeamleaderErrors)
+    .build();
+    let url = client.url("users.me");
+    // Refresh, then a 401 (server-side revocation) and another refresh, then a refusal.
+    client
+        .send("users.me", |http| http.post(&url))
+        .await
+        .unwrap();
+    fixture
+        .server
+        .with_oauth(|oauth| oauth.access_token = "revoked".into());
+    client
+        .send("users.me", |http| http.post(&url))
+        .await
+        .unwrap();
+    fixture.server.with_oauth(|oauth| {
+        oauth.refusal = Some((
+            400,
+            r#"{"error":"invalid_grant","error_description":"Token has been revoked"}"#.into(),
+            None,
+        ))
+    });
+    fixture
+        .server
+        .with_oauth(|oauth| oauth.access_token = "revoked-again".into());
+    assert!(
+        client
+            .send("users.me", |http| http.post(&url))
+            .await
+            .is_err()
+    );
+
+    let logged = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.contains("access token refreshed"),
+        "the flow was logged: {logged}"
+    );
+    for secret in [
+        "access-0",
+        "refresh-0",
+        "access-1",
+        "refresh-1",
+        "access-2",
+        "refresh-2",
+        "secret",
+    ] {
+        assert!(!logged.contains(secret), "{secret} was logged:\n{logged}");
+    }
+}
