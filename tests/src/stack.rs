@@ -1,0 +1,466 @@
+//! A complete local Koppel: simulated Teamleader and Exact Online on one (possibly
+//! accelerated) clock, Koppel's state on moto (real AWS wire protocol) or in memory, and the
+//! real dispatcher and export handlers.
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use chrono::Utc;
+use dispatcher::{Dispatcher, ScheduleInput};
+use invoice_export::ExportFunction;
+use koppel_aws::{
+    AwsAdapters, QueueUrls, Resources, create_fifo_queue_with_dlq, create_table, local_sdk_config,
+};
+use koppel_core::jobs::export::ExportOptions;
+use koppel_core::jobs::setup::suggest_settings;
+use koppel_core::memory::{InMemoryQueue, InMemoryStore, InMemoryVault};
+use koppel_core::{
+    AccountId, Clock, Connection, ConnectionId, ConnectionStatus, Connector, DepartmentId, Job,
+    JobQueue, LedgerKind, OAuthTokens, ScaledClock, Store, Vault,
+};
+use koppel_runtime::app_secret::ExactAppSecret;
+use koppel_runtime::{AppSecret, ClientCredentials, LiveConnector};
+use koppel_sim::{exact, teamleader};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where Koppel's own state lives in a stack.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// In-memory ports (fast, for benchmarks and unit-like tests).
+    Memory,
+    /// moto server at this URL, with fresh uniquely named table and queues.
+    MotoFresh(String),
+    /// moto server with the resources named by the environment (created by `infra/dev up`
+    /// from template.yaml) — what the demo uses.
+    MotoFromEnv,
+}
+
+impl Backend {
+    /// moto from `KOPPEL_TEST_MOTO_URL` (set by `infra/dev test`) with fresh resources.
+    /// Panics with instructions when it is not set: these tests must not silently pass.
+    pub fn moto_for_tests() -> Self {
+        match std::env::var("KOPPEL_TEST_MOTO_URL") {
+            Ok(url) if !url.is_empty() => Self::MotoFresh(url),
+            _ => panic!(
+                "KOPPEL_TEST_MOTO_URL is not set: run the tests with `infra/dev test` (it starts moto)"
+            ),
+        }
+    }
+}
+
+/// How to build a stack.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// How much faster than real time the shared clock runs.
+    pub speed: f64,
+    /// Exact's quotas (`None`: off).
+    pub exact_limits: Option<exact::RateLimits>,
+    /// Teamleader's requests per sliding minute.
+    pub teamleader_limit: u32,
+    /// The Teamleader account to generate.
+    pub generate: teamleader::GenerateSpec,
+    /// Attach PDFs to entries.
+    pub attach_pdf: bool,
+    /// Koppel's state.
+    pub backend: Backend,
+}
+
+impl Default for StackOptions {
+    fn default() -> Self {
+        Self {
+            speed: 1.0,
+            exact_limits: Some(exact::RateLimits::default()),
+            teamleader_limit: 200,
+            generate: teamleader::GenerateSpec::default(),
+            attach_pdf: false,
+            backend: Backend::Memory,
+        }
+    }
+}
+
+/// Koppel's AWS side in a stack.
+pub struct Aws {
+    /// State store.
+    pub store: Arc<dyn Store>,
+    /// Vault.
+    pub vault: Arc<dyn Vault>,
+    /// Job queue (sending side).
+    pub queue: Arc<dyn JobQueue>,
+    memory_queue: Option<Arc<InMemoryQueue>>,
+    sqs: Option<(aws_sdk_sqs::Client, QueueUrls)>,
+}
+
+/// A running stack.
+pub struct Stack {
+    /// The shared clock.
+    pub clock: Arc<ScaledClock>,
+    /// Simulated Teamleader.
+    pub teamleader: teamleader::SimHandle,
+    /// Simulated Exact Online.
+    pub exact: exact::SimHandle,
+    /// Koppel's AWS side.
+    pub aws: Aws,
+    /// The live connector (real clients against the simulators).
+    pub connector: Arc<LiveConnector>,
+    /// The generated Teamleader account.
+    pub account_id: String,
+    options: StackOptions,
+}
+
+/// Messages handled by [`Stack::drain_exports`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DrainStats {
+    /// Handler invocations.
+    pub invocations: u32,
+    /// Messages handled.
+    pub messages: u32,
+    /// Messages the handler reported as failed.
+    pub failed_messages: u32,
+}
+
+impl Stack {
+    /// Start simulators and the AWS side, generate the Teamleader account.
+    pub async fn start(options: StackOptions) -> Self {
+        let clock = Arc::new(ScaledClock::new(Utc::now(), options.speed));
+        let shared: Arc<dyn Clock> = clock.clone();
+        let tl = teamleader::spawn(teamleader::SimOptions {
+            rate_limit_per_minute: options.teamleader_limit,
+            ..teamleader::SimOptions::default().with_clock(shared.clone())
+        })
+        .await
+        .expect("Teamleader simulator starts");
+        let ex = exact::spawn(
+            exact::SimOptions::default()
+                .with_clock(shared.clone())
+                .with_rate_limits(options.exact_limits.clone()),
+        )
+        .await
+        .expect("Exact simulator starts");
+        let account_id = tl
+            .generate(&options.generate)
+            .expect("demo account generated");
+        let aws = Aws::start(&options.backend).await;
+        let app = AppSecret {
+            teamleader: ClientCredentials {
+                client_id: teamleader::DEFAULT_CLIENT_ID.to_owned(),
+                client_secret: teamleader::DEFAULT_CLIENT_SECRET.to_owned(),
+            },
+            exact: Some(ExactAppSecret {
+                credentials: ClientCredentials {
+                    client_id: exact::DEFAULT_CLIENT_ID.to_owned(),
+                    client_secret: exact::DEFAULT_CLIENT_SECRET.to_owned(),
+                },
+                base_url: ex.base_url.clone(),
+            }),
+        };
+        let connector = Arc::new(LiveConnector::new(
+            app,
+            koppel_teamleader::oauth::TeamleaderUrls::same(&tl.base_url),
+            aws.store.clone(),
+            aws.vault.clone(),
+            shared,
+        ));
+        Self {
+            clock,
+            teamleader: tl,
+            exact: ex,
+            aws,
+            connector,
+            account_id,
+            options,
+        }
+    }
+
+    /// The departments of the generated account, in order.
+    pub fn departments(&self) -> Vec<DepartmentId> {
+        self.teamleader
+            .with_account(&self.account_id, |a| {
+                a.departments
+                    .iter()
+                    .map(|d| DepartmentId::new(d.id.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Link `department` to Exact `division`: tokens through both simulators' OAuth, secrets
+    /// in the vault, settings suggested from both sides' lists, connection stored and active.
+    pub async fn connect(&self, department: &DepartmentId, division: i32) -> Connection {
+        let id = ConnectionId::new(format!(
+            "conn-{}-{division}",
+            &department.as_str()[..8.min(department.as_str().len())]
+        ));
+        let now = self.clock.now();
+        let tl = self
+            .teamleader
+            .issue_tokens(&self.account_id, Some(teamleader::DEFAULT_CLIENT_ID), None)
+            .expect("tokens");
+        let ex = self
+            .exact
+            .issue_tokens(exact::DEFAULT_CLIENT_ID, Some(division))
+            .expect("tokens");
+        let tl_secret = format!("koppel-test/{id}/teamleader");
+        let ex_secret = format!("koppel-test/{id}/exact");
+        let write = |access: String, refresh: String, seconds: i64| OAuthTokens {
+            access_token: access,
+            refresh_token: refresh,
+            expires_at: now + chrono::Duration::seconds(seconds),
+        };
+        let tl_tokens = write(tl.access_token, tl.refresh_token, tl.expires_in);
+        let ex_tokens = write(ex.access_token, ex.refresh_token, ex.expires_in);
+        self.aws
+            .vault
+            .write(&tl_secret, &serde_json::to_value(&tl_tokens).expect("json"))
+            .await
+            .expect("secret");
+        self.aws
+            .vault
+            .write(&ex_secret, &serde_json::to_value(&ex_tokens).expect("json"))
+            .await
+            .expect("secret");
+        let mut connection = Connection {
+            id,
+            account_id: AccountId::new(self.account_id.clone()),
+            department_id: department.clone(),
+            ledger: LedgerKind::ExactOnline,
+            ledger_company: division.to_string(),
+            status: ConnectionStatus::Active,
+            settings: Default::default(),
+            teamleader_secret: tl_secret,
+            ledger_secret: ex_secret,
+            created_at: now,
+            status_reason: None,
+        };
+        let source = self.connector.source(&connection).await.expect("source");
+        let ledger = self.connector.ledger(&connection).await.expect("ledger");
+        let reference = ledger.reference_data().await.expect("Exact reference data");
+        let rates = source.tax_rates().await.expect("Teamleader tax rates");
+        connection.settings = suggest_settings(department, &rates, &reference);
+        connection.settings.attach_pdf = self.options.attach_pdf;
+        self.aws
+            .store
+            .put_connection(&connection)
+            .await
+            .expect("connection stored");
+        connection
+    }
+
+    /// The export handler wired to this stack.
+    pub fn export_function(&self, options: ExportOptions) -> ExportFunction {
+        ExportFunction {
+            store: self.aws.store.clone(),
+            queue: self.aws.queue.clone(),
+            clock: self.clock.clone(),
+            connector: self.connector.clone(),
+            options,
+        }
+    }
+
+    /// The dispatcher wired to this stack.
+    pub fn dispatcher(&self) -> Dispatcher {
+        Dispatcher {
+            store: self.aws.store.clone(),
+            queue: self.aws.queue.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// Run the nightly schedule now: the dispatcher sends one export job per active connection.
+    pub async fn dispatch_nightly(&self) -> usize {
+        self.dispatch_nightly_at(&self.clock.now().to_rfc3339())
+            .await
+    }
+
+    /// Run the nightly schedule as scheduled at `scheduled_at` (RFC 3339); returns the number
+    /// of messages sent.
+    pub async fn dispatch_nightly_at(&self, scheduled_at: &str) -> usize {
+        let input: ScheduleInput = serde_json::from_value(
+            serde_json::json!({ "job": "invoice-export", "scheduled_at": scheduled_at }),
+        )
+        .expect("input");
+        let event = lambda_runtime::LambdaEvent::new(input, lambda_runtime::Context::default());
+        self.dispatcher()
+            .handle(event)
+            .await
+            .expect("dispatch")
+            .connections
+    }
+
+    /// Hand queued export messages to `function` until the queue is empty, each invocation
+    /// with `budget` of (real) time before its deadline, as Lambda's event source would.
+    pub async fn drain_exports(&self, function: &ExportFunction, budget: Duration) -> DrainStats {
+        let mut stats = DrainStats::default();
+        loop {
+            let (event, receipts) = self.aws.receive_exports().await;
+            if event.records.is_empty() {
+                return stats;
+            }
+            stats.invocations += 1;
+            stats.messages += event.records.len() as u32;
+            let mut context = lambda_runtime::Context::default();
+            context.deadline = (Utc::now() + chrono::Duration::from_std(budget).expect("budget"))
+                .timestamp_millis() as u64;
+            let response = function
+                .handle(lambda_runtime::LambdaEvent::new(event, context))
+                .await
+                .expect("batch handled");
+            let failed: Vec<String> = response
+                .batch_item_failures
+                .iter()
+                .map(|f| f.item_identifier.clone())
+                .collect();
+            stats.failed_messages += failed.len() as u32;
+            self.aws.acknowledge(receipts, &failed).await;
+        }
+    }
+}
+
+impl Aws {
+    async fn start(backend: &Backend) -> Self {
+        match backend {
+            Backend::Memory => {
+                let queue = Arc::new(InMemoryQueue::new());
+                Self {
+                    store: Arc::new(InMemoryStore::new()),
+                    vault: Arc::new(InMemoryVault::new()),
+                    queue: queue.clone(),
+                    memory_queue: Some(queue),
+                    sqs: None,
+                }
+            }
+            Backend::MotoFresh(url) => {
+                let config = local_sdk_config(url).await;
+                let suffix = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+                let table = format!("koppel-e2e-{suffix}");
+                create_table(&aws_sdk_dynamodb::Client::new(&config), &table)
+                    .await
+                    .expect("table created in moto");
+                let sqs = aws_sdk_sqs::Client::new(&config);
+                let mut urls = Vec::new();
+                for name in [
+                    "invoice-export",
+                    "payment-poll",
+                    "company-import",
+                    "merge-file",
+                ] {
+                    let queue =
+                        create_fifo_queue_with_dlq(&sqs, &format!("e2e-{suffix}-{name}"), 5)
+                            .await
+                            .expect("queue");
+                    urls.push(queue.url);
+                }
+                let queues = QueueUrls {
+                    invoice_export: urls[0].clone(),
+                    payment_poll: urls[1].clone(),
+                    company_import: urls[2].clone(),
+                    merge_file: urls[3].clone(),
+                };
+                let resources = Resources {
+                    table,
+                    queues: queues.clone(),
+                    app_secret: format!("koppel-e2e-{suffix}/app"),
+                    secret_prefix: format!("koppel-e2e-{suffix}/"),
+                    teamleader_api_url: String::new(),
+                    teamleader_auth_url: String::new(),
+                };
+                Self::from_adapters(AwsAdapters::new(&config, resources), sqs, queues)
+            }
+            Backend::MotoFromEnv => {
+                let adapters = AwsAdapters::from_env()
+                    .await
+                    .expect("infra/dev up wrote the environment");
+                let queues = adapters.resources.queues.clone();
+                let sqs = aws_sdk_sqs::Client::new(&koppel_aws::sdk_config().await);
+                Self::from_adapters(adapters, sqs, queues)
+            }
+        }
+    }
+
+    fn from_adapters(adapters: AwsAdapters, sqs: aws_sdk_sqs::Client, queues: QueueUrls) -> Self {
+        Self {
+            store: Arc::new(adapters.store),
+            vault: Arc::new(adapters.vault),
+            queue: Arc::new(adapters.queue),
+            memory_queue: None,
+            sqs: Some((sqs, queues)),
+        }
+    }
+
+    /// Jobs waiting on the export queue, as an SQS event (at most 10, like Lambda's batch).
+    async fn receive_exports(&self) -> (SqsEvent, Vec<String>) {
+        let mut event = SqsEvent::default();
+        let mut receipts = Vec::new();
+        if let Some(queue) = &self.memory_queue {
+            let jobs: Vec<Job> = queue
+                .take_sent()
+                .into_iter()
+                .filter(|j| j.kind.name() == "invoice-export")
+                .collect();
+            for (i, job) in jobs.into_iter().enumerate() {
+                let mut message = SqsMessage::default();
+                message.message_id = Some(format!("mem-{i}-{}", uuid::Uuid::new_v4()));
+                message.body = Some(serde_json::to_string(&job).expect("job json"));
+                message
+                    .attributes
+                    .insert("MessageGroupId".into(), job.connection_id.to_string());
+                event.records.push(message);
+            }
+            return (event, receipts);
+        }
+        let Some((sqs, urls)) = &self.sqs else {
+            return (event, receipts);
+        };
+        let received = sqs
+            .receive_message()
+            .queue_url(&urls.invoice_export)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(
+                aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId,
+            )
+            .send()
+            .await
+            .expect("receive from moto");
+        for m in received.messages.unwrap_or_default() {
+            let mut message = SqsMessage::default();
+            message.message_id = m.message_id.clone();
+            message.body = m.body.clone();
+            if let Some(attributes) = &m.attributes {
+                for (k, v) in attributes {
+                    message.attributes.insert(k.as_str().to_owned(), v.clone());
+                }
+            }
+            receipts.push(format!(
+                "{}\u{1f}{}",
+                m.message_id.unwrap_or_default(),
+                m.receipt_handle.unwrap_or_default()
+            ));
+            event.records.push(message);
+        }
+        (event, receipts)
+    }
+
+    /// Delete handled messages; failed ones become visible again at once (a real event
+    /// source waits for the visibility timeout).
+    async fn acknowledge(&self, receipts: Vec<String>, failed: &[String]) {
+        let Some((sqs, urls)) = &self.sqs else { return };
+        for receipt in receipts {
+            let (id, handle) = receipt.split_once('\u{1f}').expect("receipt");
+            if failed.iter().any(|f| f == id) {
+                sqs.change_message_visibility()
+                    .queue_url(&urls.invoice_export)
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .expect("release failed message");
+            } else {
+                sqs.delete_message()
+                    .queue_url(&urls.invoice_export)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+        }
+    }
+}
