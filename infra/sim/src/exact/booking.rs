@@ -35,6 +35,8 @@ pub mod text {
     pub const NO_FINANCIAL_YEAR: &str = "Onbekend: Boekjaar (Periode-datumtabel)";
     /// Entry number already used in the journal and year.
     pub const ENTRY_NUMBER_IN_USE: &str = "In gebruik: Boekstuknummer";
+    /// Unknown payment condition.
+    pub const PAYMENT_CONDITION_UNKNOWN: &str = "Ongeldige referentie: Betalingsconditie";
     /// Unknown document.
     pub const DOCUMENT_UNKNOWN: &str = "Ongeldige referentie: Document";
     /// Line without GL account.
@@ -52,6 +54,9 @@ pub mod text {
     /// Blocked VAT code.
     pub const VAT_BLOCKED: &str = "Geblokkeerd: Btw-code";
 }
+
+/// Days until due when neither a due date nor a payment condition is given.
+const DEFAULT_PAYMENT_DAYS: i32 = 30;
 
 /// "Periode is afgesloten: 2026 - 3".
 pub fn period_closed(year: i32, period: i32) -> String {
@@ -232,6 +237,17 @@ pub(crate) fn build_entry(
         Some(p) if p.closed => errors.push(period_closed(p.year, p.period)),
         Some(_) => {}
     }
+    let condition = payload.text("PaymentCondition");
+    let condition_days = match condition.as_deref() {
+        None => None,
+        Some(code) => match division.payment_condition(code) {
+            None => {
+                errors.push(text::PAYMENT_CONDITION_UNKNOWN.to_owned());
+                None
+            }
+            Some(c) => Some(c.days),
+        },
+    };
     let document = payload.guid("Document");
     if document.is_some_and(|id| division.document(id).is_none()) {
         errors.push(text::DOCUMENT_UNKNOWN.to_owned());
@@ -272,15 +288,15 @@ pub(crate) fn build_entry(
             .unwrap_or(entry_number),
         customer: customer.id,
         entry_date,
-        due_date: payload
-            .date("DueDate")
-            .unwrap_or(entry_date + Duration::days(30)),
+        due_date: payload.date("DueDate").unwrap_or(
+            entry_date + Duration::days(i64::from(condition_days.unwrap_or(DEFAULT_PAYMENT_DAYS))),
+        ),
         reporting_year: period.year,
         reporting_period: period.period,
         your_ref: payload.text("YourRef"),
         description: payload.text("Description"),
         payment_reference: payload.text("PaymentReference"),
-        payment_condition: payload.text("PaymentCondition"),
+        payment_condition: condition.map(|c| c.trim().to_owned()),
         document,
         currency: payload
             .text("Currency")
@@ -396,5 +412,25 @@ mod tests {
         assert_eq!(first.entry_type(), 21);
         d.entries.push(first);
         assert_eq!(post(&d, body).unwrap().entry_number, 257100002);
+    }
+
+    #[test]
+    fn payment_conditions_set_the_due_date() {
+        let d = Division::belgian(1, "T");
+        let gl = d.gl_account_by_code("700000").unwrap().id.to_string();
+        let body = |condition: &str| {
+            json!({"Journal": "700", "Customer": d.accounts[0].id.to_string(),
+            "EntryDate": "2026-03-15", "PaymentCondition": condition,
+            "SalesEntryLines": [{"GLAccount": gl, "AmountFC": 10}]})
+        };
+        let entry = post(&d, body("14")).unwrap();
+        assert_eq!(
+            entry.due_date,
+            NaiveDate::from_ymd_opt(2026, 3, 29).unwrap()
+        );
+        assert_eq!(
+            errors(post(&d, body("XX"))),
+            [text::PAYMENT_CONDITION_UNKNOWN]
+        );
     }
 }

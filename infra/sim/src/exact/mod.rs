@@ -8,7 +8,7 @@
 //!   9.5 minutes, 3-minute single-use codes);
 //! - REST under `/api/v1/{division}/…`: `current/Me`, `system/Divisions`,
 //!   `financial/GLAccounts`, `financial/Journals`, `vat/VATCodes`,
-//!   `financial/FinancialPeriods`, `crm/Accounts` (mandatory `$filter`, POST),
+//!   `financial/FinancialPeriods`, `cashflow/PaymentConditions`, `crm/Accounts` (mandatory `$filter`, POST),
 //!   `salesentry/SalesEntries` (GET, POST with lines, DELETE), `salesentry/SalesEntryLines`,
 //!   `documents/Documents`, `documents/DocumentAttachments`, `documents/DocumentTypes`,
 //!   `cashflow/Receivables`, `bulk/Cashflow/Receivables`, `read/financial/ReceivablesList`;

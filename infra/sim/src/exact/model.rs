@@ -56,6 +56,8 @@ pub struct Division {
     pub vat_codes: Vec<VatCode>,
     /// Financial periods (months of the financial years).
     pub periods: Vec<FinancialPeriod>,
+    /// Payment conditions (betalingscondities).
+    pub payment_conditions: Vec<PaymentCondition>,
     /// Relations (customers, suppliers).
     pub accounts: Vec<Account>,
     /// Booked sales entries.
@@ -86,6 +88,14 @@ impl Division {
     pub fn vat_code(&self, code: &str) -> Option<&VatCode> {
         let wanted = code.trim();
         self.vat_codes.iter().find(|v| v.code.trim() == wanted)
+    }
+
+    /// The payment condition with this code (surrounding spaces ignored).
+    pub fn payment_condition(&self, code: &str) -> Option<&PaymentCondition> {
+        let wanted = code.trim();
+        self.payment_conditions
+            .iter()
+            .find(|c| c.code.trim() == wanted)
     }
 
     /// The relation with this id.
@@ -279,6 +289,28 @@ pub struct FinancialPeriod {
     pub end: NaiveDate,
     /// Closed periods refuse entries. Exact does not show this over the API.
     pub closed: bool,
+}
+
+/// Payment method "on credit" (op rekening).
+pub const PAYMENT_METHOD_ON_CREDIT: &str = "B";
+/// Payment method "collection" (incasso / domiciliëring, direct debit).
+pub const PAYMENT_METHOD_COLLECTION: &str = "I";
+/// Payment method "cash".
+pub const PAYMENT_METHOD_CASH: &str = "K";
+
+/// A payment condition (cashflow/PaymentConditions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentCondition {
+    /// GUID.
+    pub id: Uuid,
+    /// Code ("30"), named by sales entries.
+    pub code: String,
+    /// Description.
+    pub description: String,
+    /// Days until due.
+    pub days: i32,
+    /// Payment method: "B" on credit, "I" collection (direct debit), "K" cash.
+    pub method: String,
 }
 
 /// A relation (crm/Accounts).

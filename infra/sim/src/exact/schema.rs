@@ -211,6 +211,23 @@ pub(crate) static FINANCIAL_PERIOD: EntitySchema = EntitySchema {
     ],
 };
 
+/// cashflow/PaymentConditions.
+pub(crate) static PAYMENT_CONDITION: EntitySchema = EntitySchema {
+    type_name: "Exact.Web.Api.Models.PaymentCondition",
+    key: "ID",
+    fields: &[
+        r("ID", Guid),
+        r("Code", Text),
+        r("Description", Text),
+        r("PaymentDays", Int32),
+        r("PaymentMethod", Text),
+        r("PaymentMethodDescription", Text),
+        r("Division", Int32),
+        r("Created", DateTime),
+        r("Modified", DateTime),
+    ],
+};
+
 /// documents/DocumentTypes.
 pub(crate) static DOCUMENT_TYPE: EntitySchema = EntitySchema {
     type_name: "Exact.Web.Api.Models.DocumentType",
@@ -458,6 +475,7 @@ pub(crate) static ALL: &[&EntitySchema] = &[
     &VAT_CODE,
     &FINANCIAL_PERIOD,
     &DOCUMENT_TYPE,
+    &PAYMENT_CONDITION,
     &ACCOUNT,
     &SALES_ENTRY,
     &SALES_ENTRY_LINE,

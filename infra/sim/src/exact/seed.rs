@@ -9,7 +9,8 @@ use uuid::Uuid;
 use super::model::{
     Account, BalanceType, Division, FinancialPeriod, GL_TYPE_PAYABLE, GL_TYPE_RECEIVABLE,
     GL_TYPE_REVENUE, GL_TYPE_VAT, GlAccount, JOURNAL_TYPE_BANK, JOURNAL_TYPE_GENERAL,
-    JOURNAL_TYPE_PURCHASE, JOURNAL_TYPE_SALES, Journal, Legislation, VatCode, VatKind,
+    JOURNAL_TYPE_PURCHASE, JOURNAL_TYPE_SALES, Journal, Legislation, PAYMENT_METHOD_CASH,
+    PAYMENT_METHOD_COLLECTION, PAYMENT_METHOD_ON_CREDIT, PaymentCondition, VatCode, VatKind,
     pad_account_code,
 };
 
@@ -236,6 +237,28 @@ const NL_JOURNALS: &[(&str, &str, i32)] = &[
     ("90", "Memoriaal", JOURNAL_TYPE_GENERAL),
 ];
 
+/// (code, description, days, method)
+type ConditionRow = (&'static str, &'static str, i32, &'static str);
+
+const BE_CONDITIONS: &[ConditionRow] = &[
+    ("00", "Contant", 0, PAYMENT_METHOD_CASH),
+    ("14", "14 dagen", 14, PAYMENT_METHOD_ON_CREDIT),
+    ("30", "30 dagen", 30, PAYMENT_METHOD_ON_CREDIT),
+    (
+        "DOM",
+        "Domiciliëring 30 dagen",
+        30,
+        PAYMENT_METHOD_COLLECTION,
+    ),
+];
+
+const NL_CONDITIONS: &[ConditionRow] = &[
+    ("00", "Contant", 0, PAYMENT_METHOD_CASH),
+    ("14", "14 dagen", 14, PAYMENT_METHOD_ON_CREDIT),
+    ("30", "30 dagen", 30, PAYMENT_METHOD_ON_CREDIT),
+    ("IN", "Automatische incasso", 14, PAYMENT_METHOD_COLLECTION),
+];
+
 const BE_CUSTOMERS: &[CustomerRow] = &[
     ("Brouwerij De Ster BV", Some("BE0403170701"), "Gent", "BE"),
     ("Atelier Lumière SRL", Some("BE0202239951"), "Namur", "BE"),
@@ -260,17 +283,20 @@ const NL_CUSTOMERS: &[CustomerRow] = &[
 impl Division {
     /// A Belgian division with the chart, journals ("700" sales, "710" credit notes, both
     /// sales journals; "600" purchase; "550" bank; "900" general), VAT codes, periods
-    /// 2025–2027 and three customers.
+    /// 2025–2027, payment conditions ("DOM" is direct debit) and three customers.
     pub fn belgian(code: i32, description: &str) -> Self {
         build(
             code,
             description,
             Legislation::Be,
             Some("BE0799999920"),
-            BE_GL,
-            BE_JOURNALS,
-            BE_VAT,
-            BE_CUSTOMERS,
+            Charts {
+                gl: BE_GL,
+                journals: BE_JOURNALS,
+                vat: BE_VAT,
+                conditions: BE_CONDITIONS,
+                customers: BE_CUSTOMERS,
+            },
         )
     }
 
@@ -281,25 +307,40 @@ impl Division {
             description,
             Legislation::Nl,
             Some("NL859999999B01"),
-            NL_GL,
-            NL_JOURNALS,
-            NL_VAT,
-            NL_CUSTOMERS,
+            Charts {
+                gl: NL_GL,
+                journals: NL_JOURNALS,
+                vat: NL_VAT,
+                conditions: NL_CONDITIONS,
+                customers: NL_CUSTOMERS,
+            },
         )
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The country-specific tables a division is built from.
+struct Charts {
+    gl: &'static [GlRow],
+    journals: &'static [(&'static str, &'static str, i32)],
+    vat: &'static [VatRow],
+    conditions: &'static [ConditionRow],
+    customers: &'static [CustomerRow],
+}
+
 fn build(
     code: i32,
     description: &str,
     legislation: Legislation,
     vat_number: Option<&str>,
-    gl: &[GlRow],
-    journals: &[(&str, &str, i32)],
-    vat: &[VatRow],
-    customers: &[CustomerRow],
+    charts: Charts,
 ) -> Division {
+    let Charts {
+        gl,
+        journals,
+        vat,
+        conditions,
+        customers,
+    } = charts;
     let created = seed_time();
     Division {
         code,
@@ -342,6 +383,16 @@ fn build(
             })
             .collect(),
         periods: monthly_periods(FIRST_YEAR, LAST_YEAR),
+        payment_conditions: conditions
+            .iter()
+            .map(|&(code, description, days, method)| PaymentCondition {
+                id: Uuid::new_v4(),
+                code: code.to_owned(),
+                description: description.to_owned(),
+                days,
+                method: method.to_owned(),
+            })
+            .collect(),
         accounts: customers
             .iter()
             .enumerate()

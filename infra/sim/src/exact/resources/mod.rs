@@ -102,6 +102,9 @@ pub(crate) fn dispatch(state: &mut SimState, ctx: &Ctx<'_>) -> Result<Response, 
         "vat/VATCodes" if get => reference::vat_codes(division(state, ctx)?, ctx),
         "financial/FinancialPeriods" if get => reference::periods(division(state, ctx)?, ctx),
         "documents/DocumentTypes" if get => reference::document_types(ctx),
+        "cashflow/PaymentConditions" if get => {
+            reference::payment_conditions(division(state, ctx)?, ctx)
+        }
         "crm/Accounts" if get => accounts::get(division(state, ctx)?, ctx),
         "crm/Accounts" if post && !keyed => accounts::post(state, ctx),
         "salesentry/SalesEntries" if get => sales_entries::get(division(state, ctx)?, ctx),
@@ -124,6 +127,7 @@ pub(crate) fn dispatch(state: &mut SimState, ctx: &Ctx<'_>) -> Result<Response, 
         | "vat/VATCodes"
         | "financial/FinancialPeriods"
         | "documents/DocumentTypes"
+        | "cashflow/PaymentConditions"
         | "crm/Accounts"
         | "salesentry/SalesEntries"
         | "salesentry/SalesEntryLines"

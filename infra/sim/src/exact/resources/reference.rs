@@ -232,6 +232,40 @@ pub(crate) fn periods(
     )
 }
 
+pub(crate) fn payment_conditions(
+    division: &Division,
+    ctx: &Ctx<'_>,
+) -> Result<axum::response::Response, ApiError> {
+    let rows = division
+        .payment_conditions
+        .iter()
+        .map(|c| {
+            let method = match c.method.as_str() {
+                "I" => "Incasso",
+                "K" => "Contant",
+                _ => "Op rekening",
+            };
+            obj(json!({
+                "ID": c.id.to_string(),
+                "Code": c.code,
+                "Description": c.description,
+                "PaymentDays": c.days,
+                "PaymentMethod": c.method,
+                "PaymentMethodDescription": method,
+                "Division": division.code,
+                "Created": seeded(),
+                "Modified": seeded(),
+            }))
+        })
+        .collect();
+    odata::list(
+        &ListSpec::plain(&schema::PAYMENT_CONDITION),
+        &ctx.link(),
+        ctx.query,
+        rows,
+    )
+}
+
 pub(crate) fn document_types(ctx: &Ctx<'_>) -> Result<axum::response::Response, ApiError> {
     let rows: Vec<Map<String, Value>> = DOCUMENT_TYPES
         .iter()
