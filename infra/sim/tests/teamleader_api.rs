@@ -712,6 +712,33 @@ async fn the_admin_api_seeds_generated_accounts_and_reports_state() {
         .await
         .unwrap();
     assert_eq!(state["companies"].as_array().unwrap().len(), 10);
+    let seeded = fixture
+        .http
+        .post(format!("{base}/_sim/seed"))
+        .json(&json!({
+            "id": "acc-json", "name": "Seeded as JSON",
+            "departments": [{"id": "d", "name": "D", "vat_number": "BE0403170701",
+                             "tax_rates": [{"id": "t21", "rate": 0.21}]}],
+            "companies": [{"id": "c", "name": "C"}],
+            "invoices": [{"id": "i", "department_id": "d", "customer": {"type": "company", "id": "c"},
+                          "invoice_date": "2024-05-01",
+                          "lines": [{"description": "x", "quantity": 3, "unit_price": "12.50", "tax_rate_id": "t21"}]}]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seeded.status().as_u16(), 201);
+    let dump = fixture.sim.dump("acc-json").unwrap();
+    assert_eq!(dump["invoices"][0]["total"]["payable"]["amount"], 45.38);
+    assert_eq!(dump["invoices"][0]["invoice_number"], "2024 / 1");
+    let refused = fixture
+        .http
+        .post(format!("{base}/_sim/seed"))
+        .json(&json!({"id": "acc-json"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 400, "ids are unique");
     let inspect: Value = fixture
         .http
         .get(format!("{base}/_sim/inspect"))

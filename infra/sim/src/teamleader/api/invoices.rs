@@ -473,6 +473,13 @@ mod tests {
         let digits: String = reference.chars().filter(char::is_ascii_digit).collect();
         let base: u64 = digits[..10].parse().unwrap();
         let check: u64 = digits[10..].parse().unwrap();
-        assert_eq!(if base.is_multiple_of(97) { 97 } else { base % 97 }, check);
+        assert_eq!(
+            if base.is_multiple_of(97) {
+                97
+            } else {
+                base % 97
+            },
+            check
+        );
     }
 }
