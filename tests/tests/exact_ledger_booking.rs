@@ -472,3 +472,50 @@ async fn payment_states_after_payments_are_registered() {
         h.sim.stats()
     );
 }
+
+#[tokio::test]
+async fn direct_debit_entries_get_the_collection_condition() {
+    let h = harness().await;
+    let brouwerij = customer_id(&h.sim, DIVISION, "1");
+    h.ledger.reference_data().await.unwrap();
+    h.sim.reset_stats();
+
+    for n in 0..2 {
+        let mut collected = entry(
+            DocumentKind::Invoice,
+            &format!("2026 / {}", 40 + n),
+            &brouwerij,
+            day(3, 3),
+        );
+        collected.direct_debit = true;
+        h.ledger.post_entry(&collected, None).await.unwrap();
+    }
+    let transfer = entry(DocumentKind::Invoice, "2026 / 42", &brouwerij, day(3, 3));
+    h.ledger.post_entry(&transfer, None).await.unwrap();
+
+    let entries = h.sim.entries(DIVISION);
+    let condition = |reference: &str| {
+        entries
+            .iter()
+            .find(|e| e.your_ref.as_deref() == Some(reference))
+            .and_then(|e| e.payment_condition.clone())
+    };
+    assert_eq!(
+        condition("2026 / 40").as_deref(),
+        Some("DOM"),
+        "the division's collection condition"
+    );
+    assert_eq!(condition("2026 / 41").as_deref(), Some("DOM"));
+    assert_eq!(
+        condition("2026 / 42"),
+        None,
+        "other entries keep the account's condition"
+    );
+    let stats = h.sim.stats();
+    assert_eq!(
+        stats.calls_to("GET cashflow/PaymentConditions"),
+        1,
+        "looked up once: {stats:?}"
+    );
+    assert_eq!(stats.total(), 4);
+}

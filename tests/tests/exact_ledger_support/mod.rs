@@ -15,7 +15,6 @@ use koppel_core::{
 use koppel_ledgers::LedgerDeps;
 use koppel_ledgers::exact::{ExactApp, ExactLedger, ExactOptions};
 use koppel_sim::exact::{self, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SimHandle, SimOptions};
-use rust_decimal::Decimal;
 use std::sync::Arc;
 
 /// The Belgian division the simulator starts with.
@@ -152,19 +151,19 @@ pub fn entry(kind: DocumentKind, reference: &str, customer: &str, date: NaiveDat
             EntryLine {
                 gl_account: "700000".into(),
                 vat_code: Some("21".into()),
-                amount_excl: Decimal::new(100_00, 2),
-                vat_amount: Decimal::new(21_00, 2),
+                amount_excl: "100.00".parse().expect("decimal"),
+                vat_amount: "21.00".parse().expect("decimal"),
                 description: "Consultancy".into(),
             },
             EntryLine {
                 gl_account: "700100".into(),
                 vat_code: Some("6".into()),
-                amount_excl: Decimal::new(50_50, 2),
-                vat_amount: Decimal::new(3_03, 2),
+                amount_excl: "50.50".parse().expect("decimal"),
+                vat_amount: "3.03".parse().expect("decimal"),
                 description: "Boeken".into(),
             },
         ],
-        total_incl: Decimal::new(174_53, 2),
+        total_incl: "174.53".parse().expect("decimal"),
     }
 }
 

@@ -68,6 +68,15 @@ const RULES: &[Rule] = &[
     },
     Rule {
         patterns: &[
+            "betalingsconditie",
+            "betalingsvoorwaarde",
+            "payment condition",
+            "condition de paiement",
+        ],
+        advice: "the payment condition does not exist in this Exact Online administration; create it (for direct debit: payment method 'Collection') in Exact Online and sync again",
+    },
+    Rule {
+        patterns: &[
             "ongeldig: factuur voor",
             "invalide: facturer à",
             "invalid: invoice to",
@@ -250,6 +259,10 @@ mod tests {
             ("Ongeldige referentie: Klant", "no longer exists"),
             ("Verplicht: Klant", "fill in the missing field"),
             ("In gebruik: Code", "already has this customer code"),
+            (
+                "Ongeldige referentie: Betalingsconditie",
+                "payment condition does not exist",
+            ),
             (
                 "Forbidden - DivisionBlocked",
                 "administration this user may use",
