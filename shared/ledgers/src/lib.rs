@@ -20,6 +20,8 @@
 //! Each gets a constructor function here next to [`exact()`], taking the connection and
 //! the shared ports.
 
+#![warn(missing_docs)]
+
 pub mod exact;
 
 use exact::{ExactApp, ExactLedger, ExactOptions};
