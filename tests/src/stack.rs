@@ -14,13 +14,14 @@ use koppel_core::jobs::setup::suggest_settings;
 use koppel_core::memory::{InMemoryQueue, InMemoryStore, InMemoryVault};
 use koppel_core::{
     AccountId, Clock, Connection, ConnectionId, ConnectionStatus, Connector, DepartmentId, Job,
-    JobQueue, LedgerKind, OAuthTokens, ScaledClock, Store, Vault,
+    JobQueue, LedgerKind, OAuthTokens, RunReport, ScaledClock, Store, Vault,
 };
 use koppel_runtime::app_secret::ExactAppSecret;
 use koppel_runtime::{AppSecret, ClientCredentials, LiveConnector};
 use koppel_sim::{exact, teamleader};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Where Koppel's own state lives in a stack.
 #[derive(Debug, Clone)]
@@ -117,6 +118,35 @@ pub struct DrainStats {
     pub failed_messages: u32,
 }
 
+/// How [`Stack::drain_exports_with`] hands queued messages to the handler.
+#[derive(Debug, Clone, Copy)]
+pub struct DrainOptions {
+    /// Real time each invocation gets before its deadline.
+    pub budget: Duration,
+    /// Messages per invocation, at most 10 (template.yaml gives the export `BatchSize: 1`).
+    /// The in-memory backend hands over everything waiting at once.
+    pub batch_size: i32,
+    /// Invocations running at the same time (template.yaml: `MaximumConcurrency`).
+    pub concurrency: usize,
+}
+
+/// One handler invocation of a drain, as its observer sees it.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// 1-based, in the order invocations started.
+    pub number: u32,
+    /// Messages handed over.
+    pub messages: u32,
+    /// The jobs of the messages handed over (unreadable messages are left out).
+    pub jobs: Vec<Job>,
+    /// Messages the handler reported as failed.
+    pub failed_messages: u32,
+    /// Real time the invocation took.
+    pub elapsed: Duration,
+    /// The stored run report of each job's run after the invocation.
+    pub reports: Vec<RunReport>,
+}
+
 impl Stack {
     /// Start simulators and the AWS side, generate the Teamleader account.
     pub async fn start(options: StackOptions) -> Self {
@@ -131,7 +161,7 @@ impl Stack {
         let ex = exact::spawn(
             exact::SimOptions::default()
                 .with_clock(shared.clone())
-                .with_rate_limits(options.exact_limits.clone()),
+                .with_rate_limits(options.exact_limits),
         )
         .await
         .expect("Exact simulator starts");
@@ -288,28 +318,121 @@ impl Stack {
     /// Hand queued export messages to `function` until the queue is empty, each invocation
     /// with `budget` of (real) time before its deadline, as Lambda's event source would.
     pub async fn drain_exports(&self, function: &ExportFunction, budget: Duration) -> DrainStats {
-        let mut stats = DrainStats::default();
+        let options = DrainOptions {
+            budget,
+            batch_size: 10,
+            concurrency: 1,
+        };
+        self.drain_exports_with(function, options, &|_| {}).await
+    }
+
+    /// Like [`Stack::drain_exports`], with Lambda's batch size and concurrency, telling
+    /// `observe` about every invocation once it ended (for progress output).
+    pub async fn drain_exports_with(
+        &self,
+        function: &ExportFunction,
+        options: DrainOptions,
+        observe: &(dyn Fn(&Invocation) + Sync),
+    ) -> DrainStats {
+        let drain = Drain {
+            stack: self,
+            function,
+            options,
+            observe,
+            started: AtomicU32::new(0),
+            in_flight: AtomicUsize::new(0),
+            stats: Mutex::new(DrainStats::default()),
+        };
+        let workers = (0..options.concurrency.max(1)).map(|_| drain.worker());
+        futures::future::join_all(workers).await;
+        *drain.stats.lock().expect("drain stats")
+    }
+}
+
+/// The shared state of one [`Stack::drain_exports_with`].
+struct Drain<'a> {
+    stack: &'a Stack,
+    function: &'a ExportFunction,
+    options: DrainOptions,
+    observe: &'a (dyn Fn(&Invocation) + Sync),
+    started: AtomicU32,
+    in_flight: AtomicUsize,
+    stats: Mutex<DrainStats>,
+}
+
+impl Drain<'_> {
+    /// One "Lambda instance": receive, invoke, acknowledge, until the queue is empty and no
+    /// other invocation can still send a continuation.
+    async fn worker(&self) {
+        let aws = &self.stack.aws;
         loop {
-            let (event, receipts) = self.aws.receive_exports().await;
+            let (event, receipts) = aws.receive_exports(self.options.batch_size).await;
             if event.records.is_empty() {
-                return stats;
+                if self.in_flight.load(Ordering::SeqCst) == 0 {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
             }
-            stats.invocations += 1;
-            stats.messages += event.records.len() as u32;
-            let mut context = lambda_runtime::Context::default();
-            context.deadline = (Utc::now() + chrono::Duration::from_std(budget).expect("budget"))
-                .timestamp_millis() as u64;
-            let response = function
-                .handle(lambda_runtime::LambdaEvent::new(event, context))
+            self.in_flight.fetch_add(1, Ordering::SeqCst);
+            let number = self.started.fetch_add(1, Ordering::SeqCst) + 1;
+            let invocation = self.invoke(number, event, receipts).await;
+            {
+                let mut stats = self.stats.lock().expect("drain stats");
+                stats.invocations += 1;
+                stats.messages += invocation.messages;
+                stats.failed_messages += invocation.failed_messages;
+            }
+            (self.observe)(&invocation);
+            self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    async fn invoke(&self, number: u32, event: SqsEvent, receipts: Vec<String>) -> Invocation {
+        let started = Instant::now();
+        let messages = event.records.len() as u32;
+        let jobs: Vec<Job> = event
+            .records
+            .iter()
+            .filter_map(|m| {
+                koppel_aws::parse_job(m.message_id.as_deref().unwrap_or(""), m.body.as_deref()).ok()
+            })
+            .collect();
+        let mut context = lambda_runtime::Context::default();
+        context.deadline = (Utc::now()
+            + chrono::Duration::from_std(self.options.budget).expect("budget"))
+        .timestamp_millis() as u64;
+        let response = self
+            .function
+            .handle(lambda_runtime::LambdaEvent::new(event, context))
+            .await
+            .expect("batch handled");
+        let failed: Vec<String> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect();
+        self.stack.aws.acknowledge(receipts, &failed).await;
+        let mut reports = Vec::new();
+        for job in &jobs {
+            if let Some(report) = self
+                .stack
+                .aws
+                .store
+                .run_report(&job.connection_id, &job.run_id)
                 .await
-                .expect("batch handled");
-            let failed: Vec<String> = response
-                .batch_item_failures
-                .iter()
-                .map(|f| f.item_identifier.clone())
-                .collect();
-            stats.failed_messages += failed.len() as u32;
-            self.aws.acknowledge(receipts, &failed).await;
+                .expect("run report readable")
+            {
+                reports.push(report);
+            }
+        }
+        Invocation {
+            number,
+            messages,
+            jobs,
+            failed_messages: failed.len() as u32,
+            elapsed: started.elapsed(),
+            reports,
         }
     }
 }
@@ -385,8 +508,9 @@ impl Aws {
         }
     }
 
-    /// Jobs waiting on the export queue, as an SQS event (at most 10, like Lambda's batch).
-    async fn receive_exports(&self) -> (SqsEvent, Vec<String>) {
+    /// Jobs waiting on the export queue, as an SQS event (at most `batch_size`, 1–10, like
+    /// Lambda's batch; the in-memory queue hands over everything waiting).
+    async fn receive_exports(&self, batch_size: i32) -> (SqsEvent, Vec<String>) {
         let mut event = SqsEvent::default();
         let mut receipts = Vec::new();
         if let Some(queue) = &self.memory_queue {
@@ -412,7 +536,7 @@ impl Aws {
         let received = sqs
             .receive_message()
             .queue_url(&urls.invoice_export)
-            .max_number_of_messages(10)
+            .max_number_of_messages(batch_size.clamp(1, 10))
             .wait_time_seconds(1)
             .message_system_attribute_names(
                 aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId,

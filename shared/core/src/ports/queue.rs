@@ -72,9 +72,33 @@ impl Job {
         }
     }
 
-    /// Deduplication id: the same run and sequence is the same message.
+    /// Deduplication id: the same connection, run and sequence is the same message. The
+    /// connection is part of it because one scheduled run spans every connection: with a
+    /// queue-wide deduplication scope (moto applies one whatever the queue says) the second
+    /// connection's message would otherwise be dropped as a duplicate of the first.
     pub fn dedup_id(&self) -> String {
-        format!("{}-{}-{}", self.kind.name(), self.run_id, self.sequence)
+        format!(
+            "{}-{}-{}-{}",
+            self.kind.name(),
+            self.connection_id,
+            self.run_id,
+            self.sequence
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_run_gives_each_connection_its_own_dedup_id_and_continuations_a_new_one() {
+        let run = RunId::new("invoice-export-20261123T0100Z");
+        let a = Job::start(ConnectionId::new("a"), run.clone(), JobKind::InvoiceExport);
+        let b = Job::start(ConnectionId::new("b"), run, JobKind::InvoiceExport);
+        assert_ne!(a.dedup_id(), b.dedup_id());
+        assert_eq!(a.dedup_id(), a.clone().dedup_id());
+        assert_ne!(a.dedup_id(), a.continuation("{}".into()).dedup_id());
     }
 }
 

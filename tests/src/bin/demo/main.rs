@@ -1,0 +1,637 @@
+//! `infra/dev demo`: Koppel's nightly export end to end on this machine.
+//!
+//! A Teamleader Focus account (two departments, ~500 invoices, ~50 credit notes, ~150
+//! customers, some drafts) in the Teamleader simulator; an Exact Online division per
+//! department in the Exact simulator; Koppel's table, queue and secrets in moto (created from
+//! template.yaml by `infra/dev up`). The real dispatcher sends one SQS message per connection;
+//! messages are received from moto and handed to the real export handler the way Lambda's
+//! event source does (batch size 1, several at once, a deadline per invocation). Then the run
+//! reports, what Exact holds, the API call counts, and a second night after the accountant
+//! reopened the closed period. Exits non-zero when something that should work did not.
+
+mod scenario;
+mod show;
+
+use chrono::{DateTime, Utc};
+use koppel_core::jobs::export::ExportOptions;
+use koppel_core::{Clock, Connection, ConnectionId, RunReport, RunStatus};
+use koppel_e2e::stack::{Backend, DrainOptions, DrainStats, Invocation, Stack, StackOptions};
+use koppel_sim::exact::{self, RateLimits};
+use scenario::DepartmentBooks;
+use std::collections::{BTreeMap, HashMap};
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How much faster than real time the shared clock runs (simulators and Koppel alike).
+const SPEED: f64 = 60.0;
+/// Real time each export invocation gets before its Lambda deadline.
+const BUDGET: Duration = Duration::from_secs(20);
+/// Invocations at once (template.yaml: the export's MaximumConcurrency default).
+const CONCURRENCY: usize = 10;
+/// Exact's real quotas per app and division.
+const EXACT_LIMITS: RateLimits = RateLimits {
+    per_minute: 60,
+    per_day: 5_000,
+};
+/// Teamleader's requests per minute.
+const TEAMLEADER_LIMIT: u32 = 200;
+
+/// One Teamleader department linked to one Exact division.
+struct Link {
+    label: String,
+    division: i32,
+    connection: Connection,
+    books: DepartmentBooks,
+    /// Documents expected to fail on night 1: (kind word, number).
+    expected_failures: Vec<(String, String)>,
+    /// Customers the division held before Koppel ran.
+    seeded_customers: usize,
+}
+
+/// Failed expectations, printed at the end; any of them makes the exit code non-zero.
+#[derive(Default)]
+struct Checks(Vec<String>);
+
+impl Checks {
+    fn expect(&mut self, ok: bool, what: impl FnOnce() -> String) {
+        if !ok {
+            self.0.push(what());
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    if std::env::var("AWS_ENDPOINT_URL").map_or(true, |v| v.is_empty()) {
+        eprintln!(
+            "demo: AWS_ENDPOINT_URL is not set. Run it with `infra/dev demo` (it starts moto and \
+             creates template.yaml's resources), or `infra/dev up` then `set -a; . .dev/env; set +a`."
+        );
+        return ExitCode::from(2);
+    }
+    let wall = Instant::now();
+    let checks = run().await;
+    show::title("Result");
+    println!("  wall time {}", show::duration(wall.elapsed()));
+    if checks.0.is_empty() {
+        println!(
+            "  every check passed: each booked document is in Exact exactly once, drafts never,"
+        );
+        println!(
+            "  the closed-period documents were refused with a reason and exported once reopened."
+        );
+        ExitCode::SUCCESS
+    } else {
+        println!("  {} check(s) FAILED:", checks.0.len());
+        for problem in &checks.0 {
+            println!("  ✗ {problem}");
+        }
+        ExitCode::FAILURE
+    }
+}
+
+async fn run() -> Checks {
+    let mut checks = Checks::default();
+    let plan = scenario::plan(Utc::now().date_naive());
+    let stack = Stack::start(StackOptions {
+        speed: SPEED,
+        exact_limits: Some(EXACT_LIMITS),
+        teamleader_limit: TEAMLEADER_LIMIT,
+        generate: plan.spec.clone(),
+        attach_pdf: true,
+        backend: Backend::MotoFromEnv,
+    })
+    .await;
+    let departments = stack.departments();
+    let (be, nl) = (departments[0].clone(), departments[1].clone());
+    scenario::make_dutch_branch(&stack.teamleader, &stack.account_id, nl.as_str());
+    scenario::add_credit_note_journal(&stack.exact, exact::DEFAULT_NL_DIVISION);
+    let (year, month) = plan.closed;
+    stack
+        .exact
+        .set_period_closed(exact::DEFAULT_BE_DIVISION, year, month as i32, true)
+        .expect("the period exists");
+    header(&stack, &plan);
+
+    show::title("Teamleader Focus (simulated): the demo account");
+    let mut links = Vec::new();
+    for (department, division) in [
+        (&be, exact::DEFAULT_BE_DIVISION),
+        (&nl, exact::DEFAULT_NL_DIVISION),
+    ] {
+        let books = scenario::books(
+            &stack.teamleader,
+            &stack.account_id,
+            department.as_str(),
+            plan.closed,
+        );
+        print_books(&books);
+        let expected_failures = if division == exact::DEFAULT_BE_DIVISION {
+            books.in_month.iter().cloned().collect()
+        } else {
+            Vec::new()
+        };
+        let seeded_customers = stack
+            .exact
+            .division(division)
+            .map_or(0, |d| d.accounts.len());
+        let connection = stack.connect(department, division).await;
+        let legislation = stack
+            .exact
+            .division(division)
+            .map_or("?", |d| d.legislation.country());
+        links.push(Link {
+            label: format!("{} → Exact {legislation} {division}", books.name),
+            division,
+            connection,
+            books,
+            expected_failures,
+            seeded_customers,
+        });
+    }
+
+    show::title("Connections (settings suggested from both sides' lists)");
+    let rates = scenario::tax_rate_labels(&stack.teamleader, &stack.account_id);
+    for link in &links {
+        println!("  {}  [{}]", link.label, link.connection.id);
+        show::settings(&link.connection, &rates);
+        let categories = scenario::category_accounts(
+            &stack.teamleader,
+            &stack.account_id,
+            link.connection.department_id.as_str(),
+        );
+        let categories: Vec<String> = categories
+            .iter()
+            .map(|(name, account)| format!("{name} → {account}"))
+            .collect();
+        println!(
+            "    product categories' ledger accounts (Teamleader): {}",
+            categories.join(", ")
+        );
+    }
+    println!(
+        "  The Dutch branch uses Dutch tax rates and 8xxx category accounts (set in Teamleader). Its Exact"
+    );
+    println!(
+        "  administration got sales journal 71 for credit notes: Koppel books them apart from invoices."
+    );
+    println!(
+        "  Exact BE {}: period {year}/{month} is CLOSED (the accountant filed that VAT return) — its {}",
+        exact::DEFAULT_BE_DIVISION,
+        links[0].expected_failures.len()
+    );
+    println!(
+        "  document(s) must be refused with a reason the user can act on; everything else exported."
+    );
+
+    // ------------------------------------------------------------------ night 1
+    show::title("Night 1: the dispatcher, then the export handler fed from moto SQS");
+    let night = run_night(&stack, &links).await;
+    checks.expect(night.drained.failed_messages == 0, || {
+        format!(
+            "{} SQS message(s) failed in the export handler",
+            night.drained.failed_messages
+        )
+    });
+    show::title("Run reports (what the user reads on the connection page)");
+    for (link, report) in links.iter().zip(&night.reports) {
+        show::report(&link.label, report);
+    }
+    show::title("What Exact Online (simulated) holds now");
+    for link in &links {
+        show::division(&stack.exact, link.division, link.seeded_customers);
+    }
+    for (link, report) in links.iter().zip(&night.reports) {
+        check_night_one(&mut checks, &stack, link, report);
+    }
+    let exact_night_one = stack.exact.stats().requests.values().sum::<u64>();
+    let teamleader_night_one = stack.teamleader.request_counts().values().sum::<u64>();
+
+    // ------------------------------------------------------------------ night 2
+    show::title(&format!(
+        "Night 2: the accountant reopened {year}/{month}; the next nightly run"
+    ));
+    println!(
+        "  (the run lists what changed since the oldest unfinished document: documents already exported are"
+    );
+    println!("  looked up in Exact by their reference, never posted again)");
+    stack
+        .exact
+        .set_period_closed(exact::DEFAULT_BE_DIVISION, year, month as i32, false)
+        .expect("the period exists");
+    let second = run_night(&stack, &links).await;
+    checks.expect(second.drained.failed_messages == 0, || {
+        format!(
+            "{} SQS message(s) failed on night 2",
+            second.drained.failed_messages
+        )
+    });
+    for (link, report) in links.iter().zip(&second.reports) {
+        show::report(&link.label, report);
+        check_night_two(&mut checks, &stack, link, report);
+    }
+
+    calls(&stack, exact_night_one, teamleader_night_one);
+    checks
+}
+
+/// What one night produced.
+struct Night {
+    drained: DrainStats,
+    reports: Vec<RunReport>,
+}
+
+/// Dispatch, drain the export queue with progress output, read each connection's report.
+async fn run_night(stack: &Stack, links: &[Link]) -> Night {
+    let started_real = Instant::now();
+    let started_sim = stack.clock.now();
+    let sent = stack.dispatch_nightly().await;
+    println!(
+        "  dispatcher (EventBridge schedule → Lambda): {sent} message(s) on the FIFO export queue, one per active connection"
+    );
+    println!(
+        "  export handler: batch size 1, up to {CONCURRENCY} at once, {} per invocation (hands over ~{} before the deadline)",
+        show::duration(BUDGET),
+        show::duration(BUDGET / 4)
+    );
+    let labels: HashMap<ConnectionId, String> = links
+        .iter()
+        .map(|l| (l.connection.id.clone(), l.label.clone()))
+        .collect();
+    let seen: Mutex<HashMap<String, u32>> = Mutex::new(HashMap::new());
+    let observe = |invocation: &Invocation| {
+        progress(invocation, &labels, &seen, sim_elapsed(stack, started_sim));
+    };
+    let function = stack.export_function(ExportOptions::default());
+    let options = DrainOptions {
+        budget: BUDGET,
+        batch_size: 1,
+        concurrency: CONCURRENCY,
+    };
+    let drained = stack.drain_exports_with(&function, options, &observe).await;
+    println!(
+        "  queue empty after {} invocation(s), {} message(s), {} failed — {} real, {} on the simulated clock",
+        drained.invocations,
+        drained.messages,
+        drained.failed_messages,
+        show::duration(started_real.elapsed()),
+        show::duration(sim_elapsed(stack, started_sim))
+    );
+    let mut reports = Vec::new();
+    for link in links {
+        let latest = stack
+            .aws
+            .store
+            .run_reports(&link.connection.id, 1)
+            .await
+            .expect("run reports readable from moto");
+        reports.push(latest.into_iter().next().unwrap_or_else(|| RunReport {
+            connection_id: link.connection.id.clone(),
+            run_id: koppel_core::RunId::new("none"),
+            job: "invoice-export".to_owned(),
+            started_at: stack.clock.now(),
+            updated_at: stack.clock.now(),
+            status: RunStatus::Failed,
+            counts: Default::default(),
+            issues: Vec::new(),
+            message: Some("no run report was written".to_owned()),
+            invocations: 0,
+        }));
+    }
+    Night { drained, reports }
+}
+
+fn sim_elapsed(stack: &Stack, since: DateTime<Utc>) -> Duration {
+    (stack.clock.now() - since).to_std().unwrap_or_default()
+}
+
+/// One progress line per invocation.
+fn progress(
+    invocation: &Invocation,
+    labels: &HashMap<ConnectionId, String>,
+    seen: &Mutex<HashMap<String, u32>>,
+    sim: Duration,
+) {
+    for (job, report) in invocation.jobs.iter().zip(&invocation.reports) {
+        let label = labels
+            .get(&job.connection_id)
+            .map_or(job.connection_id.as_str(), String::as_str);
+        let before = seen
+            .lock()
+            .expect("progress")
+            .insert(
+                format!("{}/{}", job.connection_id, report.run_id),
+                report.counts.exported,
+            )
+            .unwrap_or(0);
+        let outcome = match report.status {
+            RunStatus::Running => {
+                "deadline near: handed over, continues in a new message".to_owned()
+            }
+            RunStatus::Succeeded => "run finished ✓".to_owned(),
+            RunStatus::CompletedWithIssues => format!(
+                "run finished, {} document(s) need attention",
+                report.issues.len()
+            ),
+            RunStatus::Failed => format!(
+                "run FAILED: {}",
+                report.message.as_deref().unwrap_or("no message")
+            ),
+        };
+        println!(
+            "  #{:<2} sim +{:<7} {label:<38} message {}  {:>6}  +{:<3} exported ({} so far, {} failed)  {outcome}",
+            invocation.number,
+            show::duration(sim),
+            job.sequence,
+            show::duration(invocation.elapsed),
+            report.counts.exported.saturating_sub(before),
+            report.counts.exported,
+            report.counts.failed,
+        );
+    }
+    if invocation.failed_messages > 0 {
+        println!(
+            "  #{:<2} {} message(s) FAILED and go back to the queue",
+            invocation.number, invocation.failed_messages
+        );
+    }
+}
+
+fn header(stack: &Stack, plan: &scenario::Plan) {
+    let env = |key: &str| std::env::var(key).unwrap_or_else(|_| "?".to_owned());
+    let queue = env("KOPPEL_EXPORT_QUEUE_URL");
+    let queue_name = queue.rsplit('/').next().unwrap_or(&queue).to_owned();
+    println!(
+        "Koppel demo — the nightly Teamleader → Exact Online export, end to end on this machine"
+    );
+    show::title("What runs where");
+    println!(
+        "  AWS           moto at {} (real AWS wire protocol): DynamoDB table {}, SQS FIFO queue {},",
+        env("AWS_ENDPOINT_URL"),
+        env("KOPPEL_TABLE"),
+        queue_name
+    );
+    println!(
+        "                Secrets Manager (app secret {}, the connections' OAuth tokens) — created from template.yaml",
+        env("KOPPEL_APP_SECRET")
+    );
+    println!(
+        "  Teamleader    simulator at {} (OAuth, API, {TEAMLEADER_LIMIT} requests/minute, PDFs)",
+        stack.teamleader.base_url
+    );
+    println!(
+        "  Exact Online  simulator at {} (OAuth with 10-minute tokens, OData, {}/minute + {}/day per division)",
+        stack.exact.base_url, EXACT_LIMITS.per_minute, EXACT_LIMITS.per_day
+    );
+    println!(
+        "  Koppel        the real dispatcher and invoice-export handlers (functions/), real clients, in this process"
+    );
+    println!(
+        "  Clock         ×{SPEED}: Exact allows 60 calls a minute, so ~1,000 calls per division take ~17 minutes"
+    );
+    println!(
+        "                for real. Simulators and Koppel share one clock running {SPEED} times faster: quotas,"
+    );
+    println!(
+        "                rate-limit waits and token lifetimes are enforced on it, and the demo takes about a"
+    );
+    println!(
+        "                minute. Invocation budgets are real seconds ({} each), so runs hand over to new messages.",
+        show::duration(BUDGET)
+    );
+    println!(
+        "  Account       generated (seed {}): {} companies, {} contacts, {} invoices over {} days, {} drafts, {} credit notes",
+        plan.spec.seed,
+        plan.spec.companies,
+        plan.spec.contacts,
+        plan.spec.invoices,
+        plan.spec.days,
+        plan.spec.drafts,
+        plan.spec.credit_notes
+    );
+}
+
+fn print_books(b: &DepartmentBooks) {
+    println!(
+        "  {:<22} {:>3} booked invoices ({} paid) {}, {:>2} credit notes {}, {:>2} drafts, {} customers",
+        b.name,
+        b.invoices.len(),
+        b.paid,
+        show::eur(b.invoiced_incl),
+        b.credit_notes.len(),
+        show::eur(b.credited_incl),
+        b.drafts,
+        b.customers.len()
+    );
+    let mut rates: Vec<_> = b.lines_per_rate.iter().collect();
+    rates.sort();
+    let rates: Vec<String> = rates.iter().map(|(r, n)| format!("{r}: {n}")).collect();
+    println!(
+        "  {:<22} invoice lines per tax rate — {}",
+        "",
+        rates.join(", ")
+    );
+}
+
+/// Your-refs per journal in a division.
+fn refs_by_journal(stack: &Stack, division: i32) -> BTreeMap<String, Vec<String>> {
+    let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in stack.exact.entries(division) {
+        by.entry(e.journal.clone())
+            .or_default()
+            .push(e.your_ref.clone().unwrap_or_default());
+    }
+    for refs in by.values_mut() {
+        refs.sort();
+    }
+    by
+}
+
+fn sorted(items: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut v: Vec<String> = items.into_iter().collect();
+    v.sort();
+    v
+}
+
+fn check_night_one(checks: &mut Checks, stack: &Stack, link: &Link, report: &RunReport) {
+    let label = &link.label;
+    let failed = &link.expected_failures;
+    let expected_status = if failed.is_empty() {
+        RunStatus::Succeeded
+    } else {
+        RunStatus::CompletedWithIssues
+    };
+    checks.expect(report.status == expected_status, || {
+        format!(
+            "{label}: night 1 ended {:?}, expected {expected_status:?}",
+            report.status
+        )
+    });
+    let booked = link.books.invoices.len() + link.books.credit_notes.len();
+    checks.expect(
+        report.counts.exported as usize == booked - failed.len(),
+        || {
+            format!(
+                "{label}: {} exported, expected {} ({} booked, {} in the closed period)",
+                report.counts.exported,
+                booked - failed.len(),
+                booked,
+                failed.len()
+            )
+        },
+    );
+    let reported: Vec<(String, String)> = report
+        .issues
+        .iter()
+        .map(|i| (i.kind.to_string(), i.number.clone().unwrap_or_default()))
+        .collect();
+    checks.expect(sorted_pairs(reported.clone()) == sorted_pairs(failed.clone()), || {
+        format!("{label}: issues {reported:?}, expected exactly the closed-period documents {failed:?}")
+    });
+    checks.expect(
+        (report.counts.customers_created + report.counts.customers_matched) as usize
+            == link.books.customers.len(),
+        || {
+            format!(
+                "{label}: {} customers created + {} matched, expected {} (each customer once)",
+                report.counts.customers_created,
+                report.counts.customers_matched,
+                link.books.customers.len()
+            )
+        },
+    );
+    let unexported = |kind: &str, numbers: &std::collections::BTreeSet<String>| {
+        sorted(
+            numbers
+                .iter()
+                .filter(|n| !failed.iter().any(|(k, f)| k == kind && f == *n))
+                .cloned(),
+        )
+    };
+    check_journals(
+        checks,
+        stack,
+        link,
+        unexported("invoice", &link.books.invoices),
+        unexported("credit note", &link.books.credit_notes),
+        "night 1",
+    );
+}
+
+fn sorted_pairs(mut v: Vec<(String, String)>) -> Vec<(String, String)> {
+    v.sort();
+    v
+}
+
+fn check_night_two(checks: &mut Checks, stack: &Stack, link: &Link, report: &RunReport) {
+    let label = &link.label;
+    checks.expect(report.status == RunStatus::Succeeded, || {
+        format!("{label}: night 2 ended {:?}", report.status)
+    });
+    checks.expect(
+        report.counts.exported as usize == link.expected_failures.len(),
+        || {
+            format!(
+                "{label}: night 2 exported {}, expected only the {} reopened document(s)",
+                report.counts.exported,
+                link.expected_failures.len()
+            )
+        },
+    );
+    check_journals(
+        checks,
+        stack,
+        link,
+        sorted(link.books.invoices.iter().cloned()),
+        sorted(link.books.credit_notes.iter().cloned()),
+        "night 2",
+    );
+}
+
+/// Exact's invoice and credit-note journals hold exactly these Teamleader numbers, once each.
+fn check_journals(
+    checks: &mut Checks,
+    stack: &Stack,
+    link: &Link,
+    invoices: Vec<String>,
+    credit_notes: Vec<String>,
+    when: &str,
+) {
+    let label = &link.label;
+    let by_journal = refs_by_journal(stack, link.division);
+    let settings = &link.connection.settings;
+    for (journal, expected, what) in [
+        (&settings.invoice_journal, invoices, "invoices"),
+        (&settings.credit_note_journal, credit_notes, "credit notes"),
+    ] {
+        let journal = journal.clone().unwrap_or_default();
+        let held = by_journal.get(&journal).cloned().unwrap_or_default();
+        checks.expect(held == expected, || {
+            format!(
+                "{label} ({when}): journal {journal} holds {} {what}, expected {} (each booked one exactly once, no drafts)",
+                held.len(),
+                expected.len()
+            )
+        });
+    }
+    let total: usize = by_journal.values().map(Vec::len).sum();
+    checks.expect(
+        by_journal.keys().all(|j| {
+            Some(j) == settings.invoice_journal.as_ref()
+                || Some(j) == settings.credit_note_journal.as_ref()
+        }),
+        || format!("{label} ({when}): {total} entries, some outside the chosen journals"),
+    );
+}
+
+/// API calls of both nights, 429s, token refreshes.
+fn calls(stack: &Stack, exact_night_one: u64, teamleader_night_one: u64) {
+    show::title("API calls (both nights)");
+    let tl = stack.teamleader.request_counts();
+    let tl_total: u64 = tl.values().sum();
+    let tl_429 = stack
+        .teamleader
+        .requests()
+        .iter()
+        .filter(|r| r.status == 429)
+        .count();
+    let mut top: Vec<_> = tl.iter().collect();
+    top.sort_by(|a, b| b.1.cmp(a.1));
+    let top: Vec<String> = top
+        .iter()
+        .take(8)
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    println!(
+        "  Teamleader  {tl_total} requests (night 1: {teamleader_night_one}), {tl_429} answered 429 — {}",
+        top.join(", ")
+    );
+    let ex = stack.exact.stats();
+    let ex_total: u64 = ex.requests.values().sum();
+    let mut top: Vec<_> = ex.requests.iter().collect();
+    top.sort_by(|a, b| b.1.cmp(a.1));
+    let top: Vec<String> = top
+        .iter()
+        .take(8)
+        .map(|(k, v)| format!("{} {v}", k.replace("/api/v1/", "")))
+        .collect();
+    println!(
+        "  Exact       {ex_total} requests (night 1: {exact_night_one}), {} answered 429, {} answered 401 — {}",
+        ex.rate_limited,
+        ex.unauthorized,
+        top.join(", ")
+    );
+    println!(
+        "  token refreshes: Teamleader {}, Exact {} (access tokens last 1 hour and 10 minutes on the shared clock)",
+        tl.get("oauth2/access_token").copied().unwrap_or(0),
+        ex.calls_to("oauth2/token")
+    );
+    for division in [exact::DEFAULT_BE_DIVISION, exact::DEFAULT_NL_DIVISION] {
+        println!(
+            "              division {division}: {} of today's {} calls used",
+            stack.exact.calls_today(exact::DEFAULT_CLIENT_ID, division),
+            EXACT_LIMITS.per_day
+        );
+    }
+}
