@@ -629,7 +629,7 @@ fn calls(stack: &Stack, exact_night_one: u64, teamleader_night_one: u64) {
     );
     for division in [exact::DEFAULT_BE_DIVISION, exact::DEFAULT_NL_DIVISION] {
         println!(
-            "              division {division}: {} of today's {} calls used",
+            "  Exact quota division {division}: {} of today's {} calls used",
             stack.exact.calls_today(exact::DEFAULT_CLIENT_ID, division),
             EXACT_LIMITS.per_day
         );
