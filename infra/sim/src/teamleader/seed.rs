@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Why a seed was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -683,18 +683,27 @@ fn add_invoices(
             .get(id)
             .map(|i| (i.invoice_date, i.created_at))
     });
+    // The highest number per (department, year), kept up to date while numbering: the same
+    // numbers as `Account::next_invoice_sequence` gives, without a scan per invoice.
+    let mut last: HashMap<(String, i32), u32> = HashMap::new();
+    for invoice in account.invoices.values() {
+        if let Some((year, sequence)) = invoice.number {
+            let top = last
+                .entry((invoice.department_id.clone(), year))
+                .or_default();
+            *top = (*top).max(sequence);
+        }
+    }
     for id in unnumbered {
-        let Some((department, date)) = account
-            .invoices
-            .get(&id)
-            .map(|i| (i.department_id.clone(), i.invoice_date.unwrap_or(today)))
-        else {
+        let Some(invoice) = account.invoices.get_mut(&id) else {
             continue;
         };
-        let sequence = account.next_invoice_sequence(&department, date.year());
-        if let Some(invoice) = account.invoices.get_mut(&id) {
-            invoice.number = Some((date.year(), sequence));
-        }
+        let year = invoice.invoice_date.unwrap_or(today).year();
+        let top = last
+            .entry((invoice.department_id.clone(), year))
+            .or_default();
+        *top += 1;
+        invoice.number = Some((year, *top));
     }
     for invoice in account.invoices.values_mut() {
         if let Some((year, sequence)) = invoice.number {
@@ -776,18 +785,23 @@ fn add_credit_notes(
         );
     }
     unnumbered.sort_by_key(|id| account.credit_notes.get(id).map(|c| (c.date, c.created_at)));
+    // As for invoices: the highest number per (department, year), without a scan per note.
+    // Unnumbered notes hold sequence 0 until numbered, which never raises a maximum.
+    let mut last: HashMap<(String, i32), u32> = HashMap::new();
+    for note in account.credit_notes.values() {
+        let top = last
+            .entry((note.department_id.clone(), note.number.0))
+            .or_default();
+        *top = (*top).max(note.number.1);
+    }
     for id in unnumbered {
-        let Some((department, year)) = account
-            .credit_notes
-            .get(&id)
-            .map(|c| (c.department_id.clone(), c.date.year()))
-        else {
+        let Some(note) = account.credit_notes.get_mut(&id) else {
             continue;
         };
-        let sequence = account.next_credit_note_sequence(&department, year);
-        if let Some(note) = account.credit_notes.get_mut(&id) {
-            note.number = (year, sequence);
-        }
+        let year = note.date.year();
+        let top = last.entry((note.department_id.clone(), year)).or_default();
+        *top += 1;
+        note.number = (year, *top);
     }
     Ok(())
 }
@@ -1135,6 +1149,7 @@ pub fn generate(spec: &GenerateSpec, now: DateTime<Utc>) -> SeedAccount {
         } else {
             Vec::new()
         };
+        let index = seed.invoices.len();
         seed.invoices.push(SeedInvoice {
             id: Some(id.clone()),
             department_id: department.clone(),
@@ -1147,7 +1162,7 @@ pub fn generate(spec: &GenerateSpec, now: DateTime<Utc>) -> SeedAccount {
             sent: true,
             ..SeedInvoice::default()
         });
-        booked.push((id, department.clone(), date));
+        booked.push((id, index, date));
     }
     for _ in 0..spec.drafts {
         let (department, rates) = &department_rates[rng.random_range(0..department_rates.len())];
@@ -1163,12 +1178,8 @@ pub fn generate(spec: &GenerateSpec, now: DateTime<Utc>) -> SeedAccount {
         });
     }
     for _ in 0..spec.credit_notes.min(booked.len()) {
-        let (invoice_id, _, date) = booked[rng.random_range(0..booked.len())].clone();
-        let Some(invoice) = seed
-            .invoices
-            .iter()
-            .find(|i| i.id.as_ref() == Some(&invoice_id))
-        else {
+        let (invoice_id, index, date) = booked[rng.random_range(0..booked.len())].clone();
+        let Some(invoice) = seed.invoices.get(index) else {
             continue;
         };
         let line = invoice.lines[0].clone();
@@ -1224,6 +1235,40 @@ mod tests {
                 let digits: u64 = vat[2..].parse().unwrap();
                 assert_eq!(97 - (digits / 100) % 97, digits % 100, "{vat}");
             }
+        }
+    }
+
+    #[test]
+    fn generated_numbers_run_from_one_without_gaps_per_department_and_year() {
+        let now = Utc::now();
+        let spec = GenerateSpec {
+            departments: 2,
+            invoices: 600,
+            credit_notes: 60,
+            days: 500,
+            ..GenerateSpec::default()
+        };
+        let account = build(generate(&spec, now), now).unwrap();
+        let mut series: BTreeMap<(String, i32, &str), Vec<u32>> = BTreeMap::new();
+        for invoice in account.invoices.values() {
+            if let Some((year, n)) = invoice.number {
+                series
+                    .entry((invoice.department_id.clone(), year, "invoice"))
+                    .or_default()
+                    .push(n);
+            }
+        }
+        for note in account.credit_notes.values() {
+            series
+                .entry((note.department_id.clone(), note.number.0, "credit note"))
+                .or_default()
+                .push(note.number.1);
+        }
+        assert!(series.len() >= 4, "two departments over two years");
+        for (key, mut numbers) in series {
+            numbers.sort_unstable();
+            let expected: Vec<u32> = (1..=numbers.len() as u32).collect();
+            assert_eq!(numbers, expected, "{key:?}");
         }
     }
 
