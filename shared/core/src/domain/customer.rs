@@ -36,11 +36,17 @@ pub struct CustomerRef {
 impl CustomerRef {
     /// A company reference.
     pub fn company(id: impl Into<String>) -> Self {
-        Self { kind: CustomerKind::Company, id: id.into() }
+        Self {
+            kind: CustomerKind::Company,
+            id: id.into(),
+        }
     }
     /// A contact reference.
     pub fn contact(id: impl Into<String>) -> Self {
-        Self { kind: CustomerKind::Contact, id: id.into() }
+        Self {
+            kind: CustomerKind::Contact,
+            id: id.into(),
+        }
     }
     /// Stable key "company:<id>" for storage.
     pub fn key(&self) -> String {

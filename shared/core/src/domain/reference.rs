@@ -141,6 +141,8 @@ impl LedgerReferenceData {
     }
     /// The period containing `date`, if any.
     pub fn period_of(&self, date: NaiveDate) -> Option<&FiscalPeriod> {
-        self.periods.iter().find(|p| p.start <= date && date <= p.end)
+        self.periods
+            .iter()
+            .find(|p| p.start <= date && date <= p.end)
     }
 }

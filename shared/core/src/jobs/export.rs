@@ -146,6 +146,10 @@ struct Run<'a> {
     report: RunReport,
     cursor: ExportCursor,
     customer_counts: CustomerCounts,
+    /// Documents attempted in this invocation. The deadline is honoured only once this is
+    /// non-zero, so every invocation makes progress even when setup or quota waits ate its
+    /// time (the hand-over margin leaves room for one document).
+    attempted: u32,
 }
 
 /// The connection's two systems, opened for one invocation.
@@ -268,6 +272,7 @@ pub async fn run_export(
         report,
         cursor,
         customer_counts: CustomerCounts::default(),
+        attempted: 0,
     };
     let stopped = run.list_and_export(&deadline).await;
     run.report.counts.customers_created += run.customer_counts.created;
@@ -374,9 +379,13 @@ impl Run<'_> {
         &self.connection.id
     }
 
+    fn must_hand_over(&self, deadline: &Deadline) -> bool {
+        self.attempted > 0 && deadline.is_near()
+    }
+
     async fn list_and_export(&mut self, deadline: &Deadline) -> Option<Stop> {
         while let Some(kind) = self.cursor.phase {
-            if deadline.is_near() {
+            if self.must_hand_over(deadline) {
                 return Some(Stop::Deadline);
             }
             let query = DocumentQuery {
@@ -450,9 +459,10 @@ impl Run<'_> {
         )
         .await?;
         for summary in candidates {
-            if deadline.is_near() {
+            if self.must_hand_over(deadline) {
                 return Err(Stop::Deadline);
             }
+            self.attempted += 1;
             let customer = customers
                 .get(&summary.customer)
                 .cloned()
@@ -474,6 +484,14 @@ impl Run<'_> {
         summary: &DocumentSummary,
         record: &DocumentRecord,
     ) -> Result<(), Stop> {
+        // Listed again only because the cursor reaches back (an older document failed):
+        // nothing happened to it, and it costs no call.
+        if record
+            .source_updated_at
+            .is_some_and(|at| summary.updated_at <= at)
+        {
+            return Ok(());
+        }
         let ledger = self.ports.ledger.kind().display_name();
         let now_fp = fingerprint(summary.date, &summary.customer, &summary.total_incl);
         if record.fingerprint.as_deref().is_some_and(|fp| fp != now_fp) {
@@ -811,4 +829,34 @@ pub fn summarise(report: &RunReport) -> HashMap<&'static str, u32> {
         ("customers_created", c.customers_created),
         ("customers_matched", c.customers_matched),
     ])
+}
+
+/// The user's "export again" for a document whose entry was deleted from the ledger on
+/// purpose: the record goes back to pending and the next run lists from the document's last
+/// change, so it is posted once more. Koppel never does this by itself.
+pub async fn request_reexport(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    connection: &ConnectionId,
+    document: &crate::DocumentId,
+) -> Result<bool, StoreError> {
+    let Some(mut record) = store.document(connection, document).await? else {
+        return Ok(false);
+    };
+    let listed_from =
+        record.source_updated_at.unwrap_or(record.updated_at) - chrono::Duration::minutes(1);
+    record.state = ExportState::Pending;
+    record.fingerprint = None;
+    record.ledger_entry_number = None;
+    record.updated_at = clock.now();
+    store.put_document(&record).await?;
+    // No cursor yet means the next run lists everything since the start date anyway.
+    if let Some(since) = read_since(store, connection).await?
+        && since > listed_from
+    {
+        store
+            .put_cursor(connection, SINCE_CURSOR, &listed_from.to_rfc3339())
+            .await?;
+    }
+    Ok(true)
 }

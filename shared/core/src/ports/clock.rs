@@ -35,6 +35,8 @@ pub struct ScaledClock {
     origin_real: std::time::Instant,
     origin: DateTime<Utc>,
     factor: f64,
+    /// Jumps made with [`ScaledClock::advance`], in microseconds (shared by clones).
+    jumped_us: std::sync::Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl ScaledClock {
@@ -44,7 +46,16 @@ impl ScaledClock {
             origin_real: std::time::Instant::now(),
             origin,
             factor: factor.max(1.0),
+            jumped_us: Default::default(),
         }
+    }
+
+    /// Jump ahead by `by` at once (tests: "eleven minutes later"). Every clone and every
+    /// simulator built on this clock sees the jump.
+    pub fn advance(&self, by: chrono::Duration) {
+        let us = by.num_microseconds().unwrap_or(i64::MAX);
+        self.jumped_us
+            .fetch_add(us, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -52,7 +63,8 @@ impl ScaledClock {
 impl Clock for ScaledClock {
     fn now(&self) -> DateTime<Utc> {
         let elapsed = self.origin_real.elapsed().as_secs_f64() * self.factor;
-        self.origin + chrono::Duration::microseconds((elapsed * 1_000_000.0) as i64)
+        let jumped = self.jumped_us.load(std::sync::atomic::Ordering::SeqCst);
+        self.origin + chrono::Duration::microseconds((elapsed * 1_000_000.0) as i64 + jumped)
     }
     async fn sleep(&self, duration: Duration) {
         tokio::time::sleep(duration.div_f64(self.factor)).await;

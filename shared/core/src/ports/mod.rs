@@ -1,6 +1,7 @@
 //! Ports: the traits through which use-cases reach the outside world.
 
 pub mod clock;
+pub mod connector;
 pub mod error;
 pub mod ledger;
 pub mod queue;
@@ -9,6 +10,7 @@ pub mod store;
 pub mod vault;
 
 pub use clock::*;
+pub use connector::*;
 pub use error::*;
 pub use ledger::*;
 pub use queue::*;

@@ -1,0 +1,35 @@
+//! Opening the outside systems of one connection: its Teamleader account and its ledger.
+//! Functions get a live implementation (tokens from the vault, real clients); tests and the
+//! demo hand in fixed instances.
+
+use crate::{Connection, ExternalError, Ledger, Source};
+use async_trait::async_trait;
+use std::sync::Arc;
+
+/// Opens the Teamleader source and the ledger a connection points at.
+#[async_trait]
+pub trait Connector: Send + Sync {
+    /// The Teamleader account of the connection.
+    async fn source(&self, connection: &Connection) -> Result<Arc<dyn Source>, ExternalError>;
+    /// The ledger administration of the connection.
+    async fn ledger(&self, connection: &Connection) -> Result<Arc<dyn Ledger>, ExternalError>;
+}
+
+/// A connector that always hands out the same source and ledger (tests, benchmarks).
+#[derive(Clone)]
+pub struct FixedConnector {
+    /// The source handed out.
+    pub source: Arc<dyn Source>,
+    /// The ledger handed out.
+    pub ledger: Arc<dyn Ledger>,
+}
+
+#[async_trait]
+impl Connector for FixedConnector {
+    async fn source(&self, _connection: &Connection) -> Result<Arc<dyn Source>, ExternalError> {
+        Ok(self.source.clone())
+    }
+    async fn ledger(&self, _connection: &Connection) -> Result<Arc<dyn Ledger>, ExternalError> {
+        Ok(self.ledger.clone())
+    }
+}
