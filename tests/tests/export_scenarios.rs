@@ -12,7 +12,7 @@ use koppel_core::{
     Clock, Connection, Connector, DocumentFile, DocumentId, DocumentOutcome, ExternalError,
     FixedConnector, Job, JobKind, Ledger, LedgerCapabilities, LedgerCustomers, LedgerEntry,
     LedgerKind, LedgerPayments, LedgerReferenceData, PostedEntry, RunId, RunReport, RunStatus,
-    Store, TaxRateId,
+    TaxRateId,
 };
 use koppel_e2e::stack::{Backend, Stack, StackOptions};
 use koppel_sim::{exact, teamleader};
