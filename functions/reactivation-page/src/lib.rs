@@ -55,11 +55,28 @@ impl Language {
     }
 }
 
+/// Where Teamleader sends people back after sign-in, below the page's own address.
+pub const CALLBACK_PATH: &str = "/oauth/teamleader";
+
 /// The page with its configuration.
 pub struct ReactivationPage {
-    /// Teamleader's authorize URL with client id and redirect URI already set; the page adds
-    /// the state.
-    pub sign_in_url: Url,
+    /// Teamleader's authorize endpoint (`…/oauth2/authorize`).
+    pub authorize_endpoint: Url,
+    /// The Teamleader integration's client id.
+    pub client_id: String,
+}
+
+impl ReactivationPage {
+    /// The sign-in link for a page served at `host`: the redirect URI is the page's own
+    /// address (a function URL is only known once deployed, so it is read from the request).
+    pub fn sign_in_url(&self, host: &str) -> Url {
+        let mut url = self.authorize_endpoint.clone();
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.client_id)
+            .append_pair("response_type", "code")
+            .append_pair("redirect_uri", &format!("https://{host}{CALLBACK_PATH}"));
+        url
+    }
 }
 
 impl ReactivationPage {
@@ -79,7 +96,12 @@ impl ReactivationPage {
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok());
         let (lang, title, lead) = Language::negotiate(accept).texts();
-        let sign_in = html_escape(self.sign_in_url.as_str());
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("localhost");
+        let sign_in = html_escape(self.sign_in_url(host).as_str());
         let sign_in_label = match lang {
             "nl" => "Aanmelden met Teamleader",
             "fr" => "Se connecter avec Teamleader",
@@ -110,13 +132,14 @@ mod tests {
 
     fn page() -> ReactivationPage {
         ReactivationPage {
-            sign_in_url: Url::parse("https://focus.teamleader.eu/oauth2/authorize?client_id=abc&response_type=code&redirect_uri=https%3A%2F%2Fk.example%2Foauth").unwrap(),
+            authorize_endpoint: Url::parse("https://focus.teamleader.eu/oauth2/authorize").unwrap(),
+            client_id: "abc".into(),
         }
     }
 
     fn request(path: &str, language: &str) -> Request {
         let json = format!(
-            r#"{{"version":"2.0","routeKey":"$default","rawPath":"{path}","rawQueryString":"","headers":{{"accept-language":"{language}"}},
+            r#"{{"version":"2.0","routeKey":"$default","rawPath":"{path}","rawQueryString":"","headers":{{"accept-language":"{language}","host":"k.example"}},
             "requestContext":{{"accountId":"anonymous","apiId":"x","domainName":"k.example","domainPrefix":"k","http":{{"method":"GET","path":"{path}","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","userAgent":"t"}},
             "requestId":"r","routeKey":"$default","stage":"$default","time":"23/Nov/2026:02:00:00 +0000","timeEpoch":1795399200000}},"isBase64Encoded":false}}"#
         );

@@ -595,16 +595,29 @@ impl std::io::Write for LogBuffer {
     }
 }
 
+/// The log of this whole test binary. A global subscriber, not a scoped one: with a scoped
+/// subscriber, tests running on other threads can leave callsites cached as disabled and the
+/// check below would see nothing. Every test of the file logs here, so the secrets check
+/// covers all of them.
+fn global_log() -> LogBuffer {
+    static LOG: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let buffer = LogBuffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+        buffer
+    })
+    .clone()
+}
+
 #[tokio::test]
 async fn tokens_never_reach_the_logs() {
-    let buffer = LogBuffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let buffer = global_log();
 
     let fixture = Fixture::new(chrono::Duration::minutes(1)).await;
     fixture.server.protect("/users.me");
