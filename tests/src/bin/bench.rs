@@ -1,0 +1,302 @@
+//! `bench`: the export benchmark behind `infra/dev bench` and docs/PERFORMANCE.md.
+//!
+//! For each run it generates a Teamleader account in the simulator, links its department to
+//! the Exact BE division and runs the nightly export through the real handler and clients,
+//! then reports calls per document (Exact split by purpose, Teamleader), documents per
+//! second, pacing against Exact's quota with limits on, and memory. Every run happens in a
+//! fresh child process (this binary with `--child`), so one run's memory does not colour the
+//! next. Exits with status 2 when a target of the issue is missed.
+//!
+//! ```text
+//! bench [--docs 1000,10000] [--pdf-docs 1000] [--pacing-docs 1000] [--speed X]
+//!       [--seed N] [--out FILE]
+//! ```
+
+#[path = "bench/heap.rs"]
+mod heap;
+#[path = "bench/process_memory.rs"]
+mod process_memory;
+#[path = "bench/report.rs"]
+mod report;
+#[path = "bench/scenario.rs"]
+mod scenario;
+#[path = "bench/tagged_source.rs"]
+mod tagged_source;
+#[path = "bench/tagged_store.rs"]
+mod tagged_store;
+#[path = "bench/thread_cpu.rs"]
+mod thread_cpu;
+
+use scenario::{Measurement, Scenario, exact_api_calls};
+use std::process::{Command, ExitCode, Stdio};
+
+#[global_allocator]
+static ALLOCATOR: heap::TaggingAllocator = heap::TaggingAllocator;
+
+/// Marks the child's result line on its standard output.
+const RESULT_PREFIX: &str = "BENCH-RESULT ";
+/// Slowest and fastest clock for the pacing run.
+const SPEED_RANGE: (f64, f64) = (10.0, 600.0);
+
+/// What to run, from the command line.
+#[derive(Debug, Clone, PartialEq)]
+struct Plan {
+    docs: Vec<usize>,
+    pdf_docs: Option<usize>,
+    pacing_docs: Option<usize>,
+    speed: Option<f64>,
+    seed: u64,
+    out: Option<String>,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Self {
+            docs: vec![1_000, 10_000],
+            pdf_docs: Some(1_000),
+            pacing_docs: Some(1_000),
+            speed: None,
+            seed: 2026,
+            out: None,
+        }
+    }
+}
+
+/// A command-line or run failure, in words.
+#[derive(Debug)]
+struct BenchError(String);
+
+impl std::fmt::Display for BenchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+const USAGE: &str = "usage: bench [--docs 1000,10000] [--pdf-docs N|none] [--pacing-docs N|none] [--speed X] [--seed N] [--out FILE]";
+
+fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, BenchError> {
+    value
+        .as_deref()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .ok_or_else(|| BenchError(format!("{flag} needs a number\n{USAGE}")))
+}
+
+fn optional_number(flag: &str, value: Option<String>) -> Result<Option<usize>, BenchError> {
+    match value.as_deref() {
+        Some("none") => Ok(None),
+        _ => number(flag, value).map(Some),
+    }
+}
+
+fn parse_plan(args: impl IntoIterator<Item = String>) -> Result<Plan, BenchError> {
+    let mut plan = Plan::default();
+    let mut args = args.into_iter();
+    while let Some(flag) = args.next() {
+        match flag.as_str() {
+            "--docs" => {
+                let list = args.next().unwrap_or_default();
+                plan.docs = list
+                    .split(',')
+                    .map(|n| number("--docs", Some(n.trim().to_owned())))
+                    .collect::<Result<_, _>>()?;
+            }
+            "--pdf-docs" => plan.pdf_docs = optional_number("--pdf-docs", args.next())?,
+            "--pacing-docs" => plan.pacing_docs = optional_number("--pacing-docs", args.next())?,
+            "--speed" => plan.speed = Some(number("--speed", args.next())?),
+            "--seed" => plan.seed = number("--seed", args.next())?,
+            "--out" => {
+                plan.out = Some(
+                    args.next()
+                        .ok_or_else(|| BenchError(format!("--out needs a file\n{USAGE}")))?,
+                );
+            }
+            other => return Err(BenchError(format!("unknown argument {other}\n{USAGE}"))),
+        }
+    }
+    if plan.docs.is_empty() || plan.docs.contains(&0) {
+        return Err(BenchError("--docs needs positive numbers".into()));
+    }
+    Ok(plan)
+}
+
+/// Run one scenario in a fresh process (this binary with `--child`).
+fn run_child(scenario: &Scenario) -> Result<Measurement, BenchError> {
+    eprintln!("bench: {} …", scenario.label());
+    let exe = std::env::current_exe()
+        .map_err(|e| BenchError(format!("cannot find the bench binary: {e}")))?;
+    let json = serde_json::to_string(scenario)
+        .map_err(|e| BenchError(format!("scenario not serialisable: {e}")))?;
+    let output = Command::new(exe)
+        .arg("--child")
+        .arg(json)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| BenchError(format!("cannot start the child run: {e}")))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(BenchError(format!(
+            "the run \"{}\" failed ({}); see above",
+            scenario.label(),
+            output.status
+        )));
+    }
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(RESULT_PREFIX))
+        .ok_or_else(|| BenchError("the child printed no result".into()))?;
+    let measurement: Measurement = serde_json::from_str(line)
+        .map_err(|e| BenchError(format!("the child's result is unreadable: {e}")))?;
+    eprintln!(
+        "bench:   {} documents in {:.1} s ({:.0} docs/s), generated in {:.1} s",
+        measurement.exported,
+        measurement.export_seconds,
+        report::docs_per_second(&measurement),
+        measurement.generate_seconds
+    );
+    Ok(measurement)
+}
+
+/// A clock fast enough to finish in seconds but slow enough that Exact's quota, not the
+/// exporter's own speed (measured without limits), is what holds the run back: half the
+/// unlimited Exact call rate, as calls per simulated second = 1 at 60/min.
+fn pacing_speed(unlimited: Option<&Measurement>) -> f64 {
+    let Some(m) = unlimited else {
+        return SPEED_RANGE.0;
+    };
+    let calls_per_second = exact_api_calls(&m.exact_calls) as f64 / m.export_seconds.max(0.001);
+    ((calls_per_second * 0.5 / 10.0).floor() * 10.0).clamp(SPEED_RANGE.0, SPEED_RANGE.1)
+}
+
+fn base(plan: &Plan, docs: usize) -> Scenario {
+    Scenario {
+        docs,
+        attach_pdf: false,
+        limits: false,
+        speed: 1.0,
+        seed: plan.seed,
+    }
+}
+
+fn run_plan(plan: &Plan) -> Result<Vec<Measurement>, BenchError> {
+    let mut runs = Vec::new();
+    for &docs in &plan.docs {
+        runs.push(run_child(&base(plan, docs))?);
+    }
+    if let Some(docs) = plan.pdf_docs {
+        runs.push(run_child(&Scenario {
+            attach_pdf: true,
+            ..base(plan, docs)
+        })?);
+    }
+    if let Some(docs) = plan.pacing_docs {
+        let speed = plan.speed.unwrap_or_else(|| {
+            pacing_speed(
+                runs.iter()
+                    .find(|m| !m.scenario.attach_pdf && m.scenario.docs == docs)
+                    .or(runs.first()),
+            )
+        });
+        runs.push(run_child(&Scenario {
+            limits: true,
+            speed,
+            ..base(plan, docs)
+        })?);
+    }
+    Ok(runs)
+}
+
+fn document(plan: &Plan, runs: &[Measurement], verdicts: &[report::Verdict]) -> String {
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let profile = if cfg!(debug_assertions) {
+        "dev (unoptimised workspace crates, dependencies at opt-level 1)"
+    } else {
+        "release"
+    };
+    let docs: Vec<String> = plan.docs.iter().map(usize::to_string).collect();
+    format!(
+        "Command: `infra/dev bench` (bench --docs {} --seed {}); build profile: {profile}; {cores} cores.\n\n{}\n#### Targets\n\n{}",
+        docs.join(","),
+        plan.seed,
+        report::tables(runs),
+        report::verdict_table(verdicts)
+    )
+}
+
+fn parent(args: Vec<String>) -> Result<bool, BenchError> {
+    let plan = parse_plan(args)?;
+    let runs = run_plan(&plan)?;
+    let small = plan.docs.iter().min().copied().unwrap_or(0);
+    let large = plan.docs.iter().max().copied().unwrap_or(0);
+    let verdicts = report::verdicts(&runs, small, large);
+    let text = document(&plan, &runs, &verdicts);
+    println!("{text}");
+    if let Some(path) = &plan.out {
+        std::fs::write(path, &text).map_err(|e| BenchError(format!("cannot write {path}: {e}")))?;
+        eprintln!("bench: written to {path}");
+    }
+    Ok(verdicts.iter().all(|v| v.met != Some(false)))
+}
+
+fn child(json: &str) -> Result<(), BenchError> {
+    let scenario: Scenario =
+        serde_json::from_str(json).map_err(|e| BenchError(format!("unreadable scenario: {e}")))?;
+    let measurement = scenario::run(&scenario).map_err(|e| BenchError(e.to_string()))?;
+    let line = serde_json::to_string(&measurement)
+        .map_err(|e| BenchError(format!("result not serialisable: {e}")))?;
+    println!("{RESULT_PREFIX}{line}");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--child") {
+        let json = args.get(1).cloned().unwrap_or_default();
+        return match child(&json) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench (child): {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if matches!(args.first().map(String::as_str), Some("-h" | "--help")) {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    match parent(std::mem::take(&mut args)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("bench: some targets were missed (see the table)");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn the_command_line_sets_the_plan() {
+        assert_eq!(parse_plan(args("")).unwrap(), Plan::default());
+        let plan = parse_plan(args(
+            "--docs 500,2_000 --pdf-docs none --pacing-docs 300 --speed 120 --out x.md",
+        ))
+        .unwrap();
+        assert_eq!(plan.docs, vec![500, 2_000]);
+        assert_eq!(plan.pdf_docs, None);
+        assert_eq!(plan.pacing_docs, Some(300));
+        assert_eq!(plan.speed, Some(120.0));
+        assert_eq!(plan.out.as_deref(), Some("x.md"));
+        assert!(parse_plan(args("--docs 0")).is_err());
+        assert!(parse_plan(args("--frobnicate")).is_err());
+    }
+}
