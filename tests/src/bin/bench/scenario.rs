@@ -367,7 +367,7 @@ pub fn run(scenario: &Scenario) -> Result<Measurement, RunError> {
         || drained.failed_messages > 0
     {
         return Err(RunError::Export(format!(
-            "{documents} booked documents, {} exported, {entries} entries in Exact, {} failed messages; run {:?}: {}; first issues: {:?}",
+            "{documents} booked documents, {} exported, {entries} entries in Exact, {} failed messages, Exact calls {exact_calls:?}; run {:?}: {}; first issues: {:?}",
             report.counts.exported,
             drained.failed_messages,
             report.status,
