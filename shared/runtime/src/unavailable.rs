@@ -19,6 +19,25 @@ pub struct UnavailableJob {
     pub message: &'static str,
 }
 
+/// A Lambda `main` for such a job: adapters from the environment, then serve SQS batches.
+pub async fn serve(message: &'static str) -> Result<(), lambda_runtime::Error> {
+    crate::init_tracing();
+    let aws = koppel_aws::AwsAdapters::from_env().await?;
+    let function = UnavailableJob {
+        store: Arc::new(aws.store),
+        clock: Arc::new(koppel_core::SystemClock),
+        message,
+    };
+    let function = &function;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| async move {
+        function
+            .handle(event)
+            .await
+            .map_err(lambda_runtime::Error::from)
+    }))
+    .await
+}
+
 impl UnavailableJob {
     /// Handle one SQS batch.
     pub async fn handle(

@@ -271,6 +271,13 @@ impl TeamleaderClient {
         }
     }
 
+    /// Forget every remembered number (a new page of documents is listed).
+    pub(crate) fn forget_numbers(&self) {
+        if let Ok(mut numbers) = self.caches.numbers.lock() {
+            numbers.clear();
+        }
+    }
+
     /// A number remembered by [`Self::remember_number`].
     pub(crate) fn known_number(&self, id: &str) -> Option<String> {
         self.caches

@@ -243,6 +243,9 @@ impl TeamleaderClient {
                 "Teamleader listed documents that are not booked; they are left out"
             );
         }
+        // The numbers of the page just listed replace the previous page's: the cache stays
+        // the size of a page however long the export runs.
+        self.forget_numbers();
         for summary in &summaries {
             self.remember_number(summary.id.as_str(), summary.number.as_deref());
         }
