@@ -625,3 +625,49 @@ async fn edits_and_deletions_after_export_are_reported_never_reposted_until_the_
     assert_eq!(third.counts.exported, 1, "{third:#?}");
     assert_eq!(entries_once(&stack).len(), total);
 }
+
+#[tokio::test]
+async fn a_spent_daily_quota_pauses_the_run_and_the_next_night_finishes_it() {
+    let (stack, connection) = start_with(StackOptions {
+        speed: 60.0,
+        exact_limits: Some(exact::RateLimits {
+            per_minute: 60,
+            per_day: 40,
+        }),
+        generate: account(21, 6, 40),
+        backend: Backend::moto_for_tests(),
+        ..Default::default()
+    })
+    .await;
+    let first = run_nightly(&stack, "2026-11-20T01:00:00Z").await;
+    assert_eq!(first.status, RunStatus::Paused, "{first:#?}");
+    let message = first.message.clone().unwrap_or_default();
+    assert!(
+        message.contains("quota") && message.contains("Nothing is lost"),
+        "{message}"
+    );
+    assert!(first.counts.exported > 0 && (first.counts.exported as usize) < booked_count(&stack));
+    assert_eq!(
+        stack.exact.stats().rate_limited,
+        0,
+        "the gate stops before Exact refuses"
+    );
+
+    // The next night, after the daily reset, the export picks up what is left.
+    stack.clock.advance(chrono::Duration::days(1));
+    let mut nights = 1;
+    while entries_once(&stack).len() < booked_count(&stack) && nights < 5 {
+        stack.clock.advance(chrono::Duration::days(1));
+        nights += 1;
+        run_nightly(&stack, &stack.clock.now().to_rfc3339()).await;
+    }
+    assert_eq!(
+        entries_once(&stack).len(),
+        booked_count(&stack),
+        "nothing lost after {nights} nights"
+    );
+    assert_eq!(
+        latest_report(&stack, &connection).await.status,
+        RunStatus::Succeeded
+    );
+}

@@ -171,6 +171,9 @@ pub enum RunStatus {
     Succeeded,
     /// Done, some documents need attention.
     CompletedWithIssues,
+    /// Stopped before the end for a reason outside the documents (the ledger's daily quota is
+    /// spent, the ledger is down); nothing is lost: the next run continues from there.
+    Paused,
     /// Could not run (credentials refused, ledger not set up); the message says why.
     Failed,
 }

@@ -281,9 +281,18 @@ pub async fn run_export(
         None => run.finish().await,
         Some(Stop::Deadline) => run.continue_later(job).await,
         Some(Stop::External(e)) => {
-            let message = format!("The export stopped early: {e}");
             warn!(connection_id = %connection.id, run_id = %job.run_id, error = %e, "export stopped");
-            finish_failed(ports.store, ports.clock, run.report, &message).await
+            let (status, message) = if e.is_transient() {
+                (
+                    RunStatus::Paused,
+                    format!(
+                        "The export paused: {e}. Nothing is lost: the next run continues where this one stopped."
+                    ),
+                )
+            } else {
+                (RunStatus::Failed, format!("The export stopped early: {e}"))
+            };
+            finish_stopped(ports.store, ports.clock, run.report, status, &message).await
         }
         Some(Stop::Infra(e)) => {
             store.put_run_report(&run.report).await?;
@@ -364,10 +373,21 @@ pub fn preflight(
 async fn finish_failed(
     store: &dyn Store,
     clock: &dyn Clock,
-    mut report: RunReport,
+    report: RunReport,
     message: &str,
 ) -> Result<ExportOutcome, ExportError> {
-    report.status = RunStatus::Failed;
+    finish_stopped(store, clock, report, RunStatus::Failed, message).await
+}
+
+/// End a run that could not go to the end, saying why.
+async fn finish_stopped(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    mut report: RunReport,
+    status: RunStatus,
+    message: &str,
+) -> Result<ExportOutcome, ExportError> {
+    report.status = status;
     report.message = Some(message.to_owned());
     report.updated_at = clock.now();
     store.put_run_report(&report).await?;

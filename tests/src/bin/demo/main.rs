@@ -334,6 +334,10 @@ fn progress(
                 "run finished, {} document(s) need attention",
                 report.issues.len()
             ),
+            RunStatus::Paused => format!(
+                "run paused: {}",
+                report.message.as_deref().unwrap_or("no message")
+            ),
             RunStatus::Failed => format!(
                 "run FAILED: {}",
                 report.message.as_deref().unwrap_or("no message")
