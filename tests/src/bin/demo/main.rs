@@ -215,7 +215,7 @@ async fn run() -> Checks {
     println!(
         "  (the run lists what changed since the oldest unfinished document: documents already exported are"
     );
-    println!("  looked up in Exact by their reference, never posted again)");
+    println!("  skipped without a call unless they changed since; nothing is posted again)");
     stack
         .exact
         .set_period_closed(exact::DEFAULT_BE_DIVISION, year, month as i32, false)
