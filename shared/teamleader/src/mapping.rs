@@ -8,7 +8,7 @@ use crate::companies::Company;
 use crate::contacts::Contact;
 use crate::credit_notes::{CreditNote, CreditNoteListItem, CreditNoteStatus};
 use crate::departments::WireDepartment;
-use crate::documents::{GroupedLines, LineItem, Totals};
+use crate::documents::{DocumentCustomer, GroupedLines, LineItem, Totals};
 use crate::invoices::{ExpectedPaymentMethod, Invoice, InvoiceListItem, InvoiceStatus};
 use crate::product_categories::WireProductCategory;
 use crate::tax_rates::WireTaxRate;
@@ -60,6 +60,28 @@ pub fn customer_ref(reference: &TypeAndId) -> Option<CustomerRef> {
         "contact" => Some(CustomerRef::contact(&reference.id)),
         _ => None,
     }
+}
+
+/// The customer a document bills, or `Malformed` naming `field` of `endpoint`: every booked
+/// document has a company or contact as invoicee.
+fn billed_customer(
+    invoicee: Option<&DocumentCustomer>,
+    endpoint: &str,
+    field: &str,
+) -> Result<CustomerRef, ExternalError> {
+    invoicee
+        .and_then(|invoicee| customer_ref(&invoicee.customer))
+        .ok_or_else(|| {
+            malformed(
+                endpoint,
+                format!("{field}: missing or not a company/contact"),
+            )
+        })
+}
+
+/// The document's currency; Teamleader omits it for the account's default, the euro.
+fn currency_or_eur(currency: Option<&String>) -> String {
+    currency.cloned().unwrap_or_else(|| "EUR".to_owned())
 }
 
 fn money(amount: &Amount, fallback_currency: &str) -> Money {
@@ -140,22 +162,12 @@ pub fn invoice_summary(
     let Some(status) = invoice_status(item.status).filter(|status| status.is_booked()) else {
         return Ok(None);
     };
-    let customer = item
-        .invoicee
-        .as_ref()
-        .and_then(|invoicee| customer_ref(&invoicee.customer))
-        .ok_or_else(|| {
-            malformed(
-                "invoices.list",
-                format!("data[{index}].invoicee.customer: missing or not a company/contact"),
-            )
-        })?;
-    let currency = item
-        .total
-        .tax_inclusive
-        .currency
-        .clone()
-        .unwrap_or_else(|| "EUR".to_owned());
+    let customer = billed_customer(
+        item.invoicee.as_ref(),
+        "invoices.list",
+        &format!("data[{index}].invoicee.customer"),
+    )?;
+    let currency = currency_or_eur(item.total.tax_inclusive.currency.as_ref());
     Ok(Some(DocumentSummary {
         id: DocumentId::new(&item.id),
         kind: DocumentKind::Invoice,
@@ -183,22 +195,12 @@ pub fn credit_note_summary(
     let Some(status) = credit_note_status(item.status).filter(|status| status.is_booked()) else {
         return Ok(None);
     };
-    let customer = item
-        .invoicee
-        .as_ref()
-        .and_then(|invoicee| customer_ref(&invoicee.customer))
-        .ok_or_else(|| {
-            malformed(
-                "creditNotes.list",
-                format!("data[{index}].invoicee.customer: missing or not a company/contact"),
-            )
-        })?;
-    let currency = item
-        .total
-        .tax_inclusive
-        .currency
-        .clone()
-        .unwrap_or_else(|| "EUR".to_owned());
+    let customer = billed_customer(
+        item.invoicee.as_ref(),
+        "creditNotes.list",
+        &format!("data[{index}].invoicee.customer"),
+    )?;
+    let currency = currency_or_eur(item.total.tax_inclusive.currency.as_ref());
     Ok(Some(DocumentSummary {
         id: DocumentId::new(&item.id),
         kind: DocumentKind::CreditNote,
@@ -228,17 +230,12 @@ pub fn invoice_document(
     let date = invoice
         .invoice_date
         .ok_or_else(|| malformed(ENDPOINT, "data.invoice_date: missing"))?;
-    let customer = invoice
-        .invoicee
-        .as_ref()
-        .and_then(|invoicee| customer_ref(&invoicee.customer))
-        .ok_or_else(|| {
-            malformed(
-                ENDPOINT,
-                "data.invoicee.customer: missing or not a company/contact",
-            )
-        })?;
-    let currency = invoice.currency.clone().unwrap_or_else(|| "EUR".to_owned());
+    let customer = billed_customer(
+        invoice.invoicee.as_ref(),
+        ENDPOINT,
+        "data.invoicee.customer",
+    )?;
+    let currency = currency_or_eur(invoice.currency.as_ref());
     let payment_term_days =
         invoice
             .payment_term
@@ -283,17 +280,8 @@ pub fn credit_note_document(
     let date = note
         .credit_note_date
         .ok_or_else(|| malformed(ENDPOINT, "data.credit_note_date: missing"))?;
-    let customer = note
-        .invoicee
-        .as_ref()
-        .and_then(|invoicee| customer_ref(&invoicee.customer))
-        .ok_or_else(|| {
-            malformed(
-                ENDPOINT,
-                "data.invoicee.customer: missing or not a company/contact",
-            )
-        })?;
-    let currency = note.currency.clone().unwrap_or_else(|| "EUR".to_owned());
+    let customer = billed_customer(note.invoicee.as_ref(), ENDPOINT, "data.invoicee.customer")?;
+    let currency = currency_or_eur(note.currency.as_ref());
     Ok(SalesDocument {
         id: DocumentId::new(&note.id),
         kind: DocumentKind::CreditNote,

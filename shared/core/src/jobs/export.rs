@@ -22,7 +22,6 @@ use crate::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use thiserror::Error;
 use tracing::{info, warn};
 
@@ -834,21 +833,6 @@ impl Run<'_> {
         info!(connection_id = %self.connection.id, run_id = %self.report.run_id, exported = self.report.counts.exported, failed = self.report.counts.failed, "export finished");
         Ok(ExportOutcome::Finished(self.report))
     }
-}
-
-/// Counts per outcome, for logs and the demo.
-pub fn summarise(report: &RunReport) -> HashMap<&'static str, u32> {
-    let c = &report.counts;
-    HashMap::from([
-        ("exported", c.exported),
-        ("already_exported", c.already_exported),
-        ("failed", c.failed),
-        ("skipped", c.skipped),
-        ("changed_after_export", c.changed_after_export),
-        ("missing_in_ledger", c.missing_in_ledger),
-        ("customers_created", c.customers_created),
-        ("customers_matched", c.customers_matched),
-    ])
 }
 
 /// The user's "export again" for a document whose entry was deleted from the ledger on
