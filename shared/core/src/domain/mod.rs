@@ -1,4 +1,5 @@
-//! Domain types shared by every job: documents, customers, connections, identifiers.
+//! Domain types shared by every job: documents, customers, connections, identifiers, export
+//! records, run reports, onboarding needs and pre-flight rules.
 
 pub mod connection;
 pub mod customer;
@@ -6,6 +7,9 @@ pub mod document;
 pub mod ids;
 pub mod money;
 pub mod names;
+pub mod onboarding;
+pub mod preflight;
+pub mod record;
 pub mod reference;
 pub mod report;
 pub mod vat;
@@ -16,6 +20,8 @@ pub use document::*;
 pub use ids::*;
 pub use money::*;
 pub use names::*;
+pub use onboarding::*;
+pub use record::*;
 pub use reference::*;
 pub use report::*;
 pub use vat::*;

@@ -1,114 +1,15 @@
-//! Run reports and per-document export records: what a user reads after a sync.
+//! Run reports: what a user reads after a run of any job — its status, its counts (per job),
+//! and the items that need attention (a document, a company, a row of a merge file), each with
+//! what to do about it.
 
-use crate::{ConnectionId, DocumentId, DocumentKind, LedgerEntryId, Money, RunId};
+use crate::{ConnectionId, DocumentId, DocumentKind, RunId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Where a document stands in Koppel's export (the state machine of DESIGN.md).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum ExportState {
-    /// Seen, not yet tried.
-    Pending,
-    /// Claimed by a worker that is posting it now; the claim lapses at `until`.
-    Exporting {
-        /// The run holding the claim.
-        run_id: RunId,
-        /// When the claim lapses (a crashed worker's claim is taken over after this).
-        until: DateTime<Utc>,
-    },
-    /// In the ledger.
-    Exported {
-        /// The ledger's id of the entry.
-        entry_id: LedgerEntryId,
-        /// When Koppel recorded it.
-        at: DateTime<Utc>,
-    },
-    /// Tried and refused; `reason` says what the user can do.
-    Failed {
-        /// Reason in words a user can act on.
-        reason: String,
-    },
-}
-
-impl ExportState {
-    /// Short name for keys, indexes and logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Exporting { .. } => "exporting",
-            Self::Exported { .. } => "exported",
-            Self::Failed { .. } => "failed",
-        }
-    }
-}
-
-/// Koppel's record of one Teamleader document for one connection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DocumentRecord {
-    /// Connection.
-    pub connection_id: ConnectionId,
-    /// Teamleader document id.
-    pub document_id: DocumentId,
-    /// Invoice or credit note.
-    pub kind: DocumentKind,
-    /// Teamleader number.
-    pub number: Option<String>,
-    /// Export state.
-    pub state: ExportState,
-    /// Total including VAT at export time.
-    pub total_incl: Option<Money>,
-    /// Teamleader's `updated_at` at export time.
-    pub source_updated_at: Option<DateTime<Utc>>,
-    /// What was exported, condensed (date, customer, total): a different fingerprint on a
-    /// later listing means the document was edited after export. A payment alone does not
-    /// change it.
-    pub fingerprint: Option<String>,
-    /// The ledger's own entry number (boekstuknummer), for people.
-    pub ledger_entry_number: Option<String>,
-    /// True once Koppel registered (or saw) the payment in Teamleader.
-    pub paid: bool,
-    /// Number of export attempts.
-    pub attempts: u32,
-    /// Last change of this record.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl DocumentRecord {
-    /// A fresh record in `Pending`.
-    pub fn pending(
-        connection_id: ConnectionId,
-        document_id: DocumentId,
-        kind: DocumentKind,
-        number: Option<String>,
-        now: DateTime<Utc>,
-    ) -> Self {
-        Self {
-            connection_id,
-            document_id,
-            kind,
-            number,
-            state: ExportState::Pending,
-            total_incl: None,
-            source_updated_at: None,
-            fingerprint: None,
-            ledger_entry_number: None,
-            paid: false,
-            attempts: 0,
-            updated_at: now,
-        }
-    }
-
-    /// True when exported and not yet paid: what the payment poll looks at.
-    pub fn awaits_payment(&self) -> bool {
-        matches!(self.state, ExportState::Exported { .. }) && !self.paid
-    }
-}
-
-/// What happened to one document in a run.
+/// What happened to one item in a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum DocumentOutcome {
+pub enum IssueOutcome {
     /// Posted now.
     Exported,
     /// Already in the ledger (found by reference after a crash, or exported earlier).
@@ -123,24 +24,68 @@ pub enum DocumentOutcome {
     Skipped,
 }
 
-/// One line of a run report about a document that needs attention.
+/// What an issue is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DocumentIssue {
-    /// Teamleader id.
-    pub document_id: DocumentId,
-    /// Teamleader number, for people.
-    pub number: Option<String>,
-    /// Invoice or credit note.
-    pub kind: DocumentKind,
+#[serde(tag = "subject", rename_all = "snake_case")]
+pub enum IssueSubject {
+    /// A Teamleader invoice or credit note.
+    Document {
+        /// Teamleader id.
+        id: DocumentId,
+        /// Teamleader number, for people.
+        number: Option<String>,
+        /// Invoice or credit note.
+        kind: DocumentKind,
+    },
+    /// A company (Teamleader's or the ledger's).
+    Company {
+        /// Its id where known (Teamleader id or ledger code).
+        id: Option<String>,
+        /// Its name, for people.
+        name: String,
+    },
+    /// A row of an uploaded file (merge file).
+    FileRow {
+        /// The file's name as uploaded.
+        file: String,
+        /// 1-based row number as a spreadsheet shows it.
+        row: u32,
+    },
+}
+
+/// One line of a run report about an item that needs attention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunIssue {
+    /// What it is about.
+    #[serde(flatten)]
+    pub subject: IssueSubject,
     /// What happened.
-    pub outcome: DocumentOutcome,
+    pub outcome: IssueOutcome,
     /// What the user can do about it.
     pub reason: String,
 }
 
-/// Counts of a run.
+impl RunIssue {
+    /// The Teamleader document the issue is about, if it is about one.
+    pub fn document_id(&self) -> Option<&DocumentId> {
+        match &self.subject {
+            IssueSubject::Document { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The document number the issue is about, if it is about a numbered document.
+    pub fn document_number(&self) -> Option<&str> {
+        match &self.subject {
+            IssueSubject::Document { number, .. } => number.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Counts of an export run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RunCounts {
+pub struct ExportCounts {
     /// Documents posted in this run.
     pub exported: u32,
     /// Documents found already in the ledger.
@@ -157,8 +102,53 @@ pub struct RunCounts {
     pub customers_created: u32,
     /// Customers matched to an existing ledger customer.
     pub customers_matched: u32,
-    /// Payments registered in Teamleader.
-    pub payments_registered: u32,
+}
+
+/// Counts of a run, shaped by its job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "job", rename_all = "kebab-case")]
+pub enum RunCounts {
+    /// The invoice export.
+    InvoiceExport(ExportCounts),
+    /// A job that counts nothing (yet).
+    Nothing,
+}
+
+impl RunCounts {
+    /// Items the run refused, whatever the job.
+    pub fn failed(&self) -> u32 {
+        match self {
+            Self::InvoiceExport(counts) => counts.failed,
+            Self::Nothing => 0,
+        }
+    }
+}
+
+/// A job's own counts, kept in the run report between invocations.
+pub trait JobCounts: Default + Clone + Send + Sync {
+    /// This job's counts in a stored report (default when the report holds another shape).
+    fn from_report(counts: &RunCounts) -> Self;
+    /// Into the report.
+    fn into_report(self) -> RunCounts;
+}
+
+impl JobCounts for ExportCounts {
+    fn from_report(counts: &RunCounts) -> Self {
+        match counts {
+            RunCounts::InvoiceExport(counts) => counts.clone(),
+            RunCounts::Nothing => Self::default(),
+        }
+    }
+    fn into_report(self) -> RunCounts {
+        RunCounts::InvoiceExport(self)
+    }
+}
+
+impl JobCounts for () {
+    fn from_report(_counts: &RunCounts) -> Self {}
+    fn into_report(self) -> RunCounts {
+        RunCounts::Nothing
+    }
 }
 
 /// How a run ended.
@@ -169,9 +159,9 @@ pub enum RunStatus {
     Running,
     /// Done, nothing needs attention.
     Succeeded,
-    /// Done, some documents need attention.
+    /// Done, some items need attention.
     CompletedWithIssues,
-    /// Stopped before the end for a reason outside the documents (the ledger's daily quota is
+    /// Stopped before the end for a reason outside the items (the ledger's daily quota is
     /// spent, the ledger is down); nothing is lost: the next run continues from there.
     Paused,
     /// Could not run (credentials refused, ledger not set up); the message says why.
@@ -193,12 +183,54 @@ pub struct RunReport {
     pub updated_at: DateTime<Utc>,
     /// Status.
     pub status: RunStatus,
-    /// Counts.
+    /// Counts, shaped by the job.
     pub counts: RunCounts,
-    /// Documents that need attention, with reasons.
-    pub issues: Vec<DocumentIssue>,
+    /// Items that need attention, with reasons.
+    pub issues: Vec<RunIssue>,
+    /// Things worth fixing that did not stop the run (pre-flight warnings).
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// A message for the whole run (why it failed, or that it continues).
     pub message: Option<String>,
     /// How many Lambda invocations this run took.
     pub invocations: u32,
+}
+
+impl RunReport {
+    /// A fresh report of a run starting at `now`.
+    pub fn start(
+        connection_id: ConnectionId,
+        run_id: RunId,
+        job: &str,
+        counts: RunCounts,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            connection_id,
+            run_id,
+            job: job.to_owned(),
+            started_at: now,
+            updated_at: now,
+            status: RunStatus::Running,
+            counts,
+            issues: Vec::new(),
+            warnings: Vec::new(),
+            message: None,
+            invocations: 0,
+        }
+    }
+
+    /// The export's counts (zero for a report of another job).
+    pub fn export_counts(&self) -> ExportCounts {
+        ExportCounts::from_report(&self.counts)
+    }
+
+    /// The status of a run that went to its end: succeeded unless something needs attention.
+    pub fn completed_status(&self) -> RunStatus {
+        if self.issues.is_empty() && self.counts.failed() == 0 {
+            RunStatus::Succeeded
+        } else {
+            RunStatus::CompletedWithIssues
+        }
+    }
 }

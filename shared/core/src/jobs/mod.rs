@@ -1,11 +1,10 @@
-//! Use-cases: what each job does, written against the ports only.
+//! Use-cases: what each job does, written against the ports only, on one shared lifecycle
+//! ([`lifecycle`]).
 
-pub mod customers;
-pub mod deadline;
 pub mod dispatch;
 pub mod export;
-pub mod mapping;
+pub mod lifecycle;
 pub mod setup;
 pub mod unavailable;
 
-pub use deadline::Deadline;
+pub use crate::ports::deadline::Deadline;

@@ -10,19 +10,16 @@ pub async fn report_unavailable(
     job: &Job,
     message: &str,
 ) -> Result<RunReport, StoreError> {
-    let now = clock.now();
-    let report = RunReport {
-        connection_id: job.connection_id.clone(),
-        run_id: job.run_id.clone(),
-        job: job.kind.name().to_owned(),
-        started_at: now,
-        updated_at: now,
-        status: RunStatus::Failed,
-        counts: RunCounts::default(),
-        issues: Vec::new(),
-        message: Some(message.to_owned()),
-        invocations: 1,
-    };
+    let mut report = RunReport::start(
+        job.connection_id.clone(),
+        job.run_id.clone(),
+        job.kind.name(),
+        RunCounts::Nothing,
+        clock.now(),
+    );
+    report.status = RunStatus::Failed;
+    report.message = Some(message.to_owned());
+    report.invocations = 1;
     store.put_run_report(&report).await?;
     Ok(report)
 }

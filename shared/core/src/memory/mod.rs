@@ -1,16 +1,21 @@
-//! In-memory implementations of the ports, for unit tests of the use-cases.
+//! In-memory implementations of the ports, for unit tests of the use-cases: the store, queue,
+//! vault and clock, a Teamleader account and a ledger with fault injection.
 //!
 //! They follow the port contracts exactly (the conditional claim, put-if-absent mappings,
 //! leases) so a use-case tested against them behaves the same against DynamoDB, SQS and
 //! Secrets Manager. All are thread-safe; no lock is held across an `.await`.
 
 mod clock;
+mod ledger;
 mod queue;
+mod source;
 mod store;
 mod vault;
 
 pub use clock::ManualClock;
+pub use ledger::{CrashAfterPost, HeldEntry, IN_MEMORY_LEDGER, InMemoryLedger, PostFault};
 pub use queue::InMemoryQueue;
+pub use source::{IN_MEMORY_SOURCE, InMemorySource};
 pub use store::InMemoryStore;
 pub use vault::InMemoryVault;
 

@@ -1,8 +1,11 @@
-//! Opening the outside systems of one connection: its Teamleader account and its ledger.
-//! Functions get a live implementation (tokens from the vault, real clients); tests and the
-//! demo hand in fixed instances.
+//! Opening the outside systems of one connection for one invocation: its Teamleader account
+//! and its ledger. Functions get a live implementation (tokens from the vault, the ledger's
+//! plug-in); tests and the demo hand in fixed instances.
+//!
+//! The systems are opened with the invocation's [`Deadline`]: their clients never wait (for a
+//! rate-limit window, a backoff) past it, they answer [`ExternalError::NoTimeLeft`] instead.
 
-use crate::{Connection, ExternalError, Ledger, Source};
+use crate::{Connection, Deadline, ExternalError, Ledger, Source};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -10,9 +13,17 @@ use std::sync::Arc;
 #[async_trait]
 pub trait Connector: Send + Sync {
     /// The Teamleader account of the connection.
-    async fn source(&self, connection: &Connection) -> Result<Arc<dyn Source>, ExternalError>;
+    async fn source(
+        &self,
+        connection: &Connection,
+        deadline: Deadline,
+    ) -> Result<Arc<dyn Source>, ExternalError>;
     /// The ledger administration of the connection.
-    async fn ledger(&self, connection: &Connection) -> Result<Arc<dyn Ledger>, ExternalError>;
+    async fn ledger(
+        &self,
+        connection: &Connection,
+        deadline: Deadline,
+    ) -> Result<Arc<dyn Ledger>, ExternalError>;
 }
 
 /// A connector that always hands out the same source and ledger (tests, benchmarks).
@@ -26,10 +37,18 @@ pub struct FixedConnector {
 
 #[async_trait]
 impl Connector for FixedConnector {
-    async fn source(&self, _connection: &Connection) -> Result<Arc<dyn Source>, ExternalError> {
+    async fn source(
+        &self,
+        _connection: &Connection,
+        _deadline: Deadline,
+    ) -> Result<Arc<dyn Source>, ExternalError> {
         Ok(self.source.clone())
     }
-    async fn ledger(&self, _connection: &Connection) -> Result<Arc<dyn Ledger>, ExternalError> {
+    async fn ledger(
+        &self,
+        _connection: &Connection,
+        _deadline: Deadline,
+    ) -> Result<Arc<dyn Ledger>, ExternalError> {
         Ok(self.ledger.clone())
     }
 }

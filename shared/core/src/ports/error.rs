@@ -12,7 +12,7 @@ pub enum ExternalError {
         "{system} refused Koppel's access ({detail}). Open the reactivation page and sign in to {system} again."
     )]
     NeedsReauth {
-        /// "Teamleader Focus", "Exact Online", …
+        /// The system's name as users know it ("Teamleader Focus", a ledger's name).
         system: &'static str,
         /// The system's own words.
         detail: String,
@@ -62,6 +62,29 @@ pub enum ExternalError {
         /// Which field and why.
         detail: String,
     },
+    /// A write reached the system but its answer was lost (timeout, dropped connection, 5xx
+    /// without a refusal): it may or may not have been applied. Never a reason to send it
+    /// again: the caller looks the result up first.
+    #[error(
+        "{system} may or may not have applied it ({detail}); Koppel looks it up before trying again"
+    )]
+    OutcomeUnknown {
+        /// System name.
+        system: &'static str,
+        /// What happened on the wire.
+        detail: String,
+    },
+    /// The next call would have to wait (for a rate-limit window, a backoff) until after this
+    /// invocation's deadline: the job hands its work over to a new invocation instead.
+    #[error(
+        "{system} asks to wait until {until}, past this invocation's deadline; the job continues in a new invocation"
+    )]
+    NoTimeLeft {
+        /// System name.
+        system: &'static str,
+        /// When the call could go.
+        until: DateTime<Utc>,
+    },
     /// The capability is not offered by this system.
     #[error("{system} does not support {what}")]
     Unsupported {
@@ -72,9 +95,138 @@ pub enum ExternalError {
     },
 }
 
+/// What a job does about an [`ExternalError`]: the one place where "fail this item" and
+/// "stop the run" are decided, for every job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// The item (document, company, file row) is at fault: record why and go on.
+    FailItem,
+    /// Every item would fail the same way for now (outage, spent quota, a lost answer not
+    /// yet resolved): stop and let the next run continue; nothing is lost.
+    PauseRun,
+    /// A person must act first (credentials refused): stop the run as failed.
+    FailRun,
+    /// Out of time in this invocation: continue in a new one.
+    HandOver,
+}
+
 impl ExternalError {
     /// True when retrying later may succeed (the run should continue rather than record failure).
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Unavailable { .. } | Self::QuotaExhausted { .. })
+        matches!(
+            self,
+            Self::Unavailable { .. }
+                | Self::QuotaExhausted { .. }
+                | Self::OutcomeUnknown { .. }
+                | Self::NoTimeLeft { .. }
+        )
+    }
+
+    /// What a job does about this error.
+    pub fn disposition(&self) -> Disposition {
+        match self {
+            Self::Rejected { .. }
+            | Self::NotFound { .. }
+            | Self::Malformed { .. }
+            | Self::Unsupported { .. } => Disposition::FailItem,
+            Self::Unavailable { .. }
+            | Self::QuotaExhausted { .. }
+            | Self::OutcomeUnknown { .. } => Disposition::PauseRun,
+            Self::NeedsReauth { .. } => Disposition::FailRun,
+            Self::NoTimeLeft { .. } => Disposition::HandOver,
+        }
+    }
+
+    /// The system that failed.
+    pub fn system(&self) -> &'static str {
+        match self {
+            Self::NeedsReauth { system, .. }
+            | Self::Rejected { system, .. }
+            | Self::NotFound { system, .. }
+            | Self::QuotaExhausted { system, .. }
+            | Self::Unavailable { system, .. }
+            | Self::Malformed { system, .. }
+            | Self::OutcomeUnknown { system, .. }
+            | Self::NoTimeLeft { system, .. }
+            | Self::Unsupported { system, .. } => system,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_one_disposition() {
+        let system = "S";
+        let cases = [
+            (
+                ExternalError::Rejected {
+                    system,
+                    status: 400,
+                    message: "no".into(),
+                },
+                Disposition::FailItem,
+            ),
+            (
+                ExternalError::NotFound {
+                    system,
+                    what: "x".into(),
+                },
+                Disposition::FailItem,
+            ),
+            (
+                ExternalError::Malformed {
+                    system,
+                    endpoint: "e".into(),
+                    detail: "d".into(),
+                },
+                Disposition::FailItem,
+            ),
+            (
+                ExternalError::Unsupported { system, what: "w" },
+                Disposition::FailItem,
+            ),
+            (
+                ExternalError::Unavailable {
+                    system,
+                    detail: "down".into(),
+                },
+                Disposition::PauseRun,
+            ),
+            (
+                ExternalError::QuotaExhausted {
+                    system,
+                    until: DateTime::UNIX_EPOCH,
+                },
+                Disposition::PauseRun,
+            ),
+            (
+                ExternalError::OutcomeUnknown {
+                    system,
+                    detail: "lost".into(),
+                },
+                Disposition::PauseRun,
+            ),
+            (
+                ExternalError::NeedsReauth {
+                    system,
+                    detail: "revoked".into(),
+                },
+                Disposition::FailRun,
+            ),
+            (
+                ExternalError::NoTimeLeft {
+                    system,
+                    until: DateTime::UNIX_EPOCH,
+                },
+                Disposition::HandOver,
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(error.disposition(), expected, "{error}");
+            assert_eq!(error.system(), "S");
+        }
     }
 }

@@ -1,10 +1,12 @@
-//! The accounting side. Ledgers differ: Exact, Octopus and Twinfield book entries on GL
-//! accounts; Clearfacts takes files and has no general ledger. The differences are expressed
-//! by [`LedgerCapabilities`] and by optional parts ([`LedgerCustomers`], [`LedgerPayments`]).
+//! The accounting side. Ledgers differ: some book entries on GL accounts in journals, others
+//! take the document file and have no general ledger. Every difference is declared by the
+//! ledger itself — [`LedgerCapabilities`], [`LedgerLimits`], [`Ledger::preflight`] and the
+//! optional parts ([`LedgerCustomers`], [`LedgerPayments`]) — so the jobs never ask which
+//! ledger they talk to.
 
 use crate::{
-    Customer, DocumentFile, DocumentKind, ExternalError, FileFormat, LedgerCustomerId,
-    LedgerEntryId, LedgerKind, LedgerReferenceData,
+    ConnectionSettings, Customer, CustomerRef, DocumentFile, DocumentKind, ExternalError,
+    FileFormat, LedgerCustomerId, LedgerEntryId, LedgerKind, LedgerReferenceData,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -18,33 +20,124 @@ pub enum AttachmentSupport {
     None,
     /// It can take this format next to the entry (on the connection's request).
     Optional(FileFormat),
-    /// The file *is* the document (Clearfacts): it must be sent.
+    /// The file *is* the document: it must be sent.
     Required(FileFormat),
 }
 
 /// What a ledger can do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LedgerCapabilities {
-    /// Books entries on GL accounts with VAT codes (false for Clearfacts).
+    /// Books entries on GL accounts with VAT codes in journals (false for a ledger that
+    /// only takes files).
     pub general_ledger: bool,
     /// How it takes the document file.
     pub attachment: AttachmentSupport,
+}
+
+/// The ledger's own limits on what an entry may hold, applied by the mapping so a document
+/// is shaped (or refused with a reason) before any call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LedgerLimits {
+    /// Longest entry description, in characters (longer ones are cut).
+    pub entry_description: Option<usize>,
+    /// Longest line description, in characters (longer ones are cut).
+    pub line_description: Option<usize>,
+    /// Most lines one entry may carry (a document needing more is refused with the reason).
+    pub lines_per_entry: Option<usize>,
+    /// Longest reference (Koppel's key to find the entry again); a longer one is refused,
+    /// never cut: a cut reference could match another document.
+    pub reference: Option<usize>,
+}
+
+/// How much a pre-flight finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Every document would fail: the run does not start until it is fixed.
+    Blocker,
+    /// Worth fixing; the run goes on.
+    Warning,
+}
+
+/// Something the ledger found wrong with a connection's settings before a run, in words the
+/// user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Blocker or warning.
+    pub severity: Severity,
+    /// What is wrong and what to do about it.
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding that stops the run.
+    pub fn blocker(message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Blocker,
+            message: message.into(),
+        }
+    }
+
+    /// A finding worth reporting that does not stop the run.
+    pub fn warning(message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            message: message.into(),
+        }
+    }
+}
+
+/// Who an entry is for, saying what kind of link it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "link", rename_all = "snake_case")]
+pub enum CustomerLink {
+    /// A customer the ledger holds (found or created by Koppel).
+    Ledger {
+        /// The ledger's id of the customer.
+        id: LedgerCustomerId,
+    },
+    /// A ledger without customer management: the customer travels inside the document
+    /// (its file), identified in Teamleader by this reference.
+    InDocument {
+        /// The Teamleader customer.
+        customer: CustomerRef,
+    },
+}
+
+impl CustomerLink {
+    /// The ledger customer id, when the link is one.
+    pub fn ledger_id(&self) -> Option<&LedgerCustomerId> {
+        match self {
+            Self::Ledger { id } => Some(id),
+            Self::InDocument { .. } => None,
+        }
+    }
 }
 
 /// One line of a ledger entry, tax-exclusive, amounts positive for the document's own sense
 /// (the ledger module applies its sign convention for credit notes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryLine {
-    /// GL account code.
-    pub gl_account: String,
+    /// GL account code, `None` where the ledger has no general ledger.
+    pub gl_account: Option<String>,
     /// VAT code, `None` where the ledger takes none.
     pub vat_code: Option<String>,
     /// Net amount.
     pub amount_excl: Decimal,
     /// VAT amount.
     pub vat_amount: Decimal,
-    /// Description.
+    /// Description (within the ledger's [`LedgerLimits::line_description`]).
     pub description: String,
+}
+
+/// How an entry is found again in the ledger: Koppel's reference, within a journal where the
+/// ledger has journals.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EntryKey {
+    /// Journal code, `None` for ledgers without journals.
+    pub journal: Option<String>,
+    /// Koppel's reference: the Teamleader document number.
+    pub reference: String,
 }
 
 /// A document ready for the ledger.
@@ -52,17 +145,17 @@ pub struct EntryLine {
 pub struct LedgerEntry {
     /// Invoice or credit note.
     pub kind: DocumentKind,
-    /// Journal code.
-    pub journal: String,
-    /// Ledger customer.
-    pub customer: LedgerCustomerId,
-    /// Koppel's reference: the Teamleader number (Exact `YourRef`), used to find it again.
+    /// Journal code, `None` for ledgers without journals.
+    pub journal: Option<String>,
+    /// Who it is for.
+    pub customer: CustomerLink,
+    /// Koppel's reference: the Teamleader number, used to find the entry again.
     pub reference: String,
     /// Document date.
     pub date: NaiveDate,
     /// Due date.
     pub due_date: Option<NaiveDate>,
-    /// Description ("Invoice 2026 / 17").
+    /// Description ("Invoice 2026 / 17"), within the ledger's limit.
     pub description: String,
     /// Structured payment reference.
     pub payment_reference: Option<String>,
@@ -74,6 +167,16 @@ pub struct LedgerEntry {
     pub lines: Vec<EntryLine>,
     /// Total including VAT (for ledgers that want the header amount).
     pub total_incl: Decimal,
+}
+
+impl LedgerEntry {
+    /// The key this entry is found again by.
+    pub fn key(&self) -> EntryKey {
+        EntryKey {
+            journal: self.journal.clone(),
+            reference: self.reference.clone(),
+        }
+    }
 }
 
 /// An entry as the ledger holds it.
@@ -107,23 +210,38 @@ pub struct LedgerCustomerPage {
     pub next: Option<String>,
 }
 
-/// A ledger administration (Exact division, Octopus dossier, …) as seen with one credential.
+/// A ledger administration (a company's books) as seen with one credential.
+///
+/// Exactly once is the job's, in one place (`jobs::export`): it claims a document, calls
+/// [`Ledger::post_entry`] once, and resolves every doubt with [`Ledger::find_entry`]. A ledger
+/// implementation therefore never re-sends a write and never looks up on its own.
 #[async_trait]
 pub trait Ledger: Send + Sync {
     /// Which ledger this is.
     fn kind(&self) -> LedgerKind;
     /// What it can do.
     fn capabilities(&self) -> LedgerCapabilities;
+    /// Its limits on entries.
+    fn limits(&self) -> LedgerLimits;
     /// GL accounts, journals, VAT codes and periods, pulled at every sync.
     async fn reference_data(&self) -> Result<LedgerReferenceData, ExternalError>;
-    /// The entry carrying Koppel's reference in this journal, if the ledger has it (crash
-    /// recovery: never post twice).
-    async fn find_entry(
+    /// What is wrong with these settings for this ledger, checked against its current lists
+    /// before a run: blockers stop the run with their message, warnings are reported.
+    fn preflight(
         &self,
-        journal: &str,
-        reference: &str,
-    ) -> Result<Option<PostedEntry>, ExternalError>;
-    /// Post an entry, with the file when the capability asks for it.
+        settings: &ConnectionSettings,
+        reference: &LedgerReferenceData,
+    ) -> Vec<Finding>;
+    /// The entry carrying this key, if the ledger has it (crash recovery: never post twice).
+    async fn find_entry(&self, key: &EntryKey) -> Result<Option<PostedEntry>, ExternalError>;
+    /// Post an entry once, with the file when the capability asks for it.
+    ///
+    /// Contract: the request is sent at most once. An answer that never came (timeout,
+    /// dropped connection, 5xx that is not a refusal) is [`ExternalError::OutcomeUnknown`]:
+    /// the entry may be booked, so the caller looks it up with [`Ledger::find_entry`] before
+    /// anything else, never posts it again blindly. A refusal is
+    /// [`ExternalError::Rejected`] with words the user can act on, and leaves nothing behind
+    /// in the ledger (no file without an entry).
     async fn post_entry(
         &self,
         entry: &LedgerEntry,

@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod connector;
+pub mod deadline;
 pub mod error;
 pub mod ledger;
 pub mod queue;
@@ -11,6 +12,7 @@ pub mod vault;
 
 pub use clock::*;
 pub use connector::*;
+pub use deadline::*;
 pub use error::*;
 pub use ledger::*;
 pub use queue::*;

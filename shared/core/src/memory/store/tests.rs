@@ -75,8 +75,9 @@ fn report(connection: &str, run: &str, started_at: DateTime<Utc>) -> RunReport {
         started_at,
         updated_at: started_at,
         status: RunStatus::Succeeded,
-        counts: RunCounts::default(),
+        counts: RunCounts::Nothing,
         issues: Vec::new(),
+        warnings: Vec::new(),
         message: None,
         invocations: 1,
     }

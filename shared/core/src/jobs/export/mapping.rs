@@ -2,9 +2,10 @@
 //! line, discounts, VAT amounts that add up to the document's own totals, and every refusal
 //! worded so a user knows what to change.
 
+use crate::domain::preflight::chosen_journal;
 use crate::{
-    ConnectionSettings, DocumentKind, DocumentLine, EntryLine, LedgerCustomerId, LedgerEntry,
-    LedgerKind, LedgerReferenceData, PaymentMethod, ProductCategoryId, SalesDocument,
+    ConnectionSettings, CustomerLink, DocumentKind, DocumentLine, EntryLine, LedgerEntry,
+    LedgerLimits, LedgerReferenceData, PaymentMethod, ProductCategoryId, SalesDocument,
 };
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::collections::{BTreeMap, HashMap};
@@ -14,39 +15,28 @@ pub type CategoryAccounts = HashMap<ProductCategoryId, String>;
 
 /// What the mapping needs besides the document.
 pub struct MappingContext<'a> {
-    /// Which ledger (for wording).
-    pub ledger: LedgerKind,
+    /// The ledger's name as users know it (for wording).
+    pub ledger: &'a str,
     /// The user's choices.
     pub settings: &'a ConnectionSettings,
     /// The ledger's current lists.
     pub reference: &'a LedgerReferenceData,
     /// Product category → ledger account for this department.
     pub category_accounts: &'a CategoryAccounts,
-    /// False for ledgers without a general ledger (Clearfacts): lines carry no accounts.
+    /// False for ledgers without a general ledger: lines carry no accounts, entries no
+    /// journal.
     pub general_ledger: bool,
+    /// The ledger's limits on entries.
+    pub limits: LedgerLimits,
 }
 
-/// The journal a document goes to, or why it cannot go anywhere.
-pub fn journal_for(kind: DocumentKind, ctx: &MappingContext<'_>) -> Result<String, String> {
-    let ledger = ctx.ledger.display_name();
-    let (chosen, what) = match kind {
-        DocumentKind::Invoice => (&ctx.settings.invoice_journal, "invoices"),
-        DocumentKind::CreditNote => (&ctx.settings.credit_note_journal, "credit notes"),
-    };
-    let Some(code) = chosen else {
-        return Err(format!(
-            "No {ledger} journal is chosen for {what}: pick a sales journal for {what} on the connection page."
-        ));
-    };
-    if ctx.general_ledger
-        && !ctx.reference.journals.is_empty()
-        && ctx.reference.journal(code).is_none()
-    {
-        return Err(format!(
-            "Journal {code} chosen for {what} no longer exists in {ledger}: create it as a sales journal in {ledger} or pick another one on the connection page."
-        ));
+/// The journal a document goes to (`None` for ledgers without journals), or why it cannot go
+/// anywhere.
+pub fn journal_for(kind: DocumentKind, ctx: &MappingContext<'_>) -> Result<Option<String>, String> {
+    if !ctx.general_ledger {
+        return Ok(None);
     }
-    Ok(code.clone())
+    chosen_journal(ctx.ledger, kind, ctx.settings, ctx.reference).map(Some)
 }
 
 /// Check that the document's date falls in an open fiscal period of the ledger.
@@ -54,7 +44,7 @@ pub fn check_period(doc: &SalesDocument, ctx: &MappingContext<'_>) -> Result<(),
     if ctx.reference.periods.is_empty() {
         return Ok(());
     }
-    let ledger = ctx.ledger.display_name();
+    let ledger = ctx.ledger;
     match ctx.reference.period_of(doc.date) {
         None => Err(format!(
             "No fiscal year in {ledger} covers {}: create the fiscal year (period/date table) for {} in {ledger}; the document is exported on the next run.",
@@ -77,7 +67,7 @@ fn percent_label(line: &DocumentLine) -> String {
 
 /// The ledger VAT code for a line, checked against the ledger's list.
 fn vat_code_for(line: &DocumentLine, ctx: &MappingContext<'_>) -> Result<String, String> {
-    let ledger = ctx.ledger.display_name();
+    let ledger = ctx.ledger;
     let Some(rate_id) = &line.tax_rate_id else {
         return Err(format!(
             "Line \"{}\" has no tax rate in Teamleader: give it one and book the document again.",
@@ -119,7 +109,7 @@ fn vat_code_for(line: &DocumentLine, ctx: &MappingContext<'_>) -> Result<String,
 /// The GL account for a line: the product category's account, else the account mapped for the
 /// tax rate, else the connection's default account.
 fn gl_account_for(line: &DocumentLine, ctx: &MappingContext<'_>) -> Result<String, String> {
-    let ledger = ctx.ledger.display_name();
+    let ledger = ctx.ledger;
     let from_category = line
         .product_category_id
         .as_ref()
@@ -143,7 +133,7 @@ fn gl_account_for(line: &DocumentLine, ctx: &MappingContext<'_>) -> Result<Strin
 }
 
 fn check_gl_account(code: &str, ctx: &MappingContext<'_>) -> Result<(), String> {
-    let ledger = ctx.ledger.display_name();
+    let ledger = ctx.ledger;
     if ctx.reference.gl_accounts.is_empty() {
         return Ok(());
     }
@@ -169,10 +159,11 @@ fn round_cents(value: Decimal) -> Decimal {
 /// sees everything to fix at once.
 pub fn build_entry(
     doc: &SalesDocument,
-    customer: &LedgerCustomerId,
+    customer: &CustomerLink,
     ctx: &MappingContext<'_>,
 ) -> Result<LedgerEntry, Vec<String>> {
     let mut problems = Vec::new();
+    let ledger = ctx.ledger;
     let reference = match doc.ledger_reference() {
         Some(r) => r.to_owned(),
         None => {
@@ -183,6 +174,13 @@ pub fn build_entry(
             String::new()
         }
     };
+    if let Some(max) = ctx.limits.reference
+        && reference.chars().count() > max
+    {
+        problems.push(format!(
+            "The number \"{reference}\" is longer than the {max} characters {ledger} keeps as a reference: Koppel could not find the entry again. Use a shorter number format in Teamleader."
+        ));
+    }
     let journal = journal_for(doc.kind, ctx)
         .map_err(|e| problems.push(e))
         .unwrap_or_default();
@@ -221,6 +219,7 @@ pub fn build_entry(
         } else {
             (String::new(), String::new())
         };
+        // Without a general ledger the key is empty: lines group by VAT rate only.
         let discount = line.discount_amount();
         let (net_on_line, discount_part) = match (&discount_account, discount.is_zero()) {
             (Some(_), false) => (line.gross(), discount),
@@ -255,17 +254,26 @@ pub fn build_entry(
                 .map(|p| round_cents(net * p / Decimal::ONE_HUNDRED))
                 .unwrap_or_default();
             let line = EntryLine {
-                gl_account,
+                gl_account: (!gl_account.is_empty()).then_some(gl_account),
                 vat_code: (!vat_code.is_empty()).then_some(vat_code),
                 amount_excl: round_cents(net),
                 vat_amount,
-                description: truncate(&description, 60),
+                description: truncate(&description, ctx.limits.line_description),
             };
             (line, pct.map(|p| p.normalize()))
         })
         .collect();
     reconcile_vat(&mut rated, doc);
-    let lines = rated.into_iter().map(|(line, _)| line).collect();
+    let lines: Vec<EntryLine> = rated.into_iter().map(|(line, _)| line).collect();
+    if let Some(max) = ctx.limits.lines_per_entry
+        && lines.len() > max
+    {
+        return Err(vec![format!(
+            "This {} needs {} booking lines (one per account and VAT code) and {ledger} takes at most {max} per entry: use fewer different accounts or VAT rates on it, or split it.",
+            doc.kind,
+            lines.len()
+        )]);
+    }
 
     Ok(LedgerEntry {
         kind: doc.kind,
@@ -274,7 +282,10 @@ pub fn build_entry(
         reference: reference.clone(),
         date: doc.date,
         due_date: doc.due_on,
-        description: format!("{} {}", capitalised(doc.kind), reference),
+        description: truncate(
+            &format!("{} {}", capitalised(doc.kind), reference),
+            ctx.limits.entry_description,
+        ),
         payment_reference: doc.payment_reference.clone(),
         direct_debit: matches!(
             doc.expected_payment_method,
@@ -315,8 +326,12 @@ fn capitalised(kind: DocumentKind) -> &'static str {
     }
 }
 
-fn truncate(text: &str, max: usize) -> String {
-    text.chars().take(max).collect()
+/// `text` cut to `max` characters (whole characters, never bytes); unchanged without a limit.
+fn truncate(text: &str, max: Option<usize>) -> String {
+    match max {
+        Some(max) => text.chars().take(max).collect(),
+        None => text.to_owned(),
+    }
 }
 
 /// Condensed content of a document as exported (date, customer, total excl. and incl.): when a
@@ -342,6 +357,12 @@ mod tests {
     };
     use chrono::{NaiveDate, TimeZone, Utc};
     use rust_decimal_macros::dec;
+
+    fn customer(id: &str) -> CustomerLink {
+        CustomerLink::Ledger {
+            id: crate::LedgerCustomerId::from(id),
+        }
+    }
 
     fn reference() -> LedgerReferenceData {
         let account = |code: &str, revenue: bool| GlAccount {
@@ -459,11 +480,15 @@ mod tests {
         cats: &'a CategoryAccounts,
     ) -> MappingContext<'a> {
         MappingContext {
-            ledger: LedgerKind::ExactOnline,
+            ledger: "Books",
             settings,
             reference,
             category_accounts: cats,
             general_ledger: true,
+            limits: LedgerLimits {
+                line_description: Some(60),
+                ..Default::default()
+            },
         }
     }
 
@@ -495,11 +520,17 @@ mod tests {
                 },
             ],
         );
-        let entry = build_entry(&d, &LedgerCustomerId::from("cust"), &ctx(&s, &r, &cats)).unwrap();
+        let entry = build_entry(&d, &customer("cust"), &ctx(&s, &r, &cats)).unwrap();
         let by_account: Vec<(&str, Decimal, Decimal)> = entry
             .lines
             .iter()
-            .map(|l| (l.gl_account.as_str(), l.amount_excl, l.vat_amount))
+            .map(|l| {
+                (
+                    l.gl_account.as_deref().unwrap_or(""),
+                    l.amount_excl,
+                    l.vat_amount,
+                )
+            })
             .collect();
         assert_eq!(
             by_account,
@@ -509,7 +540,7 @@ mod tests {
                 ("708000", dec!(200), dec!(42.00))
             ]
         );
-        assert_eq!(entry.journal, "700");
+        assert_eq!(entry.journal.as_deref(), Some("700"));
         assert_eq!(entry.reference, "2026 / 7");
         assert!(entry.direct_debit);
         assert_eq!(entry.description, "Invoice 2026 / 7");
@@ -524,9 +555,8 @@ mod tests {
             vec![line("food", dec!(1), dec!(10), "tr12", dec!(12))],
             vec![],
         );
-        let problems =
-            build_entry(&d, &LedgerCustomerId::from("c"), &ctx(&s, &r, &cats)).unwrap_err();
-        assert_eq!(problems, vec!["Teamleader tax rate 12% has no Exact Online VAT code mapped — map it on the connection page.".to_owned()]);
+        let problems = build_entry(&d, &customer("c"), &ctx(&s, &r, &cats)).unwrap_err();
+        assert_eq!(problems, vec!["Teamleader tax rate 12% has no Books VAT code mapped — map it on the connection page.".to_owned()]);
     }
 
     #[test]
@@ -537,8 +567,7 @@ mod tests {
         let r = reference();
         let cats = CategoryAccounts::new();
         let d = doc(vec![line("x", dec!(1), dec!(10), "tr21", dec!(21))], vec![]);
-        let problems =
-            build_entry(&d, &LedgerCustomerId::from("c"), &ctx(&s, &r, &cats)).unwrap_err();
+        let problems = build_entry(&d, &customer("c"), &ctx(&s, &r, &cats)).unwrap_err();
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems.iter().any(|p| p.contains("not a revenue account")));
         assert!(
@@ -555,17 +584,15 @@ mod tests {
         let cats = CategoryAccounts::new();
         let mut d = doc(vec![line("x", dec!(1), dec!(10), "tr21", dec!(21))], vec![]);
         d.date = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
-        let problems =
-            build_entry(&d, &LedgerCustomerId::from("c"), &ctx(&s, &r, &cats)).unwrap_err();
+        let problems = build_entry(&d, &customer("c"), &ctx(&s, &r, &cats)).unwrap_err();
         assert!(
-            problems[0].starts_with("Period 2026/1 is closed in Exact Online"),
+            problems[0].starts_with("Period 2026/1 is closed in Books"),
             "{problems:?}"
         );
         d.date = NaiveDate::from_ymd_opt(2027, 5, 1).unwrap();
-        let problems =
-            build_entry(&d, &LedgerCustomerId::from("c"), &ctx(&s, &r, &cats)).unwrap_err();
+        let problems = build_entry(&d, &customer("c"), &ctx(&s, &r, &cats)).unwrap_err();
         assert!(
-            problems[0].starts_with("No fiscal year in Exact Online covers 2027-05-01"),
+            problems[0].starts_with("No fiscal year in Books covers 2027-05-01"),
             "{problems:?}"
         );
     }
@@ -588,15 +615,15 @@ mod tests {
                 tax: dec!(18.90),
             }],
         );
-        let without = build_entry(&d, &LedgerCustomerId::from("c"), &ctx(&s, &r, &cats)).unwrap();
+        let without = build_entry(&d, &customer("c"), &ctx(&s, &r, &cats)).unwrap();
         assert_eq!(without.lines.len(), 1);
         assert_eq!(without.lines[0].amount_excl, dec!(90));
         s.discount_gl_account = Some("708000".into());
-        let with = build_entry(&d, &LedgerCustomerId::from("c"), &ctx(&s, &r, &cats)).unwrap();
+        let with = build_entry(&d, &customer("c"), &ctx(&s, &r, &cats)).unwrap();
         let amounts: Vec<(String, Decimal)> = with
             .lines
             .iter()
-            .map(|l| (l.gl_account.clone(), l.amount_excl))
+            .map(|l| (l.gl_account.clone().unwrap_or_default(), l.amount_excl))
             .collect();
         assert_eq!(
             amounts,
@@ -631,7 +658,7 @@ mod tests {
                 tax: dec!(0.22),
             }],
         );
-        let entry = build_entry(&d, &LedgerCustomerId::from("c"), &ctx(&s, &r, &cats_map)).unwrap();
+        let entry = build_entry(&d, &customer("c"), &ctx(&s, &r, &cats_map)).unwrap();
         let vat: Decimal = entry.lines.iter().map(|l| l.vat_amount).sum();
         assert_eq!(vat, dec!(0.22));
     }

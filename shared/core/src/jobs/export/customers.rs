@@ -2,14 +2,15 @@
 //! Stored mapping → the ledger's own customers (by code or VAT number, in batches) → create.
 
 use crate::{
-    Clock, ConnectionId, Customer, CustomerRef, ExternalError, Ledger, LedgerCustomerId, Source,
-    Store, StoreError,
+    Clock, ConnectionId, Customer, CustomerLink, CustomerRef, ExternalError, Ledger,
+    LedgerCustomerId, Source, Store, StoreError,
 };
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// Outcome per customer: the ledger id, or why the customer could not be exported.
-pub type CustomerResults = HashMap<CustomerRef, Result<LedgerCustomerId, String>>;
+/// Outcome per customer: the link to put on its entries, or why the customer could not be
+/// exported.
+pub type CustomerResults = HashMap<CustomerRef, Result<CustomerLink, String>>;
 
 /// Counts of what `ensure_customers` did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +50,7 @@ pub async fn ensure_customers(
         }
         match store.customer_mapping(connection, r).await? {
             Some(id) => {
-                results.insert(r.clone(), Ok(id));
+                results.insert(r.clone(), Ok(CustomerLink::Ledger { id }));
             }
             None => missing.push(r.clone()),
         }
@@ -58,10 +59,9 @@ pub async fn ensure_customers(
         return Ok(results);
     }
     let Some(book) = ledger.customers() else {
-        // Ledgers without customer management (Clearfacts) identify the customer by the
-        // Teamleader reference carried in the document file.
+        // Ledgers without customer management take the customer inside the document file.
         for r in missing {
-            results.insert(r.clone(), Ok(LedgerCustomerId(r.key())));
+            results.insert(r.clone(), Ok(CustomerLink::InDocument { customer: r }));
         }
         return Ok(results);
     };
@@ -87,7 +87,7 @@ pub async fn ensure_customers(
             }
             None => create_once(connection, customer, ledger, store, clock, counts).await?,
         };
-        let outcome = outcome.map_err(|e| {
+        let outcome = outcome.map(|id| CustomerLink::Ledger { id }).map_err(|e| {
             format!(
                 "Customer \"{}\" could not be created in {ledger_name}: {e}",
                 customer.name

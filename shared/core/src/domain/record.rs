@@ -1,0 +1,107 @@
+//! Per-document export records: where each Teamleader document stands in Koppel's export
+//! (the state machine of DESIGN.md).
+
+use crate::{ConnectionId, DocumentId, DocumentKind, LedgerEntryId, Money, RunId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where a document stands in Koppel's export (the state machine of DESIGN.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ExportState {
+    /// Seen, not yet tried.
+    Pending,
+    /// Claimed by a worker that is posting it now; the claim lapses at `until`.
+    Exporting {
+        /// The run holding the claim.
+        run_id: RunId,
+        /// When the claim lapses (a crashed worker's claim is taken over after this).
+        until: DateTime<Utc>,
+    },
+    /// In the ledger.
+    Exported {
+        /// The ledger's id of the entry.
+        entry_id: LedgerEntryId,
+        /// When Koppel recorded it.
+        at: DateTime<Utc>,
+    },
+    /// Tried and refused; `reason` says what the user can do.
+    Failed {
+        /// Reason in words a user can act on.
+        reason: String,
+    },
+}
+
+impl ExportState {
+    /// Short name for keys, indexes and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Exporting { .. } => "exporting",
+            Self::Exported { .. } => "exported",
+            Self::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// Koppel's record of one Teamleader document for one connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    /// Connection.
+    pub connection_id: ConnectionId,
+    /// Teamleader document id.
+    pub document_id: DocumentId,
+    /// Invoice or credit note.
+    pub kind: DocumentKind,
+    /// Teamleader number.
+    pub number: Option<String>,
+    /// Export state.
+    pub state: ExportState,
+    /// Total including VAT at export time.
+    pub total_incl: Option<Money>,
+    /// Teamleader's `updated_at` at export time.
+    pub source_updated_at: Option<DateTime<Utc>>,
+    /// What was exported, condensed (date, customer, total): a different fingerprint on a
+    /// later listing means the document was edited after export. A payment alone does not
+    /// change it.
+    pub fingerprint: Option<String>,
+    /// The ledger's own entry number (boekstuknummer), for people.
+    pub ledger_entry_number: Option<String>,
+    /// True once Koppel registered (or saw) the payment in Teamleader.
+    pub paid: bool,
+    /// Number of export attempts.
+    pub attempts: u32,
+    /// Last change of this record.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl DocumentRecord {
+    /// A fresh record in `Pending`.
+    pub fn pending(
+        connection_id: ConnectionId,
+        document_id: DocumentId,
+        kind: DocumentKind,
+        number: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            connection_id,
+            document_id,
+            kind,
+            number,
+            state: ExportState::Pending,
+            total_incl: None,
+            source_updated_at: None,
+            fingerprint: None,
+            ledger_entry_number: None,
+            paid: false,
+            attempts: 0,
+            updated_at: now,
+        }
+    }
+
+    /// True when exported and not yet paid: what the payment poll looks at.
+    pub fn awaits_payment(&self) -> bool {
+        matches!(self.state, ExportState::Exported { .. }) && !self.paid
+    }
+}

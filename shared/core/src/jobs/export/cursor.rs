@@ -1,0 +1,147 @@
+//! Where an export run stands: the continuation cursor carried between invocations, and the
+//! stored lower bound the next run lists from.
+
+use crate::{Clock, ConnectionId, DocumentId, DocumentKind, ExportState, Store, StoreError};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Name of the cursor holding the `updated_since` of the next run.
+pub const SINCE_CURSOR: &str = "invoice-export.since";
+
+/// Where a run stands between invocations (carried in the continuation message).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportCursor {
+    /// Documents of this kind are being listed; `None` when both kinds are done.
+    pub phase: Option<DocumentKind>,
+    /// Page to list next (1-based).
+    pub page: u32,
+    /// Lower bound on Teamleader's `updated_at` for this run (`None`: everything since the start date).
+    pub since: Option<DateTime<Utc>>,
+    /// When the run started (becomes the next run's lower bound).
+    pub run_started_at: DateTime<Utc>,
+    /// Oldest `updated_at` of a document this run left unexported (failed or deferred): the
+    /// next run must list from there so it is tried again once the user fixed the cause.
+    pub oldest_unfinished: Option<DateTime<Utc>>,
+}
+
+impl ExportCursor {
+    /// The start of a run at `now`, listing changes since `since`.
+    pub fn start(since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Self {
+        Self {
+            phase: Some(DocumentKind::Invoice),
+            page: 1,
+            since,
+            run_started_at: now,
+            oldest_unfinished: None,
+        }
+    }
+
+    /// A document changed at `updated_at` was left unexported: the next run lists from there.
+    pub fn note_unfinished(&mut self, updated_at: DateTime<Utc>) {
+        self.oldest_unfinished = Some(
+            self.oldest_unfinished
+                .map_or(updated_at, |o| o.min(updated_at)),
+        );
+    }
+
+    /// The page was listed; move to the next page, or to the next kind when it was the last.
+    pub fn advance(&mut self, page_was_full: bool) {
+        if page_was_full {
+            self.page += 1;
+            return;
+        }
+        self.phase = match self.phase {
+            Some(DocumentKind::Invoice) => Some(DocumentKind::CreditNote),
+            Some(DocumentKind::CreditNote) | None => None,
+        };
+        self.page = 1;
+    }
+
+    /// The lower bound of the next run: this run's start, or the oldest document it left
+    /// unexported, minus `overlap` (clock skew between Teamleader and Koppel).
+    pub fn next_since(&self, overlap: chrono::Duration) -> DateTime<Utc> {
+        self.oldest_unfinished
+            .map_or(self.run_started_at, |o| o.min(self.run_started_at))
+            - overlap
+    }
+}
+
+/// The stored lower bound of the next run.
+pub async fn read_since(
+    store: &dyn Store,
+    connection: &ConnectionId,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(store
+        .cursor(connection, SINCE_CURSOR)
+        .await?
+        .and_then(|raw| DateTime::parse_from_rfc3339(&raw).ok())
+        .map(|t| t.with_timezone(&Utc)))
+}
+
+/// The user's "export again" for a document whose entry was deleted from the ledger on
+/// purpose: the record goes back to pending and the next run lists from the document's last
+/// change, so it is posted once more. Koppel never does this by itself.
+pub async fn request_reexport(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    connection: &ConnectionId,
+    document: &DocumentId,
+) -> Result<bool, StoreError> {
+    let Some(mut record) = store.document(connection, document).await? else {
+        return Ok(false);
+    };
+    let listed_from =
+        record.source_updated_at.unwrap_or(record.updated_at) - chrono::Duration::minutes(1);
+    record.state = ExportState::Pending;
+    record.fingerprint = None;
+    record.ledger_entry_number = None;
+    record.updated_at = clock.now();
+    store.put_document(&record).await?;
+    // No cursor yet means the next run lists everything since the start date anyway.
+    if let Some(since) = read_since(store, connection).await?
+        && since > listed_from
+    {
+        store
+            .put_cursor(connection, SINCE_CURSOR, &listed_from.to_rfc3339())
+            .await?;
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn invoices_then_credit_notes_page_by_page() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap();
+        let mut cursor = ExportCursor::start(None, now);
+        cursor.advance(true);
+        assert_eq!(
+            (cursor.phase, cursor.page),
+            (Some(DocumentKind::Invoice), 2)
+        );
+        cursor.advance(false);
+        assert_eq!(
+            (cursor.phase, cursor.page),
+            (Some(DocumentKind::CreditNote), 1)
+        );
+        cursor.advance(false);
+        assert_eq!(cursor.phase, None);
+    }
+
+    #[test]
+    fn the_next_run_reaches_back_to_the_oldest_unfinished_document() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap();
+        let overlap = chrono::Duration::minutes(10);
+        let mut cursor = ExportCursor::start(None, now);
+        assert_eq!(cursor.next_since(overlap), now - overlap);
+        cursor.note_unfinished(now - chrono::Duration::days(3));
+        cursor.note_unfinished(now - chrono::Duration::days(1));
+        assert_eq!(
+            cursor.next_since(overlap),
+            now - chrono::Duration::days(3) - overlap
+        );
+    }
+}

@@ -1,0 +1,241 @@
+//! One document, exactly once: claim it with a conditional write, resolve a claim left by a
+//! crashed worker by looking the entry up, fetch and map the document, post it once, and
+//! record the outcome. Every doubt about whether the ledger booked it (a crashed worker, an
+//! answer lost on the wire) is resolved here, by [`Ledger::find_entry`], never by posting
+//! again: ledgers implement `post_entry` as a single send (see its contract).
+
+use super::mapping::{build_entry, fingerprint, journal_for};
+use super::{ExportCursor, ExportOptions, ExportRun, Pass, ledger};
+use crate::jobs::lifecycle::Stop;
+use crate::{
+    AttachmentSupport, ClaimOutcome, CustomerLink, Disposition, DocumentRecord, DocumentSummary,
+    EntryKey, ExportState, ExternalError, IssueOutcome, IssueSubject, PostedEntry, Store,
+};
+
+/// One listed document being exported.
+pub(crate) struct OneDocument<'a> {
+    pub(crate) store: &'a dyn Store,
+    pub(crate) options: &'a ExportOptions,
+    pub(crate) summary: &'a DocumentSummary,
+}
+
+/// The subject of a report issue about `summary`.
+pub(crate) fn subject(summary: &DocumentSummary) -> IssueSubject {
+    IssueSubject::Document {
+        id: summary.id.clone(),
+        number: summary.number.clone(),
+        kind: summary.kind,
+    }
+}
+
+impl OneDocument<'_> {
+    /// Export the document unless it is exported already or another worker holds it.
+    pub(crate) async fn export(
+        &self,
+        run: &mut ExportRun<'_>,
+        pass: &Pass,
+        cursor: &mut ExportCursor,
+        customer: Result<CustomerLink, String>,
+    ) -> Result<(), Stop> {
+        let summary = self.summary;
+        let now = run.clock.now();
+        let until = now + self.options.claim_ttl;
+        let mut record = DocumentRecord::pending(
+            run.connection.id.clone(),
+            summary.id.clone(),
+            summary.kind,
+            summary.number.clone(),
+            now,
+        );
+        let previous = match self
+            .store
+            .claim_document(&record, run.run_id(), now, until)
+            .await?
+        {
+            ClaimOutcome::AlreadyExported(_) => {
+                run.counts.already_exported += 1;
+                return Ok(());
+            }
+            ClaimOutcome::Busy(_) => {
+                run.counts.skipped += 1;
+                cursor.note_unfinished(summary.updated_at);
+                return Ok(());
+            }
+            ClaimOutcome::Claimed { previous } => previous,
+        };
+        record.attempts = previous.as_ref().map_or(0, |p| p.attempts) + 1;
+        record.state = ExportState::Exporting {
+            run_id: run.run_id().clone(),
+            until,
+        };
+
+        let customer = match customer {
+            Ok(c) => c,
+            Err(reason) => return self.fail(run, cursor, record, reason).await,
+        };
+        let journal = match journal_for(summary.kind, &pass.mapping(run)) {
+            Ok(j) => j,
+            Err(reason) => return self.fail(run, cursor, record, reason).await,
+        };
+        let key = EntryKey {
+            journal,
+            reference: summary.number.clone().unwrap_or_default(),
+        };
+
+        // A claim left by a crashed worker: the entry may be in the ledger already.
+        if previous
+            .as_ref()
+            .is_some_and(|p| matches!(p.state, ExportState::Exporting { .. }))
+        {
+            match ledger(run).find_entry(&key).await {
+                Ok(Some(posted)) => {
+                    let fp = fingerprint(summary.date, &summary.customer, &summary.total_incl);
+                    return self.record_exported(run, record, posted, fp, true).await;
+                }
+                Ok(None) => {}
+                Err(e) => return self.defer(run, cursor, record, e).await,
+            }
+        }
+
+        let document = match run.systems.source.document(summary.kind, &summary.id).await {
+            Ok(d) => d,
+            Err(e @ (ExternalError::NotFound { .. } | ExternalError::Rejected { .. })) => {
+                let reason = format!("Teamleader could not give this {}: {e}", summary.kind);
+                return self.fail(run, cursor, record, reason).await;
+            }
+            Err(e) => return self.defer(run, cursor, record, e).await,
+        };
+        if !document.status.is_booked() {
+            record.state = ExportState::Pending;
+            self.store.put_document(&record).await?;
+            return Ok(());
+        }
+        let entry = match build_entry(&document, &customer, &pass.mapping(run)) {
+            Ok(e) => e,
+            Err(problems) => return self.fail(run, cursor, record, problems.join(" ")).await,
+        };
+        let format = match ledger(run).capabilities().attachment {
+            AttachmentSupport::Required(f) => Some(f),
+            AttachmentSupport::Optional(f) if run.connection.settings.attach_pdf => Some(f),
+            _ => None,
+        };
+        let file = match format {
+            None => None,
+            Some(f) => match run
+                .systems
+                .source
+                .document_file(summary.kind, &summary.id, f)
+                .await
+            {
+                Ok(file) => Some(file),
+                Err(e) if e.disposition() == Disposition::FailItem => {
+                    let reason = format!("The PDF could not be downloaded from Teamleader: {e}");
+                    return self.fail(run, cursor, record, reason).await;
+                }
+                Err(e) => return self.defer(run, cursor, record, e).await,
+            },
+        };
+        let fp = fingerprint(document.date, &document.customer, &document.total_incl);
+        record.total_incl = Some(document.total_incl.clone());
+        record.source_updated_at = Some(document.updated_at);
+        match ledger(run).post_entry(&entry, file.as_ref()).await {
+            Ok(posted) => self.record_exported(run, record, posted, fp, false).await,
+            Err(ExternalError::Rejected { message, .. }) => {
+                let name = ledger(run).kind().display_name();
+                let reason = format!("{name} refused it: {message}");
+                self.fail(run, cursor, record, reason).await
+            }
+            Err(e @ (ExternalError::OutcomeUnknown { .. } | ExternalError::Malformed { .. })) => {
+                // The ledger may have booked it. Look before anything else.
+                tracing::warn!(connection_id = %run.connection.id, reference = %key.reference, error = %e, "the ledger's answer is unknown; looking the entry up");
+                match ledger(run).find_entry(&key).await {
+                    Ok(Some(posted)) => self.record_exported(run, record, posted, fp, false).await,
+                    _ => self.defer(run, cursor, record, e).await,
+                }
+            }
+            Err(e) => self.defer(run, cursor, record, e).await,
+        }
+    }
+
+    async fn record_exported(
+        &self,
+        run: &mut ExportRun<'_>,
+        mut record: DocumentRecord,
+        posted: PostedEntry,
+        fingerprint: String,
+        recovered: bool,
+    ) -> Result<(), Stop> {
+        let now = run.clock.now();
+        record.state = ExportState::Exported {
+            entry_id: posted.id,
+            at: now,
+        };
+        record.ledger_entry_number = posted.entry_number;
+        record.fingerprint = Some(fingerprint);
+        record.paid = false;
+        if record.total_incl.is_none() {
+            record.total_incl = Some(self.summary.total_incl.clone());
+            record.source_updated_at = Some(self.summary.updated_at);
+        }
+        record.updated_at = now;
+        self.store.put_document(&record).await?;
+        if recovered {
+            run.counts.already_exported += 1;
+        } else {
+            run.counts.exported += 1;
+        }
+        Ok(())
+    }
+
+    /// The document is at fault: record why (in words the user can act on) and go on.
+    async fn fail(
+        &self,
+        run: &mut ExportRun<'_>,
+        cursor: &mut ExportCursor,
+        mut record: DocumentRecord,
+        reason: String,
+    ) -> Result<(), Stop> {
+        record.state = ExportState::Failed {
+            reason: reason.clone(),
+        };
+        record.updated_at = run.clock.now();
+        self.store.put_document(&record).await?;
+        run.counts.failed += 1;
+        cursor.note_unfinished(self.summary.updated_at);
+        run.issue(subject(self.summary), IssueOutcome::Failed, reason);
+        Ok(())
+    }
+
+    /// A failure that may not be the document's fault: give the claim back; what happens to
+    /// the run follows the error's disposition.
+    async fn defer(
+        &self,
+        run: &mut ExportRun<'_>,
+        cursor: &mut ExportCursor,
+        mut record: DocumentRecord,
+        error: ExternalError,
+    ) -> Result<(), Stop> {
+        record.state = ExportState::Pending;
+        record.updated_at = run.clock.now();
+        self.store.put_document(&record).await?;
+        match error.disposition() {
+            Disposition::FailItem => {
+                cursor.note_unfinished(self.summary.updated_at);
+                run.counts.failed += 1;
+                run.issue(
+                    subject(self.summary),
+                    IssueOutcome::Failed,
+                    error.to_string(),
+                );
+                Ok(())
+            }
+            // Tried again by the continuation of this same run.
+            Disposition::HandOver => Err(Stop::External(error)),
+            Disposition::PauseRun | Disposition::FailRun => {
+                cursor.note_unfinished(self.summary.updated_at);
+                run.counts.skipped += 1;
+                Err(Stop::External(error))
+            }
+        }
+    }
+}

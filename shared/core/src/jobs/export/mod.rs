@@ -1,0 +1,288 @@
+//! The nightly export: booked invoices and credit notes of one connection go to its ledger,
+//! customers first, each document exactly once. A [`ConnectionJob`] on the shared lifecycle.
+//!
+//! - [`mod@self`]: the job — per invocation the ledger's lists and pre-flight, then the listing
+//!   of booked documents page by page since the cursor;
+//! - [`customers`]: customers first (mapping → the ledger's own customers → create once);
+//! - [`mapping`]: a Teamleader document as a ledger entry, within the ledger's limits;
+//! - [`document`]: one document exactly once (claim, crash recovery, post once, outcome);
+//! - [`exported`]: documents listed again after export (edits, deletions in the ledger);
+//! - [`cursor`]: where a run stands, and "export again".
+//!
+//! Continuation: the job stops taking documents when the deadline is near and the lifecycle
+//! sends a message that resumes at the same list page; documents already exported are skipped
+//! without any ledger call, so nothing is lost and nothing is posted twice.
+
+pub mod cursor;
+pub mod customers;
+pub mod document;
+pub mod exported;
+pub mod mapping;
+#[cfg(test)]
+mod tests;
+
+use super::lifecycle::{ConnectionJob, JobError, RunContext, SourceAndLedger, Stop};
+use crate::{
+    Connection, CustomerRef, DocumentQuery, DocumentSummary, ExportCounts, ExportState, Ledger,
+    LedgerReferenceData, Severity, Store,
+};
+use async_trait::async_trait;
+pub use cursor::{ExportCursor, SINCE_CURSOR, request_reexport};
+use customers::{CustomerCounts, ensure_customers};
+use mapping::{CategoryAccounts, MappingContext};
+
+/// Tunables with sensible defaults.
+#[derive(Debug, Clone)]
+pub struct ExportOptions {
+    /// How long a claim protects a document being posted; a crashed worker's claim is taken
+    /// over after this.
+    pub claim_ttl: chrono::Duration,
+    /// Teamleader page size (at most 100).
+    pub page_size: u32,
+    /// The next run lists documents changed since this long before the current run started.
+    pub cursor_overlap: chrono::Duration,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        Self {
+            claim_ttl: chrono::Duration::minutes(15),
+            page_size: 100,
+            cursor_overlap: chrono::Duration::minutes(10),
+        }
+    }
+}
+
+/// The invoice export of one connection.
+pub struct InvoiceExport<'a> {
+    /// Document records, customer mappings, reference data, cursors, leases.
+    pub store: &'a dyn Store,
+    /// Tunables.
+    pub options: ExportOptions,
+}
+
+/// The export's run context.
+pub type ExportRun<'a> = RunContext<'a, SourceAndLedger, ExportCounts>;
+
+/// What one invocation knows besides the run: the ledger's lists and the accounts of the
+/// product categories.
+pub(crate) struct Pass {
+    reference: LedgerReferenceData,
+    category_accounts: CategoryAccounts,
+    customers: CustomerCounts,
+}
+
+impl Pass {
+    fn mapping<'m>(&'m self, run: &'m ExportRun<'_>) -> MappingContext<'m> {
+        let ledger = run.systems.ledger.as_ref();
+        MappingContext {
+            ledger: ledger.kind().display_name(),
+            settings: &run.connection.settings,
+            reference: &self.reference,
+            category_accounts: &self.category_accounts,
+            general_ledger: ledger.capabilities().general_ledger,
+            limits: ledger.limits(),
+        }
+    }
+}
+
+#[async_trait]
+impl ConnectionJob for InvoiceExport<'_> {
+    const NAME: &'static str = "invoice-export";
+    const NOUN: &'static str = "export";
+    type Systems = SourceAndLedger;
+    type Cursor = ExportCursor;
+    type Counts = ExportCounts;
+
+    async fn first_cursor(
+        &self,
+        connection: &Connection,
+        run: &ExportRun<'_>,
+    ) -> Result<ExportCursor, JobError> {
+        let since = cursor::read_since(self.store, &connection.id).await?;
+        Ok(ExportCursor::start(since, run.clock.now()))
+    }
+
+    async fn work(&self, run: &mut ExportRun<'_>, cursor: &mut ExportCursor) -> Result<(), Stop> {
+        let mut pass = self.prepare(run).await?;
+        let stopped = self.list_and_export(run, &mut pass, cursor).await;
+        run.counts.customers_created += pass.customers.created;
+        run.counts.customers_matched += pass.customers.matched;
+        stopped
+    }
+
+    async fn complete(
+        &self,
+        run: &mut ExportRun<'_>,
+        cursor: &ExportCursor,
+    ) -> Result<(), JobError> {
+        let next = cursor.next_since(self.options.cursor_overlap);
+        self.store
+            .put_cursor(&run.connection.id, SINCE_CURSOR, &next.to_rfc3339())
+            .await?;
+        Ok(())
+    }
+}
+
+impl InvoiceExport<'_> {
+    /// The ledger's lists (pulled fresh at the start of a run, reused by continuations), the
+    /// ledger's pre-flight, and the product categories' accounts.
+    async fn prepare(&self, run: &mut ExportRun<'_>) -> Result<Pass, Stop> {
+        let reference = self.reference_data(run, run.first_invocation).await?;
+        let findings = run
+            .systems
+            .ledger
+            .preflight(&run.connection.settings, &reference);
+        let mut blockers = Vec::new();
+        for finding in findings {
+            match finding.severity {
+                Severity::Blocker => blockers.push(finding.message),
+                Severity::Warning => run.warn(finding.message),
+            }
+        }
+        if !blockers.is_empty() {
+            return Err(Stop::Refused(blockers.join(" ")));
+        }
+        let department = &run.connection.department_id;
+        let category_accounts = run
+            .systems
+            .source
+            .product_categories()
+            .await?
+            .into_iter()
+            .filter_map(|c| {
+                let account = c
+                    .ledger_accounts
+                    .iter()
+                    .find(|(d, _)| d == department)?
+                    .1
+                    .clone();
+                Some((c.id, account))
+            })
+            .collect();
+        Ok(Pass {
+            reference,
+            category_accounts,
+            customers: CustomerCounts::default(),
+        })
+    }
+
+    /// Pull the ledger's lists at the start of a run (kept as the connection's current lists);
+    /// continuations reuse the stored copy.
+    async fn reference_data(
+        &self,
+        run: &ExportRun<'_>,
+        fresh: bool,
+    ) -> Result<LedgerReferenceData, Stop> {
+        let connection = &run.connection.id;
+        if !fresh && let Some((data, _)) = self.store.reference_data(connection).await? {
+            return Ok(data);
+        }
+        let data = run.systems.ledger.reference_data().await?;
+        self.store
+            .put_reference_data(connection, &data, run.clock.now())
+            .await?;
+        Ok(data)
+    }
+
+    async fn list_and_export(
+        &self,
+        run: &mut ExportRun<'_>,
+        pass: &mut Pass,
+        cursor: &mut ExportCursor,
+    ) -> Result<(), Stop> {
+        while let Some(kind) = cursor.phase {
+            if run.must_hand_over() {
+                return Err(Stop::Deadline);
+            }
+            let query = DocumentQuery {
+                kind,
+                department_id: Some(run.connection.department_id.clone()),
+                updated_since: cursor.since,
+                date_from: run.connection.settings.start_date,
+                page: cursor.page,
+                page_size: self.options.page_size,
+            };
+            let page = run.systems.source.booked_documents(&query).await?;
+            let full = page.len() as u32 >= self.options.page_size;
+            self.export_page(run, pass, cursor, page).await?;
+            cursor.advance(full);
+        }
+        Ok(())
+    }
+
+    async fn export_page(
+        &self,
+        run: &mut ExportRun<'_>,
+        pass: &mut Pass,
+        cursor: &mut ExportCursor,
+        page: Vec<DocumentSummary>,
+    ) -> Result<(), Stop> {
+        let start_date = run.connection.settings.start_date;
+        let mut candidates = Vec::new();
+        for summary in page {
+            if !summary.status.is_booked() || summary.number.is_none() {
+                continue; // drafts never
+            }
+            if start_date.is_some_and(|d| summary.date < d) {
+                continue;
+            }
+            match self.store.document(&run.connection.id, &summary.id).await? {
+                Some(record) if matches!(record.state, ExportState::Exported { .. }) => {
+                    exported::check(run, pass, &summary, &record).await?;
+                }
+                _ => candidates.push(summary),
+            }
+        }
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        let refs: Vec<CustomerRef> = candidates.iter().map(|s| s.customer.clone()).collect();
+        let customers = ensure_customers(
+            &run.connection.id,
+            &refs,
+            run.systems.source.as_ref(),
+            run.systems.ledger.as_ref(),
+            self.store,
+            run.clock,
+            &mut pass.customers,
+        )
+        .await?;
+        for summary in candidates {
+            if run.must_hand_over() {
+                return Err(Stop::Deadline);
+            }
+            run.attempt();
+            let customer = customers
+                .get(&summary.customer)
+                .cloned()
+                .unwrap_or_else(|| {
+                    Err(format!(
+                        "The customer of this {} could not be read from Teamleader.",
+                        summary.kind
+                    ))
+                });
+            let one = document::OneDocument {
+                store: self.store,
+                options: &self.options,
+                summary: &summary,
+            };
+            one.export(run, pass, cursor, customer).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The ledger the run exports to.
+pub(crate) fn ledger<'r>(run: &'r ExportRun<'_>) -> &'r dyn Ledger {
+    run.systems.ledger.as_ref()
+}
+
+impl From<customers::CustomerStepError> for Stop {
+    fn from(e: customers::CustomerStepError) -> Self {
+        match e {
+            customers::CustomerStepError::Store(s) => Stop::Infra(JobError::Store(s)),
+            customers::CustomerStepError::External(x) => Stop::External(x),
+        }
+    }
+}

@@ -1,0 +1,712 @@
+//! The export against the memory ports: an in-memory Teamleader account, an in-memory ledger
+//! with fault injection, the memory store and queue, a manual clock. No AWS, no HTTP.
+
+use super::{ExportOptions, InvoiceExport, request_reexport};
+use crate::jobs::lifecycle::{JobOutcome, LifecycleOptions, LifecyclePorts, run_job};
+use crate::memory::{
+    CrashAfterPost, InMemoryLedger, InMemoryQueue, InMemorySource, InMemoryStore, ManualClock,
+    PostFault,
+};
+use crate::{
+    AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus, Customer,
+    CustomerKind, CustomerLink, CustomerRef, Deadline, DepartmentId, DocumentId, DocumentKind,
+    DocumentLine, ExportCounts, ExportState, ExternalError, FileFormat, FiscalPeriod,
+    FixedConnector, GlAccount, IssueOutcome, Job, JobKind, Journal, JournalKind, LedgerKind,
+    LedgerLimits, LedgerReferenceData, Money, ProductCategory, ProductCategoryId, RunId, RunReport,
+    RunStatus, SalesDocument, SourceStatus, Store, TaxRateId, TaxTotal, VatCode,
+};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use rust_decimal_macros::dec;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap()
+}
+
+fn reference() -> LedgerReferenceData {
+    LedgerReferenceData {
+        gl_accounts: vec![GlAccount {
+            id: "gl-700000".into(),
+            code: "700000".into(),
+            description: "Sales".into(),
+            is_revenue: true,
+            blocked: false,
+        }],
+        journals: vec![
+            Journal {
+                code: "700".into(),
+                description: "Verkopen".into(),
+                kind: JournalKind::Sales,
+            },
+            Journal {
+                code: "710".into(),
+                description: "Creditnota's".into(),
+                kind: JournalKind::Sales,
+            },
+        ],
+        vat_codes: vec![VatCode {
+            code: "21".into(),
+            description: "21%".into(),
+            percentage: dec!(21),
+            exclusive: true,
+            blocked: false,
+        }],
+        periods: vec![FiscalPeriod {
+            year: 2026,
+            period: 1,
+            start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            end: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+            closed: false,
+        }],
+    }
+}
+
+fn connection() -> Connection {
+    Connection {
+        id: ConnectionId::from("c1"),
+        account_id: AccountId::from("acc"),
+        department_id: DepartmentId::from("dep"),
+        ledger: LedgerKind::Octopus,
+        ledger_company: "1".into(),
+        status: ConnectionStatus::Active,
+        settings: ConnectionSettings {
+            invoice_journal: Some("700".into()),
+            credit_note_journal: Some("710".into()),
+            vat_codes: [(TaxRateId::from("tr21"), "21".to_owned())].into(),
+            default_gl_account: Some("700000".into()),
+            automatic_sync: true,
+            ..Default::default()
+        },
+        teamleader_secret: "s/tl".into(),
+        ledger_secret: "s/ledger".into(),
+        created_at: start(),
+        status_reason: None,
+    }
+}
+
+fn customer(n: u32) -> Customer {
+    Customer {
+        reference: CustomerRef {
+            kind: CustomerKind::Company,
+            id: format!("company-{n}"),
+        },
+        name: format!("Company {n}"),
+        vat_number: None,
+        enterprise_number: None,
+        addresses: Vec::new(),
+        emails: Vec::new(),
+        external_id: None,
+        language: None,
+    }
+}
+
+/// A booked document `n` of `kind` for customer `customer`, 100 + 21 VAT, changed a day ago.
+fn document(kind: DocumentKind, n: u32, customer: u32) -> SalesDocument {
+    let (prefix, status) = match kind {
+        DocumentKind::Invoice => ("INV", SourceStatus::Outstanding),
+        DocumentKind::CreditNote => ("CN", SourceStatus::Booked),
+    };
+    SalesDocument {
+        id: DocumentId::new(format!("{prefix}-{n}")),
+        kind,
+        number: Some(format!("2026 / {n:04}")),
+        department_id: DepartmentId::from("dep"),
+        status,
+        customer: CustomerRef::company(format!("company-{customer}")),
+        date: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+        due_on: None,
+        lines: vec![DocumentLine {
+            description: "Consulting, a long description that goes on and on about the work".into(),
+            quantity: dec!(1),
+            unit_price: dec!(100),
+            discount: None,
+            total_excl: dec!(100),
+            tax_rate_id: Some(TaxRateId::from("tr21")),
+            vat_percentage: Some(dec!(21)),
+            product_category_id: None,
+        }],
+        total_excl: Money::eur(dec!(100)),
+        total_incl: Money::eur(dec!(121)),
+        taxes: vec![TaxTotal {
+            rate: dec!(21),
+            taxable: dec!(100),
+            tax: dec!(21),
+        }],
+        payment_reference: None,
+        expected_payment_method: None,
+        payment_term_days: None,
+        credited_invoice_id: None,
+        paid: false,
+        updated_at: start() - chrono::Duration::days(1),
+    }
+}
+
+/// An account with `invoices` invoices and `credit_notes` credit notes over `customers`
+/// customers, plus one draft that must never be exported.
+fn account(invoices: u32, credit_notes: u32, customers: u32, source: &InMemorySource) {
+    for c in 1..=customers {
+        source.put_customer(customer(c));
+    }
+    for n in 1..=invoices {
+        source.put_document(document(DocumentKind::Invoice, n, n % customers + 1));
+    }
+    for n in 1..=credit_notes {
+        source.put_document(document(
+            DocumentKind::CreditNote,
+            1000 + n,
+            n % customers + 1,
+        ));
+    }
+    let mut draft = document(DocumentKind::Invoice, 9999, 1);
+    draft.status = SourceStatus::Draft;
+    draft.number = None;
+    source.put_document(draft);
+}
+
+struct World {
+    clock: Arc<ManualClock>,
+    store: InMemoryStore,
+    queue: InMemoryQueue,
+    source: Arc<InMemorySource>,
+    ledger: Arc<InMemoryLedger>,
+    connector: FixedConnector,
+}
+
+impl World {
+    fn new(ledger: InMemoryLedger) -> Self {
+        let clock = Arc::new(ManualClock::new(start()));
+        let source = Arc::new(
+            InMemorySource::new().with_call_time(clock.clone(), Duration::from_millis(200)),
+        );
+        let ledger = Arc::new(ledger);
+        let connector = FixedConnector {
+            source: source.clone(),
+            ledger: ledger.clone(),
+        };
+        Self {
+            clock,
+            store: InMemoryStore::new(),
+            queue: InMemoryQueue::new(),
+            source,
+            ledger,
+            connector,
+        }
+    }
+
+    fn with_account(invoices: u32, credit_notes: u32, customers: u32) -> Self {
+        let world = Self::new(InMemoryLedger::new(LedgerKind::Octopus, reference()));
+        account(invoices, credit_notes, customers, &world.source);
+        world
+    }
+
+    async fn connect(&self, connection: Connection) {
+        self.store.put_connection(&connection).await.unwrap();
+    }
+
+    async fn invoke(&self, message: &Job, deadline: Deadline) -> JobOutcome {
+        let export = InvoiceExport {
+            store: &self.store,
+            options: ExportOptions {
+                page_size: 10,
+                ..Default::default()
+            },
+        };
+        let ports = LifecyclePorts {
+            connector: &self.connector,
+            store: &self.store,
+            queue: &self.queue,
+            clock: self.clock.as_ref(),
+        };
+        run_job(
+            &export,
+            &ports,
+            message,
+            deadline,
+            LifecycleOptions::default(),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// Run `run` to its end: the first message, then every continuation, each invocation
+    /// with `budget` of clock time. Returns the invocations it took and the final report.
+    async fn run(&self, run: &str, budget: Option<Duration>) -> (u32, RunReport) {
+        let mut messages = vec![Job::start(
+            ConnectionId::from("c1"),
+            RunId::new(run),
+            JobKind::InvoiceExport,
+        )];
+        let mut invocations = 0;
+        let mut last = None;
+        while let Some(message) = messages.pop() {
+            invocations += 1;
+            assert!(invocations < 1000, "the run never ends");
+            let deadline = match budget {
+                Some(budget) => Deadline::after(self.clock.now(), budget, Duration::from_secs(5)),
+                None => Deadline::none(),
+            };
+            let outcome = self.invoke(&message, deadline).await;
+            if let Some(hard) = deadline.hard() {
+                assert!(
+                    self.clock.now() <= hard,
+                    "an invocation outlived its deadline"
+                );
+            }
+            last = Some(outcome);
+            messages.extend(self.queue.take_sent());
+        }
+        let report = match last {
+            Some(JobOutcome::Finished(report)) => report,
+            other => panic!("the run did not finish: {other:?}"),
+        };
+        (invocations, report)
+    }
+
+    fn booked_references(&self) -> Vec<String> {
+        let mut refs: Vec<String> = self
+            .ledger
+            .entries()
+            .into_iter()
+            .map(|e| e.entry.reference)
+            .collect();
+        refs.sort();
+        refs
+    }
+}
+
+fn counts(report: &RunReport) -> ExportCounts {
+    report.export_counts()
+}
+
+/// Every booked document of the account exactly once in the ledger.
+fn assert_exactly_once(world: &World, invoices: u32, credit_notes: u32) {
+    let refs = world.booked_references();
+    let mut unique = refs.clone();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        refs.len(),
+        "an entry was posted twice: {refs:?}"
+    );
+    assert_eq!(
+        refs.len() as u32,
+        invoices + credit_notes,
+        "a document is missing"
+    );
+}
+
+#[tokio::test]
+async fn booked_documents_go_to_their_journals_once_drafts_never_customers_first() {
+    let world = World::with_account(25, 5, 3);
+    world.connect(connection()).await;
+    let (_, report) = world.run("night-1", None).await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    assert_eq!(counts(&report).exported, 30);
+    assert_eq!(counts(&report).customers_created, 3);
+    assert_eq!(world.ledger.customers_created(), 3);
+    assert_exactly_once(&world, 25, 5);
+    for held in world.ledger.entries() {
+        let expected = match held.entry.kind {
+            DocumentKind::Invoice => "700",
+            DocumentKind::CreditNote => "710",
+        };
+        assert_eq!(held.entry.journal.as_deref(), Some(expected));
+        assert!(matches!(held.entry.customer, CustomerLink::Ledger { .. }));
+        assert_eq!(held.entry.lines[0].gl_account.as_deref(), Some("700000"));
+    }
+    // The next night finds nothing new and posts nothing.
+    let posts = world.ledger.posts();
+    let (_, second) = world.run("night-2", None).await;
+    assert_eq!(second.status, RunStatus::Succeeded);
+    assert_eq!(counts(&second).exported, 0);
+    assert_eq!(world.ledger.posts(), posts);
+}
+
+#[tokio::test]
+async fn one_refused_document_fails_alone_with_the_ledgers_words() {
+    let world = World::with_account(6, 0, 2);
+    world.connect(connection()).await;
+    world.ledger.refuse("2026 / 0003", "Periode is afgesloten");
+    let (_, report) = world.run("night-1", None).await;
+    assert_eq!(report.status, RunStatus::CompletedWithIssues);
+    assert_eq!(counts(&report).exported, 5);
+    assert_eq!(counts(&report).failed, 1);
+    assert_eq!(report.issues.len(), 1);
+    assert_eq!(report.issues[0].document_number(), Some("2026 / 0003"));
+    assert_eq!(report.issues[0].outcome, IssueOutcome::Failed);
+    assert!(
+        report.issues[0]
+            .reason
+            .contains("refused it: Periode is afgesloten"),
+        "{}",
+        report.issues[0].reason
+    );
+
+    // Fixed in the ledger: the next run tries it again (the cursor reaches back) and only it.
+    world.ledger.accept("2026 / 0003");
+    world.clock.advance(Duration::from_secs(86_400));
+    let (_, second) = world.run("night-2", None).await;
+    assert_eq!(counts(&second).exported, 1, "{second:#?}");
+    assert_exactly_once(&world, 6, 0);
+}
+
+#[tokio::test]
+async fn a_worker_killed_after_the_ledger_booked_is_resolved_by_lookup_not_a_second_post() {
+    let world = World::with_account(8, 0, 2);
+    world.connect(connection()).await;
+    let crashing = Arc::new(CrashAfterPost::new(world.ledger.clone(), 1));
+    let connector = FixedConnector {
+        source: world.source.clone(),
+        ledger: crashing,
+    };
+    let message = Job::start(
+        ConnectionId::from("c1"),
+        RunId::new("r"),
+        JobKind::InvoiceExport,
+    );
+    let export = InvoiceExport {
+        store: &world.store,
+        options: ExportOptions::default(),
+    };
+    let ports = LifecyclePorts {
+        connector: &connector,
+        store: &world.store,
+        queue: &world.queue,
+        clock: world.clock.as_ref(),
+    };
+    let crashed = futures_catch(run_job(
+        &export,
+        &ports,
+        &message,
+        Deadline::none(),
+        LifecycleOptions::default(),
+    ))
+    .await;
+    assert!(crashed, "the worker was killed");
+    assert_eq!(world.ledger.entries().len(), 1);
+
+    // The message comes back after the claim lapsed: the entry is found, not posted again.
+    world.clock.advance(Duration::from_secs(16 * 60));
+    let outcome = world.invoke(&message, Deadline::none()).await;
+    let JobOutcome::Finished(report) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(counts(&report).already_exported, 1);
+    assert_eq!(counts(&report).exported, 7);
+    assert_eq!(world.ledger.posts(), 8);
+    assert_exactly_once(&world, 8, 0);
+}
+
+/// Runs `future`, reporting whether it panicked (a killed worker).
+async fn futures_catch<F: std::future::Future>(future: F) -> bool {
+    use futures::FutureExt;
+    std::panic::AssertUnwindSafe(future)
+        .catch_unwind()
+        .await
+        .is_err()
+}
+
+#[tokio::test]
+async fn an_answer_lost_after_booking_is_looked_up_and_recorded_once() {
+    let world = World::with_account(5, 0, 1);
+    world.connect(connection()).await;
+    world.ledger.fault_posts([
+        PostFault::LoseAnswerAfterBooking,
+        PostFault::LoseAnswerAfterBooking,
+    ]);
+    let (_, report) = world.run("night-1", None).await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    assert_eq!(counts(&report).exported, 5);
+    assert_eq!(world.ledger.posts(), 5, "no second post");
+    assert_exactly_once(&world, 5, 0);
+}
+
+#[tokio::test]
+async fn a_request_lost_before_booking_pauses_the_run_and_the_next_run_posts_it_once() {
+    let world = World::with_account(5, 0, 1);
+    world.connect(connection()).await;
+    world
+        .ledger
+        .fault_posts([PostFault::Fail(ExternalError::Unavailable {
+            system: "L",
+            detail: "down".into(),
+        })]);
+    let (_, first) = world.run("night-1", None).await;
+    assert_eq!(first.status, RunStatus::Paused, "{first:#?}");
+    assert!(
+        first
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("Nothing is lost")
+    );
+    assert_eq!(world.ledger.entries().len(), 0);
+    world.clock.advance(Duration::from_secs(3600));
+    let (_, second) = world.run("night-2", None).await;
+    assert_eq!(second.status, RunStatus::Succeeded, "{second:#?}");
+    assert_exactly_once(&world, 5, 0);
+
+    // An unknown outcome that the lookup shows was not booked: paused, posted once later.
+    let world = World::with_account(3, 0, 1);
+    world.connect(connection()).await;
+    world.ledger.fault_posts([PostFault::LoseRequest]);
+    let (_, first) = world.run("night-1", None).await;
+    assert_eq!(first.status, RunStatus::Paused, "{first:#?}");
+    let (_, second) = world.run("night-2", None).await;
+    assert_eq!(second.status, RunStatus::Succeeded);
+    assert_exactly_once(&world, 3, 0);
+}
+
+#[tokio::test]
+async fn a_backlog_continues_over_invocations_by_the_clock_with_progress_in_each() {
+    // Every Teamleader call takes 200 ms of clock time; each invocation gets 6 s of it.
+    let world = World::with_account(40, 6, 4);
+    world.connect(connection()).await;
+    let (invocations, report) = world.run("night-1", Some(Duration::from_secs(6))).await;
+    assert!(invocations > 2, "{invocations} invocations");
+    assert_eq!(report.invocations, invocations);
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    assert_eq!(counts(&report).exported, 46);
+    assert_exactly_once(&world, 40, 6);
+}
+
+#[tokio::test]
+async fn no_time_left_for_a_wait_hands_over_instead_of_pausing() {
+    let world = World::with_account(6, 0, 1);
+    world.connect(connection()).await;
+    world
+        .ledger
+        .fault_posts([PostFault::Fail(ExternalError::NoTimeLeft {
+            system: "L",
+            until: start() + chrono::Duration::hours(1),
+        })]);
+    let (invocations, report) = world.run("night-1", None).await;
+    assert_eq!(invocations, 2, "handed over once");
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    assert_eq!(counts(&report).skipped, 0);
+    assert_exactly_once(&world, 6, 0);
+}
+
+#[tokio::test]
+async fn pre_flight_blockers_stop_the_run_before_any_post() {
+    let world = World::with_account(3, 0, 1);
+    let mut c = connection();
+    c.settings.credit_note_journal = Some("700".into());
+    world.connect(c).await;
+    let (_, report) = world.run("night-1", None).await;
+    assert_eq!(report.status, RunStatus::Failed);
+    assert!(
+        report
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("Invoices and credit notes go to the same journal (700)"),
+        "{report:#?}"
+    );
+    assert_eq!(world.ledger.posts(), 0);
+}
+
+#[tokio::test]
+async fn refused_credentials_fail_the_run_and_a_spent_quota_pauses_it() {
+    let world = World::with_account(3, 0, 1);
+    world.connect(connection()).await;
+    world
+        .ledger
+        .fault_reference_data([ExternalError::NeedsReauth {
+            system: "L",
+            detail: "revoked".into(),
+        }]);
+    let (_, report) = world.run("night-1", None).await;
+    assert_eq!(report.status, RunStatus::Failed);
+    assert!(
+        report
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("sign in to L again"),
+        "{report:#?}"
+    );
+
+    world.source.fault_listings([ExternalError::QuotaExhausted {
+        system: "Teamleader Focus",
+        until: start(),
+    }]);
+    let (_, report) = world.run("night-2", None).await;
+    assert_eq!(report.status, RunStatus::Paused, "{report:#?}");
+    let (_, report) = world.run("night-3", None).await;
+    assert_eq!(report.status, RunStatus::Succeeded);
+    assert_exactly_once(&world, 3, 0);
+}
+
+#[tokio::test]
+async fn edits_and_deletions_after_export_are_reported_and_reexport_is_the_users_call() {
+    let world = World::with_account(4, 0, 1);
+    world.connect(connection()).await;
+    world.run("night-1", None).await;
+    let later = world.clock.now() + chrono::Duration::hours(2);
+    world.clock.advance(Duration::from_secs(3 * 3600));
+    world.source.edit_document(&DocumentId::from("INV-1"), |d| {
+        d.total_incl = Money::eur(dec!(242));
+        d.updated_at = later;
+    });
+    world
+        .source
+        .edit_document(&DocumentId::from("INV-2"), |d| d.updated_at = later);
+    assert!(world.ledger.delete_entry("2026 / 0002"));
+    let (_, report) = world.run("night-2", None).await;
+    assert_eq!(report.status, RunStatus::CompletedWithIssues, "{report:#?}");
+    assert_eq!(counts(&report).changed_after_export, 1);
+    assert_eq!(counts(&report).missing_in_ledger, 1);
+    assert_eq!(counts(&report).exported, 0, "never re-posted by itself");
+    let outcomes: Vec<(Option<&str>, IssueOutcome)> = report
+        .issues
+        .iter()
+        .map(|i| (i.document_number(), i.outcome))
+        .collect();
+    assert!(outcomes.contains(&(Some("2026 / 0001"), IssueOutcome::ChangedAfterExport)));
+    assert!(outcomes.contains(&(Some("2026 / 0002"), IssueOutcome::MissingInLedger)));
+
+    assert!(
+        request_reexport(
+            &world.store,
+            world.clock.as_ref(),
+            &ConnectionId::from("c1"),
+            &DocumentId::from("INV-2")
+        )
+        .await
+        .unwrap()
+    );
+    let (_, third) = world.run("night-3", None).await;
+    assert_eq!(counts(&third).exported, 1, "{third:#?}");
+    assert_eq!(
+        world
+            .booked_references()
+            .iter()
+            .filter(|r| *r == "2026 / 0002")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_ledger_without_general_ledger_gets_files_and_customers_inside_them() {
+    let world = World::new(InMemoryLedger::file_only(
+        LedgerKind::Clearfacts,
+        FileFormat::UblPeppolBis3,
+    ));
+    account(3, 1, 2, &world.source);
+    let mut c = connection();
+    c.ledger = LedgerKind::Clearfacts;
+    c.settings = ConnectionSettings {
+        automatic_sync: true,
+        ..Default::default()
+    };
+    world.connect(c).await;
+    let (_, report) = world.run("night-1", None).await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    assert_exactly_once(&world, 3, 1);
+    for held in world.ledger.entries() {
+        assert_eq!(held.entry.journal, None);
+        assert!(
+            held.entry
+                .lines
+                .iter()
+                .all(|l| l.gl_account.is_none() && l.vat_code.is_none())
+        );
+        assert!(matches!(
+            held.entry.customer,
+            CustomerLink::InDocument { .. }
+        ));
+        assert!(
+            held.file_name
+                .as_deref()
+                .is_some_and(|f| f.ends_with(".xml"))
+        );
+    }
+    assert_eq!(counts(&report).customers_created, 0);
+}
+
+#[tokio::test]
+async fn the_ledgers_limits_shape_entries_or_refuse_them_with_the_reason() {
+    // A second revenue account, used by a product category on one line of INV-2, so that
+    // document needs two booking lines where the ledger takes one.
+    let mut lists = reference();
+    lists.gl_accounts.push(GlAccount {
+        id: "gl-700100".into(),
+        code: "700100".into(),
+        description: "Other sales".into(),
+        is_revenue: true,
+        blocked: false,
+    });
+    let world = World::new(InMemoryLedger::new(LedgerKind::Octopus, lists).with_limits(
+        LedgerLimits {
+            entry_description: Some(12),
+            line_description: Some(20),
+            lines_per_entry: Some(1),
+            reference: None,
+        },
+    ));
+    account(2, 0, 1, &world.source);
+    world.source.set_categories(vec![ProductCategory {
+        id: ProductCategoryId::from("cat"),
+        name: "Other".into(),
+        ledger_accounts: vec![(DepartmentId::from("dep"), "700100".into())],
+    }]);
+    world.source.edit_document(&DocumentId::from("INV-2"), |d| {
+        let mut second = d.lines[0].clone();
+        second.product_category_id = Some(ProductCategoryId::from("cat"));
+        d.lines.push(second);
+    });
+    world.connect(connection()).await;
+    let (_, report) = world.run("night-1", None).await;
+    assert_eq!(counts(&report).exported, 1, "{report:#?}");
+    assert_eq!(counts(&report).failed, 1);
+    assert!(
+        report.issues[0].reason.contains("needs 2 booking lines")
+            && report.issues[0].reason.contains("at most 1"),
+        "{}",
+        report.issues[0].reason
+    );
+    let held = &world.ledger.entries()[0];
+    assert_eq!(held.entry.description, "Invoice 2026");
+    assert_eq!(held.entry.lines[0].description.chars().count(), 20);
+}
+
+#[tokio::test]
+async fn a_document_held_by_another_worker_is_skipped_and_tried_next_run() {
+    let world = World::with_account(3, 0, 1);
+    world.connect(connection()).await;
+    let record = crate::DocumentRecord::pending(
+        ConnectionId::from("c1"),
+        DocumentId::from("INV-2"),
+        DocumentKind::Invoice,
+        Some("2026 / 0002".into()),
+        start(),
+    );
+    let now = world.clock.now();
+    world
+        .store
+        .claim_document(
+            &record,
+            &RunId::new("other"),
+            now,
+            now + chrono::Duration::minutes(15),
+        )
+        .await
+        .unwrap();
+    let (_, report) = world.run("night-1", None).await;
+    assert_eq!(counts(&report).skipped, 1);
+    assert_eq!(counts(&report).exported, 2);
+    world.clock.advance(Duration::from_secs(20 * 60));
+    let (_, second) = world.run("night-2", None).await;
+    assert_eq!(counts(&second).exported, 1, "{second:#?}");
+    assert_exactly_once(&world, 3, 0);
+    let stored = world
+        .store
+        .document(&ConnectionId::from("c1"), &DocumentId::from("INV-2"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(stored.state, ExportState::Exported { .. }));
+}

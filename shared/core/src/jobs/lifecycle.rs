@@ -1,0 +1,400 @@
+//! The life of one job run for one connection, shared by every job (the export, the payment
+//! poll, the company import, the merge file): load the connection, check its status, open
+//! the systems the job needs, create or resume the run report, read the cursor, let the job
+//! work until it is done or the deadline nears, then finish the report or send the
+//! continuation message. What to do about an outside failure is decided here once, from the
+//! error's [`Disposition`].
+//!
+//! A job is a [`ConnectionJob`]: its cursor, its counts, the systems it needs, and its work.
+//! Adding a job is one implementation of that trait plus one thin function crate.
+
+use crate::{
+    Clock, Connection, ConnectionStatus, Connector, Deadline, Disposition, ExternalError,
+    IssueOutcome, IssueSubject, Job, JobCounts, JobQueue, Ledger, QueueError, RunIssue, RunReport,
+    RunStatus, Source, Store, StoreError,
+};
+use async_trait::async_trait;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use thiserror::Error;
+use tracing::{info, warn};
+
+/// Failures of Koppel's own infrastructure: the message is retried by the queue.
+#[derive(Debug, Error)]
+pub enum JobError {
+    /// The state store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A continuation could not be sent.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    /// The continuation cursor in the message is unreadable.
+    #[error("the continuation cursor of run {run} is unreadable: {detail}")]
+    BadCursor {
+        /// Run.
+        run: String,
+        /// Why.
+        detail: String,
+    },
+}
+
+/// Why a job's work stopped before the end.
+#[derive(Debug)]
+pub enum Stop {
+    /// The deadline is near: continue in a new message.
+    Deadline,
+    /// An outside system failed for every item; what happens follows its [`Disposition`].
+    External(ExternalError),
+    /// The run cannot start until a person fixes this (pre-flight blockers).
+    Refused(String),
+    /// Koppel's own infrastructure failed.
+    Infra(JobError),
+}
+
+impl From<StoreError> for Stop {
+    fn from(e: StoreError) -> Self {
+        Stop::Infra(JobError::Store(e))
+    }
+}
+
+impl From<ExternalError> for Stop {
+    fn from(e: ExternalError) -> Self {
+        Stop::External(e)
+    }
+}
+
+/// How an invocation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// The run is over (succeeded, with issues, paused or failed: see the report).
+    Finished(RunReport),
+    /// The deadline came first; a continuation message was sent.
+    Continued(RunReport),
+    /// Nothing was done (unknown or inactive connection, run already finished).
+    Skipped(String),
+}
+
+/// The outside systems a job works with, opened once per invocation.
+#[async_trait]
+pub trait OpenSystems: Sized + Send + Sync {
+    /// Open them for `connection`, bound to the invocation's deadline.
+    async fn open(
+        connector: &dyn Connector,
+        connection: &Connection,
+        deadline: Deadline,
+    ) -> Result<Self, ExternalError>;
+}
+
+/// Both sides: the Teamleader account and the ledger.
+#[derive(Clone)]
+pub struct SourceAndLedger {
+    /// Teamleader.
+    pub source: Arc<dyn Source>,
+    /// The ledger.
+    pub ledger: Arc<dyn Ledger>,
+}
+
+#[async_trait]
+impl OpenSystems for SourceAndLedger {
+    async fn open(
+        connector: &dyn Connector,
+        connection: &Connection,
+        deadline: Deadline,
+    ) -> Result<Self, ExternalError> {
+        let source = connector.source(connection, deadline).await?;
+        let ledger = connector.ledger(connection, deadline).await?;
+        Ok(Self { source, ledger })
+    }
+}
+
+/// No outside system (a job that only reads and writes Koppel's state).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSystems;
+
+#[async_trait]
+impl OpenSystems for NoSystems {
+    async fn open(
+        _connector: &dyn Connector,
+        _connection: &Connection,
+        _deadline: Deadline,
+    ) -> Result<Self, ExternalError> {
+        Ok(Self)
+    }
+}
+
+/// One job, as the lifecycle runs it.
+#[async_trait]
+pub trait ConnectionJob: Send + Sync {
+    /// The job's name in reports and logs (`JobKind::name`).
+    const NAME: &'static str;
+    /// What users call the job in a sentence ("export", "payment check").
+    const NOUN: &'static str;
+    /// The systems it needs.
+    type Systems: OpenSystems;
+    /// Where a run stands between invocations (carried in the continuation message).
+    type Cursor: Serialize + DeserializeOwned + Send + Sync;
+    /// Its counts in the run report.
+    type Counts: JobCounts;
+
+    /// The cursor of a run's first invocation.
+    async fn first_cursor(
+        &self,
+        connection: &Connection,
+        run: &RunContext<'_, Self::Systems, Self::Counts>,
+    ) -> Result<Self::Cursor, JobError>;
+
+    /// Work from `cursor` on, moving it along, until the end (`Ok`) or a [`Stop`].
+    async fn work(
+        &self,
+        run: &mut RunContext<'_, Self::Systems, Self::Counts>,
+        cursor: &mut Self::Cursor,
+    ) -> Result<(), Stop>;
+
+    /// The run went to its end: store what the next run starts from.
+    async fn complete(
+        &self,
+        run: &mut RunContext<'_, Self::Systems, Self::Counts>,
+        cursor: &Self::Cursor,
+    ) -> Result<(), JobError>;
+}
+
+/// The ports the lifecycle itself needs.
+pub struct LifecyclePorts<'a> {
+    /// Opens the connection's systems.
+    pub connector: &'a dyn Connector,
+    /// Connections and run reports.
+    pub store: &'a dyn Store,
+    /// Where continuations go.
+    pub queue: &'a dyn JobQueue,
+    /// Time.
+    pub clock: &'a dyn Clock,
+}
+
+/// Tunables of every job's lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LifecycleOptions {
+    /// At most this many issues are listed in a report (the counts stay exact).
+    pub max_issues: usize,
+}
+
+impl Default for LifecycleOptions {
+    fn default() -> Self {
+        Self { max_issues: 500 }
+    }
+}
+
+/// One invocation's view of its run: the connection, the opened systems, the counts and the
+/// report's issues, the deadline.
+pub struct RunContext<'a, S, C> {
+    /// The connection worked on.
+    pub connection: &'a Connection,
+    /// The opened systems.
+    pub systems: S,
+    /// The job's counts (written into the report whenever it is stored).
+    pub counts: C,
+    /// Time.
+    pub clock: &'a dyn Clock,
+    /// The invocation's deadline.
+    pub deadline: Deadline,
+    /// True for a run's first invocation (continuations reuse what it stored).
+    pub first_invocation: bool,
+    report: RunReport,
+    options: LifecycleOptions,
+    /// Units of work started in this invocation: the deadline is honoured only once this is
+    /// non-zero, so every invocation makes progress even when setup or waits ate its time.
+    attempted: u32,
+}
+
+impl<S, C: JobCounts> RunContext<'_, S, C> {
+    /// The run's report as it stands.
+    pub fn report(&self) -> RunReport {
+        let mut report = self.report.clone();
+        report.counts = self.counts.clone().into_report();
+        report
+    }
+
+    /// True when no new unit of work should start (the deadline is near and this invocation
+    /// already made progress).
+    pub fn must_hand_over(&self) -> bool {
+        self.attempted > 0 && self.deadline.is_near(self.clock)
+    }
+
+    /// A unit of work (a document, a company, a row) starts.
+    pub fn attempt(&mut self) {
+        self.attempted += 1;
+    }
+
+    /// Units of work started in this invocation.
+    pub fn attempted(&self) -> u32 {
+        self.attempted
+    }
+
+    /// Record an item that needs attention (the list is capped; counts stay exact).
+    pub fn issue(&mut self, subject: IssueSubject, outcome: IssueOutcome, reason: String) {
+        if self.report.issues.len() < self.options.max_issues {
+            self.report.issues.push(RunIssue {
+                subject,
+                outcome,
+                reason,
+            });
+        }
+    }
+
+    /// Record something worth fixing that does not stop the run.
+    pub fn warn(&mut self, message: String) {
+        if !self.report.warnings.contains(&message) {
+            self.report.warnings.push(message);
+        }
+    }
+
+    /// The run's id.
+    pub fn run_id(&self) -> &crate::RunId {
+        &self.report.run_id
+    }
+}
+
+/// Run (or continue) `job` for the connection of `message`.
+pub async fn run_job<J: ConnectionJob>(
+    job: &J,
+    ports: &LifecyclePorts<'_>,
+    message: &Job,
+    deadline: Deadline,
+    options: LifecycleOptions,
+) -> Result<JobOutcome, JobError> {
+    let store = ports.store;
+    let Some(connection) = store.connection(&message.connection_id).await? else {
+        return Ok(JobOutcome::Skipped(format!(
+            "connection {} no longer exists",
+            message.connection_id
+        )));
+    };
+    if connection.status != ConnectionStatus::Active {
+        return Ok(JobOutcome::Skipped(format!(
+            "connection {} is {:?}: {}",
+            connection.id,
+            connection.status,
+            connection.status_reason.clone().unwrap_or_default()
+        )));
+    }
+    let now = ports.clock.now();
+    let mut report = match store.run_report(&connection.id, &message.run_id).await? {
+        Some(r) if r.status != RunStatus::Running => {
+            return Ok(JobOutcome::Skipped(format!(
+                "run {} already finished",
+                message.run_id
+            )));
+        }
+        Some(r) => r,
+        None => RunReport::start(
+            connection.id.clone(),
+            message.run_id.clone(),
+            J::NAME,
+            J::Counts::default().into_report(),
+            now,
+        ),
+    };
+    report.invocations += 1;
+    info!(connection_id = %connection.id, run_id = %message.run_id, job = J::NAME, sequence = message.sequence, "invocation starts");
+    let systems = match J::Systems::open(ports.connector, &connection, deadline).await {
+        Ok(systems) => systems,
+        Err(e) => return stop_for(J::NOUN, ports, report, &e).await,
+    };
+    let mut run = RunContext {
+        connection: &connection,
+        systems,
+        counts: J::Counts::from_report(&report.counts),
+        clock: ports.clock,
+        deadline,
+        first_invocation: message.sequence == 0,
+        report,
+        options,
+        attempted: 0,
+    };
+    let mut cursor = match &message.cursor {
+        Some(raw) => serde_json::from_str(raw).map_err(|e| JobError::BadCursor {
+            run: message.run_id.to_string(),
+            detail: e.to_string(),
+        })?,
+        None => job.first_cursor(&connection, &run).await?,
+    };
+    match job.work(&mut run, &mut cursor).await {
+        Ok(()) => {
+            job.complete(&mut run, &cursor).await?;
+            let mut report = run.report();
+            report.status = report.completed_status();
+            report.message = None;
+            report.updated_at = ports.clock.now();
+            store.put_run_report(&report).await?;
+            info!(connection_id = %connection.id, run_id = %report.run_id, job = J::NAME, status = ?report.status, "run finished");
+            Ok(JobOutcome::Finished(report))
+        }
+        Err(Stop::Deadline) => continue_later(ports, message, run.report(), &cursor).await,
+        Err(Stop::External(e)) if e.disposition() == Disposition::HandOver => {
+            continue_later(ports, message, run.report(), &cursor).await
+        }
+        Err(Stop::External(e)) => {
+            warn!(connection_id = %connection.id, run_id = %message.run_id, job = J::NAME, error = %e, "run stopped");
+            stop_for(J::NOUN, ports, run.report(), &e).await
+        }
+        Err(Stop::Refused(why)) => finish_as(ports, run.report(), RunStatus::Failed, why).await,
+        Err(Stop::Infra(e)) => {
+            store.put_run_report(&run.report()).await?;
+            Err(e)
+        }
+    }
+}
+
+/// End a run that an outside failure stopped, saying why and what happens next.
+async fn stop_for(
+    noun: &str,
+    ports: &LifecyclePorts<'_>,
+    report: RunReport,
+    error: &ExternalError,
+) -> Result<JobOutcome, JobError> {
+    let (status, message) = match error.disposition() {
+        Disposition::PauseRun | Disposition::HandOver => (
+            RunStatus::Paused,
+            format!(
+                "The {noun} paused: {error}. Nothing is lost: the next run continues where this one stopped."
+            ),
+        ),
+        Disposition::FailRun | Disposition::FailItem => (
+            RunStatus::Failed,
+            format!("The {noun} stopped early: {error}"),
+        ),
+    };
+    finish_as(ports, report, status, message).await
+}
+
+async fn finish_as(
+    ports: &LifecyclePorts<'_>,
+    mut report: RunReport,
+    status: RunStatus,
+    message: String,
+) -> Result<JobOutcome, JobError> {
+    report.status = status;
+    report.message = Some(message);
+    report.updated_at = ports.clock.now();
+    ports.store.put_run_report(&report).await?;
+    Ok(JobOutcome::Finished(report))
+}
+
+async fn continue_later<C: Serialize>(
+    ports: &LifecyclePorts<'_>,
+    message: &Job,
+    mut report: RunReport,
+    cursor: &C,
+) -> Result<JobOutcome, JobError> {
+    let cursor = serde_json::to_string(cursor).map_err(|e| JobError::BadCursor {
+        run: message.run_id.to_string(),
+        detail: e.to_string(),
+    })?;
+    ports.queue.send(&[message.continuation(cursor)]).await?;
+    report.updated_at = ports.clock.now();
+    report.message =
+        Some("The Lambda time ran out; the run continues in a new invocation.".to_owned());
+    ports.store.put_run_report(&report).await?;
+    info!(connection_id = %message.connection_id, run_id = %message.run_id, job = message.kind.name(), "continues in a new message");
+    Ok(JobOutcome::Continued(report))
+}

@@ -1,0 +1,414 @@
+//! Ledgers in memory, for unit tests of the jobs: [`InMemoryLedger`] keeps entries and
+//! customers the way a ledger would and lets a test inject the faults that matter for exactly
+//! once (an answer lost after the ledger booked the entry, refusals, outages, a spent quota);
+//! [`CrashAfterPost`] wraps any ledger and "kills the worker" right after the ledger accepted
+//! an entry.
+
+use super::lock;
+use crate::domain::preflight::sales_journal_findings;
+use crate::{
+    AttachmentSupport, ConnectionSettings, Customer, DocumentFile, EntryKey, ExternalError,
+    Finding, Ledger, LedgerCapabilities, LedgerCustomerId, LedgerCustomerPage, LedgerCustomers,
+    LedgerEntry, LedgerEntryId, LedgerKind, LedgerLimits, LedgerPaymentState, LedgerPayments,
+    LedgerReferenceData, PostedEntry,
+};
+use async_trait::async_trait;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The name the in-memory ledger reports in errors.
+pub const IN_MEMORY_LEDGER: &str = "In-memory ledger";
+
+/// An entry the in-memory ledger holds, with the file that came with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldEntry {
+    /// As posted.
+    pub entry: LedgerEntry,
+    /// As the ledger answered.
+    pub posted: PostedEntry,
+    /// The file's name, when one came along.
+    pub file_name: Option<String>,
+}
+
+/// What the next `post_entry` calls do instead of booking normally (first in, first out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostFault {
+    /// Book the entry, then lose the answer ([`ExternalError::OutcomeUnknown`]).
+    LoseAnswerAfterBooking,
+    /// Lose the request before it is booked ([`ExternalError::OutcomeUnknown`] too).
+    LoseRequest,
+    /// Answer with this error without booking.
+    Fail(ExternalError),
+}
+
+/// How a call other than a post fails, once (first in, first out).
+type CallFaults = VecDeque<ExternalError>;
+
+#[derive(Debug, Default)]
+struct LedgerState {
+    entries: Vec<HeldEntry>,
+    customers: BTreeMap<String, Customer>,
+    post_faults: VecDeque<PostFault>,
+    find_faults: CallFaults,
+    reference_faults: CallFaults,
+    /// Refusals by reference: posting an entry with this reference is refused with the text.
+    refusals: BTreeMap<String, String>,
+    posts: u32,
+    finds: u32,
+    customers_created: u32,
+}
+
+/// A ledger in memory. By default a general-ledger ledger with journals (its pre-flight is
+/// the shared sales-journal rules) that optionally takes a PDF, with customers and payments.
+#[derive(Debug)]
+pub struct InMemoryLedger {
+    kind: LedgerKind,
+    capabilities: LedgerCapabilities,
+    limits: LedgerLimits,
+    reference: LedgerReferenceData,
+    with_customers: bool,
+    state: Mutex<LedgerState>,
+}
+
+impl InMemoryLedger {
+    /// A general-ledger ledger of `kind` holding `reference` as its lists.
+    pub fn new(kind: LedgerKind, reference: LedgerReferenceData) -> Self {
+        Self {
+            kind,
+            capabilities: LedgerCapabilities {
+                general_ledger: true,
+                attachment: AttachmentSupport::Optional(crate::FileFormat::Pdf),
+            },
+            limits: LedgerLimits::default(),
+            reference,
+            with_customers: true,
+            state: Mutex::new(LedgerState::default()),
+        }
+    }
+
+    /// A ledger that only takes files: no general ledger, no journals, no customers.
+    pub fn file_only(kind: LedgerKind, format: crate::FileFormat) -> Self {
+        Self {
+            capabilities: LedgerCapabilities {
+                general_ledger: false,
+                attachment: AttachmentSupport::Required(format),
+            },
+            with_customers: false,
+            ..Self::new(kind, LedgerReferenceData::default())
+        }
+    }
+
+    /// With these limits.
+    pub fn with_limits(mut self, limits: LedgerLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The next posts meet these faults, in order.
+    pub fn fault_posts(&self, faults: impl IntoIterator<Item = PostFault>) {
+        lock(&self.state).post_faults.extend(faults);
+    }
+
+    /// The next `find_entry` calls fail with these errors, in order.
+    pub fn fault_finds(&self, errors: impl IntoIterator<Item = ExternalError>) {
+        lock(&self.state).find_faults.extend(errors);
+    }
+
+    /// The next `reference_data` calls fail with these errors, in order.
+    pub fn fault_reference_data(&self, errors: impl IntoIterator<Item = ExternalError>) {
+        lock(&self.state).reference_faults.extend(errors);
+    }
+
+    /// Posting an entry with `reference` is refused with `message` (like a closed period).
+    pub fn refuse(&self, reference: &str, message: &str) {
+        lock(&self.state)
+            .refusals
+            .insert(reference.to_owned(), message.to_owned());
+    }
+
+    /// Stop refusing `reference`.
+    pub fn accept(&self, reference: &str) {
+        lock(&self.state).refusals.remove(reference);
+    }
+
+    /// Every entry held, in booking order.
+    pub fn entries(&self) -> Vec<HeldEntry> {
+        lock(&self.state).entries.clone()
+    }
+
+    /// Remove the entry with `reference` (a person deleted it in the ledger).
+    pub fn delete_entry(&self, reference: &str) -> bool {
+        let mut state = lock(&self.state);
+        let before = state.entries.len();
+        state.entries.retain(|e| e.entry.reference != reference);
+        state.entries.len() != before
+    }
+
+    /// `post_entry` calls so far (faulted ones included).
+    pub fn posts(&self) -> u32 {
+        lock(&self.state).posts
+    }
+
+    /// `find_entry` calls so far.
+    pub fn finds(&self) -> u32 {
+        lock(&self.state).finds
+    }
+
+    /// Customers created through [`LedgerCustomers::create_customer`].
+    pub fn customers_created(&self) -> u32 {
+        lock(&self.state).customers_created
+    }
+
+    /// Add a customer the ledger already has, under `code`.
+    pub fn add_customer(&self, code: &str, customer: Customer) {
+        lock(&self.state)
+            .customers
+            .insert(code.to_owned(), customer);
+    }
+
+    fn book(
+        state: &mut LedgerState,
+        entry: &LedgerEntry,
+        file: Option<&DocumentFile>,
+    ) -> PostedEntry {
+        let number = state.entries.len() as u32 + 1;
+        let posted = PostedEntry {
+            id: LedgerEntryId::new(format!("entry-{number}")),
+            entry_number: Some(number.to_string()),
+        };
+        state.entries.push(HeldEntry {
+            entry: entry.clone(),
+            posted: posted.clone(),
+            file_name: file.map(|f| f.file_name.clone()),
+        });
+        posted
+    }
+
+    fn lost(detail: &str) -> ExternalError {
+        ExternalError::OutcomeUnknown {
+            system: IN_MEMORY_LEDGER,
+            detail: detail.to_owned(),
+        }
+    }
+}
+
+#[async_trait]
+impl Ledger for InMemoryLedger {
+    fn kind(&self) -> LedgerKind {
+        self.kind
+    }
+
+    fn capabilities(&self) -> LedgerCapabilities {
+        self.capabilities
+    }
+
+    fn limits(&self) -> LedgerLimits {
+        self.limits
+    }
+
+    async fn reference_data(&self) -> Result<LedgerReferenceData, ExternalError> {
+        if let Some(error) = lock(&self.state).reference_faults.pop_front() {
+            return Err(error);
+        }
+        Ok(self.reference.clone())
+    }
+
+    fn preflight(
+        &self,
+        settings: &ConnectionSettings,
+        reference: &LedgerReferenceData,
+    ) -> Vec<Finding> {
+        if self.capabilities.general_ledger {
+            sales_journal_findings(self.kind.display_name(), settings, reference)
+        } else {
+            Vec::new()
+        }
+    }
+
+    async fn find_entry(&self, key: &EntryKey) -> Result<Option<PostedEntry>, ExternalError> {
+        let mut state = lock(&self.state);
+        state.finds += 1;
+        if let Some(error) = state.find_faults.pop_front() {
+            return Err(error);
+        }
+        Ok(state
+            .entries
+            .iter()
+            .find(|held| held.entry.key() == *key)
+            .map(|held| held.posted.clone()))
+    }
+
+    async fn post_entry(
+        &self,
+        entry: &LedgerEntry,
+        file: Option<&DocumentFile>,
+    ) -> Result<PostedEntry, ExternalError> {
+        let mut state = lock(&self.state);
+        state.posts += 1;
+        match state.post_faults.pop_front() {
+            Some(PostFault::LoseAnswerAfterBooking) => {
+                Self::book(&mut state, entry, file);
+                return Err(Self::lost(
+                    "the connection dropped after the entry was sent",
+                ));
+            }
+            Some(PostFault::LoseRequest) => {
+                return Err(Self::lost("the connection dropped while sending"));
+            }
+            Some(PostFault::Fail(error)) => return Err(error),
+            None => {}
+        }
+        if let Some(message) = state.refusals.get(&entry.reference) {
+            return Err(ExternalError::Rejected {
+                system: IN_MEMORY_LEDGER,
+                status: 400,
+                message: message.clone(),
+            });
+        }
+        if matches!(self.capabilities.attachment, AttachmentSupport::Required(_)) && file.is_none()
+        {
+            return Err(ExternalError::Rejected {
+                system: IN_MEMORY_LEDGER,
+                status: 400,
+                message: "the document file is missing".to_owned(),
+            });
+        }
+        Ok(Self::book(&mut state, entry, file))
+    }
+
+    fn customers(&self) -> Option<&dyn LedgerCustomers> {
+        self.with_customers.then_some(self as &dyn LedgerCustomers)
+    }
+
+    fn payments(&self) -> Option<&dyn LedgerPayments> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl LedgerCustomers for InMemoryLedger {
+    async fn find_customers(
+        &self,
+        customers: &[Customer],
+    ) -> Result<Vec<Option<LedgerCustomerId>>, ExternalError> {
+        let state = lock(&self.state);
+        Ok(customers
+            .iter()
+            .map(|wanted| {
+                state
+                    .customers
+                    .iter()
+                    .find(|(code, held)| {
+                        wanted.external_id.as_deref() == Some(code.as_str())
+                            || (wanted.vat_number.is_some() && held.vat_number == wanted.vat_number)
+                    })
+                    .map(|(code, _)| LedgerCustomerId::new(code.clone()))
+            })
+            .collect())
+    }
+
+    async fn create_customer(
+        &self,
+        customer: &Customer,
+    ) -> Result<LedgerCustomerId, ExternalError> {
+        let mut state = lock(&self.state);
+        state.customers_created += 1;
+        let code = format!("C{:05}", state.customers.len() + 1);
+        state.customers.insert(code.clone(), customer.clone());
+        Ok(LedgerCustomerId::new(code))
+    }
+
+    async fn list_customers(
+        &self,
+        _cursor: Option<&str>,
+    ) -> Result<LedgerCustomerPage, ExternalError> {
+        let state = lock(&self.state);
+        Ok(LedgerCustomerPage {
+            customers: state
+                .customers
+                .iter()
+                .map(|(code, customer)| (LedgerCustomerId::new(code.clone()), customer.clone()))
+                .collect(),
+            next: None,
+        })
+    }
+}
+
+#[async_trait]
+impl LedgerPayments for InMemoryLedger {
+    async fn payment_states(
+        &self,
+        _entries: &[LedgerEntryId],
+    ) -> Result<Vec<LedgerPaymentState>, ExternalError> {
+        Ok(Vec::new())
+    }
+}
+
+/// Wraps a ledger and "kills the Lambda" (panics) right after the ledger accepted each of the
+/// next `crashes` entries: the entry is booked but the worker dies before recording it.
+pub struct CrashAfterPost {
+    inner: Arc<dyn Ledger>,
+    crashes: AtomicU32,
+}
+
+impl CrashAfterPost {
+    /// `inner`, crashing after its next `crashes` successful posts.
+    pub fn new(inner: Arc<dyn Ledger>, crashes: u32) -> Self {
+        Self {
+            inner,
+            crashes: AtomicU32::new(crashes),
+        }
+    }
+}
+
+#[async_trait]
+impl Ledger for CrashAfterPost {
+    fn kind(&self) -> LedgerKind {
+        self.inner.kind()
+    }
+    fn capabilities(&self) -> LedgerCapabilities {
+        self.inner.capabilities()
+    }
+    fn limits(&self) -> LedgerLimits {
+        self.inner.limits()
+    }
+    async fn reference_data(&self) -> Result<LedgerReferenceData, ExternalError> {
+        self.inner.reference_data().await
+    }
+    fn preflight(
+        &self,
+        settings: &ConnectionSettings,
+        reference: &LedgerReferenceData,
+    ) -> Vec<Finding> {
+        self.inner.preflight(settings, reference)
+    }
+    async fn find_entry(&self, key: &EntryKey) -> Result<Option<PostedEntry>, ExternalError> {
+        self.inner.find_entry(key).await
+    }
+    async fn post_entry(
+        &self,
+        entry: &LedgerEntry,
+        file: Option<&DocumentFile>,
+    ) -> Result<PostedEntry, ExternalError> {
+        let posted = self.inner.post_entry(entry, file).await?;
+        if self
+            .crashes
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            panic!(
+                "simulated Lambda crash after the ledger accepted {}",
+                entry.reference
+            );
+        }
+        Ok(posted)
+    }
+    fn customers(&self) -> Option<&dyn LedgerCustomers> {
+        self.inner.customers()
+    }
+    fn payments(&self) -> Option<&dyn LedgerPayments> {
+        self.inner.payments()
+    }
+}

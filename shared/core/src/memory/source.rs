@@ -1,0 +1,286 @@
+//! A Teamleader account in memory, for unit tests of the jobs: documents listed the way the
+//! [`Source`] contract says (booked only, oldest number first, page by page, filtered on
+//! department, kind, change and date), customers, and a clock that moves with every call so a
+//! test can run a job against a deadline without any real time passing.
+
+use super::{ManualClock, lock};
+use crate::{
+    CompanyPage, CompanyQuery, CompanyUpdate, Customer, CustomerRef, Department, DocumentFile,
+    DocumentId, DocumentKind, DocumentQuery, DocumentSummary, ExternalError, FileFormat,
+    NewCompany, Payment, ProductCategory, SalesDocument, Source, TaxRate,
+};
+use async_trait::async_trait;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The name the in-memory source reports in errors.
+pub const IN_MEMORY_SOURCE: &str = "In-memory Teamleader";
+
+#[derive(Debug, Default)]
+struct SourceState {
+    documents: BTreeMap<DocumentId, SalesDocument>,
+    customers: HashMap<CustomerRef, Customer>,
+    departments: Vec<Department>,
+    tax_rates: Vec<TaxRate>,
+    categories: Vec<ProductCategory>,
+    payments: Vec<(DocumentId, Payment)>,
+    /// The next listing calls fail with these errors.
+    listing_faults: VecDeque<ExternalError>,
+    calls: u32,
+}
+
+/// A Teamleader account in memory.
+#[derive(Debug, Default)]
+pub struct InMemorySource {
+    state: Mutex<SourceState>,
+    /// Every call moves this clock on by this much (a call's time on the wire).
+    call_time: Option<(Arc<ManualClock>, Duration)>,
+}
+
+impl InMemorySource {
+    /// An empty account.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every call moves `clock` on by `each`.
+    pub fn with_call_time(mut self, clock: Arc<ManualClock>, each: Duration) -> Self {
+        self.call_time = Some((clock, each));
+        self
+    }
+
+    /// Add or replace a document.
+    pub fn put_document(&self, document: SalesDocument) {
+        lock(&self.state)
+            .documents
+            .insert(document.id.clone(), document);
+    }
+
+    /// Change a document in place.
+    pub fn edit_document(&self, id: &DocumentId, edit: impl FnOnce(&mut SalesDocument)) {
+        if let Some(document) = lock(&self.state).documents.get_mut(id) {
+            edit(document);
+        }
+    }
+
+    /// Add or replace a customer.
+    pub fn put_customer(&self, customer: Customer) {
+        lock(&self.state)
+            .customers
+            .insert(customer.reference.clone(), customer);
+    }
+
+    /// Set the product categories.
+    pub fn set_categories(&self, categories: Vec<ProductCategory>) {
+        lock(&self.state).categories = categories;
+    }
+
+    /// The next listing calls fail with these errors, in order.
+    pub fn fault_listings(&self, errors: impl IntoIterator<Item = ExternalError>) {
+        lock(&self.state).listing_faults.extend(errors);
+    }
+
+    /// Calls answered so far.
+    pub fn calls(&self) -> u32 {
+        lock(&self.state).calls
+    }
+
+    /// Payments registered so far.
+    pub fn payments(&self) -> Vec<(DocumentId, Payment)> {
+        lock(&self.state).payments.clone()
+    }
+
+    fn call(&self) {
+        lock(&self.state).calls += 1;
+        if let Some((clock, each)) = &self.call_time {
+            clock.advance(*each);
+        }
+    }
+
+    fn summary(document: &SalesDocument) -> DocumentSummary {
+        DocumentSummary {
+            id: document.id.clone(),
+            kind: document.kind,
+            number: document.number.clone(),
+            status: document.status,
+            department_id: document.department_id.clone(),
+            customer: document.customer.clone(),
+            date: document.date,
+            total_incl: document.total_incl.clone(),
+            paid: document.paid,
+            updated_at: document.updated_at,
+        }
+    }
+
+    fn not_found(what: String) -> ExternalError {
+        ExternalError::NotFound {
+            system: IN_MEMORY_SOURCE,
+            what,
+        }
+    }
+}
+
+#[async_trait]
+impl Source for InMemorySource {
+    async fn departments(&self) -> Result<Vec<Department>, ExternalError> {
+        self.call();
+        Ok(lock(&self.state).departments.clone())
+    }
+
+    async fn tax_rates(&self) -> Result<Vec<TaxRate>, ExternalError> {
+        self.call();
+        Ok(lock(&self.state).tax_rates.clone())
+    }
+
+    async fn product_categories(&self) -> Result<Vec<ProductCategory>, ExternalError> {
+        self.call();
+        Ok(lock(&self.state).categories.clone())
+    }
+
+    async fn booked_documents(
+        &self,
+        query: &DocumentQuery,
+    ) -> Result<Vec<DocumentSummary>, ExternalError> {
+        self.call();
+        let mut state = lock(&self.state);
+        if let Some(error) = state.listing_faults.pop_front() {
+            return Err(error);
+        }
+        let mut listed: Vec<&SalesDocument> = state
+            .documents
+            .values()
+            .filter(|d| d.kind == query.kind && d.status.is_booked())
+            .filter(|d| {
+                query
+                    .department_id
+                    .as_ref()
+                    .is_none_or(|dep| &d.department_id == dep)
+            })
+            .filter(|d| {
+                query
+                    .updated_since
+                    .is_none_or(|since| d.updated_at >= since)
+            })
+            .filter(|d| query.date_from.is_none_or(|from| d.date >= from))
+            .collect();
+        listed.sort_by(|a, b| a.number.cmp(&b.number));
+        let size = query.page_size.max(1) as usize;
+        let skip = (query.page.max(1) as usize - 1) * size;
+        Ok(listed
+            .into_iter()
+            .skip(skip)
+            .take(size)
+            .map(Self::summary)
+            .collect())
+    }
+
+    async fn document(
+        &self,
+        kind: DocumentKind,
+        id: &DocumentId,
+    ) -> Result<SalesDocument, ExternalError> {
+        self.call();
+        lock(&self.state)
+            .documents
+            .get(id)
+            .filter(|d| d.kind == kind)
+            .cloned()
+            .ok_or_else(|| Self::not_found(format!("{kind} {id}")))
+    }
+
+    async fn document_file(
+        &self,
+        kind: DocumentKind,
+        id: &DocumentId,
+        format: FileFormat,
+    ) -> Result<DocumentFile, ExternalError> {
+        self.call();
+        let state = lock(&self.state);
+        let document = state
+            .documents
+            .get(id)
+            .filter(|d| d.kind == kind)
+            .ok_or_else(|| Self::not_found(format!("{kind} {id}")))?;
+        let number = document.number.clone().unwrap_or_default();
+        let extension = match format {
+            FileFormat::Pdf => "pdf",
+            FileFormat::UblEfff | FileFormat::UblPeppolBis3 => "xml",
+        };
+        Ok(DocumentFile {
+            file_name: format!("{}.{extension}", number.replace([' ', '/'], "")),
+            format,
+            bytes: format!("{kind} {number}").into_bytes(),
+        })
+    }
+
+    async fn customers(&self, refs: &[CustomerRef]) -> Result<Vec<Customer>, ExternalError> {
+        self.call();
+        let state = lock(&self.state);
+        Ok(refs
+            .iter()
+            .filter_map(|r| state.customers.get(r).cloned())
+            .collect())
+    }
+
+    async fn find_companies(
+        &self,
+        _query: &CompanyQuery,
+        _page: u32,
+    ) -> Result<CompanyPage, ExternalError> {
+        self.call();
+        Ok(CompanyPage {
+            companies: Vec::new(),
+            more: false,
+        })
+    }
+
+    async fn add_company(&self, company: &NewCompany) -> Result<String, ExternalError> {
+        self.call();
+        let mut state = lock(&self.state);
+        let id = format!("company-{}", state.customers.len() + 1);
+        let reference = CustomerRef::company(id.clone());
+        state.customers.insert(
+            reference.clone(),
+            Customer {
+                reference,
+                name: company.name.clone(),
+                vat_number: None,
+                enterprise_number: None,
+                addresses: company.address.clone().into_iter().collect(),
+                emails: company.email.clone().into_iter().collect(),
+                external_id: company.external_id.clone(),
+                language: None,
+            },
+        );
+        Ok(id)
+    }
+
+    async fn update_company(&self, id: &str, update: &CompanyUpdate) -> Result<(), ExternalError> {
+        self.call();
+        let mut state = lock(&self.state);
+        let customer = state
+            .customers
+            .get_mut(&CustomerRef::company(id))
+            .ok_or_else(|| Self::not_found(format!("company {id}")))?;
+        if let Some(name) = &update.name {
+            customer.name = name.clone();
+        }
+        if let Some(external_id) = &update.external_id {
+            customer.external_id = Some(external_id.clone());
+        }
+        Ok(())
+    }
+
+    async fn register_payment(
+        &self,
+        invoice: &DocumentId,
+        payment: &Payment,
+    ) -> Result<(), ExternalError> {
+        self.call();
+        lock(&self.state)
+            .payments
+            .push((invoice.clone(), payment.clone()));
+        Ok(())
+    }
+}
