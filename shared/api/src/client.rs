@@ -3,7 +3,7 @@
 
 use crate::error_body::{ErrorBodyParser, PlainErrors};
 use crate::{ApiResponse, RateGate, RetryPolicy, TokenSource};
-use koppel_core::{Clock, ExternalError};
+use koppel_core::{Clock, Deadline, ExternalError};
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +30,8 @@ struct Inner {
     retry: RetryPolicy,
     errors: Arc<dyn ErrorBodyParser>,
     clock: Arc<dyn Clock>,
+    deadline: Deadline,
+    sends_once: bool,
     calls: AtomicU64,
 }
 
@@ -53,9 +55,29 @@ pub struct ApiClientBuilder {
     gate: Option<RateGate>,
     retry: RetryPolicy,
     errors: Arc<dyn ErrorBodyParser>,
+    deadline: Deadline,
+    sends_once: bool,
 }
 
 impl ApiClientBuilder {
+    /// No wait of this client (rate window, backoff) runs past `deadline`: such a wait is
+    /// answered with [`ExternalError::NoTimeLeft`] so the job can hand over in time.
+    pub fn deadline(mut self, deadline: Deadline) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// This client sends requests that must apply at most once (a POST that books an
+    /// entry): never re-sent after a failure that may have reached the server, and such a
+    /// failure (timeout, dropped connection, a 5xx that is not a refusal) is
+    /// [`ExternalError::OutcomeUnknown`] so the caller looks the result up instead. A 401 or
+    /// 429 is still re-sent: the server applied nothing then.
+    pub fn sends_once(mut self) -> Self {
+        self.sends_once = true;
+        self.retry = RetryPolicy::never();
+        self
+    }
+
     /// Authenticate every request with a bearer token from `tokens`.
     pub fn tokens(mut self, tokens: TokenSource) -> Self {
         self.tokens = Some(tokens);
@@ -108,20 +130,25 @@ impl ApiClientBuilder {
                 retry: self.retry,
                 errors: self.errors,
                 clock: self.clock,
+                deadline: self.deadline,
+                sends_once: self.sends_once,
                 calls: AtomicU64::new(0),
             }),
         }
     }
 }
 
-/// Why one attempt did not produce an answer to return.
-enum Attempt {
-    /// Worth another try after a backoff (5xx, timeout, connection error).
-    Transient(String),
+/// An attempt that did not produce an answer to return, worth another try after a backoff
+/// (5xx, timeout, connection error).
+struct Transient {
+    /// What went wrong.
+    detail: String,
+    /// The request may have reached the server (and been applied).
+    maybe_applied: bool,
 }
 
 impl ApiClient {
-    /// Start building a client for `system` ("Teamleader Focus", "Exact Online") at
+    /// Start building a client for `system` (the API's name as users know it) at
     /// `base_url`, sleeping on `clock` for backoffs and rate waits.
     pub fn builder(
         system: &'static str,
@@ -137,6 +164,8 @@ impl ApiClient {
             gate: None,
             retry: RetryPolicy::default(),
             errors: Arc::new(PlainErrors),
+            deadline: Deadline::none(),
+            sends_once: false,
         }
     }
 
@@ -206,7 +235,7 @@ impl ApiClient {
         loop {
             attempt += 1;
             span.record("attempt", attempt);
-            inner.gate.acquire().await?;
+            inner.gate.acquire(&inner.deadline).await?;
             let token = match &inner.tokens {
                 Some(tokens) => Some(tokens.access_token().await?),
                 None => None,
@@ -223,17 +252,23 @@ impl ApiClient {
                         detail: format!("request for {endpoint} could not be built: {error}"),
                     });
                 }
-                Err(error) => Attempt::Transient(describe_transport(&error)),
+                Err(error) => Transient {
+                    detail: describe_transport(&error),
+                    maybe_applied: !error.is_connect(),
+                },
                 Ok(response) => {
                     let status = response.status().as_u16();
                     span.record("status", status);
                     let headers = response.headers().clone();
                     inner.gate.observe(&headers);
                     match response.bytes().await {
-                        Err(error) => Attempt::Transient(format!(
-                            "reading the answer failed: {}",
-                            describe_transport(&error)
-                        )),
+                        Err(error) => Transient {
+                            detail: format!(
+                                "reading the answer failed: {}",
+                                describe_transport(&error)
+                            ),
+                            maybe_applied: true,
+                        },
                         Ok(body) => {
                             let body = body.to_vec();
                             match status {
@@ -266,15 +301,21 @@ impl ApiClient {
                                 }
                                 429 => {
                                     throttles += 1;
-                                    inner.gate.throttled(&headers, throttles).await?;
+                                    inner
+                                        .gate
+                                        .throttled(&headers, throttles, &inner.deadline)
+                                        .await?;
                                     continue;
                                 }
                                 500..=599 if !inner.errors.is_business_error(status, &body) => {
                                     let message = inner.errors.message(status, &body);
-                                    Attempt::Transient(match message {
-                                        Some(message) => format!("HTTP {status}: {message}"),
-                                        None => format!("HTTP {status}"),
-                                    })
+                                    Transient {
+                                        detail: match message {
+                                            Some(message) => format!("HTTP {status}: {message}"),
+                                            None => format!("HTTP {status}"),
+                                        },
+                                        maybe_applied: true,
+                                    }
                                 }
                                 _ => return Err(self.refusal(endpoint, status, &body)),
                             }
@@ -282,8 +323,18 @@ impl ApiClient {
                     }
                 }
             };
-            let Attempt::Transient(detail) = outcome;
+            let Transient {
+                detail,
+                maybe_applied,
+            } = outcome;
             failures += 1;
+            if inner.sends_once && maybe_applied {
+                tracing::warn!(attempt, %detail, "the answer to a send-once request was lost");
+                return Err(ExternalError::OutcomeUnknown {
+                    system: inner.system,
+                    detail: format!("{endpoint}: {detail}"),
+                });
+            }
             if !inner.retry.should_retry(failures) {
                 tracing::warn!(attempt, %detail, "giving up");
                 return Err(ExternalError::Unavailable {
@@ -292,6 +343,14 @@ impl ApiClient {
                 });
             }
             let delay = inner.retry.delay(failures);
+            let now = inner.clock.now();
+            let wake = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+            if !inner.deadline.allows_wait_until(now, wake) {
+                return Err(ExternalError::NoTimeLeft {
+                    system: inner.system,
+                    until: wake,
+                });
+            }
             tracing::info!(attempt, %detail, delay_ms = delay.as_millis() as u64, "transient failure, retrying");
             inner.clock.sleep(delay).await;
         }

@@ -1,10 +1,12 @@
-//! Koppel's HTTP plumbing, shared by every outside-API client (Teamleader, Exact, …).
+//! Koppel's HTTP plumbing, shared by every outside-API client (Teamleader, the ledgers).
+//! Generic only: each API's own policies (its rate headers, its error bodies, its token
+//! timings, its OAuth quirks) live with its client and are handed in here.
 //!
 //! One place for what every integration must get right:
 //! - [`OAuthClient`]: the token endpoint (code exchange, refresh) and the classification of
 //!   its refusals (a dead refresh token means a person must sign in again);
-//! - [`TokenSource`]: a valid access token for one connection, refreshed under a
-//!   [`koppel_core::Store`] lease because refresh tokens are single-use;
+//! - [`TokenSource`]: a valid access token for one connection, refreshed under a store
+//!   lease because refresh tokens are single-use;
 //! - [`RateGate`] with a per-API [`RateLimitPolicy`]: obeys the API's own rate headers;
 //! - [`RetryPolicy`]: bounded exponential backoff with full jitter for transient failures;
 //! - [`ApiClient`]: sends a request through all of the above and maps failures to
@@ -23,15 +25,14 @@ pub mod retry;
 pub mod tokens;
 
 pub use client::{ApiClient, ApiClientBuilder};
-pub use error_body::{ErrorBodyParser, ExactErrors, PlainErrors, TeamleaderErrors};
-pub use oauth::{OAuthClient, OAuthError};
+pub use error_body::{ErrorBodyParser, PlainErrors, plain_text};
+pub use oauth::{GrantRefusal, OAuthClient, OAuthError, TooEarlyRule};
 pub use rate::{
-    ExactRateLimit, NoRateHeaders, RateGate, RateGateConfig, RateLimitPolicy, RateStats,
-    TeamleaderRateLimit, WindowObservation,
+    NoRateHeaders, RateGate, RateGateConfig, RateLimitPolicy, RateStats, WindowObservation,
 };
 pub use response::ApiResponse;
 pub use retry::RetryPolicy;
-pub use tokens::{TokenSource, TokenSourceConfig, load_tokens, save_tokens};
+pub use tokens::{TokenSource, TokenSourceConfig, TokenTimings, load_tokens, save_tokens};
 
 /// Re-exported so clients name header types without depending on `http` themselves.
 pub use reqwest::header::HeaderMap;

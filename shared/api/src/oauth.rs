@@ -1,11 +1,11 @@
 //! The OAuth 2 token endpoint: exchanging an authorization code and refreshing tokens.
 //!
-//! Grants are POSTed form-encoded with the client id and secret in the body (as Teamleader
-//! and Exact both expect). Refusals are classified: a dead refresh token (`invalid_grant`,
-//! Exact's 401 `unauthorized_client` "Old refresh token used.", an expired token reported as
-//! `invalid_request`) means a person must sign in again ([`ExternalError::NeedsReauth`]);
-//! Exact's "too early to refresh" is not a refusal of the connection and is reported as
-//! [`OAuthError::TooEarly`] so the caller keeps using the current access token.
+//! Grants are POSTed form-encoded with the client id and secret in the body. Refusals are
+//! classified: a dead refresh token (`invalid_grant`, `unauthorized_client`, an expired token
+//! reported as `invalid_request`, `access_denied`) means a person must sign in again
+//! ([`ExternalError::NeedsReauth`]). A provider that refuses refreshes before a token reached
+//! a minimum age says so in its own way; its [`TooEarlyRule`] recognises that, and the refusal
+//! is reported as [`OAuthError::TooEarly`] so the caller keeps using the current access token.
 
 use crate::{RetryPolicy, error_body::plain_text};
 use chrono::{DateTime, Utc};
@@ -20,8 +20,8 @@ use thiserror::Error;
 /// Failure of a token grant.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum OAuthError {
-    /// Exact refuses refreshing an access token younger than 9.5 minutes
-    /// (`Reason: TooEarlyToRefreshTokens`): the current access token is still good.
+    /// The provider refuses refreshing an access token this young (see [`TooEarlyRule`]):
+    /// the current access token is still good.
     #[error(
         "{system} refuses to refresh this early ({detail}); the current access token stays in use"
     )]
@@ -50,11 +50,28 @@ impl From<OAuthError> for ExternalError {
     }
 }
 
+/// A refusal of the token endpoint, as a [`TooEarlyRule`] sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct GrantRefusal<'a> {
+    /// HTTP status.
+    pub status: u16,
+    /// The `Reason` response header, when sent.
+    pub reason: Option<&'a str>,
+    /// The OAuth `error` code ("" when none).
+    pub code: &'a str,
+    /// The `error_description` (or the body's text).
+    pub detail: &'a str,
+}
+
+/// Recognises a provider's "too early to refresh" refusal (the provider's plug-in supplies it).
+pub type TooEarlyRule = fn(&GrantRefusal<'_>) -> bool;
+
 /// A client of one token endpoint. Cheap to clone; clones share the grant counter.
 #[derive(Clone)]
 pub struct OAuthClient {
     inner: Arc<Inner>,
     retry: RetryPolicy,
+    too_early: Option<TooEarlyRule>,
 }
 
 struct Inner {
@@ -77,7 +94,8 @@ impl fmt::Debug for OAuthClient {
     }
 }
 
-/// The token endpoint's answer. `expires_in` is a number (Teamleader) or a string (Exact "600").
+/// The token endpoint's answer. `expires_in` is a number, or a number in a string ("600") as
+/// some providers send it.
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
@@ -99,7 +117,7 @@ const TOKEN_TIMEOUT: Duration = Duration::from_secs(20);
 
 impl OAuthClient {
     /// A client POSTing grants to `token_url` for the app `client_id`/`client_secret` of
-    /// `system` ("Teamleader Focus", "Exact Online"); backoff sleeps on `clock`.
+    /// `system` (the provider's name as users know it); backoff sleeps on `clock`.
     pub fn new(
         system: &'static str,
         token_url: impl Into<String>,
@@ -123,7 +141,14 @@ impl OAuthClient {
                 grants: AtomicU64::new(0),
             }),
             retry: RetryPolicy::default(),
+            too_early: None,
         }
+    }
+
+    /// The same client recognising the provider's "too early to refresh" refusal with `rule`.
+    pub fn with_too_early_rule(mut self, rule: TooEarlyRule) -> Self {
+        self.too_early = Some(rule);
+        self
     }
 
     /// The same client with another retry policy for 5xx and timeouts.
@@ -240,10 +265,13 @@ impl OAuthClient {
             .or(refusal.error.clone())
             .or_else(|| plain_text(body))
             .unwrap_or_else(|| format!("HTTP {status}"));
-        let too_early = reason
-            .is_some_and(|reason| reason.eq_ignore_ascii_case("TooEarlyToRefreshTokens"))
-            || (code == "access_denied" && detail.to_ascii_lowercase().contains("not expired"));
-        if too_early {
+        let refusal = GrantRefusal {
+            status,
+            reason,
+            code: &code,
+            detail: &detail,
+        };
+        if self.too_early.is_some_and(|rule| rule(&refusal)) {
             return Outcome::Done(Err(OAuthError::TooEarly { system, detail }));
         }
         let error = match (status, code.as_str()) {

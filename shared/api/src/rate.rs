@@ -1,16 +1,19 @@
 //! Obeying an API's own rate-limit headers.
 //!
-//! A [`RateLimitPolicy`] reads one API's headers into [`WindowObservation`]s (Teamleader has
-//! one sliding minute window, Exact a minute and a day window). The [`RateGate`] keeps the
+//! A [`RateLimitPolicy`] reads one API's headers into [`WindowObservation`]s (one sliding
+//! minute window for some APIs, a minute and a day window for others); each API's client
+//! supplies its own policy, built with the header helpers here. The [`RateGate`] keeps the
 //! latest state per window and, before each request, waits on the [`Clock`] while a window
 //! is spent; every request sent lowers the expected remaining count, so tasks sharing one
 //! gate do not all fire into a window that only has a few requests left. After a 429 it
 //! waits until the window resets (or backs off when the answer names no reset). A wait longer
 //! than [`RateGateConfig::max_wait`] (a spent daily quota) is not slept through: it becomes
-//! [`ExternalError::QuotaExhausted`] so the job continues later.
+//! [`ExternalError::QuotaExhausted`] so the job continues later; a wait that would run past
+//! the invocation's [`Deadline`] becomes [`ExternalError::NoTimeLeft`] so the job hands over
+//! to a continuation instead of being killed mid-wait.
 
 use chrono::{DateTime, TimeZone, Utc};
-use koppel_core::{Clock, ExternalError};
+use koppel_core::{Clock, Deadline, ExternalError};
 use rand::Rng;
 use reqwest::header::HeaderMap;
 use std::collections::BTreeMap;
@@ -47,70 +50,33 @@ impl RateLimitPolicy for NoRateHeaders {
     }
 }
 
-/// Teamleader Focus: `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`
-/// (an ISO-8601 datetime) for a sliding one-minute window.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TeamleaderRateLimit;
-
-impl RateLimitPolicy for TeamleaderRateLimit {
-    fn observe(&self, headers: &HeaderMap) -> Vec<WindowObservation> {
-        let observation = WindowObservation {
-            window: "minute",
-            limit: number(headers, "x-ratelimit-limit"),
-            remaining: number(headers, "x-ratelimit-remaining"),
-            reset: text(headers, "x-ratelimit-reset").and_then(parse_iso_or_epoch),
-        };
-        keep_if_any(observation).into_iter().collect()
-    }
-}
-
-/// Exact Online: `X-RateLimit-Minutely-Limit/Remaining/Reset` (minute window) and
-/// `X-RateLimit-Limit/Remaining/Reset` (daily window); resets are epoch milliseconds. A 429
-/// carries only the spent window's headers, or none.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ExactRateLimit;
-
-impl RateLimitPolicy for ExactRateLimit {
-    fn observe(&self, headers: &HeaderMap) -> Vec<WindowObservation> {
-        let minute = WindowObservation {
-            window: "minute",
-            limit: number(headers, "x-ratelimit-minutely-limit"),
-            remaining: number(headers, "x-ratelimit-minutely-remaining"),
-            reset: number(headers, "x-ratelimit-minutely-reset").and_then(epoch_millis),
-        };
-        let day = WindowObservation {
-            window: "day",
-            limit: number(headers, "x-ratelimit-limit"),
-            remaining: number(headers, "x-ratelimit-remaining"),
-            reset: number(headers, "x-ratelimit-reset").and_then(epoch_millis),
-        };
-        [minute, day].into_iter().filter_map(keep_if_any).collect()
-    }
-}
-
-fn keep_if_any(observation: WindowObservation) -> Option<WindowObservation> {
+/// `observation` when the response said anything about its window.
+pub fn keep_if_any(observation: WindowObservation) -> Option<WindowObservation> {
     (observation.limit.is_some() || observation.remaining.is_some() || observation.reset.is_some())
         .then_some(observation)
 }
 
-fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+/// A header's trimmed text.
+pub fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get(name)
         .and_then(|value| value.to_str().ok())
         .map(str::trim)
 }
 
-fn number(headers: &HeaderMap, name: &str) -> Option<u64> {
+/// A header's value as a whole number.
+pub fn number(headers: &HeaderMap, name: &str) -> Option<u64> {
     text(headers, name).and_then(|value| value.parse().ok())
 }
 
-fn epoch_millis(millis: u64) -> Option<DateTime<Utc>> {
+/// An instant given as epoch milliseconds.
+pub fn epoch_millis(millis: u64) -> Option<DateTime<Utc>> {
     Utc.timestamp_millis_opt(i64::try_from(millis).ok()?)
         .single()
 }
 
 /// An ISO-8601 datetime; tolerates epoch seconds as a fallback.
-fn parse_iso_or_epoch(value: &str) -> Option<DateTime<Utc>> {
+pub fn parse_iso_or_epoch(value: &str) -> Option<DateTime<Utc>> {
     if let Ok(at) = DateTime::parse_from_rfc3339(value) {
         return Some(at.with_timezone(&Utc));
     }
@@ -243,8 +209,9 @@ impl RateGate {
     }
 
     /// Wait (on the clock) until a request may be sent, then count it as sent. Fails with
-    /// [`ExternalError::QuotaExhausted`] when the wait would exceed the configured maximum.
-    pub async fn acquire(&self) -> Result<(), ExternalError> {
+    /// [`ExternalError::QuotaExhausted`] when the wait would exceed the configured maximum,
+    /// and with [`ExternalError::NoTimeLeft`] when it would run past `deadline`.
+    pub async fn acquire(&self, deadline: &Deadline) -> Result<(), ExternalError> {
         loop {
             let now = self.inner.clock.now();
             let until = {
@@ -258,7 +225,7 @@ impl RateGate {
                     Some(until) => until,
                 }
             };
-            self.wait_until(now, until, true).await?;
+            self.wait_until(now, until, true, deadline).await?;
         }
     }
 
@@ -280,8 +247,14 @@ impl RateGate {
 
     /// After the `count`-th 429 for one request: record it, then wait until the spent window
     /// resets (or back off when no reset is known). Errors when the wait is too long
-    /// ([`ExternalError::QuotaExhausted`]) or after too many 429s ([`ExternalError::Unavailable`]).
-    pub async fn throttled(&self, headers: &HeaderMap, count: u32) -> Result<(), ExternalError> {
+    /// ([`ExternalError::QuotaExhausted`]), runs past `deadline` ([`ExternalError::NoTimeLeft`])
+    /// or after too many 429s ([`ExternalError::Unavailable`]).
+    pub async fn throttled(
+        &self,
+        headers: &HeaderMap,
+        count: u32,
+        deadline: &Deadline,
+    ) -> Result<(), ExternalError> {
         self.inner.throttled.fetch_add(1, Ordering::Relaxed);
         self.observe(headers);
         if count > self.inner.config.max_throttled {
@@ -310,7 +283,7 @@ impl RateGate {
         };
         let (until, reset_known) = until;
         tracing::info!(system = self.inner.system, count, until = %until, "rate-limited (429), waiting");
-        self.wait_until(now, until, reset_known).await
+        self.wait_until(now, until, reset_known, deadline).await
     }
 
     fn backoff(&self, count: u32) -> Duration {
@@ -327,12 +300,13 @@ impl RateGate {
     }
 
     /// Sleep from `now` until `until` (+ margin and a little jitter when `margin`), unless
-    /// that is longer than the maximum wait.
+    /// that is longer than the maximum wait or runs past the deadline.
     async fn wait_until(
         &self,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
         margin: bool,
+        deadline: &Deadline,
     ) -> Result<(), ExternalError> {
         let config = &self.inner.config;
         let mut wait = (until - now).to_std().unwrap_or_default();
@@ -345,6 +319,18 @@ impl RateGate {
             return Err(ExternalError::QuotaExhausted {
                 system: self.inner.system,
                 until,
+            });
+        }
+        let wake = now + to_chrono(wait);
+        if !deadline.allows_wait_until(now, wake) {
+            tracing::info!(
+                system = self.inner.system,
+                until = %wake,
+                "the wait would run past the invocation's deadline; handing over"
+            );
+            return Err(ExternalError::NoTimeLeft {
+                system: self.inner.system,
+                until: wake,
             });
         }
         tracing::debug!(
@@ -437,55 +423,51 @@ mod tests {
             .with_timezone(&Utc)
     }
 
-    #[test]
-    fn teamleader_headers_are_read() {
-        let observed = TeamleaderRateLimit.observe(&headers(&[
-            ("X-RateLimit-Limit", "200"),
-            ("X-RateLimit-Remaining", "17"),
-            ("X-RateLimit-Reset", "2026-02-08T11:09:08+00:00"),
-        ]));
-        assert_eq!(
-            observed,
-            vec![WindowObservation {
-                window: "minute",
-                limit: Some(200),
-                remaining: Some(17),
-                reset: Some(at("2026-02-08T11:09:08Z")),
-            }]
-        );
-        assert!(TeamleaderRateLimit.observe(&HeaderMap::new()).is_empty());
+    /// A minute and a day window with reset instants in epoch milliseconds.
+    struct TwoWindows;
+
+    impl RateLimitPolicy for TwoWindows {
+        fn observe(&self, headers: &HeaderMap) -> Vec<WindowObservation> {
+            let window = |window, prefix: &str| WindowObservation {
+                window,
+                limit: number(headers, &format!("{prefix}-limit")),
+                remaining: number(headers, &format!("{prefix}-remaining")),
+                reset: number(headers, &format!("{prefix}-reset")).and_then(epoch_millis),
+            };
+            [window("minute", "x-minute"), window("day", "x-day")]
+                .into_iter()
+                .filter_map(keep_if_any)
+                .collect()
+        }
     }
 
     #[test]
-    fn exact_headers_are_read_in_epoch_millis() {
-        let observed = ExactRateLimit.observe(&headers(&[
-            ("X-RateLimit-Limit", "9000"),
-            ("X-RateLimit-Remaining", "8000"),
-            ("X-RateLimit-Reset", "1638489600000"),
-            ("X-RateLimit-Minutely-Limit", "100"),
-            ("X-RateLimit-Minutely-Remaining", "0"),
-            ("X-RateLimit-Minutely-Reset", "1638447360000"),
-        ]));
-        assert_eq!(observed.len(), 2);
-        assert_eq!(observed[0].window, "minute");
-        assert_eq!(observed[0].remaining, Some(0));
-        assert_eq!(observed[0].reset, Some(at("2021-12-02T12:16:00Z")));
-        assert_eq!(observed[1].window, "day");
-        assert_eq!(observed[1].limit, Some(9000));
-        assert_eq!(observed[1].reset, Some(at("2021-12-03T00:00:00Z")));
-        // A 429 with only the minute window's headers.
-        let only_minute = ExactRateLimit.observe(&headers(&[
-            ("X-RateLimit-Minutely-Remaining", "0"),
-            ("X-RateLimit-Minutely-Reset", "1638447360000"),
-        ]));
-        assert_eq!(only_minute.len(), 1);
-        assert_eq!(only_minute[0].window, "minute");
+    fn header_helpers_read_numbers_and_instants() {
+        let map = headers(&[
+            ("X-Minute-Remaining", " 17 "),
+            ("X-Reset", "2026-02-08T11:09:08+00:00"),
+            ("X-Epoch", "1638447360"),
+        ]);
+        assert_eq!(number(&map, "x-minute-remaining"), Some(17));
+        assert_eq!(
+            text(&map, "x-reset").and_then(parse_iso_or_epoch),
+            Some(at("2026-02-08T11:09:08Z"))
+        );
+        assert_eq!(
+            text(&map, "x-epoch").and_then(parse_iso_or_epoch),
+            Some(at("2021-12-02T12:16:00Z"))
+        );
+        assert_eq!(
+            epoch_millis(1638447360000),
+            Some(at("2021-12-02T12:16:00Z"))
+        );
+        assert!(TwoWindows.observe(&HeaderMap::new()).is_empty());
     }
 
     fn gate(clock: &Arc<ManualClock>) -> RateGate {
         RateGate::new(
-            "Exact Online",
-            ExactRateLimit,
+            "Books",
+            TwoWindows,
             clock.clone(),
             RateGateConfig::default(),
         )
@@ -497,24 +479,21 @@ mod tests {
         let gate = gate(&clock);
         let reset = clock.now() + chrono::Duration::seconds(40);
         gate.observe(&headers(&[
-            ("X-RateLimit-Minutely-Limit", "60"),
-            ("X-RateLimit-Minutely-Remaining", "2"),
-            (
-                "X-RateLimit-Minutely-Reset",
-                &reset.timestamp_millis().to_string(),
-            ),
+            ("X-Minute-Limit", "60"),
+            ("X-Minute-Remaining", "2"),
+            ("X-Minute-Reset", &reset.timestamp_millis().to_string()),
         ]));
-        gate.acquire().await.unwrap();
-        gate.acquire().await.unwrap();
+        gate.acquire(&Deadline::none()).await.unwrap();
+        gate.acquire(&Deadline::none()).await.unwrap();
         assert_eq!(clock.slept(), Duration::ZERO, "two requests were left");
-        gate.acquire().await.unwrap();
+        gate.acquire(&Deadline::none()).await.unwrap();
         assert!(clock.now() > reset, "the third waits for the reset");
         assert!(clock.slept() >= Duration::from_secs(40));
         assert_eq!(gate.stats().requests_sent, 3);
         assert_eq!(gate.stats().waited, clock.slept());
         // Refilled to the limit after the reset: no more waiting.
         let slept = clock.slept();
-        gate.acquire().await.unwrap();
+        gate.acquire(&Deadline::none()).await.unwrap();
         assert_eq!(clock.slept(), slept);
     }
 
@@ -527,15 +506,15 @@ mod tests {
             .to_string();
         let answer = |remaining: &str| {
             headers(&[
-                ("X-RateLimit-Minutely-Remaining", remaining),
-                ("X-RateLimit-Minutely-Reset", &reset),
+                ("X-Minute-Remaining", remaining),
+                ("X-Minute-Reset", &reset),
             ])
         };
         gate.observe(&answer("1"));
         gate.observe(&answer("5")); // an older answer arriving late
-        gate.acquire().await.unwrap();
+        gate.acquire(&Deadline::none()).await.unwrap();
         assert_eq!(clock.slept(), Duration::ZERO);
-        gate.acquire().await.unwrap();
+        gate.acquire(&Deadline::none()).await.unwrap();
         assert!(clock.slept() >= Duration::from_secs(40));
     }
 
@@ -545,14 +524,14 @@ mod tests {
         let gate = gate(&clock);
         let reset = clock.now() + chrono::Duration::hours(6);
         gate.observe(&headers(&[
-            ("X-RateLimit-Remaining", "0"),
-            ("X-RateLimit-Reset", &reset.timestamp_millis().to_string()),
+            ("X-Day-Remaining", "0"),
+            ("X-Day-Reset", &reset.timestamp_millis().to_string()),
         ]));
-        let error = gate.acquire().await.unwrap_err();
+        let error = gate.acquire(&Deadline::none()).await.unwrap_err();
         assert_eq!(
             error,
             ExternalError::QuotaExhausted {
-                system: "Exact Online",
+                system: "Books",
                 until: reset
             }
         );
@@ -567,10 +546,12 @@ mod tests {
             max_throttled: 3,
             ..RateGateConfig::default()
         };
-        let gate = RateGate::new("Exact Online", ExactRateLimit, clock.clone(), config);
+        let gate = RateGate::new("Books", TwoWindows, clock.clone(), config);
         for count in 1..=3 {
             let before = clock.slept();
-            gate.throttled(&HeaderMap::new(), count).await.unwrap();
+            gate.throttled(&HeaderMap::new(), count, &Deadline::none())
+                .await
+                .unwrap();
             let waited = clock.slept() - before;
             let ceiling = config.backoff_base * (1 << (count - 1));
             assert!(
@@ -578,7 +559,10 @@ mod tests {
                 "wait {waited:?} for 429 #{count}"
             );
         }
-        let error = gate.throttled(&HeaderMap::new(), 4).await.unwrap_err();
+        let error = gate
+            .throttled(&HeaderMap::new(), 4, &Deadline::none())
+            .await
+            .unwrap_err();
         assert!(
             matches!(error, ExternalError::Unavailable { .. }),
             "{error:?}"
@@ -592,14 +576,45 @@ mod tests {
         let gate = gate(&clock);
         let reset = clock.now() + chrono::Duration::seconds(25);
         let spent = headers(&[
-            ("X-RateLimit-Minutely-Remaining", "0"),
-            (
-                "X-RateLimit-Minutely-Reset",
-                &reset.timestamp_millis().to_string(),
-            ),
+            ("X-Minute-Remaining", "0"),
+            ("X-Minute-Reset", &reset.timestamp_millis().to_string()),
         ]);
-        gate.throttled(&spent, 1).await.unwrap();
+        gate.throttled(&spent, 1, &Deadline::none()).await.unwrap();
         assert!(clock.now() > reset);
-        assert!(gate.acquire().await.is_ok());
+        assert!(gate.acquire(&Deadline::none()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_wait_past_the_deadline_hands_over_instead_of_sleeping() {
+        let clock = Arc::new(ManualClock::default());
+        let gate = gate(&clock);
+        let reset = clock.now() + chrono::Duration::seconds(40);
+        gate.observe(&headers(&[
+            ("X-Minute-Remaining", "0"),
+            ("X-Minute-Reset", &reset.timestamp_millis().to_string()),
+        ]));
+        let deadline = Deadline::after(
+            clock.now(),
+            Duration::from_secs(60),
+            Duration::from_secs(30),
+        );
+        let error = gate.acquire(&deadline).await.unwrap_err();
+        assert!(
+            matches!(error, ExternalError::NoTimeLeft { system: "Books", until } if until > reset),
+            "{error:?}"
+        );
+        assert_eq!(
+            clock.slept(),
+            Duration::ZERO,
+            "never sleeps into the deadline"
+        );
+        // With time enough, the same wait is slept through.
+        let roomy = Deadline::after(
+            clock.now(),
+            Duration::from_secs(600),
+            Duration::from_secs(60),
+        );
+        gate.acquire(&roomy).await.unwrap();
+        assert!(clock.now() > reset);
     }
 }

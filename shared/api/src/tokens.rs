@@ -1,7 +1,7 @@
 //! A valid access token for one connection, refreshed safely by many workers at once.
 //!
 //! Refresh tokens are single-use: two workers refreshing with the same one leave one of them
-//! (or, at Exact, both chains) dead. So a refresh happens only under the Store lease
+//! (at some providers both chains) dead. So a refresh happens only under the Store lease
 //! `token:<secret name>`; after taking it the secret is read again (another worker may just
 //! have refreshed), the new pair is written to the Vault before the access token is handed
 //! out, and the lease is released. A worker finding the lease taken waits on the Clock,
@@ -29,7 +29,8 @@ pub struct TokenSourceConfig {
     pub connection_id: ConnectionId,
     /// Refresh when the access token expires within this margin.
     pub refresh_margin: Duration,
-    /// Never refresh an access token younger than this (Exact: 9.5 minutes).
+    /// Never refresh an access token younger than this (some providers refuse earlier
+    /// refreshes).
     pub min_token_age: Duration,
     /// Lifetime of an access token as issued, to derive its age from `expires_at`.
     pub token_lifetime: Duration,
@@ -41,29 +42,35 @@ pub struct TokenSourceConfig {
     pub max_wait: Duration,
 }
 
+/// A provider's token timings (its client crate knows them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenTimings {
+    /// Lifetime of an access token as issued.
+    pub token_lifetime: Duration,
+    /// Refresh when the access token expires within this margin.
+    pub refresh_margin: Duration,
+    /// Never refresh an access token younger than this.
+    pub min_token_age: Duration,
+}
+
 impl TokenSourceConfig {
-    /// Teamleader Focus: 1-hour tokens, refreshed 5 minutes before expiry, no minimum age.
-    pub fn teamleader(secret_name: impl Into<String>, connection_id: ConnectionId) -> Self {
+    /// Tokens of `connection_id` kept in `secret_name`, refreshed on the provider's
+    /// `timings`; the refresh lease lives 30 s, a worker waiting for another's refresh
+    /// re-reads the secret every 250 ms for up to 90 s.
+    pub fn new(
+        secret_name: impl Into<String>,
+        connection_id: ConnectionId,
+        timings: TokenTimings,
+    ) -> Self {
         Self {
             secret_name: secret_name.into(),
             connection_id,
-            refresh_margin: Duration::from_secs(5 * 60),
-            min_token_age: Duration::ZERO,
-            token_lifetime: Duration::from_secs(3600),
+            refresh_margin: timings.refresh_margin,
+            min_token_age: timings.min_token_age,
+            token_lifetime: timings.token_lifetime,
             lease_ttl: Duration::from_secs(30),
             poll_interval: Duration::from_millis(250),
             max_wait: Duration::from_secs(90),
-        }
-    }
-
-    /// Exact Online: 10-minute tokens, refreshed 30 s before expiry and never before 9.5
-    /// minutes of age (Exact refuses earlier refreshes).
-    pub fn exact(secret_name: impl Into<String>, connection_id: ConnectionId) -> Self {
-        Self {
-            refresh_margin: Duration::from_secs(30),
-            min_token_age: Duration::from_secs(570),
-            token_lifetime: Duration::from_secs(600),
-            ..Self::teamleader(secret_name, connection_id)
         }
     }
 
@@ -118,7 +125,7 @@ enum Freshness {
     Usable,
     /// Refresh it (expiring within the margin, or expired, or refused).
     Refresh,
-    /// Refused by the API but too young to refresh (Exact): nothing to do but wait.
+    /// Refused by the API but too young to refresh: nothing to do but wait.
     RefusedTooYoung,
 }
 

@@ -3,16 +3,13 @@
 mod support;
 
 use chrono::Utc;
-use koppel_api::{
-    ApiClient, ExactErrors, ExactRateLimit, RateGate, RateGateConfig, RetryPolicy,
-    TeamleaderErrors, TeamleaderRateLimit,
-};
+use koppel_api::{ApiClient, RateGate, RateGateConfig, RetryPolicy};
 use koppel_core::memory::ManualClock;
 use koppel_core::{Clock, ExternalError};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
-use support::{Answer, FakeServer};
+use support::{Answer, ErrorList, FakeServer, MinuteAndDay, SlidingMinute, ValueOn500};
 
 fn fast_retry() -> RetryPolicy {
     RetryPolicy {
@@ -26,11 +23,11 @@ fn teamleader(server: &FakeServer, clock: &Arc<ManualClock>) -> ApiClient {
     ApiClient::builder("Teamleader Focus", &server.base_url, clock.clone())
         .gate(RateGate::new(
             "Teamleader Focus",
-            TeamleaderRateLimit,
+            SlidingMinute,
             clock.clone(),
             RateGateConfig::default(),
         ))
-        .errors(TeamleaderErrors)
+        .errors(ErrorList)
         .retry(fast_retry())
         .build()
 }
@@ -39,11 +36,11 @@ fn exact(server: &FakeServer, clock: &Arc<ManualClock>) -> ApiClient {
     ApiClient::builder("Exact Online", &server.base_url, clock.clone())
         .gate(RateGate::new(
             "Exact Online",
-            ExactRateLimit,
+            MinuteAndDay,
             clock.clone(),
             RateGateConfig::default(),
         ))
-        .errors(ExactErrors)
+        .errors(ValueOn500)
         .retry(fast_retry())
         .build()
 }
@@ -388,4 +385,86 @@ async fn calls_are_counted_across_clones() {
     post(&clone, "b").await.unwrap();
     assert_eq!(client.calls(), 2);
     assert_eq!(clone.calls(), 2);
+}
+
+#[tokio::test]
+async fn a_send_once_request_whose_answer_is_lost_is_an_unknown_outcome_sent_once() {
+    let server = FakeServer::start().await;
+    let clock = Arc::new(ManualClock::default());
+    server.script(
+        "/entries",
+        vec![Answer::new(503, "<html>Service Unavailable</html>")],
+    );
+    let client = ApiClient::builder("Books", &server.base_url, clock.clone())
+        .errors(ValueOn500)
+        .sends_once()
+        .build();
+    let error = post(&client, "entries").await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ExternalError::OutcomeUnknown {
+                system: "Books",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(server.seen_on("/entries").len(), 1, "never sent twice");
+
+    // A business refusal is still a refusal, and nothing reached a closed port at all.
+    server.script(
+        "/entries",
+        vec![Answer::new(
+            500,
+            r#"{"error":{"message":{"value":"Periode is afgesloten"}}}"#,
+        )],
+    );
+    let error = post(&client, "entries").await.unwrap_err();
+    assert!(
+        matches!(error, ExternalError::Rejected { ref message, .. } if message == "Periode is afgesloten"),
+        "{error:?}"
+    );
+    let closed = ApiClient::builder("Books", "http://127.0.0.1:9", clock.clone())
+        .sends_once()
+        .build();
+    let error = post(&closed, "entries").await.unwrap_err();
+    assert!(
+        matches!(error, ExternalError::Unavailable { .. }),
+        "a refused connection never reached the server: {error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_retry_backoff_past_the_deadline_hands_over() {
+    let server = FakeServer::start().await;
+    let clock = Arc::new(ManualClock::default());
+    server.script("/things", vec![Answer::new(503, "busy")]);
+    let client = ApiClient::builder("Books", &server.base_url, clock.clone())
+        .retry(RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_secs(20),
+            max_delay: Duration::from_secs(20),
+        })
+        .deadline(koppel_core::Deadline::after(
+            clock.now(),
+            Duration::from_secs(10),
+            Duration::ZERO,
+        ))
+        .build();
+    // Full jitter may draw a backoff that still fits; at most a few attempts happen, and the
+    // answer is either the hand-over or, after the last attempt, the outage itself.
+    let error = post(&client, "things").await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ExternalError::NoTimeLeft { .. } | ExternalError::Unavailable { .. }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        clock.slept() <= Duration::from_secs(10),
+        "never slept past the deadline: {:?}",
+        clock.slept()
+    );
 }

@@ -4,8 +4,8 @@ mod support;
 
 use chrono::{DateTime, Utc};
 use koppel_api::{
-    ApiClient, OAuthClient, OAuthError, RetryPolicy, TeamleaderErrors, TokenSource,
-    TokenSourceConfig, load_tokens, save_tokens,
+    ApiClient, OAuthClient, OAuthError, RetryPolicy, TokenSource, TokenSourceConfig, load_tokens,
+    save_tokens,
 };
 use koppel_core::memory::{InMemoryStore, InMemoryVault, ManualClock};
 use koppel_core::{
@@ -15,7 +15,7 @@ use koppel_core::{
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use support::FakeServer;
+use support::{ErrorList, FakeServer, HOUR_TOKENS, TEN_MINUTE_TOKENS};
 
 const SECRET: &str = "koppel/c1/teamleader";
 
@@ -28,12 +28,12 @@ fn connection(now: DateTime<Utc>) -> Connection {
         id: connection_id(),
         account_id: AccountId::new("acc"),
         department_id: DepartmentId::new("dep"),
-        ledger: LedgerKind::ExactOnline,
+        ledger: LedgerKind::Octopus,
         ledger_company: "1".into(),
         status: ConnectionStatus::Active,
         settings: ConnectionSettings::default(),
         teamleader_secret: SECRET.into(),
-        ledger_secret: "koppel/c1/exact".into(),
+        ledger_secret: "koppel/c1/ledger".into(),
         created_at: now,
         status_reason: None,
     }
@@ -52,6 +52,7 @@ fn oauth(server: &FakeServer, clock: Arc<dyn Clock>) -> OAuthClient {
         base_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(50),
     })
+    .with_too_early_rule(support::too_early)
 }
 
 fn tokens(access: &str, refresh: &str, expires_at: DateTime<Utc>) -> OAuthTokens {
@@ -107,7 +108,7 @@ impl Fixture {
 
     fn source(&self) -> TokenSource {
         self.source_with(
-            TokenSourceConfig::teamleader(SECRET, connection_id()),
+            TokenSourceConfig::new(SECRET, connection_id(), HOUR_TOKENS),
             self.vault.clone(),
         )
     }
@@ -271,7 +272,7 @@ impl Vault for BrokenWrites {
 async fn a_token_that_cannot_be_saved_is_not_handed_out() {
     let fixture = Fixture::new(chrono::Duration::minutes(1)).await;
     let source = fixture.source_with(
-        TokenSourceConfig::teamleader(SECRET, connection_id()),
+        TokenSourceConfig::new(SECRET, connection_id(), HOUR_TOKENS),
         Arc::new(BrokenWrites(fixture.vault.clone())),
     );
     let error = source.access_token().await.unwrap_err();
@@ -320,7 +321,7 @@ async fn the_secret_is_read_again_after_taking_the_lease() {
         fresh,
     });
     let source = fixture.source_with(
-        TokenSourceConfig::teamleader(SECRET, connection_id()),
+        TokenSourceConfig::new(SECRET, connection_id(), HOUR_TOKENS),
         vault.clone(),
     );
     assert_eq!(source.access_token().await.unwrap(), "access-other");
@@ -361,7 +362,7 @@ async fn a_held_lease_is_waited_for_while_re_reading_the_secret() {
         fresh,
     });
     let source = fixture.source_with(
-        TokenSourceConfig::teamleader(SECRET, connection_id()),
+        TokenSourceConfig::new(SECRET, connection_id(), HOUR_TOKENS),
         vault.clone(),
     );
     assert_eq!(source.access_token().await.unwrap(), "access-other");
@@ -436,7 +437,7 @@ async fn a_refused_refresh_marks_the_connection_needs_reauth() {
 async fn a_missing_secret_marks_the_connection_needs_reauth() {
     let fixture = Fixture::new(chrono::Duration::hours(1)).await;
     let source = fixture.source_with(
-        TokenSourceConfig::teamleader("koppel/nope", connection_id()),
+        TokenSourceConfig::new("koppel/nope", connection_id(), HOUR_TOKENS),
         fixture.vault.clone(),
     );
     assert!(matches!(
@@ -447,16 +448,16 @@ async fn a_missing_secret_marks_the_connection_needs_reauth() {
 }
 
 #[tokio::test]
-async fn exact_never_refreshes_a_young_token_and_keeps_it_when_told_too_early() {
+async fn ten_minute_tokens_are_never_refreshed_young_and_keeps_it_when_told_too_early() {
     let fixture = Fixture::new(chrono::Duration::seconds(600)).await;
-    let config = TokenSourceConfig::exact(SECRET, connection_id());
+    let config = TokenSourceConfig::new(SECRET, connection_id(), TEN_MINUTE_TOKENS);
     let source = fixture.source_with(config, fixture.vault.clone());
     assert_eq!(source.access_token().await.unwrap(), "access-0");
     // 9 minutes in: inside nothing yet.
     fixture.clock.advance(Duration::from_secs(540));
     assert_eq!(source.access_token().await.unwrap(), "access-0");
     assert_eq!(fixture.grants(), 0);
-    // 9 min 35 s: within 30 s of expiry and older than 9.5 min -> refresh; Exact says too early.
+    // 9 min 35 s: within 30 s of expiry and older than 9.5 min -> refresh; the provider says too early.
     fixture.clock.advance(Duration::from_secs(35));
     fixture.server.with_oauth(|oauth| {
         oauth.refusal = Some((
@@ -494,7 +495,7 @@ async fn a_401_gets_a_new_token_once_then_retries() {
         fixture.clock.clone(),
     )
     .tokens(source.clone())
-    .errors(TeamleaderErrors)
+    .errors(ErrorList)
     .build();
     let url = client.url("users.me");
     let response = client
@@ -556,7 +557,7 @@ async fn concurrent_sources_refresh_once() {
     for _ in 0..12 {
         let config = TokenSourceConfig {
             poll_interval: Duration::from_millis(10),
-            ..TokenSourceConfig::teamleader(SECRET, connection_id())
+            ..TokenSourceConfig::new(SECRET, connection_id(), HOUR_TOKENS)
         };
         let source = TokenSource::new(
             config,
@@ -628,7 +629,7 @@ async fn tokens_never_reach_the_logs() {
         fixture.clock.clone(),
     )
     .tokens(source.clone())
-    .errors(TeamleaderErrors)
+    .errors(ErrorList)
     .build();
     let url = client.url("users.me");
     // Refresh, then a 401 (server-side revocation) and another refresh, then a refusal.

@@ -261,3 +261,108 @@ fn answer(answer: &Answer) -> Response {
     }
     response
 }
+
+// --- API policies for the tests: the plumbing is generic, each API brings its own. These
+// mirror the two shapes Koppel meets: one sliding minute window with ISO reset instants and an
+// `{"errors":[{"title"}]}` body, and a minute plus a day window in epoch milliseconds with
+// business refusals answered as HTTP 500 carrying `{"error":{"message":{"value"}}}`.
+
+use koppel_api::rate::{epoch_millis, keep_if_any, number, parse_iso_or_epoch, text};
+use koppel_api::{
+    ErrorBodyParser, GrantRefusal, RateLimitPolicy, TokenTimings, WindowObservation, plain_text,
+};
+
+/// `X-RateLimit-Limit/Remaining/Reset` (ISO instant) for a sliding minute.
+pub struct SlidingMinute;
+
+impl RateLimitPolicy for SlidingMinute {
+    fn observe(&self, headers: &reqwest::header::HeaderMap) -> Vec<WindowObservation> {
+        keep_if_any(WindowObservation {
+            window: "minute",
+            limit: number(headers, "x-ratelimit-limit"),
+            remaining: number(headers, "x-ratelimit-remaining"),
+            reset: text(headers, "x-ratelimit-reset").and_then(parse_iso_or_epoch),
+        })
+        .into_iter()
+        .collect()
+    }
+}
+
+/// `X-RateLimit-Minutely-*` (minute) and `X-RateLimit-*` (day), resets in epoch millis.
+pub struct MinuteAndDay;
+
+impl RateLimitPolicy for MinuteAndDay {
+    fn observe(&self, headers: &reqwest::header::HeaderMap) -> Vec<WindowObservation> {
+        let window = |window, prefix: &str| WindowObservation {
+            window,
+            limit: number(headers, &format!("{prefix}-limit")),
+            remaining: number(headers, &format!("{prefix}-remaining")),
+            reset: number(headers, &format!("{prefix}-reset")).and_then(epoch_millis),
+        };
+        [
+            window("minute", "x-ratelimit-minutely"),
+            window("day", "x-ratelimit"),
+        ]
+        .into_iter()
+        .filter_map(keep_if_any)
+        .collect()
+    }
+}
+
+/// `{"errors":[{"title":"…","detail":"…"}]}`.
+pub struct ErrorList;
+
+impl ErrorBodyParser for ErrorList {
+    fn message(&self, _status: u16, body: &[u8]) -> Option<String> {
+        let parsed: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let titles: Vec<String> = parsed["errors"]
+            .as_array()?
+            .iter()
+            .filter_map(|e| e["title"].as_str().map(str::to_owned))
+            .collect();
+        (!titles.is_empty()).then(|| titles.join("; "))
+    }
+}
+
+/// `{"error":{"message":{"value":"…"}}}`; a 5xx carrying a value is a business refusal.
+pub struct ValueOn500;
+
+impl ValueOn500 {
+    fn value(body: &[u8]) -> Option<String> {
+        let parsed: serde_json::Value = serde_json::from_slice(body).ok()?;
+        parsed["error"]["message"]["value"]
+            .as_str()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+impl ErrorBodyParser for ValueOn500 {
+    fn message(&self, _status: u16, body: &[u8]) -> Option<String> {
+        Self::value(body).or_else(|| plain_text(body))
+    }
+    fn is_business_error(&self, status: u16, body: &[u8]) -> bool {
+        (500..600).contains(&status) && Self::value(body).is_some()
+    }
+}
+
+/// One-hour tokens refreshed 5 minutes before expiry.
+pub const HOUR_TOKENS: TokenTimings = TokenTimings {
+    token_lifetime: Duration::from_secs(3600),
+    refresh_margin: Duration::from_secs(300),
+    min_token_age: Duration::ZERO,
+};
+
+/// Ten-minute tokens refreshed 30 s before expiry, never before 9.5 minutes of age.
+pub const TEN_MINUTE_TOKENS: TokenTimings = TokenTimings {
+    token_lifetime: Duration::from_secs(600),
+    refresh_margin: Duration::from_secs(30),
+    min_token_age: Duration::from_secs(570),
+};
+
+/// A provider saying "too early" with a `Reason: TooEarlyToRefreshTokens` header.
+pub fn too_early(refusal: &GrantRefusal<'_>) -> bool {
+    refusal
+        .reason
+        .is_some_and(|reason| reason.eq_ignore_ascii_case("TooEarlyToRefreshTokens"))
+}
