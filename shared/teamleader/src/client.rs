@@ -15,11 +15,9 @@ use crate::tax_rates::{TaxRateFilter, TaxRatesApi, WireTaxRate};
 use crate::users::UsersApi;
 use crate::webhooks::WebhooksApi;
 use chrono::{DateTime, SecondsFormat, Utc};
-use koppel_api::{
-    ApiClient, PlainErrors, RateGate, RateGateConfig, TeamleaderErrors, TeamleaderRateLimit,
-    TokenSource,
-};
-use koppel_core::{Clock, ExternalError};
+use crate::policy::{TeamleaderErrors, TeamleaderRateLimit};
+use koppel_api::{ApiClient, PlainErrors, RateGate, RateGateConfig, TokenSource};
+use koppel_core::{Clock, Deadline, ExternalError};
 use reqwest::header::CONTENT_TYPE;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -81,11 +79,13 @@ impl TeamleaderClient {
     }
 
     /// An [`ApiClient`] set up for Teamleader at `api_url`: bearer tokens from `tokens`,
-    /// the `X-RateLimit-*` gate, retries, and error messages from `{errors:[{title}]}`.
+    /// the `X-RateLimit-*` gate, retries, error messages from `{errors:[{title}]}`, and no
+    /// wait past `deadline`.
     pub fn api_client(
         api_url: &str,
         tokens: Option<TokenSource>,
         clock: Arc<dyn Clock>,
+        deadline: Deadline,
     ) -> ApiClient {
         let gate = RateGate::new(
             SYSTEM,
@@ -95,17 +95,24 @@ impl TeamleaderClient {
         );
         let builder = ApiClient::builder(SYSTEM, api_url, clock)
             .gate(gate)
-            .errors(TeamleaderErrors);
+            .errors(TeamleaderErrors)
+            .deadline(deadline);
         match tokens {
             Some(tokens) => builder.tokens(tokens).build(),
             None => builder.build(),
         }
     }
 
-    /// A client at `api_url` authenticated by `tokens` (the usual way to make one).
-    pub fn connect(api_url: &str, tokens: TokenSource, clock: Arc<dyn Clock>) -> Self {
+    /// A client at `api_url` authenticated by `tokens`, waiting no longer than `deadline`
+    /// (the usual way to make one).
+    pub fn connect(
+        api_url: &str,
+        tokens: TokenSource,
+        clock: Arc<dyn Clock>,
+        deadline: Deadline,
+    ) -> Self {
         Self::new(
-            Self::api_client(api_url, Some(tokens), clock.clone()),
+            Self::api_client(api_url, Some(tokens), clock.clone(), deadline),
             clock,
         )
     }

@@ -19,6 +19,7 @@ pub mod documents;
 pub mod invoices;
 pub mod mapping;
 pub mod oauth;
+pub mod policy;
 pub mod product_categories;
 pub mod source;
 pub mod tax_rates;

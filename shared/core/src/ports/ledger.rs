@@ -167,6 +167,10 @@ pub struct LedgerEntry {
     pub lines: Vec<EntryLine>,
     /// Total including VAT (for ledgers that want the header amount).
     pub total_incl: Decimal,
+    /// An earlier try of this document may have left something behind in the ledger (a file
+    /// uploaded before its entry was refused or its answer lost): a ledger that uploads
+    /// files before entries looks for it and reuses it instead of uploading another.
+    pub retry: bool,
 }
 
 impl LedgerEntry {

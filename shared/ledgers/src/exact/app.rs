@@ -1,12 +1,13 @@
 //! Connecting to Exact Online: the region's host, the app's OAuth endpoints, and the
 //! division (administration) choice shown on the reactivation page.
 
-use super::http::{HttpTuning, api_client};
+use super::http::{HttpTuning, api_client, on_base};
 use super::odata::Feed;
+use super::policy;
 use super::refusals::SYSTEM;
 use super::wire;
 use koppel_api::{ApiClient, OAuthClient, TokenSource, TokenSourceConfig};
-use koppel_core::{Clock, ConnectionId, ExternalError};
+use koppel_core::{Clock, ConnectionId, Deadline, ExternalError};
 use reqwest::header::ACCEPT;
 use std::fmt;
 use std::str::FromStr;
@@ -123,7 +124,8 @@ impl ExactApp {
         url
     }
 
-    /// The token endpoint client (code exchange with [`OAuthClient::exchange_code`], refresh).
+    /// The token endpoint client (code exchange with [`OAuthClient::exchange_code`], refresh),
+    /// knowing Exact's "too early to refresh".
     pub fn oauth(&self, clock: Arc<dyn Clock>) -> OAuthClient {
         OAuthClient::new(
             SYSTEM,
@@ -132,6 +134,7 @@ impl ExactApp {
             &self.client_secret,
             clock,
         )
+        .with_too_early_rule(policy::too_early)
     }
 
     /// Token settings for a connection whose tokens live in `secret_name`: 10-minute access
@@ -140,12 +143,18 @@ impl ExactApp {
         secret_name: impl Into<String>,
         connection: ConnectionId,
     ) -> TokenSourceConfig {
-        TokenSourceConfig::exact(secret_name, connection)
+        TokenSourceConfig::new(secret_name, connection, policy::TOKEN_TIMINGS)
     }
 
     /// A client outside any division (for [`divisions`]).
     pub fn api(&self, tokens: TokenSource, clock: Arc<dyn Clock>) -> ApiClient {
-        api_client(&self.base_url, tokens, clock, HttpTuning::default())
+        api_client(
+            &self.base_url,
+            tokens,
+            clock,
+            HttpTuning::default(),
+            Deadline::none(),
+        )
     }
 }
 
@@ -196,16 +205,15 @@ pub async fn divisions(api: &ApiClient) -> Result<Vec<ExactDivision>, ExternalEr
                 .await?
             }
             Some(link) => {
-                if !link.starts_with(&format!("{}/", api.base_url())) {
+                let Some(url) = on_base(api.base_url(), link) else {
                     return Err(ExternalError::Malformed {
                         system: SYSTEM,
                         endpoint: ENDPOINT.into(),
-                        detail: "__next: the next-page link points outside this Exact Online host"
-                            .into(),
+                        detail: "__next: the next-page link is not an Exact Online API link".into(),
                     });
-                }
+                };
                 api.send(ENDPOINT, |http| {
-                    http.get(link).header(ACCEPT, "application/json")
+                    http.get(&url).header(ACCEPT, "application/json")
                 })
                 .await?
             }

@@ -2,17 +2,20 @@
 //! that are never re-sent blindly.
 //!
 //! Two [`ApiClient`]s share one token source and one rate gate: reads retry transient
-//! failures; writes do not (a POST whose answer was lost may have been booked — Exact takes
-//! duplicate `YourRef`s — so the caller looks the entry up instead of posting again).
-//! A 401 or 429 is still re-sent by both: Exact processed nothing then.
+//! failures; writes are sent once (a POST whose answer was lost may have been booked — Exact
+//! takes duplicate `YourRef`s — so it is [`ExternalError::OutcomeUnknown`] and the export looks
+//! the entry up instead of posting again). A 401 or 429 is still re-sent by both: Exact
+//! processed nothing then.
+//!
+//! `__next` links are followed on the configured base URL: their path and query are kept, the
+//! host is always the one Koppel was configured with, so the bearer token never goes
+//! elsewhere and paging keeps working behind a recording proxy.
 
 use super::odata::{Feed, Single};
+use super::policy::{ExactErrors, ExactRateLimit};
 use super::refusals::SYSTEM;
-use koppel_api::{
-    ApiClient, ApiResponse, ExactErrors, ExactRateLimit, RateGate, RateGateConfig, RetryPolicy,
-    TokenSource,
-};
-use koppel_core::{Clock, ExternalError};
+use koppel_api::{ApiClient, ApiResponse, RateGate, RateGateConfig, RetryPolicy, TokenSource};
+use koppel_core::{Clock, Deadline, ExternalError};
 use reqwest::header::ACCEPT;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -28,13 +31,14 @@ pub struct HttpTuning {
 }
 
 /// Build the (retrying) client for Exact at `base_url` with `tokens`, obeying Exact's rate
-/// headers — for calls outside a division (current/Me) and as the reading half of
-/// [`ExactHttp`].
+/// headers and never waiting past `deadline` — for calls outside a division (current/Me) and
+/// as the reading half of [`ExactHttp`].
 pub fn api_client(
     base_url: &str,
     tokens: TokenSource,
     clock: Arc<dyn Clock>,
     tuning: HttpTuning,
+    deadline: Deadline,
 ) -> ApiClient {
     let gate = RateGate::new(SYSTEM, ExactRateLimit, clock.clone(), tuning.rate_gate);
     ApiClient::builder(SYSTEM, base_url, clock)
@@ -42,6 +46,7 @@ pub fn api_client(
         .gate(gate)
         .retry(tuning.read_retry)
         .errors(ExactErrors)
+        .deadline(deadline)
         .build()
 }
 
@@ -54,20 +59,22 @@ pub struct ExactHttp {
 }
 
 impl ExactHttp {
-    /// Clients for `division` at `base_url`.
+    /// Clients for `division` at `base_url`, waiting no longer than `deadline`.
     pub fn new(
         base_url: &str,
         division: i64,
         tokens: TokenSource,
         clock: Arc<dyn Clock>,
         tuning: HttpTuning,
+        deadline: Deadline,
     ) -> Self {
-        let reads = api_client(base_url, tokens.clone(), clock.clone(), tuning);
+        let reads = api_client(base_url, tokens.clone(), clock.clone(), tuning, deadline);
         let writes = ApiClient::builder(SYSTEM, base_url, clock)
             .tokens(tokens)
             .gate(reads.gate().clone())
-            .retry(RetryPolicy::never())
             .errors(ExactErrors)
+            .deadline(deadline)
+            .sends_once()
             .build();
         Self {
             reads,
@@ -116,18 +123,23 @@ impl ExactHttp {
         self.read_page(&response)
     }
 
-    /// The page at `next` (a `__next` link or a cursor built from one). Only links into this
-    /// Exact host are followed: the bearer token never goes elsewhere.
+    /// The page at `next` (a `__next` link or a cursor built from one), asked of the
+    /// configured base URL whatever host the link names: the bearer token never goes
+    /// elsewhere, and paging works behind a proxy.
     pub async fn get_next<T: DeserializeOwned>(
         &self,
         resource: &str,
         next: &str,
     ) -> Result<(Vec<T>, Option<String>), ExternalError> {
-        self.check_same_host(resource, next)?;
+        let url = on_base(self.reads.base_url(), next).ok_or_else(|| ExternalError::Malformed {
+            system: SYSTEM,
+            endpoint: resource.to_owned(),
+            detail: "__next: the next-page link is not an Exact Online API link".into(),
+        })?;
         let response = self
             .reads
             .send(resource, |http| {
-                http.get(next).header(ACCEPT, "application/json")
+                http.get(&url).header(ACCEPT, "application/json")
             })
             .await?;
         self.read_page(&response)
@@ -146,6 +158,17 @@ impl ExactHttp {
             next = following;
         }
         Ok(all)
+    }
+
+    /// DELETE the entity at `resource` (e.g. `documents/Documents(guid'…')`), sent once.
+    pub async fn delete(&self, resource: &str) -> Result<(), ExternalError> {
+        let url = self.url(resource);
+        self.writes
+            .send(resource, |http| {
+                http.delete(&url).header(ACCEPT, "application/json")
+            })
+            .await?;
+        Ok(())
     }
 
     /// POST `body` to `resource` once and read the created entity (`{"d": {...}}`).
@@ -172,17 +195,49 @@ impl ExactHttp {
     ) -> Result<(Vec<T>, Option<String>), ExternalError> {
         Ok(response.json::<Feed<T>>()?.into_page())
     }
+}
 
-    fn check_same_host(&self, resource: &str, next: &str) -> Result<(), ExternalError> {
-        let base = format!("{}/", self.reads.base_url());
-        if next.starts_with(&base) {
-            Ok(())
-        } else {
-            Err(ExternalError::Malformed {
-                system: SYSTEM,
-                endpoint: resource.to_owned(),
-                detail: "__next: the next-page link points outside this Exact Online host".into(),
-            })
-        }
+/// `link`'s path and query on `base` (which may carry a path prefix), when the link is an
+/// Exact API link (`…/api/v1/…`); `None` otherwise.
+pub fn on_base(base: &str, link: &str) -> Option<String> {
+    let parsed = url::Url::parse(link).ok()?;
+    let path = parsed.path();
+    let api = path.find("/api/v1/")?;
+    let mut url = format!("{}{}", base.trim_end_matches('/'), &path[api..]);
+    if let Some(query) = parsed.query() {
+        url.push('?');
+        url.push_str(query);
+    }
+    Some(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_links_are_followed_on_the_configured_base_only() {
+        let base = "http://127.0.0.1:4100/proxy";
+        assert_eq!(
+            on_base(
+                base,
+                "https://start.exactonline.be/api/v1/1/crm/Accounts?$skiptoken=guid'ab'&$select=ID"
+            )
+            .as_deref(),
+            Some(
+                "http://127.0.0.1:4100/proxy/api/v1/1/crm/Accounts?$skiptoken=guid'ab'&$select=ID"
+            )
+        );
+        assert_eq!(
+            on_base(
+                "https://start.exactonline.nl/",
+                "https://evil.example/api/v1/2/x"
+            )
+            .as_deref(),
+            Some("https://start.exactonline.nl/api/v1/2/x"),
+            "the token only ever goes to the configured host"
+        );
+        assert_eq!(on_base(base, "https://evil.example/steal"), None);
+        assert_eq!(on_base(base, "not a url"), None);
     }
 }

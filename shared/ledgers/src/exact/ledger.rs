@@ -3,7 +3,10 @@
 //!
 //! Call budget (what the rate limit of 60 a minute is spent on):
 //! - reference data: 4 reads (+1 per extra page of 60);
-//! - an entry: exactly 1 POST; with the PDF 3 (Document, DocumentAttachment, entry);
+//! - an entry: exactly 1 POST; with the PDF 3 (Document, DocumentAttachment, entry); on a
+//!   retry of a document whose earlier try may have left its PDF behind, 1 read first to
+//!   reuse that document; on a refusal, 1 DELETE of the document just uploaded (Exact holds
+//!   one document per booked entry, none for refused ones);
 //! - customers: 1 read per 20 codes / VAT numbers looked up, 1 POST per customer created;
 //! - payment states: 1 read per 20 entries (+1 per 20 partly paid ones).
 //!
@@ -21,11 +24,12 @@ use super::wire;
 use async_trait::async_trait;
 use base64::Engine;
 use koppel_api::TokenSource;
+use koppel_core::domain::preflight::sales_journal_findings;
 use koppel_core::{
-    AttachmentSupport, Clock, Customer, DocumentFile, ExternalError, FileFormat, Ledger,
-    LedgerCapabilities, LedgerCustomerId, LedgerCustomerPage, LedgerCustomers, LedgerEntry,
-    LedgerEntryId, LedgerKind, LedgerPaymentState, LedgerPayments, LedgerReferenceData,
-    PostedEntry,
+    AttachmentSupport, Clock, ConnectionSettings, Customer, Deadline, DocumentFile, EntryKey,
+    ExternalError, FileFormat, Finding, Ledger, LedgerCapabilities, LedgerCustomerId,
+    LedgerCustomerPage, LedgerCustomers, LedgerEntry, LedgerEntryId, LedgerKind, LedgerLimits,
+    LedgerPaymentState, LedgerPayments, LedgerReferenceData, PostedEntry,
 };
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -76,15 +80,16 @@ pub struct ExactLedger {
 
 impl ExactLedger {
     /// The division `division` at `base_url` (an [`super::ExactRegion`] URL or the
-    /// simulator's), authenticated by `tokens`, waiting on `clock`.
+    /// simulator's), authenticated by `tokens`, waiting on `clock` but never past `deadline`.
     pub fn new(
         base_url: &str,
         division: i64,
         tokens: TokenSource,
         clock: Arc<dyn Clock>,
         options: ExactOptions,
+        deadline: Deadline,
     ) -> Self {
-        let http = ExactHttp::new(base_url, division, tokens, clock, options.tuning);
+        let http = ExactHttp::new(base_url, division, tokens, clock, options.tuning, deadline);
         Self {
             http,
             options,
@@ -184,21 +189,52 @@ impl ExactLedger {
         }
     }
 
-    /// Document + attachment for `file`; returns the document's GUID (2 calls).
+    /// The subject Koppel gives the Exact document of `entry` (found again by it).
+    fn document_subject(entry: &LedgerEntry) -> String {
+        if entry.description.trim().is_empty() {
+            entry.reference.clone()
+        } else {
+            entry.description.clone()
+        }
+    }
+
+    /// A document an earlier try left behind for `entry` (uploaded, then the entry's answer
+    /// was lost or the worker died): its GUID, to link instead of uploading another (1 call).
+    async fn leftover_document(
+        &self,
+        entry: &LedgerEntry,
+        account: &str,
+    ) -> Result<Option<String>, ExternalError> {
+        let Some(account) = guid_literal(account.trim()) else {
+            return Ok(None);
+        };
+        let filter = format!(
+            "Subject eq {} and Account eq {account}",
+            string_literal(&Self::document_subject(entry))
+        );
+        let (found, _) = self
+            .http
+            .get_page::<wire::Created>(
+                "documents/Documents",
+                &[("$select", "ID"), ("$filter", &filter)],
+            )
+            .await?;
+        Ok(found.into_iter().next().map(|d| d.id))
+    }
+
+    /// Document + attachment for `file`; returns the document's GUID (2 calls). When the
+    /// attachment is refused the document is removed again.
     async fn upload_pdf(
         &self,
         entry: &LedgerEntry,
+        account: &str,
         file: &DocumentFile,
     ) -> Result<String, ExternalError> {
         let subject = format!("the PDF of entry {}", entry.reference);
         let document = wire::NewDocument {
-            subject: if entry.description.trim().is_empty() {
-                entry.reference.clone()
-            } else {
-                entry.description.clone()
-            },
+            subject: Self::document_subject(entry),
             kind: mapping::DOCUMENT_TYPE_SALES_ENTRY,
-            account: entry.customer.as_str().to_owned(),
+            account: account.to_owned(),
         };
         let created: wire::Created = self
             .http
@@ -210,12 +246,31 @@ impl ExactLedger {
             document: created.id.clone(),
             file_name: file.file_name.clone(),
         };
-        let _attached: wire::Created = self
+        let attached = self
             .http
-            .post("documents/DocumentAttachments", &attachment)
-            .await
-            .map_err(|e| refusals::explain(e, &subject))?;
+            .post::<_, wire::Created>("documents/DocumentAttachments", &attachment)
+            .await;
+        if let Err(error @ ExternalError::Rejected { .. }) = attached {
+            self.remove_document(&created.id).await;
+            return Err(refusals::explain(error, &subject));
+        }
+        attached?;
         Ok(created.id)
+    }
+
+    /// Remove a document no entry will refer to (best effort: a failure is logged, the
+    /// refusal that caused it is what the user needs to read).
+    async fn remove_document(&self, id: &str) {
+        let Some(guid) = guid_literal(id.trim()) else {
+            return;
+        };
+        if let Err(error) = self
+            .http
+            .delete(&format!("documents/Documents({guid})"))
+            .await
+        {
+            tracing::warn!(division = self.division(), document = id, %error, "could not remove the document of a refused entry");
+        }
     }
 
     /// The ledger customer of one Teamleader customer (see [`LedgerCustomers::find_customers`]).
@@ -268,6 +323,14 @@ impl Ledger for ExactLedger {
         }
     }
 
+    /// Line descriptions are kept to 60 characters, as Exact shows them on entry lines.
+    fn limits(&self) -> LedgerLimits {
+        LedgerLimits {
+            line_description: Some(60),
+            ..LedgerLimits::default()
+        }
+    }
+
     async fn reference_data(&self) -> Result<LedgerReferenceData, ExternalError> {
         const PERIODS: &str = "financial/FinancialPeriods";
         let (gl, journals, vat, periods) = tokio::try_join!(
@@ -293,16 +356,24 @@ impl Ledger for ExactLedger {
         })
     }
 
-    async fn find_entry(
+    /// Two different sales journals (Exact type 20 or 21), chosen and present.
+    fn preflight(
         &self,
-        journal: &str,
-        reference: &str,
-    ) -> Result<Option<PostedEntry>, ExternalError> {
-        let filter = format!(
-            "YourRef eq {} and Journal eq {}",
-            string_literal(reference),
-            string_literal(journal.trim())
-        );
+        settings: &ConnectionSettings,
+        reference: &LedgerReferenceData,
+    ) -> Vec<Finding> {
+        sales_journal_findings(SYSTEM, settings, reference)
+    }
+
+    /// By `YourRef` (Koppel's reference), in the entry's journal.
+    async fn find_entry(&self, key: &EntryKey) -> Result<Option<PostedEntry>, ExternalError> {
+        let mut filter = format!("YourRef eq {}", string_literal(&key.reference));
+        if let Some(journal) = &key.journal {
+            filter.push_str(&format!(
+                " and Journal eq {}",
+                string_literal(journal.trim())
+            ));
+        }
         let (entries, _) = self
             .http
             .get_page::<wire::PostedSalesEntry>(
@@ -313,8 +384,8 @@ impl Ledger for ExactLedger {
         if entries.len() > 1 {
             tracing::warn!(
                 division = self.division(),
-                journal,
-                reference,
+                journal = key.journal.as_deref().unwrap_or(""),
+                reference = %key.reference,
                 matches = entries.len(),
                 "several Exact entries carry this reference; using the first"
             );
@@ -322,6 +393,9 @@ impl Ledger for ExactLedger {
         Ok(entries.into_iter().next().map(posted))
     }
 
+    /// One POST of the sales entry (three with the PDF). A refusal removes the PDF's document
+    /// again; a lost answer is [`ExternalError::OutcomeUnknown`] (the document stays: the
+    /// entry may refer to it, and a retry reuses it).
     async fn post_entry(
         &self,
         entry: &LedgerEntry,
@@ -348,7 +422,15 @@ impl Ledger for ExactLedger {
             },
         )?;
         if let Some(file) = file {
-            body.document = Some(self.upload_pdf(entry, file).await?);
+            let leftover = if entry.retry {
+                self.leftover_document(entry, &body.customer).await?
+            } else {
+                None
+            };
+            body.document = Some(match leftover {
+                Some(id) => id,
+                None => self.upload_pdf(entry, &body.customer, file).await?,
+            });
         }
         match self
             .http
@@ -356,19 +438,11 @@ impl Ledger for ExactLedger {
             .await
         {
             Ok(created) => Ok(posted(created)),
-            Err(error)
-                if error.is_transient()
-                    && !matches!(error, ExternalError::QuotaExhausted { .. }) =>
-            {
-                // The answer was lost; Exact may have booked it. Look before anyone posts again.
-                tracing::warn!(division = self.division(), reference = %entry.reference, %error, "entry POST failed; looking it up");
-                match self.find_entry(&entry.journal, &entry.reference).await {
-                    Ok(Some(found)) => {
-                        tracing::info!(division = self.division(), reference = %entry.reference, "entry was booked despite the failure");
-                        Ok(found)
-                    }
-                    _ => Err(error),
+            Err(error @ ExternalError::Rejected { .. }) => {
+                if let Some(document) = &body.document {
+                    self.remove_document(document).await;
                 }
+                Err(refusals::explain(error, &subject))
             }
             Err(error) => Err(refusals::explain(error, &subject)),
         }

@@ -223,9 +223,9 @@ pub fn sign(kind: DocumentKind) -> Decimal {
 }
 
 /// The GUID of a line's GL account: the line may already carry a GUID, else its code is
-/// looked up in `gl_ids` (code → GUID).
+/// looked up in `gl_ids` (code → GUID). `None` for a line without an account or an unknown one.
 pub fn gl_account_id(line: &EntryLine, gl_ids: &HashMap<String, String>) -> Option<String> {
-    let code = line.gl_account.trim();
+    let code = line.gl_account.as_deref()?.trim();
     if odata::guid_literal(code).is_some() {
         return Some(code.to_owned());
     }
@@ -242,25 +242,47 @@ pub struct EntryExtras {
 }
 
 /// The sales entry to post. Amounts are tax-exclusive, rounded to cents, negative on credit
-/// notes; a GL account code Exact does not have is refused here, before any call.
+/// notes; a GL account code Exact does not have, an entry without a journal or without an
+/// Exact customer is refused here, before any call.
 pub fn sales_entry(
     entry: &LedgerEntry,
     gl_ids: &HashMap<String, String>,
     extras: EntryExtras,
 ) -> Result<wire::NewSalesEntry, ExternalError> {
+    let refused = |message: String| ExternalError::Rejected {
+        system: SYSTEM,
+        status: REFUSED_BEFORE_SENDING,
+        message,
+    };
+    let journal = entry
+        .journal
+        .as_deref()
+        .map(str::trim)
+        .filter(|j| !j.is_empty())
+        .ok_or_else(|| {
+            refused(format!(
+                "entry {}: no sales journal chosen — choose one on the reactivation page.",
+                entry.reference
+            ))
+        })?;
+    let customer = entry.customer.ledger_id().ok_or_else(|| {
+        refused(format!(
+            "entry {}: the customer is not an Exact Online account — sync again so Koppel creates it.",
+            entry.reference
+        ))
+    })?;
     let sign = sign(entry.kind);
     let lines = entry
         .lines
         .iter()
         .map(|line| {
-            let gl_account = gl_account_id(line, gl_ids).ok_or_else(|| ExternalError::Rejected {
-                system: SYSTEM,
-                status: REFUSED_BEFORE_SENDING,
-                message: format!(
+            let gl_account = gl_account_id(line, gl_ids).ok_or_else(|| {
+                refused(format!(
                     "entry {}: GL account {} does not exist in this Exact Online administration — choose an existing \
                      revenue account for this line on the reactivation page.",
-                    entry.reference, line.gl_account
-                ),
+                    entry.reference,
+                    line.gl_account.as_deref().unwrap_or("(none)")
+                ))
             })?;
             let vat_code = non_empty(line.vat_code.clone());
             Ok(wire::NewSalesEntryLine {
@@ -273,8 +295,8 @@ pub fn sales_entry(
         })
         .collect::<Result<Vec<_>, ExternalError>>()?;
     Ok(wire::NewSalesEntry {
-        journal: entry.journal.trim().to_owned(),
-        customer: entry.customer.as_str().to_owned(),
+        journal: journal.to_owned(),
+        customer: customer.as_str().to_owned(),
         entry_date: odata::format_date(entry.date),
         due_date: entry.due_date.map(odata::format_date),
         your_ref: entry.reference.clone(),
@@ -363,8 +385,10 @@ mod tests {
     fn entry(kind: DocumentKind) -> LedgerEntry {
         LedgerEntry {
             kind,
-            journal: "70".into(),
-            customer: LedgerCustomerId::new("11111111-2222-3333-4444-555555555555"),
+            journal: Some("70".into()),
+            customer: koppel_core::CustomerLink::Ledger {
+                id: LedgerCustomerId::new("11111111-2222-3333-4444-555555555555"),
+            },
             reference: "2026 / 17".into(),
             date: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
             due_date: NaiveDate::from_ymd_opt(2026, 4, 1),
@@ -374,14 +398,14 @@ mod tests {
             currency: "EUR".into(),
             lines: vec![
                 EntryLine {
-                    gl_account: "700000".into(),
+                    gl_account: Some("700000".into()),
                     vat_code: Some("4".into()),
                     amount_excl: dec!(100.00),
                     vat_amount: dec!(21.00),
                     description: "Consulting".into(),
                 },
                 EntryLine {
-                    gl_account: "700100".into(),
+                    gl_account: Some("700100".into()),
                     vat_code: None,
                     amount_excl: dec!(-10.004),
                     vat_amount: dec!(0),
@@ -389,6 +413,7 @@ mod tests {
                 },
             ],
             total_incl: dec!(110.996),
+            retry: false,
         }
     }
 
@@ -489,7 +514,7 @@ mod tests {
         );
         // A line that already names a GUID needs no look-up.
         let mut guid_entry = entry(DocumentKind::Invoice);
-        guid_entry.lines[1].gl_account = "aaaaaaaa-0000-0000-0000-000000000009".into();
+        guid_entry.lines[1].gl_account = Some("aaaaaaaa-0000-0000-0000-000000000009".into());
         let body = sales_entry(&guid_entry, &ids, EntryExtras::default()).unwrap();
         assert_eq!(
             body.sales_entry_lines[1].gl_account,

@@ -9,7 +9,8 @@ use super::{ExportCursor, ExportOptions, ExportRun, Pass, ledger};
 use crate::jobs::lifecycle::Stop;
 use crate::{
     AttachmentSupport, ClaimOutcome, CustomerLink, Disposition, DocumentRecord, DocumentSummary,
-    EntryKey, ExportState, ExternalError, IssueOutcome, IssueSubject, PostedEntry, Store,
+    EntryKey, ExportState, ExternalError, IssueOutcome, IssueSubject, LedgerEntry, PostedEntry,
+    Store,
 };
 
 /// One listed document being exported.
@@ -111,7 +112,10 @@ impl OneDocument<'_> {
             return Ok(());
         }
         let entry = match build_entry(&document, &customer, &pass.mapping(run)) {
-            Ok(e) => e,
+            Ok(e) => LedgerEntry {
+                retry: record.attempts > 1,
+                ..e
+            },
             Err(problems) => return self.fail(run, cursor, record, problems.join(" ")).await,
         };
         let format = match ledger(run).capabilities().attachment {

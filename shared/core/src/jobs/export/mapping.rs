@@ -294,6 +294,7 @@ pub fn build_entry(
         currency: doc.total_incl.currency.0.clone(),
         lines,
         total_incl: doc.total_incl.amount,
+        retry: false,
     })
 }
 
