@@ -1,30 +1,19 @@
-//! Wiring shared by every Koppel Lambda function, so each `main.rs` stays a few lines:
+//! Lambda glue shared by every Koppel function, so each `main.rs` stays a few lines:
 //! - [`init_tracing`]: JSON logs in Lambda, readable logs on a terminal;
-//! - [`AppSecret`]: the operator's OAuth app credentials, read once per cold start;
-//! - [`LiveConnector`]: opens a connection's Teamleader account and ledger with tokens from
-//!   the vault (the production [`koppel_core::Connector`]);
 //! - [`sqs`]: runs a job handler over an SQS batch with FIFO-aware partial batch failures;
+//! - [`jobs`]: serves a job function — each message's [`koppel_core::Job`] handled with the
+//!   invocation's deadline in clock time;
 //! - [`unavailable`]: the handler of jobs this version does not perform yet.
 //!
-//! This crate is wiring, not domain: use-cases stay in `koppel-core`, protocols in the
-//! adapter crates.
+//! Glue only: no domain rule, no outside-API client (those come with `koppel-connect`, which
+//! only the functions that talk to Teamleader or a ledger link).
 
-pub mod app_secret;
-pub mod connector;
+#![warn(missing_docs)]
+
+pub mod jobs;
 pub mod sqs;
 pub mod tracing_setup;
 pub mod unavailable;
 
-pub use app_secret::{AppSecret, AppSecretError, ClientCredentials};
-pub use connector::LiveConnector;
+pub use jobs::{JobHandler, deadline_of, handle_batch, serve_jobs};
 pub use tracing_setup::init_tracing;
-
-/// The Teamleader URLs named by the environment (production by default, the simulator locally).
-pub fn teamleader_urls(
-    resources: &koppel_aws::Resources,
-) -> koppel_teamleader::oauth::TeamleaderUrls {
-    koppel_teamleader::oauth::TeamleaderUrls {
-        api: resources.teamleader_api_url.clone(),
-        auth: resources.teamleader_auth_url.clone(),
-    }
-}

@@ -200,15 +200,19 @@ impl ExactHttp {
 /// `link`'s path and query on `base` (which may carry a path prefix), when the link is an
 /// Exact API link (`…/api/v1/…`); `None` otherwise.
 pub fn on_base(base: &str, link: &str) -> Option<String> {
+    // The link is kept as Exact wrote it (its query is already encoded the way Exact wants).
     let parsed = url::Url::parse(link).ok()?;
-    let path = parsed.path();
-    let api = path.find("/api/v1/")?;
-    let mut url = format!("{}{}", base.trim_end_matches('/'), &path[api..]);
-    if let Some(query) = parsed.query() {
-        url.push('?');
-        url.push_str(query);
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return None;
     }
-    Some(url)
+    let after_scheme = link.find("://")? + 3;
+    let path_start = after_scheme + link[after_scheme..].find('/')?;
+    let rest = &link[path_start..];
+    let api = rest.find("/api/v1/")?;
+    if rest[..api].contains(['?', '#']) {
+        return None;
+    }
+    Some(format!("{}{}", base.trim_end_matches('/'), &rest[api..]))
 }
 
 #[cfg(test)]

@@ -1,0 +1,95 @@
+//! The production connector: a connection's Teamleader client and its ledger (through the
+//! ledger plug-ins), with tokens read from (and rotated into) the vault under the store's
+//! refresh lease, bound to the invocation's deadline.
+
+use crate::app_secret::AppSecret;
+use async_trait::async_trait;
+use koppel_api::TokenSource;
+use koppel_core::{Clock, Connection, Connector, Deadline, ExternalError, Ledger, Source, Store, Vault};
+use koppel_ledgers::LedgerDeps;
+use koppel_teamleader::TeamleaderClient;
+use koppel_teamleader::oauth::TeamleaderUrls;
+use std::sync::Arc;
+
+/// Opens connections with live clients.
+#[derive(Clone)]
+pub struct LiveConnector {
+    app: AppSecret,
+    teamleader: TeamleaderUrls,
+    deps: LedgerDeps,
+}
+
+impl LiveConnector {
+    /// A connector using the app credentials `app`, the Teamleader URLs (production or the
+    /// simulator) and the shared ports.
+    pub fn new(
+        app: AppSecret,
+        teamleader: TeamleaderUrls,
+        store: Arc<dyn Store>,
+        vault: Arc<dyn Vault>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            app,
+            teamleader,
+            deps: LedgerDeps {
+                store,
+                vault,
+                clock,
+            },
+        }
+    }
+
+    /// The OAuth client of the Teamleader integration.
+    pub fn teamleader_oauth(&self) -> koppel_api::OAuthClient {
+        self.teamleader.oauth_client(
+            &self.app.teamleader.client_id,
+            &self.app.teamleader.client_secret,
+            self.deps.clock.clone(),
+        )
+    }
+
+    /// The app secret it was made with (the ledgers offered, their onboarding).
+    pub fn app(&self) -> &AppSecret {
+        &self.app
+    }
+
+    /// The ports handed to the ledger plug-ins.
+    pub fn deps(&self) -> &LedgerDeps {
+        &self.deps
+    }
+}
+
+#[async_trait]
+impl Connector for LiveConnector {
+    async fn source(
+        &self,
+        connection: &Connection,
+        deadline: Deadline,
+    ) -> Result<Arc<dyn Source>, ExternalError> {
+        let tokens = TokenSource::new(
+            koppel_teamleader::policy::token_config(
+                connection.teamleader_secret.clone(),
+                connection.id.clone(),
+            ),
+            self.teamleader_oauth(),
+            self.deps.store.clone(),
+            self.deps.vault.clone(),
+            self.deps.clock.clone(),
+        );
+        Ok(Arc::new(TeamleaderClient::connect(
+            &self.teamleader.api,
+            tokens,
+            self.deps.clock.clone(),
+            deadline,
+        )))
+    }
+
+    async fn ledger(
+        &self,
+        connection: &Connection,
+        deadline: Deadline,
+    ) -> Result<Arc<dyn Ledger>, ExternalError> {
+        self.app.ledgers.open(connection, &self.deps, deadline)
+    }
+}
