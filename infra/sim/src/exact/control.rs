@@ -151,6 +151,7 @@ impl SimControl {
                 is_supplier: false,
                 blocked: false,
                 peppol_identifier: None,
+                extra: Default::default(),
                 created: now,
                 modified: now,
             });

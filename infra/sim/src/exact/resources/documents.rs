@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{Ctx, obj};
 use crate::exact::error::ApiError;
 use crate::exact::model::{Attachment, DOCUMENT_TYPES, Division, Document};
-use crate::exact::odata::{self, KeyVal, ListSpec};
+use crate::exact::odata::{self, ListSpec};
 use crate::exact::payload::Payload;
 use crate::exact::schema::{DOCUMENT, DOCUMENT_ATTACHMENT};
 use crate::exact::state::SimState;
@@ -20,7 +20,7 @@ pub(crate) fn download_url(base_url: &str, division: i32, attachment: Uuid) -> S
     format!("{base_url}/docs/SysAttachment.aspx?ID={attachment}&_Division_={division}")
 }
 
-fn document_row(division: &Division, d: &Document, ctx: &Ctx<'_>) -> Map<String, Value> {
+fn document_row(division: &Division, d: &Document) -> Map<String, Value> {
     let account = d.account.and_then(|id| division.account(id));
     let type_description = DOCUMENT_TYPES
         .iter()
@@ -31,8 +31,8 @@ fn document_row(division: &Division, d: &Document, ctx: &Ctx<'_>) -> Map<String,
         "Account": wire::opt_guid(d.account),
         "AccountCode": account.map(|a| a.code.clone()),
         "AccountName": account.map(|a| a.name.clone()),
-        "Attachments": ctx.link_to("documents/Documents").deferred(&KeyVal::Guid(d.id.to_string()), "Attachments"),
         "Body": d.body,
+        "HasEmptyBody": d.body.as_deref().is_none_or(|b| b.trim().is_empty()),
         "DocumentDate": wire::opt_date(d.document_date),
         "FinancialTransactionEntryID": wire::opt_guid(d.entry_id),
         "Subject": d.subject,
@@ -58,7 +58,7 @@ pub(crate) fn get(division: &Division, ctx: &Ctx<'_>) -> Result<Response, ApiErr
     let rows = division
         .documents
         .iter()
-        .map(|d| document_row(division, d, ctx))
+        .map(|d| document_row(division, d))
         .collect();
     match ctx.key {
         Some(key) => odata::get_one(&DOCUMENT, &ctx.link(), ctx.query, rows, key),
@@ -127,11 +127,7 @@ pub(crate) fn post(state: &mut SimState, ctx: &Ctx<'_>) -> Result<Response, ApiE
         body: payload.text("Body"),
         created: wire::local(ctx.now),
     };
-    let record = odata::entity(
-        &DOCUMENT,
-        &ctx.link(),
-        document_row(division, &document, ctx),
-    );
+    let record = odata::entity(&DOCUMENT, &ctx.link(), document_row(division, &document));
     division.documents.push(document);
     Ok(odata::single(StatusCode::CREATED, Value::Object(record)))
 }
