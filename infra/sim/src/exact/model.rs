@@ -140,6 +140,23 @@ impl Division {
             .filter(move |a| a.document == document)
     }
 
+    /// The booked entry a document belongs to: the entry naming it as its `Document`, or the
+    /// entry its `FinancialTransactionEntryID` names.
+    pub fn entry_of_document(&self, document: Uuid) -> Option<&SalesEntry> {
+        let linked = self
+            .document(document)
+            .and_then(|d| d.entry_id)
+            .and_then(|id| self.entry(id));
+        linked.or_else(|| self.entries.iter().find(|e| e.document == Some(document)))
+    }
+
+    /// Documents no booked entry refers to (left behind when an upload's entry was refused).
+    pub fn orphan_documents(&self) -> impl Iterator<Item = &Document> + '_ {
+        self.documents
+            .iter()
+            .filter(|d| self.entry_of_document(d.id).is_none())
+    }
+
     /// The accounts-receivable (debtors) control account, used on receivables.
     pub fn receivables_account(&self) -> Option<&GlAccount> {
         self.gl_accounts
