@@ -206,7 +206,8 @@ async fn creating_an_account_assigns_the_next_padded_code() {
     assert_eq!(body["d"]["Code"], format!("{:>18}", "4"));
     assert_eq!(body["d"]["Status"], "C");
     assert_eq!(body["d"]["IsSales"], true);
-    assert_eq!(body["d"]["Country"], "BE");
+    // Stored upper-cased, returned padded to three characters as Exact does.
+    assert_eq!(body["d"]["Country"], "BE ");
     assert!(body["d"]["Created"].as_str().unwrap().starts_with("/Date("));
 
     let (status, body) = status_and_json(

@@ -16,6 +16,7 @@
 //! | `POST /_sim/faults` | `{"fail_next":{"count","status"?,"path_contains"?}, "latency_ms", "crash_after_commit":{"count","mode"}}` |
 //! | `DELETE /_sim/faults` | clear faults |
 //! | `POST /_sim/periods/close`, `/_sim/periods/open` | `{"division","year","period"}` |
+//! | `GET /_sim/divisions/{code}/documents[?orphans=true]` | its documents (only those no booked entry refers to), each with `attachments` (how many files it holds) |
 //! | `DELETE /_sim/divisions/{code}/entries/{id}` | delete a booked entry |
 //! | `POST /_sim/divisions/{code}/entries/{id}/payments` | `{"amount"?,"date"?}` registers a payment |
 //! | `DELETE /_sim/divisions/{code}/entries/{id}/payments` | undoes the matches |
@@ -26,7 +27,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
@@ -37,7 +38,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::control::{SimControl, SimError};
-use super::model::Division;
+use super::model::{Division, Document};
 use super::options::{ClientApp, CrashMode, DEFAULT_CLIENT_ID, RateLimits};
 use super::state::{FailNext, Shared};
 
@@ -70,6 +71,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/divisions", post(seed_division))
         .route("/divisions/{code}", get(division))
         .route("/divisions/{code}/accounts", post(add_customer))
+        .route("/divisions/{code}/documents", get(documents))
         .route("/divisions/{code}/entries/{id}", delete(delete_entry))
         .route(
             "/divisions/{code}/entries/{id}/payments",
@@ -154,6 +156,36 @@ async fn add_customer(
         .add_customer(code, &request.name, request.vat_number.as_deref())
         .map_err(not_found)?;
     Ok(Json(json!({"id": id})).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct DocumentsQuery {
+    #[serde(default)]
+    orphans: bool,
+}
+
+async fn documents(
+    State(shared): State<Arc<Shared>>,
+    Path(code): Path<i32>,
+    Query(query): Query<DocumentsQuery>,
+) -> Reply {
+    let division = control(shared)
+        .division(code)
+        .ok_or_else(|| not_found(SimError::UnknownDivision(code)))?;
+    let chosen: Vec<&Document> = if query.orphans {
+        division.orphan_documents().collect()
+    } else {
+        division.documents.iter().collect()
+    };
+    let listed: Vec<serde_json::Value> = chosen
+        .into_iter()
+        .map(|d| {
+            let mut value = json!(d);
+            value["attachments"] = json!(division.attachments_of(d.id).count());
+            value
+        })
+        .collect();
+    Ok(Json(json!({"division": code, "documents": listed})).into_response())
 }
 
 async fn delete_entry(

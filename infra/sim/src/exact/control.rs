@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::model::{Account, Division, SalesEntry, pad_account_code};
+use super::model::{Account, Division, Document, SalesEntry, pad_account_code};
 use super::oauth::TokenPair;
 use super::options::{ClientApp, CrashMode, RateLimits};
 use super::state::{FailNext, Shared, SimState, SimStats};
@@ -151,6 +151,7 @@ impl SimControl {
                 is_supplier: false,
                 blocked: false,
                 peppol_identifier: None,
+                extra: Default::default(),
                 created: now,
                 modified: now,
             });
@@ -292,6 +293,27 @@ impl SimControl {
             s.divisions
                 .get(&division)
                 .map(|d| d.entries.clone())
+                .unwrap_or_default()
+        })
+    }
+
+    /// The documents (documents/Documents) of a division (empty when it does not exist).
+    pub fn documents(&self, division: i32) -> Vec<Document> {
+        self.state(|s| {
+            s.divisions
+                .get(&division)
+                .map(|d| d.documents.clone())
+                .unwrap_or_default()
+        })
+    }
+
+    /// The documents of a division no booked entry refers to: uploads whose entry was
+    /// refused, or whose entry was deleted (empty when the division does not exist).
+    pub fn orphan_documents(&self, division: i32) -> Vec<Document> {
+        self.state(|s| {
+            s.divisions
+                .get(&division)
+                .map(|d| d.orphan_documents().cloned().collect())
                 .unwrap_or_default()
         })
     }

@@ -10,9 +10,13 @@
 //!   `financial/GLAccounts`, `financial/Journals`, `vat/VATCodes`,
 //!   `financial/FinancialPeriods`, `cashflow/PaymentConditions`, `crm/Accounts` (mandatory `$filter`, POST),
 //!   `salesentry/SalesEntries` (GET, POST with lines, DELETE), `salesentry/SalesEntryLines`,
-//!   `documents/Documents`, `documents/DocumentAttachments`, `documents/DocumentTypes`,
-//!   `cashflow/Receivables`, `bulk/Cashflow/Receivables`, `read/financial/ReceivablesList`;
-//!   attachment downloads at `/docs/SysAttachment.aspx`;
+//!   `documents/Documents` (GET, POST, DELETE with its attachments; refused while a booked
+//!   entry refers to it), `documents/DocumentAttachments` (GET, POST, DELETE),
+//!   `documents/DocumentTypes`, `cashflow/Receivables`, `bulk/Cashflow/Receivables`,
+//!   `read/financial/ReceivablesList`; attachment downloads at `/docs/SysAttachment.aspx`;
+//! - every documented property of those entities (module `schema`): answers carry them all,
+//!   POST bodies may set the writable ones (read-only ones are ignored, unknown names are
+//!   refused with a 400), `$select` and `$filter` accept exactly them;
 //! - OData v2 verbose JSON: `{"d":{"results":[…],"__next":…}}`, `__metadata`, `/Date(ms)/`,
 //!   pages of 60 (1,000 on bulk), `__next` on every full page, `$select`, `$filter`, `$top`,
 //!   `$expand=SalesEntryLines`;

@@ -5,6 +5,8 @@
 //! Tests read these types through [`super::SimHandle`]; the REST layer turns them into
 //! Exact's JSON.
 
+use std::collections::BTreeMap;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -14,6 +16,9 @@ use uuid::Uuid;
 pub const ACCOUNT_CODE_WIDTH: usize = 18;
 /// Width of a VAT `Code`: left-aligned, padded with trailing spaces.
 pub const VAT_CODE_WIDTH: usize = 3;
+/// Width of an account's `Country`: the two-letter code left-aligned in three characters
+/// ("BE "), as a public dump of a real `crm/Accounts` record shows ("NL ").
+pub const COUNTRY_CODE_WIDTH: usize = 3;
 
 /// Which country's chart and VAT rules a division follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +138,23 @@ impl Division {
         self.attachments
             .iter()
             .filter(move |a| a.document == document)
+    }
+
+    /// The booked entry a document belongs to: the entry naming it as its `Document`, or the
+    /// entry its `FinancialTransactionEntryID` names.
+    pub fn entry_of_document(&self, document: Uuid) -> Option<&SalesEntry> {
+        let linked = self
+            .document(document)
+            .and_then(|d| d.entry_id)
+            .and_then(|id| self.entry(id));
+        linked.or_else(|| self.entries.iter().find(|e| e.document == Some(document)))
+    }
+
+    /// Documents no booked entry refers to (left behind when an upload's entry was refused).
+    pub fn orphan_documents(&self) -> impl Iterator<Item = &Document> + '_ {
+        self.documents
+            .iter()
+            .filter(|d| self.entry_of_document(d.id).is_none())
     }
 
     /// The accounts-receivable (debtors) control account, used on receivables.
@@ -350,10 +372,20 @@ pub struct Account {
     pub blocked: bool,
     /// Peppol participant id.
     pub peppol_identifier: Option<String>,
+    /// The other writable properties a client set (by their Exact names, as sent), so that
+    /// they come back on reads.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, serde_json::Value>,
     /// Creation time (local).
     pub created: NaiveDateTime,
     /// Last change (local).
     pub modified: NaiveDateTime,
+}
+
+/// Pad a country code the way Exact returns an account's `Country` (left-aligned, 3
+/// characters).
+pub fn pad_country(code: &str) -> String {
+    format!("{:<width$}", code.trim(), width = COUNTRY_CODE_WIDTH)
 }
 
 /// Pad an account code the way Exact stores it (right-aligned, 18 characters).

@@ -2,6 +2,8 @@
 //! exist on the entity type (read-only ones are ignored) and convert to the property's type;
 //! anything else is a 400 "Error processing request stream. …".
 
+use std::collections::BTreeMap;
+
 use base64::Engine;
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
@@ -113,6 +115,27 @@ impl Payload {
     pub(crate) fn nested(&self, name: &str) -> Option<&Value> {
         self.get(name)
     }
+
+    /// The writable, non-null properties the caller sets apart from the key and those in
+    /// `handled`, in the form Exact answers them with (so a resource can keep and echo what
+    /// it does not model).
+    pub(crate) fn others(&self, handled: &[&str]) -> BTreeMap<String, Value> {
+        self.values
+            .iter()
+            .filter(|(name, value)| {
+                !value.is_null()
+                    && name.as_str() != self.schema.key
+                    && !handled.contains(&name.as_str())
+            })
+            .filter_map(|(name, value)| {
+                let field = self.schema.field(name)?;
+                if !field.writable || matches!(field.ty, FieldType::Nav | FieldType::Complex) {
+                    return None;
+                }
+                Some((name.clone(), answer_form(value, field.ty)))
+            })
+            .collect()
+    }
 }
 
 fn parse_guid(text: &str) -> Option<Uuid> {
@@ -135,12 +158,38 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// A payload value (already known to convert) as Exact writes it in answers: text as text,
+/// numbers as numbers, canonical GUIDs, `/Date(ms)/` dates.
+fn answer_form(value: &Value, ty: FieldType) -> Value {
+    let converted = match ty {
+        FieldType::Text => match value {
+            Value::String(_) => None,
+            other => Some(Value::String(other.to_string())),
+        },
+        FieldType::Guid => value.as_str().and_then(parse_guid).map(wire::guid),
+        FieldType::Byte | FieldType::Int16 | FieldType::Int32 | FieldType::Int64 => {
+            parse_int(value).map(Value::from)
+        }
+        FieldType::Double => wire::parse_decimal(value).map(wire::number),
+        FieldType::DateTime => value
+            .as_str()
+            .and_then(wire::parse_client_datetime)
+            .map(wire::datetime),
+        FieldType::Boolean | FieldType::Binary | FieldType::Nav | FieldType::Complex => None,
+    };
+    converted.unwrap_or_else(|| value.clone())
+}
+
 fn converts(value: &Value, ty: FieldType) -> bool {
     match ty {
         FieldType::Text => matches!(value, Value::String(_) | Value::Number(_) | Value::Bool(_)),
         FieldType::Guid => value.as_str().and_then(parse_guid).is_some(),
-        FieldType::Int32 => parse_int(value).is_some_and(|n| i32::try_from(n).is_ok()),
-        FieldType::Int64 => parse_int(value).is_some(),
+        FieldType::Byte | FieldType::Int16 | FieldType::Int32 | FieldType::Int64 => {
+            match (parse_int(value), ty.integer_range()) {
+                (Some(n), Some((low, high))) => (low..=high).contains(&n),
+                _ => false,
+            }
+        }
         FieldType::Double => wire::parse_decimal(value).is_some(),
         FieldType::DateTime => value
             .as_str()
@@ -149,6 +198,7 @@ fn converts(value: &Value, ty: FieldType) -> bool {
         FieldType::Boolean => value.is_boolean(),
         FieldType::Binary => value.as_str().and_then(decode_base64).is_some(),
         FieldType::Nav => value.is_array() || value.is_object(),
+        FieldType::Complex => value.is_object(),
     }
 }
 
@@ -171,6 +221,29 @@ mod tests {
         );
         let err = Payload::from_body(br#"{"EntryNumber":"abc"}"#, &SALES_ENTRY).unwrap_err();
         assert!(matches!(err, ApiError::BadRequest(m) if m.contains("'Int32'")));
+    }
+
+    #[test]
+    fn other_writable_properties_are_kept_in_answer_form() {
+        let p = Payload::from_body(
+            br#"{"Name":"N","InvoiceAttachmentType":"2","PaymentConditionSales":14,"IsSales":true,"Parent":"{0F8FAD5B-D9CB-469F-A165-70867728950E}","StartDate":"2026-03-15","BankAccounts":[],"TradeName":null}"#,
+            &ACCOUNT,
+        )
+        .unwrap();
+        let others = p.others(&["Name"]);
+        assert_eq!(
+            others.keys().collect::<Vec<_>>(),
+            [
+                "InvoiceAttachmentType",
+                "Parent",
+                "PaymentConditionSales",
+                "StartDate"
+            ]
+        );
+        assert_eq!(others["InvoiceAttachmentType"], 2);
+        assert_eq!(others["PaymentConditionSales"], "14");
+        assert_eq!(others["Parent"], "0f8fad5b-d9cb-469f-a165-70867728950e");
+        assert!(others["StartDate"].as_str().unwrap().starts_with("/Date("));
     }
 
     #[test]

@@ -421,6 +421,7 @@ fn build(
                 is_supplier: false,
                 blocked: false,
                 peppol_identifier: None,
+                extra: Default::default(),
                 created,
                 modified: created,
             })

@@ -4,6 +4,8 @@
 //!
 //! - API: `POST {base_url}/{resource}.{action}` with `Authorization: Bearer …`; `{data}`
 //!   envelopes, 201 `{data:{type,id}}` on create, 204 on actions, `{errors:[{title,status}]}`.
+//!   `.list` and `.info` also answer the deprecated `GET` with the fields in the query string
+//!   (`filter[department_id]=…&page[size]=50`), like the real API.
 //! - OAuth: `GET {base_url}/oauth2/authorize` (auto-approved as the configured login) and
 //!   `POST {base_url}/oauth2/access_token`; single-use codes (10 min), 1-hour access tokens,
 //!   rotating single-use refresh tokens.
@@ -29,6 +31,7 @@ mod render;
 pub mod seed;
 pub mod state;
 
+pub use api::query::{GET_TYPED_FIELDS, QueryType};
 pub use files::DocumentFormat;
 pub use oauth::TokenPair;
 pub use seed::{
@@ -160,7 +163,7 @@ fn router(sim: Arc<Sim>) -> Router {
         .route("/oauth2/access_token", post(oauth::access_token))
         .route("/_files/{token}", get(files::serve_file))
         .nest("/_sim", admin::router())
-        .route("/{method}", post(api::api_call))
+        .route("/{method}", post(api::api_call).get(api::api_get))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,

@@ -352,6 +352,31 @@ impl Fixture {
         }
     }
 
+    /// GET `{base}/{method}?{query}` with account A's token (`query` as written, unencoded
+    /// brackets included).
+    pub async fn get(&self, method: &str, query: &str) -> Answer {
+        let response = self
+            .http
+            .get(format!("{}/{method}?{query}", self.sim.base_url))
+            .bearer_auth(&self.token_a)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
     /// The same as account A.
     pub async fn call(&self, method: &str, body: Value) -> Answer {
         self.call_with(&self.token_a.clone(), method, body).await

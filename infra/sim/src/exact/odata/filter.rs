@@ -95,12 +95,14 @@ impl Ty {
         Some(match field {
             FieldType::Guid => Self::Guid,
             FieldType::Text => Self::Text,
-            FieldType::Int32 => Self::Number("System.Int32"),
-            FieldType::Int64 => Self::Number("System.Int64"),
-            FieldType::Double => Self::Number("System.Double"),
+            FieldType::Byte
+            | FieldType::Int16
+            | FieldType::Int32
+            | FieldType::Int64
+            | FieldType::Double => Self::Number(field.clr()),
             FieldType::DateTime => Self::DateTime,
             FieldType::Boolean => Self::Bool,
-            FieldType::Binary | FieldType::Nav => return None,
+            FieldType::Binary | FieldType::Nav | FieldType::Complex => return None,
         })
     }
 
@@ -606,7 +608,7 @@ fn field_value(json: Option<&Json>, ty: FieldType) -> Val {
             wire::parse_date_value(s).map_or(Val::Null, Val::DateTime)
         }
         (FieldType::Boolean, Json::Bool(b)) => Val::Bool(*b),
-        (FieldType::Int32 | FieldType::Int64 | FieldType::Double, number) => {
+        (ty, number) if ty.is_integer() || ty == FieldType::Double => {
             wire::parse_decimal(number).map_or(Val::Null, Val::Number)
         }
         (_, Json::String(s)) => Val::Text(s.clone()),

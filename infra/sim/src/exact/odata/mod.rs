@@ -122,7 +122,7 @@ impl KeyVal {
     fn of(record: &Map<String, Json>, schema: &EntitySchema) -> Option<Self> {
         let value = record.get(schema.key)?;
         match schema.key_type() {
-            FieldType::Int32 | FieldType::Int64 => value.as_i64().map(Self::Number),
+            ty if ty.is_integer() => value.as_i64().map(Self::Number),
             _ => value.as_str().map(|s| Self::Guid(s.to_ascii_lowercase())),
         }
     }
@@ -154,24 +154,37 @@ impl Link {
     }
 }
 
-/// Give `values` every property of `schema` (missing ones `null`) and its `__metadata`.
+/// Give `values` every property of `schema` and its `__metadata`: navigation properties
+/// left unset become deferred links, other unset properties `null`.
 pub(crate) fn entity(
     schema: &EntitySchema,
     link: &Link,
     mut values: Map<String, Json>,
 ) -> Map<String, Json> {
+    debug_assert!(
+        values.keys().all(|name| schema.field(name).is_some()),
+        "a record of {} carries properties the type does not document: {:?}",
+        schema.type_name,
+        values
+            .keys()
+            .filter(|name| schema.field(name).is_none())
+            .collect::<Vec<_>>()
+    );
+    let key = KeyVal::of(&values, schema);
     let mut out = Map::new();
-    if let Some(key) = KeyVal::of(&values, schema) {
+    if let Some(key) = &key {
         out.insert(
             "__metadata".to_owned(),
-            json!({"uri": link.entity(&key), "type": schema.type_name}),
+            json!({"uri": link.entity(key), "type": schema.type_name}),
         );
     }
     for field in schema.fields {
-        out.insert(
-            field.name.to_owned(),
-            values.remove(field.name).unwrap_or(Json::Null),
-        );
+        let value = match (values.remove(field.name), field.ty, &key) {
+            (Some(value), _, _) => value,
+            (None, FieldType::Nav, Some(key)) => link.deferred(key, field.name),
+            (None, _, _) => Json::Null,
+        };
+        out.insert(field.name.to_owned(), value);
     }
     out
 }

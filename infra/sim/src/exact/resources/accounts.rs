@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{Ctx, obj};
 use crate::exact::error::ApiError;
-use crate::exact::model::{ACCOUNT_CODE_WIDTH, Account, Division, pad_account_code};
+use crate::exact::model::{ACCOUNT_CODE_WIDTH, Account, Division, pad_account_code, pad_country};
 use crate::exact::odata::{self, ListSpec, PAGE_SIZE};
 use crate::exact::payload::Payload;
 use crate::exact::schema::ACCOUNT;
@@ -40,15 +40,39 @@ const SPEC: ListSpec = ListSpec {
     filterable: None,
 };
 
+/// The properties an [`Account`] models; other writable ones are kept in `extra`.
+const MODELLED: &[&str] = &[
+    "Code",
+    "Name",
+    "Status",
+    "VATNumber",
+    "ChamberOfCommerce",
+    "Email",
+    "Phone",
+    "Website",
+    "AddressLine1",
+    "Postcode",
+    "City",
+    "Country",
+    "Language",
+    "IsSupplier",
+    "Blocked",
+    "PeppolIdentifier",
+];
+
 /// The JSON record of a relation.
 pub(crate) fn row(division: &Division, a: &Account) -> Map<String, Value> {
-    obj(json!({
+    let is_sales = a.status == "C";
+    let mut row = obj(json!({
         "ID": a.id.to_string(),
         "Code": a.code,
         "Name": a.name,
         "Status": a.status,
-        "IsSales": a.status == "C",
+        "IsSales": is_sales,
+        // Obsolete; a public dump of a real customer shows it true alongside IsSales.
+        "IsPurchase": is_sales,
         "IsSupplier": a.is_supplier,
+        "Type": "A",
         "VATNumber": a.vat_number,
         "ChamberOfCommerce": a.chamber_of_commerce,
         "Email": a.email,
@@ -57,14 +81,34 @@ pub(crate) fn row(division: &Division, a: &Account) -> Map<String, Value> {
         "AddressLine1": a.address_line1,
         "Postcode": a.postcode,
         "City": a.city,
-        "Country": a.country,
+        "Country": a.country.as_deref().map(pad_country),
         "Language": a.language,
         "Blocked": a.blocked,
         "PeppolIdentifier": a.peppol_identifier,
+        "SalesCurrency": division.currency,
         "Division": division.code,
         "Created": wire::datetime(a.created),
         "Modified": wire::datetime(a.modified),
-    }))
+    }));
+    for (name, value) in &a.extra {
+        row.insert(name.clone(), value.clone());
+    }
+    let text = |name: &str| a.extra.get(name).and_then(Value::as_str);
+    if let Some(condition) =
+        text("PaymentConditionSales").and_then(|c| division.payment_condition(c))
+    {
+        row.insert(
+            "PaymentConditionSalesDescription".to_owned(),
+            Value::String(condition.description.clone()),
+        );
+    }
+    if let Some(vat) = text("SalesVATCode").and_then(|c| division.vat_code(c)) {
+        row.insert(
+            "SalesVATCodeDescription".to_owned(),
+            Value::String(vat.description.clone()),
+        );
+    }
+    row
 }
 
 pub(crate) fn get(division: &Division, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
@@ -140,6 +184,7 @@ pub(crate) fn post(state: &mut SimState, ctx: &Ctx<'_>) -> Result<Response, ApiE
         is_supplier: payload.boolean("IsSupplier").unwrap_or(false),
         blocked: payload.boolean("Blocked").unwrap_or(false),
         peppol_identifier: payload.text("PeppolIdentifier"),
+        extra: payload.others(MODELLED),
         created: now,
         modified: now,
     };

@@ -1,8 +1,13 @@
-//! documents/Documents (GET, POST) and documents/DocumentAttachments (GET, POST): a PDF is
-//! attached to a sales entry as a Document (Type 10) holding a base64 DocumentAttachment.
+//! documents/Documents (GET, POST, DELETE) and documents/DocumentAttachments (GET, POST,
+//! DELETE): a PDF is attached to a sales entry as a Document (Type 10) holding a base64
+//! DocumentAttachment.
+//!
+//! Deleting a document deletes its attachments; a document a booked entry refers to cannot be
+//! deleted (delete the entry first). Exact's exact wording for that refusal is not documented
+//! publicly; [`DOCUMENT_IN_USE`] follows the style of its other Dutch business messages.
 
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -15,12 +20,16 @@ use crate::exact::schema::{DOCUMENT, DOCUMENT_ATTACHMENT};
 use crate::exact::state::SimState;
 use crate::exact::wire;
 
+/// The refusal of deleting a document that belongs to a booked entry.
+pub(crate) const DOCUMENT_IN_USE: &str =
+    "Verwijderen niet toegestaan: Document is gekoppeld aan een boeking";
+
 /// Where an attachment can be downloaded (append `&Download=1` for the raw file).
 pub(crate) fn download_url(base_url: &str, division: i32, attachment: Uuid) -> String {
     format!("{base_url}/docs/SysAttachment.aspx?ID={attachment}&_Division_={division}")
 }
 
-fn document_row(division: &Division, d: &Document, ctx: &Ctx<'_>) -> Map<String, Value> {
+fn document_row(division: &Division, d: &Document) -> Map<String, Value> {
     let account = d.account.and_then(|id| division.account(id));
     let type_description = DOCUMENT_TYPES
         .iter()
@@ -31,8 +40,8 @@ fn document_row(division: &Division, d: &Document, ctx: &Ctx<'_>) -> Map<String,
         "Account": wire::opt_guid(d.account),
         "AccountCode": account.map(|a| a.code.clone()),
         "AccountName": account.map(|a| a.name.clone()),
-        "Attachments": ctx.link_to("documents/Documents").deferred(&KeyVal::Guid(d.id.to_string()), "Attachments"),
         "Body": d.body,
+        "HasEmptyBody": d.body.as_deref().is_none_or(|b| b.trim().is_empty()),
         "DocumentDate": wire::opt_date(d.document_date),
         "FinancialTransactionEntryID": wire::opt_guid(d.entry_id),
         "Subject": d.subject,
@@ -58,7 +67,7 @@ pub(crate) fn get(division: &Division, ctx: &Ctx<'_>) -> Result<Response, ApiErr
     let rows = division
         .documents
         .iter()
-        .map(|d| document_row(division, d, ctx))
+        .map(|d| document_row(division, d))
         .collect();
     match ctx.key {
         Some(key) => odata::get_one(&DOCUMENT, &ctx.link(), ctx.query, rows, key),
@@ -127,11 +136,7 @@ pub(crate) fn post(state: &mut SimState, ctx: &Ctx<'_>) -> Result<Response, ApiE
         body: payload.text("Body"),
         created: wire::local(ctx.now),
     };
-    let record = odata::entity(
-        &DOCUMENT,
-        &ctx.link(),
-        document_row(division, &document, ctx),
-    );
+    let record = odata::entity(&DOCUMENT, &ctx.link(), document_row(division, &document));
     division.documents.push(document);
     Ok(odata::single(StatusCode::CREATED, Value::Object(record)))
 }
@@ -178,4 +183,44 @@ pub(crate) fn post_attachment(state: &mut SimState, ctx: &Ctx<'_>) -> Result<Res
     );
     division.attachments.push(attachment);
     Ok(odata::single(StatusCode::CREATED, Value::Object(record)))
+}
+
+/// The position of the record `ctx.key` names among `ids`, or Exact's 404.
+fn position_of(
+    ctx: &Ctx<'_>,
+    segment: &str,
+    mut ids: impl Iterator<Item = Uuid>,
+) -> Result<usize, ApiError> {
+    let key = ctx.key.and_then(KeyVal::parse);
+    ids.position(|id| Some(KeyVal::Guid(id.to_string())) == key)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!("Resource not found for the segment '{segment}'."))
+        })
+}
+
+/// `DELETE documents/Documents(guid'…')`: 204, taking the attachments along; refused while a
+/// booked entry refers to the document.
+pub(crate) fn delete(state: &mut SimState, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let division = division_mut(state, ctx)?;
+    let position = position_of(ctx, "Documents", division.documents.iter().map(|d| d.id))?;
+    let id = division.documents[position].id;
+    if division.entry_of_document(id).is_some() {
+        return Err(ApiError::Business(vec![DOCUMENT_IN_USE.to_owned()]));
+    }
+    division.documents.remove(position);
+    division.attachments.retain(|a| a.document != id);
+    tracing::debug!(division = division.code, %id, "exact sim: document deleted");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `DELETE documents/DocumentAttachments(guid'…')`: 204.
+pub(crate) fn delete_attachment(state: &mut SimState, ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let division = division_mut(state, ctx)?;
+    let position = position_of(
+        ctx,
+        "DocumentAttachments",
+        division.attachments.iter().map(|a| a.id),
+    )?;
+    division.attachments.remove(position);
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -113,10 +113,14 @@ pub(crate) fn dispatch(state: &mut SimState, ctx: &Ctx<'_>) -> Result<Response, 
         "salesentry/SalesEntryLines" if get => sales_entries::get_lines(division(state, ctx)?, ctx),
         "documents/Documents" if get => documents::get(division(state, ctx)?, ctx),
         "documents/Documents" if post && !keyed => documents::post(state, ctx),
+        "documents/Documents" if delete && keyed => documents::delete(state, ctx),
         "documents/DocumentAttachments" if get => {
             documents::get_attachments(division(state, ctx)?, ctx)
         }
         "documents/DocumentAttachments" if post && !keyed => documents::post_attachment(state, ctx),
+        "documents/DocumentAttachments" if delete && keyed => {
+            documents::delete_attachment(state, ctx)
+        }
         "cashflow/Receivables" if get => receivables::get(division(state, ctx)?, ctx, false),
         "bulk/Cashflow/Receivables" if get => receivables::get(division(state, ctx)?, ctx, true),
         "read/financial/ReceivablesList" if get => {

@@ -41,20 +41,6 @@ pub(crate) fn gl_type_description(kind: i32) -> &'static str {
     }
 }
 
-/// Dutch name of a journal type.
-pub(crate) fn journal_type_description(kind: i32) -> &'static str {
-    match kind {
-        10 => "Kas",
-        12 => "Bank",
-        20 => "Verkoop",
-        21 => "Retourfacturen",
-        22 => "Inkoop",
-        23 => "Ontvangen retourfacturen",
-        90 => "Memoriaal",
-        _ => "Overige",
-    }
-}
-
 pub(crate) fn me(state: &SimState, ctx: &Ctx<'_>) -> Result<axum::response::Response, ApiError> {
     let user = &state.user;
     let (first, last) = user
@@ -90,13 +76,13 @@ pub(crate) fn divisions(
         .map(|d| {
             obj(json!({
                 "Code": d.code,
-                "HID": i64::from(d.code),
+                "Hid": i64::from(d.code),
                 "Description": d.description,
                 "Country": d.legislation.country(),
                 "Currency": d.currency,
                 "VATNumber": d.vat_number,
                 "Current": d.code == ctx.grant.division,
-                "Blocked": false,
+                "BlockingStatus": 0,
                 "Status": 1,
                 "Created": seeded(),
                 "Modified": seeded(),
@@ -158,7 +144,6 @@ pub(crate) fn journals(
                 "Code": j.code,
                 "Description": j.description,
                 "Type": j.kind,
-                "TypeDescription": journal_type_description(j.kind),
                 "Division": division.code,
                 "Created": seeded(),
                 "Modified": seeded(),
@@ -240,18 +225,12 @@ pub(crate) fn payment_conditions(
         .payment_conditions
         .iter()
         .map(|c| {
-            let method = match c.method.as_str() {
-                "I" => "Incasso",
-                "K" => "Contant",
-                _ => "Op rekening",
-            };
             obj(json!({
                 "ID": c.id.to_string(),
                 "Code": c.code,
                 "Description": c.description,
                 "PaymentDays": c.days,
                 "PaymentMethod": c.method,
-                "PaymentMethodDescription": method,
                 "Division": division.code,
                 "Created": seeded(),
                 "Modified": seeded(),
@@ -274,6 +253,9 @@ pub(crate) fn document_types(ctx: &Ctx<'_>) -> Result<axum::response::Response, 
                 "ID": id,
                 "Description": description,
                 "DocumentIsCreatable": true,
+                "DocumentIsDeletable": true,
+                "DocumentIsUpdatable": true,
+                "DocumentIsViewable": true,
                 "TypeCategory": if *id == 10 || *id == 20 { 1 } else { 0 },
             }))
         })

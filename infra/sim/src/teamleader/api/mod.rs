@@ -1,9 +1,11 @@
 //! The JSON-RPC API: `POST /{resource}.{action}` with bearer auth, rate limiting, faults, and
-//! Teamleader's `{data}` / `{errors}` envelopes.
+//! Teamleader's `{data}` / `{errors}` envelopes. `.list` and `.info` endpoints answer `GET`
+//! with the body's fields in the query string too ([`query`]).
 
 mod credit_notes;
 mod crm;
 mod invoices;
+pub(crate) mod query;
 mod settings;
 
 pub(crate) use invoices::structured_reference_for;
@@ -12,7 +14,7 @@ use super::model::{Account, CustomerRef};
 use super::render::instant;
 use super::state::{FaultKind, RequestRecord, Sim, SimState};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -248,12 +250,50 @@ fn parse_body(body: &Bytes) -> Result<Value, ApiError> {
     }
 }
 
-/// `POST /{resource}.{action}`.
+/// `POST /{resource}.{action}`: the request's fields are the JSON body.
 pub(crate) async fn api_call(
     State(sim): State<Arc<Sim>>,
     Path(method): Path<String>,
     headers: HeaderMap,
     body: Bytes,
+) -> Response {
+    answer(sim, method, headers, || parse_body(&body)).await
+}
+
+/// `GET /{resource}.{action}`: for `.list` and `.info` the request's fields are the query
+/// string (see [`query`]); any other endpoint answers 405, as it takes POST only.
+pub(crate) async fn api_get(
+    State(sim): State<Arc<Sim>>,
+    Path(method): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    if !query::serves_get(&method) {
+        let mut response = ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!(
+                "Method not allowed: `{method}` takes POST; only .list and .info endpoints \
+                 also answer GET"
+            ),
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    answer(sim, method, headers, || {
+        query::body_from_query(raw.as_deref())
+    })
+    .await
+}
+
+/// Faults, authentication, rate limit, scope, then the endpoint with the body `read` gives.
+async fn answer(
+    sim: Arc<Sim>,
+    method: String,
+    headers: HeaderMap,
+    read: impl FnOnce() -> Result<Value, ApiError>,
 ) -> Response {
     let (latency, fault) = sim.state().take_faults(&method);
     if latency > 0 {
@@ -319,7 +359,7 @@ pub(crate) async fn api_call(
                 .as_ref()
                 .is_some_and(|granted| !granted.iter().any(|g| g == scope))
         });
-        match (denied, parse_body(&body)) {
+        match (denied, read()) {
             (Some(scope), _) => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 format!("Forbidden: this integration lacks the `{scope}` scope"),
