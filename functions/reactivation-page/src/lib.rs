@@ -1,10 +1,15 @@
 //! The reactivation page (Lambda function URL): the one page people open. Signing in with
-//! Teamleader is what reactivates a connection. This version serves the entry page in the
-//! visitor's language (NL / FR / EN) with the Teamleader sign-in link; the connection
-//! settings pages come with a later version.
+//! Teamleader is what reactivates a connection. An [`axum::Router`] served through
+//! `lambda_http` (the `http-axum` example of aws-lambda-rust-runtime), so the page's routes
+//! grow as a router. This version serves the entry page in the visitor's language
+//! (NL / FR / EN) with the Teamleader sign-in link; the connection pages come next.
 
-use lambda_http::http::{StatusCode, header};
-use lambda_http::{Body, Request, RequestExt, Response};
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use std::sync::Arc;
 use url::Url;
 
 /// Languages of the page.
@@ -34,22 +39,26 @@ impl Language {
         Self::En
     }
 
-    fn texts(self) -> (&'static str, &'static str, &'static str) {
+    /// (lang attribute, title, lead, sign-in label).
+    fn texts(self) -> (&'static str, &'static str, &'static str, &'static str) {
         match self {
             Self::Nl => (
                 "nl",
                 "Koppel je boekhouding aan Teamleader Focus",
                 "Meld je aan met Teamleader om je koppeling te activeren of opnieuw te activeren.",
+                "Aanmelden met Teamleader",
             ),
             Self::Fr => (
                 "fr",
                 "Reliez votre comptabilité à Teamleader Focus",
                 "Connectez-vous avec Teamleader pour activer ou réactiver votre connexion.",
+                "Se connecter avec Teamleader",
             ),
             Self::En => (
                 "en",
                 "Link your accounting to Teamleader Focus",
                 "Sign in with Teamleader to activate or reactivate your connection.",
+                "Sign in with Teamleader",
             ),
         }
     }
@@ -58,7 +67,7 @@ impl Language {
 /// Where Teamleader sends people back after sign-in, below the page's own address.
 pub const CALLBACK_PATH: &str = "/oauth/teamleader";
 
-/// The page with its configuration.
+/// The page's configuration.
 pub struct ReactivationPage {
     /// Teamleader's authorize endpoint (`…/oauth2/authorize`).
     pub authorize_endpoint: Url,
@@ -77,73 +86,78 @@ impl ReactivationPage {
             .append_pair("redirect_uri", &format!("https://{host}{CALLBACK_PATH}"));
         url
     }
-}
 
-impl ReactivationPage {
-    /// Answer one request.
-    pub async fn handle(
-        &self,
-        request: Request,
-    ) -> Result<Response<Body>, lambda_http::http::Error> {
-        let path = request.raw_http_path();
-        if path != "/" && !path.is_empty() {
-            return Response::builder()
-                .status(StatusCode::NOT_FOUND)
-                .body(Body::from("Not found"));
-        }
-        let accept = request
-            .headers()
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok());
-        let (lang, title, lead) = Language::negotiate(accept).texts();
-        let host = request
-            .headers()
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("localhost");
-        let sign_in = html_escape(self.sign_in_url(host).as_str());
-        let sign_in_label = match lang {
-            "nl" => "Aanmelden met Teamleader",
-            "fr" => "Se connecter avec Teamleader",
-            _ => "Sign in with Teamleader",
-        };
-        let body = format!(
-            "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>Koppel</title></head>\
-             <body><h1>{title}</h1><p>{lead}</p><p><a href=\"{sign_in}\">{sign_in_label}</a></p></body></html>"
-        );
-        Response::builder()
-            .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-            .header(header::CACHE_CONTROL, "no-store")
-            .body(Body::from(body))
+    /// The page's routes.
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/", get(entry_page))
+            .fallback(not_found)
+            .with_state(Arc::new(self))
     }
 }
 
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+/// Text for HTML: `&`, `<`, `>` and `"` escaped.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+async fn entry_page(State(page): State<Arc<ReactivationPage>>, headers: HeaderMap) -> Response {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let (lang, title, lead, sign_in_label) = Language::negotiate(accept).texts();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    let sign_in = escape(page.sign_in_url(host).as_str());
+    let body = format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>Koppel</title></head>\
+         <body><h1>{title}</h1><p>{lead}</p><p><a href=\"{sign_in}\">{sign_in_label}</a></p></body></html>"
+    );
+    ([(header::CACHE_CONTROL, "no-store")], Html(body)).into_response()
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "Not found").into_response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
 
-    fn page() -> ReactivationPage {
+    fn page() -> Router {
         ReactivationPage {
             authorize_endpoint: Url::parse("https://focus.teamleader.eu/oauth2/authorize").unwrap(),
             client_id: "abc".into(),
         }
+        .router()
     }
 
-    fn request(path: &str, language: &str) -> Request {
-        let json = format!(
-            r#"{{"version":"2.0","routeKey":"$default","rawPath":"{path}","rawQueryString":"","headers":{{"accept-language":"{language}","host":"k.example"}},
-            "requestContext":{{"accountId":"anonymous","apiId":"x","domainName":"k.example","domainPrefix":"k","http":{{"method":"GET","path":"{path}","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","userAgent":"t"}},
-            "requestId":"r","routeKey":"$default","stage":"$default","time":"23/Nov/2026:02:00:00 +0000","timeEpoch":1795399200000}},"isBase64Encoded":false}}"#
-        );
-        lambda_http::request::from_str(&json).unwrap()
+    async fn get(path: &str, language: &str) -> (StatusCode, String) {
+        let request = Request::get(path)
+            .header(header::ACCEPT_LANGUAGE, language)
+            .header(header::HOST, "k.example")
+            .body(Body::empty())
+            .unwrap();
+        let response = page().oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
     }
 
     #[tokio::test]
@@ -153,14 +167,12 @@ mod tests {
             ("fr-BE", "Se connecter avec Teamleader"),
             ("de", "Sign in with Teamleader"),
         ] {
-            let response = page().handle(request("/", language)).await.unwrap();
-            assert_eq!(response.status(), StatusCode::OK);
-            let Body::Text(body) = response.body() else {
-                panic!("text body expected")
-            };
+            let (status, body) = get("/", language).await;
+            assert_eq!(status, StatusCode::OK);
             assert!(body.contains(expected), "{language}: {body}");
+            assert!(body.contains("client_id=abc&amp;response_type=code"), "{body}");
             assert!(
-                body.contains("client_id=abc&amp;response_type=code"),
+                body.contains("redirect_uri=https%3A%2F%2Fk.example%2Foauth%2Fteamleader"),
                 "{body}"
             );
         }
@@ -168,7 +180,21 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_paths_are_not_found() {
-        let response = page().handle(request("/admin", "en")).await.unwrap();
-        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let (status, _) = get("/admin", "en").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn a_lambda_function_url_event_reaches_the_router() {
+        // The event as the function URL delivers it, parsed by lambda_http, answered by the
+        // router: what `lambda_http::run(router)` does in Lambda.
+        let json = r#"{"version":"2.0","routeKey":"$default","rawPath":"/","rawQueryString":"","headers":{"accept-language":"nl","host":"k.example"},
+            "requestContext":{"accountId":"anonymous","apiId":"x","domainName":"k.example","domainPrefix":"k","http":{"method":"GET","path":"/","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","userAgent":"t"},
+            "requestId":"r","routeKey":"$default","stage":"$default","time":"23/Nov/2026:02:00:00 +0000","timeEpoch":1795399200000},"isBase64Encoded":false}"#;
+        let request = lambda_http::request::from_str(json).unwrap();
+        let response = page().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert!(String::from_utf8_lossy(&body).contains("Aanmelden met Teamleader"));
     }
 }
