@@ -6,9 +6,11 @@ use chrono::{DateTime, Duration, Utc};
 use koppel_aws::schema::{TABLE_PK, TABLE_SK};
 use koppel_core::{
     AccountId, ClaimOutcome, Connection, ConnectionId, ConnectionSettings, ConnectionStatus,
-    CustomerRef, DepartmentId, DocumentId, DocumentKind, DocumentRecord, ExportState, FiscalPeriod,
-    GlAccount, Journal, JournalKind, LedgerCustomerId, LedgerEntryId, LedgerKind,
-    LedgerReferenceData, RunCounts, RunId, RunReport, RunStatus, Store, StoreError, VatCode,
+    ConnectionStore, CursorStore, CustomerMappingStore, CustomerRef, DepartmentId, DocumentId,
+    DocumentKind, DocumentRecord, DocumentStore, ExportState, FiscalPeriod, GlAccount, Journal,
+    JournalKind, LeaseStore, LedgerCustomerId, LedgerEntryId, LedgerKind, LedgerReferenceData,
+    ReferenceDataStore, RunCounts, RunId, RunReport, RunReportStore, RunStatus, StoreError,
+    VatCode,
 };
 use rust_decimal::Decimal;
 use std::sync::Arc;
