@@ -409,3 +409,9 @@ impl RunReportStore for InMemoryStore {
 
 #[cfg(test)]
 mod tests;
+
+/// The store contract (every role trait) against the in-memory store.
+#[cfg(test)]
+mod contract {
+    crate::store_contract_tests!(async || crate::memory::InMemoryStore::new());
+}
