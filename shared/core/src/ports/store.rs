@@ -231,6 +231,28 @@ pub trait RunReportStore: Send + Sync {
 /// Implemented automatically for every type implementing all the roles; implement the role
 /// traits, never this one. Wiring code holds an `Arc<dyn Store>`; callers take the
 /// narrowest role trait they need (a `&dyn Store` upcasts to any of them).
+///
+/// ```
+/// use koppel_core::memory::InMemoryStore;
+/// use koppel_core::{ConnectionId, CursorStore, LeaseStore, Store, StoreError};
+/// use std::sync::Arc;
+///
+/// /// A use-case that only moves a cursor takes only the cursor role.
+/// async fn move_on(cursors: &dyn CursorStore, connection: &ConnectionId) -> Result<(), StoreError> {
+///     let since = "2026-03-01T00:00:00Z";
+///     cursors.put_cursor(connection, "invoice-export.updated_since", since).await
+/// }
+///
+/// # tokio_test_runtime(async {
+/// let store: Arc<dyn Store> = Arc::new(InMemoryStore::new());
+/// move_on(&*store, &ConnectionId::from("c1")).await.unwrap();
+/// let leases: Arc<dyn LeaseStore> = store.clone();
+/// # let _ = leases;
+/// # });
+/// # fn tokio_test_runtime(future: impl std::future::Future<Output = ()>) {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future)
+/// # }
+/// ```
 pub trait Store:
     ConnectionStore
     + DocumentStore

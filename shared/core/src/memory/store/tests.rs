@@ -3,7 +3,7 @@
 //! this store in `super::contract`.
 
 use super::*;
-use crate::contract::fixtures::{at, conn, exported, failed, pending};
+use crate::contract::fixtures::{at, conn, connection, exported, failed, pending};
 
 #[tokio::test]
 async fn documents_lists_every_record_of_the_connection_by_document_id() {
@@ -23,6 +23,45 @@ async fn documents_lists_every_record_of_the_connection_by_document_id() {
         .collect();
     assert_eq!(ids, ["d1", "d2", "d3"]);
     assert!(store.documents(&conn("c3")).is_empty());
+}
+
+#[tokio::test]
+async fn unpaid_and_active_lists_come_ordered_by_id() {
+    let store = InMemoryStore::new();
+    for record in [
+        exported("c1", "d3", false),
+        exported("c1", "d1", false),
+        exported("c1", "d2", true),
+    ] {
+        store.put_document(&record).await.unwrap();
+    }
+    let unpaid: Vec<String> = store
+        .unpaid_exported(&conn("c1"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.document_id.0)
+        .collect();
+    assert_eq!(unpaid, ["d1", "d3"]);
+
+    for (id, status) in [
+        ("c3", ConnectionStatus::Active),
+        ("c2", ConnectionStatus::Paused),
+        ("c1", ConnectionStatus::Active),
+    ] {
+        store
+            .put_connection(&connection(id, "acc-1", status))
+            .await
+            .unwrap();
+    }
+    let active: Vec<String> = store
+        .active_connections()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id.0)
+        .collect();
+    assert_eq!(active, ["c1", "c3"]);
 }
 
 #[tokio::test]
