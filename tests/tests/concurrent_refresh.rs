@@ -11,8 +11,8 @@ use koppel_api::{
 };
 use koppel_core::memory::{InMemoryStore, InMemoryVault};
 use koppel_core::{
-    AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus, DepartmentId,
-    ExternalError, LedgerKind, OAuthTokens, ScaledClock, Store,
+    AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus,
+    ConnectionStore, DepartmentId, ExternalError, LedgerKind, OAuthTokens, ScaledClock,
 };
 use koppel_sim::teamleader::{
     self, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Fault, FaultKind, GenerateSpec, SimOptions,

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use koppel_core::jobs::export::{ExportOptions, InvoiceExport};
+use koppel_core::jobs::export::{ExportOptions, ExportStores, InvoiceExport};
 use koppel_core::jobs::lifecycle::{
     JobError, JobOutcome, LifecycleOptions, LifecyclePorts, run_job,
 };
@@ -40,13 +40,15 @@ impl ExportFunction {
 
     /// Run one job until done or until `deadline`.
     pub async fn run(&self, job: Job, deadline: Deadline) -> Result<JobOutcome, JobError> {
+        let store: &dyn Store = self.store.as_ref();
         let export = InvoiceExport {
-            store: self.store.as_ref(),
+            stores: ExportStores::of(store),
             options: self.options.clone(),
         };
         let ports = LifecyclePorts {
             connector: self.connector.as_ref(),
-            store: self.store.as_ref(),
+            connections: store,
+            reports: store,
             queue: self.queue.as_ref(),
             clock: self.clock.as_ref(),
         };

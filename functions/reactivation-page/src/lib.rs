@@ -170,7 +170,10 @@ mod tests {
             let (status, body) = get("/", language).await;
             assert_eq!(status, StatusCode::OK);
             assert!(body.contains(expected), "{language}: {body}");
-            assert!(body.contains("client_id=abc&amp;response_type=code"), "{body}");
+            assert!(
+                body.contains("client_id=abc&amp;response_type=code"),
+                "{body}"
+            );
             assert!(
                 body.contains("redirect_uri=https%3A%2F%2Fk.example%2Foauth%2Fteamleader"),
                 "{body}"

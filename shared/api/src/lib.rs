@@ -32,7 +32,9 @@ pub use rate::{
 };
 pub use response::ApiResponse;
 pub use retry::RetryPolicy;
-pub use tokens::{TokenSource, TokenSourceConfig, TokenTimings, load_tokens, save_tokens};
+pub use tokens::{
+    TokenSource, TokenSourceConfig, TokenStores, TokenTimings, load_tokens, save_tokens,
+};
 
 /// Re-exported so clients name header types without depending on `http` themselves.
 pub use reqwest::header::HeaderMap;

@@ -13,7 +13,8 @@
 use crate::oauth::{OAuthClient, OAuthError};
 use chrono::{DateTime, Utc};
 use koppel_core::{
-    Clock, ConnectionId, ConnectionStatus, ExternalError, OAuthTokens, Store, Vault,
+    Clock, ConnectionId, ConnectionStatus, ConnectionStore, ExternalError, LeaseStore, OAuthTokens,
+    Store, Vault,
 };
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -79,6 +80,26 @@ impl TokenSourceConfig {
     }
 }
 
+/// The two roles of Koppel's store a token source needs: the refresh lease, and the
+/// connection's status (set to `NeedsReauth` when the refresh token is refused).
+#[derive(Clone)]
+pub struct TokenStores {
+    /// Where the refresh lease is taken.
+    pub leases: Arc<dyn LeaseStore>,
+    /// Where a dead token marks the connection.
+    pub connections: Arc<dyn ConnectionStore>,
+}
+
+impl TokenStores {
+    /// Both roles from one store.
+    pub fn from_store(store: Arc<dyn Store>) -> Self {
+        Self {
+            leases: store.clone(),
+            connections: store,
+        }
+    }
+}
+
 /// Gives a valid access token for one connection. Cheap to clone; clones share the cache.
 /// One instance per worker (Lambda); instances coordinate through the Store lease.
 #[derive(Clone)]
@@ -89,7 +110,7 @@ pub struct TokenSource {
 struct Inner {
     config: TokenSourceConfig,
     oauth: OAuthClient,
-    store: Arc<dyn Store>,
+    stores: TokenStores,
     vault: Arc<dyn Vault>,
     clock: Arc<dyn Clock>,
     /// Lease owner id, random per instance.
@@ -130,12 +151,12 @@ enum Freshness {
 }
 
 impl TokenSource {
-    /// A token source for `config`, refreshing through `oauth`, coordinating on `store`,
+    /// A token source for `config`, refreshing through `oauth`, coordinating on `stores`,
     /// keeping tokens in `vault`, telling time by `clock`.
     pub fn new(
         config: TokenSourceConfig,
         oauth: OAuthClient,
-        store: Arc<dyn Store>,
+        stores: TokenStores,
         vault: Arc<dyn Vault>,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -143,7 +164,7 @@ impl TokenSource {
             inner: Arc::new(Inner {
                 config,
                 oauth,
-                store,
+                stores,
                 vault,
                 clock,
                 owner: format!("tokens-{}", uuid::Uuid::new_v4()),
@@ -266,13 +287,19 @@ impl TokenSource {
             let now = inner.clock.now();
             let until = now + to_chrono(inner.config.lease_ttl);
             let taken = inner
-                .store
+                .stores
+                .leases
                 .acquire_lease(&lease, &inner.owner, now, until)
                 .await
                 .map_err(|error| self.unavailable(error))?;
             if taken {
                 let result = self.refresh_holding_lease(refused.as_deref()).await;
-                if let Err(error) = inner.store.release_lease(&lease, &inner.owner).await {
+                if let Err(error) = inner
+                    .stores
+                    .leases
+                    .release_lease(&lease, &inner.owner)
+                    .await
+                {
                     // It lapses by itself within the TTL.
                     tracing::warn!(system = self.system(), lease = %lease, %error, "could not release the token lease");
                 }
@@ -409,7 +436,8 @@ impl TokenSource {
     async fn already_marked(&self) -> Option<ExternalError> {
         let connection = self
             .inner
-            .store
+            .stores
+            .connections
             .connection(&self.inner.config.connection_id)
             .await
             .ok()??;
@@ -426,7 +454,8 @@ impl TokenSource {
         tracing::warn!(system = self.system(), connection = %connection, reason = %error, "marking connection needs_reauth");
         if let Err(store_error) = self
             .inner
-            .store
+            .stores
+            .connections
             .set_connection_status(
                 connection,
                 ConnectionStatus::NeedsReauth,

@@ -9,8 +9,9 @@ use koppel_api::{
 };
 use koppel_core::memory::{InMemoryStore, InMemoryVault, ManualClock};
 use koppel_core::{
-    AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus, DepartmentId,
-    ExternalError, LedgerKind, OAuthTokens, Secret, Store, SystemClock, Vault, VaultError,
+    AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus,
+    ConnectionStore, DepartmentId, ExternalError, LeaseStore, LedgerKind, OAuthTokens, Secret,
+    SystemClock, Vault, VaultError,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -129,10 +129,19 @@ mod tests {
         assert_eq!(app.ledgers.offered(), vec![LedgerKind::ExactOnline]);
         assert_eq!(app.session_key.as_deref(), Some("key"));
         let shown = format!("{app:?}");
-        assert!(!shown.contains("secret\"") && !shown.contains("tl-secret") && !shown.contains("key\""), "{shown}");
+        assert!(
+            !shown.contains("secret\"") && !shown.contains("tl-secret") && !shown.contains("key\""),
+            "{shown}"
+        );
 
         let only_teamleader = json!({"teamleader": {"client_id": "tl", "client_secret": "s"}});
-        assert!(AppSecret::from_json("a", &only_teamleader).unwrap().ledgers.offered().is_empty());
+        assert!(
+            AppSecret::from_json("a", &only_teamleader)
+                .unwrap()
+                .ledgers
+                .offered()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -141,9 +150,16 @@ mod tests {
             "teamleader": {"client_id": "tl", "client_secret": "s"},
             "exact": {"client_id": "ex"},
         });
-        let error = AppSecret::from_json("stack/app", &value).unwrap_err().to_string();
-        assert!(error.contains("\"exact\" section") && error.contains("client_secret"), "{error}");
-        let missing = AppSecret::from_json("stack/app", &json!({})).unwrap_err().to_string();
+        let error = AppSecret::from_json("stack/app", &value)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("\"exact\" section") && error.contains("client_secret"),
+            "{error}"
+        );
+        let missing = AppSecret::from_json("stack/app", &json!({}))
+            .unwrap_err()
+            .to_string();
         assert!(missing.contains("teamleader"), "{missing}");
     }
 }

@@ -4,8 +4,10 @@
 
 use crate::app_secret::AppSecret;
 use async_trait::async_trait;
-use koppel_api::TokenSource;
-use koppel_core::{Clock, Connection, Connector, Deadline, ExternalError, Ledger, Source, Store, Vault};
+use koppel_api::{TokenSource, TokenStores};
+use koppel_core::{
+    Clock, Connection, Connector, Deadline, ExternalError, Ledger, Source, Store, Vault,
+};
 use koppel_ledgers::LedgerDeps;
 use koppel_teamleader::TeamleaderClient;
 use koppel_teamleader::oauth::TeamleaderUrls;
@@ -33,7 +35,7 @@ impl LiveConnector {
             app,
             teamleader,
             deps: LedgerDeps {
-                store,
+                stores: TokenStores::from_store(store),
                 vault,
                 clock,
             },
@@ -73,7 +75,7 @@ impl Connector for LiveConnector {
                 connection.id.clone(),
             ),
             self.teamleader_oauth(),
-            self.deps.store.clone(),
+            self.deps.stores.clone(),
             self.deps.vault.clone(),
             self.deps.clock.clone(),
         );

@@ -12,9 +12,10 @@
 //! `lib.rs`).
 
 use async_trait::async_trait;
+use koppel_api::TokenStores;
 use koppel_core::{
     Administration, Clock, Connection, ConnectionId, Deadline, ExternalError, Grant, Ledger,
-    LedgerKind, Onboarding, Store, Vault,
+    LedgerKind, Onboarding, Vault,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,8 +25,8 @@ use thiserror::Error;
 /// what time it is.
 #[derive(Clone)]
 pub struct LedgerDeps {
-    /// State store (token refresh lease, connection status on a dead token).
-    pub store: Arc<dyn Store>,
+    /// The store's roles for tokens (refresh lease, connection status on a dead token).
+    pub stores: TokenStores,
     /// Credentials (the connection's ledger secret).
     pub vault: Arc<dyn Vault>,
     /// Clock (token ages, rate-limit waits).

@@ -25,7 +25,11 @@ pub trait JobHandler: Send + Sync {
 /// The invocation's deadline in the clock's time: Lambda says when it kills the invocation
 /// (epoch milliseconds in the context); work stops `margin` (at most a quarter of the time
 /// left) before it.
-pub fn deadline_of(context: &lambda_runtime::Context, clock: &dyn Clock, margin: Duration) -> Deadline {
+pub fn deadline_of(
+    context: &lambda_runtime::Context,
+    clock: &dyn Clock,
+    margin: Duration,
+) -> Deadline {
     if context.deadline == 0 {
         return Deadline::none();
     }
@@ -67,8 +71,14 @@ mod tests {
     fn the_deadline_is_the_contexts_in_clock_time_with_a_bounded_margin() {
         let clock = ManualClock::default();
         let mut context = lambda_runtime::Context::default();
-        assert_eq!(deadline_of(&context, &clock, HANDOVER_MARGIN), Deadline::none());
-        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        assert_eq!(
+            deadline_of(&context, &clock, HANDOVER_MARGIN),
+            Deadline::none()
+        );
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
         context.deadline = now_ms + 900_000;
         let deadline = deadline_of(&context, &clock, HANDOVER_MARGIN);
         let hard = deadline.hard().unwrap();

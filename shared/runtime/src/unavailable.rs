@@ -58,7 +58,7 @@ mod tests {
     use super::*;
     use aws_lambda_events::event::sqs::SqsMessage;
     use koppel_core::memory::InMemoryStore;
-    use koppel_core::{ConnectionId, Job, JobKind, RunId, RunStatus, SystemClock};
+    use koppel_core::{ConnectionId, Job, JobKind, RunId, RunReportStore, RunStatus, SystemClock};
 
     fn message(id: &str, body: &str) -> SqsMessage {
         let mut m = SqsMessage::default();

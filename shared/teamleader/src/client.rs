@@ -10,12 +10,12 @@ use crate::custom_fields::{
 };
 use crate::departments::DepartmentsApi;
 use crate::invoices::InvoicesApi;
+use crate::policy::{TeamleaderErrors, TeamleaderRateLimit};
 use crate::product_categories::ProductCategoriesApi;
 use crate::tax_rates::{TaxRateFilter, TaxRatesApi, WireTaxRate};
 use crate::users::UsersApi;
 use crate::webhooks::WebhooksApi;
 use chrono::{DateTime, SecondsFormat, Utc};
-use crate::policy::{TeamleaderErrors, TeamleaderRateLimit};
 use koppel_api::{ApiClient, PlainErrors, RateGate, RateGateConfig, TokenSource};
 use koppel_core::{Clock, Deadline, ExternalError};
 use reqwest::header::CONTENT_TYPE;

@@ -4,8 +4,7 @@
 use chrono::{DateTime, Utc};
 use koppel_api::rate::{keep_if_any, number, parse_iso_or_epoch, text};
 use koppel_api::{
-    ErrorBodyParser, HeaderMap, RateLimitPolicy, TokenSourceConfig, TokenTimings,
-    WindowObservation,
+    ErrorBodyParser, HeaderMap, RateLimitPolicy, TokenSourceConfig, TokenTimings, WindowObservation,
 };
 use koppel_core::ConnectionId;
 use serde::Deserialize;

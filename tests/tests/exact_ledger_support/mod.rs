@@ -8,9 +8,9 @@ use chrono::{NaiveDate, Utc};
 use koppel_api::save_tokens;
 use koppel_core::memory::{InMemoryStore, InMemoryVault};
 use koppel_core::{
-    AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus, Customer,
-    CustomerRef, DepartmentId, DocumentKind, EntryLine, LedgerCustomerId, LedgerEntry, LedgerKind,
-    OAuthTokens, Store,
+    AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus,
+    ConnectionStore, Customer, CustomerRef, DepartmentId, DocumentKind, EntryLine,
+    LedgerCustomerId, LedgerEntry, LedgerKind, OAuthTokens,
 };
 use koppel_ledgers::LedgerDeps;
 use koppel_ledgers::exact::{ExactApp, ExactLedger, ExactOptions};

@@ -1,4 +1,5 @@
-//! [`DynamoStore`]: Koppel's [`Store`] on one DynamoDB table.
+//! [`DynamoStore`]: Koppel's [`Store`](koppel_core::Store) (every role trait) on one
+//! DynamoDB table.
 //!
 //! # Item layout
 //! Every item has the string keys `pk` / `sk` (see [`crate::schema`]). Everything a
@@ -43,9 +44,10 @@ use chrono::{DateTime, Utc};
 use codec::{ATTEMPTS, CLAIM_RUN, CLAIM_UNTIL, STATE, STATUS, STATUS_REASON};
 use item::{Item, ItemBuilder, ItemReader, key, to_json};
 use koppel_core::{
-    AccountId, ClaimOutcome, Clock, Connection, ConnectionId, ConnectionStatus, CustomerRef,
-    DocumentId, DocumentRecord, ExportState, LedgerCustomerId, LedgerReferenceData, RunId,
-    RunReport, Store, StoreError, SystemClock,
+    AccountId, ClaimOutcome, Clock, Connection, ConnectionId, ConnectionStatus, ConnectionStore,
+    CursorStore, CustomerMappingStore, CustomerRef, DocumentId, DocumentRecord, DocumentStore,
+    ExportState, LeaseStore, LedgerCustomerId, LedgerReferenceData, ReferenceDataStore, RunId,
+    RunReport, RunReportStore, StoreError, SystemClock,
 };
 use std::sync::Arc;
 
@@ -386,7 +388,7 @@ fn s(value: impl Into<String>) -> AttributeValue {
 }
 
 #[async_trait]
-impl Store for DynamoStore {
+impl ConnectionStore for DynamoStore {
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
         let item = self
             .get(
@@ -497,7 +499,10 @@ impl Store for DynamoStore {
             Err(error) => Err(self.failed("UpdateItem (connection status)", error)),
         }
     }
+}
 
+#[async_trait]
+impl DocumentStore for DynamoStore {
     async fn claim_document(
         &self,
         record: &DocumentRecord,
@@ -611,7 +616,10 @@ impl Store for DynamoStore {
         records.retain(DocumentRecord::awaits_payment);
         Ok(records)
     }
+}
 
+#[async_trait]
+impl CustomerMappingStore for DynamoStore {
     async fn customer_mapping(
         &self,
         connection: &ConnectionId,
@@ -672,7 +680,10 @@ impl Store for DynamoStore {
             },
         }
     }
+}
 
+#[async_trait]
+impl ReferenceDataStore for DynamoStore {
     async fn put_reference_data(
         &self,
         connection: &ConnectionId,
@@ -738,7 +749,10 @@ impl Store for DynamoStore {
             "the reference data of {connection} kept changing while being read; try again"
         )))
     }
+}
 
+#[async_trait]
+impl CursorStore for DynamoStore {
     async fn cursor(
         &self,
         connection: &ConnectionId,
@@ -772,7 +786,10 @@ impl Store for DynamoStore {
             .build();
         self.put("cursor", item).await
     }
+}
 
+#[async_trait]
+impl LeaseStore for DynamoStore {
     async fn acquire_lease(
         &self,
         name: &str,
@@ -835,7 +852,10 @@ impl Store for DynamoStore {
             Err(error) => Err(self.failed("DeleteItem (lease)", error)),
         }
     }
+}
 
+#[async_trait]
+impl RunReportStore for DynamoStore {
     async fn put_run_report(&self, report: &RunReport) -> Result<(), StoreError> {
         let (report_item, pointer) = codec::report_items(report)?;
         let pk = keys::connection_pk(&report.connection_id);

@@ -3,6 +3,7 @@
 //! uniquely named table, queues and secrets, so they run in parallel.
 
 mod common;
+mod contract;
 mod queue;
 mod store;
 mod vault;

@@ -1,6 +1,6 @@
 //! The dispatcher: one job message per active connection, woken by a schedule.
 
-use crate::{Clock, Job, JobKind, JobQueue, QueueError, RunId, Store, StoreError};
+use crate::{Clock, ConnectionStore, Job, JobKind, JobQueue, QueueError, RunId, StoreError};
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
@@ -27,7 +27,7 @@ pub fn scheduled_run_id(kind: &JobKind, scheduled_at: DateTime<Utc>) -> RunId {
 
 /// Send one `kind` job per active connection that runs automatically. Returns how many.
 pub async fn dispatch(
-    store: &dyn Store,
+    store: &dyn ConnectionStore,
     queue: &dyn JobQueue,
     clock: &dyn Clock,
     kind: JobKind,

@@ -9,9 +9,9 @@
 //! Adding a job is one implementation of that trait plus one thin function crate.
 
 use crate::{
-    Clock, Connection, ConnectionStatus, Connector, Deadline, Disposition, ExternalError,
-    IssueOutcome, IssueSubject, Job, JobCounts, JobQueue, Ledger, QueueError, RunIssue, RunReport,
-    RunStatus, Source, Store, StoreError,
+    Clock, Connection, ConnectionStatus, ConnectionStore, Connector, Deadline, Disposition,
+    ExternalError, IssueOutcome, IssueSubject, Job, JobCounts, JobQueue, Ledger, QueueError,
+    RunIssue, RunReport, RunReportStore, RunStatus, Source, StoreError,
 };
 use async_trait::async_trait;
 use serde::Serialize;
@@ -163,8 +163,10 @@ pub trait ConnectionJob: Send + Sync {
 pub struct LifecyclePorts<'a> {
     /// Opens the connection's systems.
     pub connector: &'a dyn Connector,
-    /// Connections and run reports.
-    pub store: &'a dyn Store,
+    /// Where the connection is read.
+    pub connections: &'a dyn ConnectionStore,
+    /// Where the run report is kept.
+    pub reports: &'a dyn RunReportStore,
     /// Where continuations go.
     pub queue: &'a dyn JobQueue,
     /// Time.
@@ -262,8 +264,7 @@ pub async fn run_job<J: ConnectionJob>(
     deadline: Deadline,
     options: LifecycleOptions,
 ) -> Result<JobOutcome, JobError> {
-    let store = ports.store;
-    let Some(connection) = store.connection(&message.connection_id).await? else {
+    let Some(connection) = ports.connections.connection(&message.connection_id).await? else {
         return Ok(JobOutcome::Skipped(format!(
             "connection {} no longer exists",
             message.connection_id
@@ -278,7 +279,11 @@ pub async fn run_job<J: ConnectionJob>(
         )));
     }
     let now = ports.clock.now();
-    let mut report = match store.run_report(&connection.id, &message.run_id).await? {
+    let mut report = match ports
+        .reports
+        .run_report(&connection.id, &message.run_id)
+        .await?
+    {
         Some(r) if r.status != RunStatus::Running => {
             return Ok(JobOutcome::Skipped(format!(
                 "run {} already finished",
@@ -325,7 +330,7 @@ pub async fn run_job<J: ConnectionJob>(
             report.status = report.completed_status();
             report.message = None;
             report.updated_at = ports.clock.now();
-            store.put_run_report(&report).await?;
+            ports.reports.put_run_report(&report).await?;
             info!(connection_id = %connection.id, run_id = %report.run_id, job = J::NAME, status = ?report.status, "run finished");
             Ok(JobOutcome::Finished(report))
         }
@@ -339,7 +344,7 @@ pub async fn run_job<J: ConnectionJob>(
         }
         Err(Stop::Refused(why)) => finish_as(ports, run.report(), RunStatus::Failed, why).await,
         Err(Stop::Infra(e)) => {
-            store.put_run_report(&run.report()).await?;
+            ports.reports.put_run_report(&run.report()).await?;
             Err(e)
         }
     }
@@ -376,7 +381,7 @@ async fn finish_as(
     report.status = status;
     report.message = Some(message);
     report.updated_at = ports.clock.now();
-    ports.store.put_run_report(&report).await?;
+    ports.reports.put_run_report(&report).await?;
     Ok(JobOutcome::Finished(report))
 }
 
@@ -394,7 +399,7 @@ async fn continue_later<C: Serialize>(
     report.updated_at = ports.clock.now();
     report.message =
         Some("The Lambda time ran out; the run continues in a new invocation.".to_owned());
-    ports.store.put_run_report(&report).await?;
+    ports.reports.put_run_report(&report).await?;
     info!(connection_id = %message.connection_id, run_id = %message.run_id, job = message.kind.name(), "continues in a new message");
     Ok(JobOutcome::Continued(report))
 }

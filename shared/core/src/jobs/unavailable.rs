@@ -1,11 +1,11 @@
 //! Jobs this version of Koppel does not perform yet still answer the user: their message is
 //! acknowledged and the run report says so, instead of bouncing to a dead-letter queue.
 
-use crate::{Clock, Job, RunCounts, RunReport, RunStatus, Store, StoreError};
+use crate::{Clock, Job, RunCounts, RunReport, RunReportStore, RunStatus, StoreError};
 
 /// Record a run report saying the job is not available, and return it.
 pub async fn report_unavailable(
-    store: &dyn Store,
+    store: &dyn RunReportStore,
     clock: &dyn Clock,
     job: &Job,
     message: &str,

@@ -2,16 +2,17 @@
 
 use super::lock;
 use crate::{
-    AccountId, ClaimOutcome, Connection, ConnectionId, ConnectionStatus, CustomerRef, DocumentId,
-    DocumentRecord, ExportState, LedgerCustomerId, LedgerReferenceData, RunId, RunReport, Store,
-    StoreError,
+    AccountId, ClaimOutcome, Connection, ConnectionId, ConnectionStatus, ConnectionStore,
+    CursorStore, CustomerMappingStore, CustomerRef, DocumentId, DocumentRecord, DocumentStore,
+    ExportState, LeaseStore, LedgerCustomerId, LedgerReferenceData, ReferenceDataStore, RunId,
+    RunReport, RunReportStore, StoreError,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-/// [`Store`] in memory. Every call takes one lock for its whole read-check-write, so the
+/// [`Store`](crate::Store) in memory (every role trait). Every call takes one lock for its whole read-check-write, so the
 /// conditional operations (claim, put-if-absent mapping, lease) are atomic like DynamoDB's
 /// conditional writes.
 ///
@@ -104,7 +105,7 @@ fn claim_decision(
 }
 
 #[async_trait]
-impl Store for InMemoryStore {
+impl ConnectionStore for InMemoryStore {
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
         let state = lock(&self.state);
         state.check_available()?;
@@ -160,7 +161,10 @@ impl Store for InMemoryStore {
         }
         Ok(())
     }
+}
 
+#[async_trait]
+impl DocumentStore for InMemoryStore {
     /// On success the stored record is `record` with state `Exporting { run_id, until }`,
     /// `attempts` one more than the previous record's (1 when new) and `updated_at = now`.
     /// A live claim of the same run is taken again (a redelivered message); a claim whose
@@ -228,7 +232,10 @@ impl Store for InMemoryStore {
             .map(|(_, record)| record.clone())
             .collect())
     }
+}
 
+#[async_trait]
+impl CustomerMappingStore for InMemoryStore {
     async fn customer_mapping(
         &self,
         connection: &ConnectionId,
@@ -256,7 +263,10 @@ impl Store for InMemoryStore {
             .or_insert_with(|| ledger_customer.clone())
             .clone())
     }
+}
 
+#[async_trait]
+impl ReferenceDataStore for InMemoryStore {
     async fn put_reference_data(
         &self,
         connection: &ConnectionId,
@@ -279,7 +289,10 @@ impl Store for InMemoryStore {
         state.check_available()?;
         Ok(state.reference_data.get(connection).cloned())
     }
+}
 
+#[async_trait]
+impl CursorStore for InMemoryStore {
     async fn cursor(
         &self,
         connection: &ConnectionId,
@@ -306,7 +319,10 @@ impl Store for InMemoryStore {
             .insert((connection.clone(), name.to_owned()), value.to_owned());
         Ok(())
     }
+}
 
+#[async_trait]
+impl LeaseStore for InMemoryStore {
     async fn acquire_lease(
         &self,
         name: &str,
@@ -341,7 +357,10 @@ impl Store for InMemoryStore {
         }
         Ok(())
     }
+}
 
+#[async_trait]
+impl RunReportStore for InMemoryStore {
     async fn put_run_report(&self, report: &RunReport) -> Result<(), StoreError> {
         let mut state = lock(&self.state);
         state.check_available()?;
@@ -390,3 +409,9 @@ impl Store for InMemoryStore {
 
 #[cfg(test)]
 mod tests;
+
+/// The store contract (every role trait) against the in-memory store.
+#[cfg(test)]
+mod contract {
+    crate::store_contract_tests!(async || crate::memory::InMemoryStore::new());
+}

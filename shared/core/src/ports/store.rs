@@ -1,6 +1,22 @@
-//! Koppel's own state (DynamoDB in production): connections, document records with the
-//! claim that makes export exactly-once, customer mappings, reference data, cursors, leases
-//! and run reports.
+//! Koppel's own state (DynamoDB in production), as role-sized ports.
+//!
+//! Each trait serves one role: [`ConnectionStore`] (the connections and their status),
+//! [`DocumentStore`] (document records with the claim that makes export exactly-once),
+//! [`CustomerMappingStore`] (Teamleader customer → ledger customer), [`ReferenceDataStore`]
+//! (the ledger's lists), [`CursorStore`] (named progress markers), [`LeaseStore`] (short
+//! exclusive leases) and [`RunReportStore`] (what each run did). [`Store`] composes them all
+//! and is implemented automatically by every type that implements each role, so a
+//! `&dyn Store` or `Arc<dyn Store>` can be handed to any caller and upcast to the role it
+//! needs (`let leases: &dyn LeaseStore = store;`).
+//!
+//! A caller takes the narrowest trait it needs: a function that only reads and writes
+//! cursors takes `&dyn CursorStore`, not `&dyn Store`, so its tests and its reviewers see
+//! exactly which state it touches. State added later (merge jobs, reactivation-page
+//! sessions) gets its own role trait the same way, added to [`Store`]'s supertraits.
+//!
+//! Every implementation (the in-memory store in [`crate::memory`], `DynamoStore` in
+//! `koppel-aws`) must pass the same contract suite, `koppel_core::contract` (cargo feature
+//! `contract`).
 
 use crate::{
     AccountId, Connection, ConnectionId, ConnectionStatus, CustomerRef, DocumentId, DocumentRecord,
@@ -42,32 +58,47 @@ pub enum ClaimOutcome {
     Busy(DocumentRecord),
 }
 
-/// Koppel's state.
+/// Connections: which Teamleader account and department is linked to which ledger company,
+/// with what settings and status.
+///
+/// Used by the reactivation page (an account's connections), the dispatcher (active
+/// connections), every job (load its connection) and the token refresher (ask for a new
+/// sign-in, with a reason, when Teamleader refuses).
 #[async_trait]
-pub trait Store: Send + Sync {
-    // --- connections
+pub trait ConnectionStore: Send + Sync {
     /// A connection by id.
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError>;
     /// Create or replace a connection.
     async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError>;
-    /// Every connection of a Teamleader account (tenant isolation: only these).
+    /// Every connection of a Teamleader account (tenant isolation: only these), ordered by
+    /// connection id.
     async fn connections_of_account(
         &self,
         account: &AccountId,
     ) -> Result<Vec<Connection>, StoreError>;
     /// Every active connection (for the dispatcher).
     async fn active_connections(&self) -> Result<Vec<Connection>, StoreError>;
-    /// Change a connection's status with a reason for the user.
+    /// Change a connection's status with a reason for the user (`None` clears the reason).
+    /// A connection that does not exist is left alone: nothing is created, no error.
     async fn set_connection_status(
         &self,
         id: &ConnectionId,
         status: ConnectionStatus,
         reason: Option<String>,
     ) -> Result<(), StoreError>;
+}
 
-    // --- documents
+/// Document records: the per-document export state, with the conditional claim that makes
+/// export exactly-once, and the unpaid exported documents.
+///
+/// Used by the invoice export (claim, record the outcome) and the payment poll (exported
+/// documents not yet paid).
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
     /// Claim a document for export (conditional write): succeeds when it is new, pending,
-    /// failed, or its previous claim lapsed before `now`.
+    /// failed, held by `run_id` itself, or its previous claim lapsed at or before `now`.
+    /// The stored record becomes `record` in state `Exporting { run_id, until }` with
+    /// `updated_at = now` and `attempts` one more than the stored record's (1 when new).
     async fn claim_document(
         &self,
         record: &DocumentRecord,
@@ -89,8 +120,13 @@ pub trait Store: Send + Sync {
         &self,
         connection: &ConnectionId,
     ) -> Result<Vec<DocumentRecord>, StoreError>;
+}
 
-    // --- customers
+/// Customer mappings: which ledger customer a Teamleader company or contact became.
+///
+/// Used by the invoice export (customers first: find or create the ledger customer once).
+#[async_trait]
+pub trait CustomerMappingStore: Send + Sync {
     /// The ledger customer mapped to a Teamleader customer.
     async fn customer_mapping(
         &self,
@@ -105,8 +141,15 @@ pub trait Store: Send + Sync {
         customer: &CustomerRef,
         ledger_customer: &LedgerCustomerId,
     ) -> Result<LedgerCustomerId, StoreError>;
+}
 
-    // --- reference data and cursors
+/// Reference data: the connection's current ledger lists (GL accounts, journals, VAT codes,
+/// fiscal periods), however large.
+///
+/// Used by the invoice export, which refreshes the lists and maps lines to accounts and VAT
+/// codes with them.
+#[async_trait]
+pub trait ReferenceDataStore: Send + Sync {
     /// Replace the connection's current ledger lists.
     async fn put_reference_data(
         &self,
@@ -119,6 +162,13 @@ pub trait Store: Send + Sync {
         &self,
         connection: &ConnectionId,
     ) -> Result<Option<(LedgerReferenceData, DateTime<Utc>)>, StoreError>;
+}
+
+/// Cursors: named progress markers per connection (e.g. how far the export has read).
+///
+/// Used by the jobs that read incrementally (the invoice export's `updated_since`).
+#[async_trait]
+pub trait CursorStore: Send + Sync {
     /// A named cursor (e.g. "invoice-export.updated_since").
     async fn cursor(
         &self,
@@ -132,10 +182,16 @@ pub trait Store: Send + Sync {
         name: &str,
         value: &str,
     ) -> Result<(), StoreError>;
+}
 
-    // --- leases
-    /// Take the lease `name` for `owner` until `until`, if it is free or lapsed at `now` (or
-    /// already ours). True when taken.
+/// Leases: short exclusive holds on a name, lapsing by themselves.
+///
+/// Used around single-use OAuth refresh tokens (one refresher at a time) and around creating
+/// a ledger customer (never created twice by racing workers).
+#[async_trait]
+pub trait LeaseStore: Send + Sync {
+    /// Take the lease `name` for `owner` until `until`, if it is free or lapsed at `now` (its
+    /// `until` at or before `now`), or already ours (then it is extended). True when taken.
     async fn acquire_lease(
         &self,
         name: &str,
@@ -145,9 +201,16 @@ pub trait Store: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Give the lease back (only if `owner` holds it).
     async fn release_lease(&self, name: &str, owner: &str) -> Result<(), StoreError>;
+}
 
-    // --- reports
-    /// Create or replace a run report.
+/// Run reports: what each run of a job did, for the user.
+///
+/// Written by every job as it runs; read by a job continuing its own run and by the
+/// reactivation page (the latest reports).
+#[async_trait]
+pub trait RunReportStore: Send + Sync {
+    /// Create or replace a run report (one per connection and run, whatever its
+    /// `started_at`).
     async fn put_run_report(&self, report: &RunReport) -> Result<(), StoreError>;
     /// A run report.
     async fn run_report(
@@ -155,10 +218,59 @@ pub trait Store: Send + Sync {
         connection: &ConnectionId,
         run: &RunId,
     ) -> Result<Option<RunReport>, StoreError>;
-    /// The latest reports of a connection, newest first.
+    /// The latest reports of a connection, newest first (by `started_at`), at most `limit`.
     async fn run_reports(
         &self,
         connection: &ConnectionId,
         limit: usize,
     ) -> Result<Vec<RunReport>, StoreError>;
+}
+
+/// All of Koppel's state: every role trait in one.
+///
+/// Implemented automatically for every type implementing all the roles; implement the role
+/// traits, never this one. Wiring code holds an `Arc<dyn Store>`; callers take the
+/// narrowest role trait they need (a `&dyn Store` upcasts to any of them).
+///
+/// ```
+/// use koppel_core::memory::InMemoryStore;
+/// use koppel_core::{ConnectionId, CursorStore, LeaseStore, Store, StoreError};
+/// use std::sync::Arc;
+///
+/// /// A use-case that only moves a cursor takes only the cursor role.
+/// async fn move_on(cursors: &dyn CursorStore, connection: &ConnectionId) -> Result<(), StoreError> {
+///     let since = "2026-03-01T00:00:00Z";
+///     cursors.put_cursor(connection, "invoice-export.updated_since", since).await
+/// }
+///
+/// # tokio_test_runtime(async {
+/// let store: Arc<dyn Store> = Arc::new(InMemoryStore::new());
+/// move_on(&*store, &ConnectionId::from("c1")).await.unwrap();
+/// let leases: Arc<dyn LeaseStore> = store.clone();
+/// # let _ = leases;
+/// # });
+/// # fn tokio_test_runtime(future: impl std::future::Future<Output = ()>) {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future)
+/// # }
+/// ```
+pub trait Store:
+    ConnectionStore
+    + DocumentStore
+    + CustomerMappingStore
+    + ReferenceDataStore
+    + CursorStore
+    + LeaseStore
+    + RunReportStore
+{
+}
+
+impl<T> Store for T where
+    T: ConnectionStore
+        + DocumentStore
+        + CustomerMappingStore
+        + ReferenceDataStore
+        + CursorStore
+        + LeaseStore
+        + RunReportStore
+{
 }

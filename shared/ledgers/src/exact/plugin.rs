@@ -76,7 +76,7 @@ impl ExactConnections {
         TokenSource::new(
             ExactApp::token_config(secret_name, connection.clone()),
             self.app.oauth(deps.clock.clone()),
-            deps.store.clone(),
+            deps.stores.clone(),
             deps.vault.clone(),
             deps.clock.clone(),
         )

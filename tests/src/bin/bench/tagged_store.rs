@@ -5,8 +5,10 @@ use crate::heap::{Part, in_part};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use koppel_core::{
-    AccountId, ClaimOutcome, Connection, ConnectionId, ConnectionStatus, CustomerRef, DocumentId,
-    DocumentRecord, LedgerCustomerId, LedgerReferenceData, RunId, RunReport, Store, StoreError,
+    AccountId, ClaimOutcome, Connection, ConnectionId, ConnectionStatus, ConnectionStore,
+    CursorStore, CustomerMappingStore, CustomerRef, DocumentId, DocumentRecord, DocumentStore,
+    LeaseStore, LedgerCustomerId, LedgerReferenceData, ReferenceDataStore, RunId, RunReport,
+    RunReportStore, Store, StoreError,
 };
 use std::sync::Arc;
 
@@ -14,7 +16,7 @@ use std::sync::Arc;
 pub struct TaggedStore(pub Arc<dyn Store>);
 
 #[async_trait]
-impl Store for TaggedStore {
+impl ConnectionStore for TaggedStore {
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
         in_part(Part::Store, self.0.connection(id)).await
     }
@@ -46,7 +48,10 @@ impl Store for TaggedStore {
         )
         .await
     }
+}
 
+#[async_trait]
+impl DocumentStore for TaggedStore {
     async fn claim_document(
         &self,
         record: &DocumentRecord,
@@ -79,7 +84,10 @@ impl Store for TaggedStore {
     ) -> Result<Vec<DocumentRecord>, StoreError> {
         in_part(Part::Store, self.0.unpaid_exported(connection)).await
     }
+}
 
+#[async_trait]
+impl CustomerMappingStore for TaggedStore {
     async fn customer_mapping(
         &self,
         connection: &ConnectionId,
@@ -101,7 +109,10 @@ impl Store for TaggedStore {
         )
         .await
     }
+}
 
+#[async_trait]
+impl ReferenceDataStore for TaggedStore {
     async fn put_reference_data(
         &self,
         connection: &ConnectionId,
@@ -121,7 +132,10 @@ impl Store for TaggedStore {
     ) -> Result<Option<(LedgerReferenceData, DateTime<Utc>)>, StoreError> {
         in_part(Part::Store, self.0.reference_data(connection)).await
     }
+}
 
+#[async_trait]
+impl CursorStore for TaggedStore {
     async fn cursor(
         &self,
         connection: &ConnectionId,
@@ -138,7 +152,10 @@ impl Store for TaggedStore {
     ) -> Result<(), StoreError> {
         in_part(Part::Store, self.0.put_cursor(connection, name, value)).await
     }
+}
 
+#[async_trait]
+impl LeaseStore for TaggedStore {
     async fn acquire_lease(
         &self,
         name: &str,
@@ -152,7 +169,10 @@ impl Store for TaggedStore {
     async fn release_lease(&self, name: &str, owner: &str) -> Result<(), StoreError> {
         in_part(Part::Store, self.0.release_lease(name, owner)).await
     }
+}
 
+#[async_trait]
+impl RunReportStore for TaggedStore {
     async fn put_run_report(&self, report: &RunReport) -> Result<(), StoreError> {
         in_part(Part::Store, self.0.put_run_report(report)).await
     }

@@ -1,7 +1,10 @@
 //! Where an export run stands: the continuation cursor carried between invocations, and the
 //! stored lower bound the next run lists from.
 
-use crate::{Clock, ConnectionId, DocumentId, DocumentKind, ExportState, Store, StoreError};
+use crate::{
+    Clock, ConnectionId, CursorStore, DocumentId, DocumentKind, DocumentStore, ExportState,
+    StoreError,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -68,7 +71,7 @@ impl ExportCursor {
 
 /// The stored lower bound of the next run.
 pub async fn read_since(
-    store: &dyn Store,
+    store: &dyn CursorStore,
     connection: &ConnectionId,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
     Ok(store
@@ -82,12 +85,13 @@ pub async fn read_since(
 /// purpose: the record goes back to pending and the next run lists from the document's last
 /// change, so it is posted once more. Koppel never does this by itself.
 pub async fn request_reexport(
-    store: &dyn Store,
+    documents: &dyn DocumentStore,
+    cursors: &dyn CursorStore,
     clock: &dyn Clock,
     connection: &ConnectionId,
     document: &DocumentId,
 ) -> Result<bool, StoreError> {
-    let Some(mut record) = store.document(connection, document).await? else {
+    let Some(mut record) = documents.document(connection, document).await? else {
         return Ok(false);
     };
     let listed_from =
@@ -96,12 +100,12 @@ pub async fn request_reexport(
     record.fingerprint = None;
     record.ledger_entry_number = None;
     record.updated_at = clock.now();
-    store.put_document(&record).await?;
+    documents.put_document(&record).await?;
     // No cursor yet means the next run lists everything since the start date anyway.
-    if let Some(since) = read_since(store, connection).await?
+    if let Some(since) = read_since(cursors, connection).await?
         && since > listed_from
     {
-        store
+        cursors
             .put_cursor(connection, SINCE_CURSOR, &listed_from.to_rfc3339())
             .await?;
     }

@@ -2,8 +2,8 @@
 //! Stored mapping → the ledger's own customers (by code or VAT number, in batches) → create.
 
 use crate::{
-    Clock, ConnectionId, Customer, CustomerLink, CustomerRef, ExternalError, Ledger,
-    LedgerCustomerId, Source, Store, StoreError,
+    Clock, ConnectionId, Customer, CustomerLink, CustomerMappingStore, CustomerRef, ExternalError,
+    LeaseStore, Ledger, LedgerCustomerId, Source, StoreError,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -38,7 +38,8 @@ pub async fn ensure_customers(
     refs: &[CustomerRef],
     source: &dyn Source,
     ledger: &dyn Ledger,
-    store: &dyn Store,
+    mappings: &dyn CustomerMappingStore,
+    leases: &dyn LeaseStore,
     clock: &dyn Clock,
     counts: &mut CustomerCounts,
 ) -> Result<CustomerResults, CustomerStepError> {
@@ -48,7 +49,7 @@ pub async fn ensure_customers(
         if results.contains_key(r) || missing.contains(r) {
             continue;
         }
-        match store.customer_mapping(connection, r).await? {
+        match mappings.customer_mapping(connection, r).await? {
             Some(id) => {
                 results.insert(r.clone(), Ok(CustomerLink::Ledger { id }));
             }
@@ -83,9 +84,14 @@ pub async fn ensure_customers(
         let outcome = match existing {
             Some(id) => {
                 counts.matched += 1;
-                Ok(store.put_customer_mapping(connection, r, &id).await?)
+                Ok(mappings.put_customer_mapping(connection, r, &id).await?)
             }
-            None => create_once(connection, customer, ledger, store, clock, counts).await?,
+            None => {
+                create_once(
+                    connection, customer, ledger, mappings, leases, clock, counts,
+                )
+                .await?
+            }
         };
         let outcome = outcome.map(|id| CustomerLink::Ledger { id }).map_err(|e| {
             format!(
@@ -103,7 +109,8 @@ async fn create_once(
     connection: &ConnectionId,
     customer: &Customer,
     ledger: &dyn Ledger,
-    store: &dyn Store,
+    mappings: &dyn CustomerMappingStore,
+    leases: &dyn LeaseStore,
     clock: &dyn Clock,
     counts: &mut CustomerCounts,
 ) -> Result<Result<LedgerCustomerId, String>, CustomerStepError> {
@@ -114,12 +121,12 @@ async fn create_once(
     let owner = uuid::Uuid::new_v4().to_string();
     for _ in 0..30 {
         let now = clock.now();
-        if store
+        if leases
             .acquire_lease(&lease, &owner, now, now + chrono::Duration::seconds(60))
             .await?
         {
             let result = async {
-                if let Some(id) = store
+                if let Some(id) = mappings
                     .customer_mapping(connection, &customer.reference)
                     .await?
                 {
@@ -128,7 +135,7 @@ async fn create_once(
                 match book.create_customer(customer).await {
                     Ok(id) => {
                         counts.created += 1;
-                        Ok(Ok(store
+                        Ok(Ok(mappings
                             .put_customer_mapping(connection, &customer.reference, &id)
                             .await?))
                     }
@@ -137,11 +144,11 @@ async fn create_once(
                 }
             }
             .await;
-            store.release_lease(&lease, &owner).await?;
+            leases.release_lease(&lease, &owner).await?;
             return result;
         }
         clock.sleep(Duration::from_secs(1)).await;
-        if let Some(id) = store
+        if let Some(id) = mappings
             .customer_mapping(connection, &customer.reference)
             .await?
         {

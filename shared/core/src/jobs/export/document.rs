@@ -8,14 +8,14 @@ use super::mapping::{build_entry, fingerprint, journal_for};
 use super::{ExportCursor, ExportOptions, ExportRun, Pass, ledger};
 use crate::jobs::lifecycle::Stop;
 use crate::{
-    AttachmentSupport, ClaimOutcome, CustomerLink, Disposition, DocumentRecord, DocumentSummary,
-    EntryKey, ExportState, ExternalError, IssueOutcome, IssueSubject, LedgerEntry, PostedEntry,
-    Store,
+    AttachmentSupport, ClaimOutcome, CustomerLink, Disposition, DocumentRecord, DocumentStore,
+    DocumentSummary, EntryKey, ExportState, ExternalError, IssueOutcome, IssueSubject, LedgerEntry,
+    PostedEntry,
 };
 
 /// One listed document being exported.
 pub(crate) struct OneDocument<'a> {
-    pub(crate) store: &'a dyn Store,
+    pub(crate) documents: &'a dyn DocumentStore,
     pub(crate) options: &'a ExportOptions,
     pub(crate) summary: &'a DocumentSummary,
 }
@@ -49,7 +49,7 @@ impl OneDocument<'_> {
             now,
         );
         let previous = match self
-            .store
+            .documents
             .claim_document(&record, run.run_id(), now, until)
             .await?
         {
@@ -108,7 +108,7 @@ impl OneDocument<'_> {
         };
         if !document.status.is_booked() {
             record.state = ExportState::Pending;
-            self.store.put_document(&record).await?;
+            self.documents.put_document(&record).await?;
             return Ok(());
         }
         let entry = match build_entry(&document, &customer, &pass.mapping(run)) {
@@ -182,7 +182,7 @@ impl OneDocument<'_> {
             record.source_updated_at = Some(self.summary.updated_at);
         }
         record.updated_at = now;
-        self.store.put_document(&record).await?;
+        self.documents.put_document(&record).await?;
         if recovered {
             run.counts.already_exported += 1;
         } else {
@@ -203,7 +203,7 @@ impl OneDocument<'_> {
             reason: reason.clone(),
         };
         record.updated_at = run.clock.now();
-        self.store.put_document(&record).await?;
+        self.documents.put_document(&record).await?;
         run.counts.failed += 1;
         cursor.note_unfinished(self.summary.updated_at);
         run.issue(subject(self.summary), IssueOutcome::Failed, reason);
@@ -221,7 +221,7 @@ impl OneDocument<'_> {
     ) -> Result<(), Stop> {
         record.state = ExportState::Pending;
         record.updated_at = run.clock.now();
-        self.store.put_document(&record).await?;
+        self.documents.put_document(&record).await?;
         match error.disposition() {
             Disposition::FailItem => {
                 cursor.note_unfinished(self.summary.updated_at);

@@ -23,8 +23,9 @@ mod tests;
 
 use super::lifecycle::{ConnectionJob, JobError, RunContext, SourceAndLedger, Stop};
 use crate::{
-    Connection, CustomerRef, DocumentQuery, DocumentSummary, ExportCounts, ExportState, Ledger,
-    LedgerReferenceData, Severity, Store,
+    Connection, CursorStore, CustomerMappingStore, CustomerRef, DocumentQuery, DocumentStore,
+    DocumentSummary, ExportCounts, ExportState, LeaseStore, Ledger, LedgerReferenceData,
+    ReferenceDataStore, Severity, Store,
 };
 use async_trait::async_trait;
 pub use cursor::{ExportCursor, SINCE_CURSOR, request_reexport};
@@ -53,10 +54,39 @@ impl Default for ExportOptions {
     }
 }
 
+/// The roles of Koppel's store the export needs: document records (the claim), customer
+/// mappings and the lease that creates a customer once, the ledger's lists, the cursor.
+#[derive(Clone, Copy)]
+pub struct ExportStores<'a> {
+    /// Document records and their claims.
+    pub documents: &'a dyn DocumentStore,
+    /// Teamleader customer → ledger customer.
+    pub mappings: &'a dyn CustomerMappingStore,
+    /// The lease under which a customer is created once.
+    pub leases: &'a dyn LeaseStore,
+    /// The connection's current ledger lists.
+    pub reference: &'a dyn ReferenceDataStore,
+    /// Where the next run starts.
+    pub cursors: &'a dyn CursorStore,
+}
+
+impl<'a> ExportStores<'a> {
+    /// Every role from one store.
+    pub fn of(store: &'a dyn Store) -> Self {
+        Self {
+            documents: store,
+            mappings: store,
+            leases: store,
+            reference: store,
+            cursors: store,
+        }
+    }
+}
+
 /// The invoice export of one connection.
 pub struct InvoiceExport<'a> {
-    /// Document records, customer mappings, reference data, cursors, leases.
-    pub store: &'a dyn Store,
+    /// The store's roles it uses.
+    pub stores: ExportStores<'a>,
     /// Tunables.
     pub options: ExportOptions,
 }
@@ -99,7 +129,7 @@ impl ConnectionJob for InvoiceExport<'_> {
         connection: &Connection,
         run: &ExportRun<'_>,
     ) -> Result<ExportCursor, JobError> {
-        let since = cursor::read_since(self.store, &connection.id).await?;
+        let since = cursor::read_since(self.stores.cursors, &connection.id).await?;
         Ok(ExportCursor::start(since, run.clock.now()))
     }
 
@@ -117,7 +147,8 @@ impl ConnectionJob for InvoiceExport<'_> {
         cursor: &ExportCursor,
     ) -> Result<(), JobError> {
         let next = cursor.next_since(self.options.cursor_overlap);
-        self.store
+        self.stores
+            .cursors
             .put_cursor(&run.connection.id, SINCE_CURSOR, &next.to_rfc3339())
             .await?;
         Ok(())
@@ -175,11 +206,12 @@ impl InvoiceExport<'_> {
         fresh: bool,
     ) -> Result<LedgerReferenceData, Stop> {
         let connection = &run.connection.id;
-        if !fresh && let Some((data, _)) = self.store.reference_data(connection).await? {
+        if !fresh && let Some((data, _)) = self.stores.reference.reference_data(connection).await? {
             return Ok(data);
         }
         let data = run.systems.ledger.reference_data().await?;
-        self.store
+        self.stores
+            .reference
             .put_reference_data(connection, &data, run.clock.now())
             .await?;
         Ok(data)
@@ -227,7 +259,12 @@ impl InvoiceExport<'_> {
             if start_date.is_some_and(|d| summary.date < d) {
                 continue;
             }
-            match self.store.document(&run.connection.id, &summary.id).await? {
+            match self
+                .stores
+                .documents
+                .document(&run.connection.id, &summary.id)
+                .await?
+            {
                 Some(record) if matches!(record.state, ExportState::Exported { .. }) => {
                     exported::check(run, pass, &summary, &record).await?;
                 }
@@ -243,7 +280,8 @@ impl InvoiceExport<'_> {
             &refs,
             run.systems.source.as_ref(),
             run.systems.ledger.as_ref(),
-            self.store,
+            self.stores.mappings,
+            self.stores.leases,
             run.clock,
             &mut pass.customers,
         )
@@ -263,7 +301,7 @@ impl InvoiceExport<'_> {
                     ))
                 });
             let one = document::OneDocument {
-                store: self.store,
+                documents: self.stores.documents,
                 options: &self.options,
                 summary: &summary,
             };

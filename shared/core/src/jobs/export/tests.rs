@@ -1,19 +1,20 @@
 //! The export against the memory ports: an in-memory Teamleader account, an in-memory ledger
 //! with fault injection, the memory store and queue, a manual clock. No AWS, no HTTP.
 
-use super::{ExportOptions, InvoiceExport, request_reexport};
+use super::{ExportOptions, ExportStores, InvoiceExport, request_reexport};
 use crate::jobs::lifecycle::{JobOutcome, LifecycleOptions, LifecyclePorts, run_job};
 use crate::memory::{
     CrashAfterPost, InMemoryLedger, InMemoryQueue, InMemorySource, InMemoryStore, ManualClock,
     PostFault,
 };
 use crate::{
-    AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus, Customer,
-    CustomerKind, CustomerLink, CustomerRef, Deadline, DepartmentId, DocumentId, DocumentKind,
-    DocumentLine, ExportCounts, ExportState, ExternalError, FileFormat, FiscalPeriod,
-    FixedConnector, GlAccount, IssueOutcome, Job, JobKind, Journal, JournalKind, LedgerKind,
-    LedgerLimits, LedgerReferenceData, Money, ProductCategory, ProductCategoryId, RunId, RunReport,
-    RunStatus, SalesDocument, SourceStatus, Store, TaxRateId, TaxTotal, VatCode,
+    AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus,
+    ConnectionStore, Customer, CustomerKind, CustomerLink, CustomerRef, Deadline, DepartmentId,
+    DocumentId, DocumentKind, DocumentLine, DocumentStore, ExportCounts, ExportState,
+    ExternalError, FileFormat, FiscalPeriod, FixedConnector, GlAccount, IssueOutcome, Job, JobKind,
+    Journal, JournalKind, LedgerKind, LedgerLimits, LedgerReferenceData, Money, ProductCategory,
+    ProductCategoryId, RunId, RunReport, RunStatus, SalesDocument, SourceStatus, TaxRateId,
+    TaxTotal, VatCode,
 };
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rust_decimal_macros::dec;
@@ -206,7 +207,7 @@ impl World {
 
     async fn invoke(&self, message: &Job, deadline: Deadline) -> JobOutcome {
         let export = InvoiceExport {
-            store: &self.store,
+            stores: ExportStores::of(&self.store),
             options: ExportOptions {
                 page_size: 10,
                 ..Default::default()
@@ -214,7 +215,8 @@ impl World {
         };
         let ports = LifecyclePorts {
             connector: &self.connector,
-            store: &self.store,
+            connections: &self.store,
+            reports: &self.store,
             queue: &self.queue,
             clock: self.clock.as_ref(),
         };
@@ -366,12 +368,13 @@ async fn a_worker_killed_after_the_ledger_booked_is_resolved_by_lookup_not_a_sec
         JobKind::InvoiceExport,
     );
     let export = InvoiceExport {
-        store: &world.store,
+        stores: ExportStores::of(&world.store),
         options: ExportOptions::default(),
     };
     let ports = LifecyclePorts {
         connector: &connector,
-        store: &world.store,
+        connections: &world.store,
+        reports: &world.store,
         queue: &world.queue,
         clock: world.clock.as_ref(),
     };
@@ -569,6 +572,7 @@ async fn edits_and_deletions_after_export_are_reported_and_reexport_is_the_users
 
     assert!(
         request_reexport(
+            &world.store,
             &world.store,
             world.clock.as_ref(),
             &ConnectionId::from("c1"),
