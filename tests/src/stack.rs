@@ -1,7 +1,12 @@
-//! A complete local Koppel: simulated Teamleader and Exact Online on one (possibly
-//! accelerated) clock, Koppel's state on moto (real AWS wire protocol) or in memory, and the
-//! real dispatcher and export handlers.
+//! A complete local Koppel: simulated Teamleader and Exact Online on one clock (real time
+//! sped up, or virtual time), Koppel's state on moto (real AWS wire protocol) or in memory,
+//! and the real dispatcher and export handlers, invoked the way Lambda does: each invocation
+//! with a deadline, and killed at it (its messages come back, as SQS would redeliver them).
+//!
+//! The clients can be pointed at outside base URLs instead of the simulators (a recording
+//! proxy, a sandbox): see [`OutsideUrls`].
 
+use crate::clock::StackClock;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::Utc;
 use dispatcher::{Dispatcher, ScheduleInput};
@@ -9,15 +14,14 @@ use invoice_export::ExportFunction;
 use koppel_aws::{
     AwsAdapters, QueueUrls, Resources, create_fifo_queue_with_dlq, create_table, local_sdk_config,
 };
+use koppel_connect::{AppSecret, LiveConnector};
 use koppel_core::jobs::export::ExportOptions;
 use koppel_core::jobs::setup::suggest_settings;
 use koppel_core::memory::{InMemoryQueue, InMemoryStore, InMemoryVault};
 use koppel_core::{
-    AccountId, Clock, Connection, ConnectionId, ConnectionStatus, Connector, DepartmentId, Job,
-    JobQueue, LedgerKind, OAuthTokens, RunReport, ScaledClock, Store, Vault,
+    AccountId, Clock, Connection, ConnectionId, ConnectionStatus, Connector, Deadline,
+    DepartmentId, Job, JobQueue, LedgerKind, OAuthTokens, RunReport, Store, Vault,
 };
-use koppel_runtime::app_secret::ExactAppSecret;
-use koppel_runtime::{AppSecret, ClientCredentials, LiveConnector};
 use koppel_sim::{exact, teamleader};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -48,11 +52,41 @@ impl Backend {
     }
 }
 
+/// Base URLs the clients use instead of the simulators', from the environment: set
+/// `KOPPEL_E2E_TEAMLEADER_API_URL`, `KOPPEL_E2E_TEAMLEADER_AUTH_URL` and/or
+/// `KOPPEL_E2E_EXACT_URL` to send a run through a recording proxy (in front of the simulators)
+/// or to a real sandbox account. Unset: the simulators' own URLs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutsideUrls {
+    /// Teamleader's API.
+    pub teamleader_api: Option<String>,
+    /// Teamleader's OAuth endpoints.
+    pub teamleader_auth: Option<String>,
+    /// Exact Online's site.
+    pub exact: Option<String>,
+}
+
+impl OutsideUrls {
+    /// Read from the environment (empty values count as unset).
+    pub fn from_env() -> Self {
+        let read = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self {
+            teamleader_api: read("KOPPEL_E2E_TEAMLEADER_API_URL"),
+            teamleader_auth: read("KOPPEL_E2E_TEAMLEADER_AUTH_URL"),
+            exact: read("KOPPEL_E2E_EXACT_URL"),
+        }
+    }
+}
+
 /// How to build a stack.
 #[derive(Debug, Clone)]
 pub struct StackOptions {
-    /// How much faster than real time the shared clock runs.
+    /// How much faster than real time the shared clock runs (ignored with `virtual_time`).
     pub speed: f64,
+    /// Virtual time: the clock moves only when something waits on it, so what a run does
+    /// depends on the account, the limits and the budget, never on this machine's speed.
+    /// Only for runs without concurrent workers waiting on each other.
+    pub virtual_time: bool,
     /// Exact's quotas (`None`: off).
     pub exact_limits: Option<exact::RateLimits>,
     /// Teamleader's requests per sliding minute.
@@ -69,6 +103,7 @@ impl Default for StackOptions {
     fn default() -> Self {
         Self {
             speed: 1.0,
+            virtual_time: false,
             exact_limits: Some(exact::RateLimits::default()),
             teamleader_limit: 200,
             generate: teamleader::GenerateSpec::default(),
@@ -93,7 +128,7 @@ pub struct Aws {
 /// A running stack.
 pub struct Stack {
     /// The shared clock.
-    pub clock: Arc<ScaledClock>,
+    pub clock: Arc<StackClock>,
     /// Simulated Teamleader.
     pub teamleader: teamleader::SimHandle,
     /// Simulated Exact Online.
@@ -116,12 +151,14 @@ pub struct DrainStats {
     pub messages: u32,
     /// Messages the handler reported as failed.
     pub failed_messages: u32,
+    /// Invocations killed at their deadline (their messages were delivered again).
+    pub killed: u32,
 }
 
 /// How [`Stack::drain_exports_with`] hands queued messages to the handler.
 #[derive(Debug, Clone, Copy)]
 pub struct DrainOptions {
-    /// Real time each invocation gets before its deadline.
+    /// Clock time each invocation gets before its deadline (Lambda's timeout).
     pub budget: Duration,
     /// Messages per invocation, at most 10 (template.yaml gives the export `BatchSize: 1`).
     /// The in-memory backend hands over everything waiting at once.
@@ -141,6 +178,8 @@ pub struct Invocation {
     pub jobs: Vec<Job>,
     /// Messages the handler reported as failed.
     pub failed_messages: u32,
+    /// Killed at its deadline.
+    pub killed: bool,
     /// Real time the invocation took.
     pub elapsed: Duration,
     /// The stored run report of each job's run after the invocation.
@@ -150,7 +189,11 @@ pub struct Invocation {
 impl Stack {
     /// Start simulators and the AWS side, generate the Teamleader account.
     pub async fn start(options: StackOptions) -> Self {
-        let clock = Arc::new(ScaledClock::new(Utc::now(), options.speed));
+        let clock = Arc::new(if options.virtual_time {
+            StackClock::virtual_from(Utc::now())
+        } else {
+            StackClock::scaled(Utc::now(), options.speed)
+        });
         let shared: Arc<dyn Clock> = clock.clone();
         let tl = teamleader::spawn(teamleader::SimOptions {
             rate_limit_per_minute: options.teamleader_limit,
@@ -169,22 +212,35 @@ impl Stack {
             .generate(&options.generate)
             .expect("demo account generated");
         let aws = Aws::start(&options.backend).await;
-        let app = AppSecret {
-            teamleader: ClientCredentials {
-                client_id: teamleader::DEFAULT_CLIENT_ID.to_owned(),
-                client_secret: teamleader::DEFAULT_CLIENT_SECRET.to_owned(),
-            },
-            exact: Some(ExactAppSecret {
-                credentials: ClientCredentials {
-                    client_id: exact::DEFAULT_CLIENT_ID.to_owned(),
-                    client_secret: exact::DEFAULT_CLIENT_SECRET.to_owned(),
+        let outside = OutsideUrls::from_env();
+        let app = AppSecret::from_json(
+            "stack/app",
+            &serde_json::json!({
+                "teamleader": {
+                    "client_id": teamleader::DEFAULT_CLIENT_ID,
+                    "client_secret": teamleader::DEFAULT_CLIENT_SECRET,
                 },
-                base_url: ex.base_url.clone(),
+                "exact": {
+                    "client_id": exact::DEFAULT_CLIENT_ID,
+                    "client_secret": exact::DEFAULT_CLIENT_SECRET,
+                    "base_url": outside.exact.clone().unwrap_or_else(|| ex.base_url.clone()),
+                },
             }),
+        )
+        .expect("the stack's app secret is valid");
+        let teamleader_urls = koppel_teamleader::oauth::TeamleaderUrls {
+            api: outside
+                .teamleader_api
+                .clone()
+                .unwrap_or_else(|| tl.base_url.clone()),
+            auth: outside
+                .teamleader_auth
+                .clone()
+                .unwrap_or_else(|| tl.base_url.clone()),
         };
         let connector = Arc::new(LiveConnector::new(
             app,
-            koppel_teamleader::oauth::TeamleaderUrls::same(&tl.base_url),
+            teamleader_urls,
             aws.store.clone(),
             aws.vault.clone(),
             shared,
@@ -260,8 +316,16 @@ impl Stack {
             created_at: now,
             status_reason: None,
         };
-        let source = self.connector.source(&connection).await.expect("source");
-        let ledger = self.connector.ledger(&connection).await.expect("ledger");
+        let source = self
+            .connector
+            .source(&connection, Deadline::none())
+            .await
+            .expect("source");
+        let ledger = self
+            .connector
+            .ledger(&connection, Deadline::none())
+            .await
+            .expect("ledger");
         let reference = ledger.reference_data().await.expect("Exact reference data");
         let rates = source.tax_rates().await.expect("Teamleader tax rates");
         connection.settings = suggest_settings(department, &rates, &reference);
@@ -316,7 +380,7 @@ impl Stack {
     }
 
     /// Hand queued export messages to `function` until the queue is empty, each invocation
-    /// with `budget` of (real) time before its deadline, as Lambda's event source would.
+    /// with `budget` of clock time before its deadline, as Lambda's event source would.
     pub async fn drain_exports(&self, function: &ExportFunction, budget: Duration) -> DrainStats {
         let options = DrainOptions {
             budget,
@@ -382,6 +446,7 @@ impl Drain<'_> {
                 stats.invocations += 1;
                 stats.messages += invocation.messages;
                 stats.failed_messages += invocation.failed_messages;
+                stats.killed += u32::from(invocation.killed);
             }
             (self.observe)(&invocation);
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
@@ -398,20 +463,32 @@ impl Drain<'_> {
                 koppel_aws::parse_job(m.message_id.as_deref().unwrap_or(""), m.body.as_deref()).ok()
             })
             .collect();
+        // Lambda's context carries the deadline as wall-clock milliseconds; the handler reads
+        // the time left from it and measures it on the stack's clock.
+        let budget = chrono::Duration::from_std(self.options.budget).expect("budget");
+        let hard_deadline = self.stack.clock.now() + budget;
         let mut context = lambda_runtime::Context::default();
-        context.deadline = (Utc::now()
-            + chrono::Duration::from_std(self.options.budget).expect("budget"))
-        .timestamp_millis() as u64;
-        let response = self
-            .function
-            .handle(lambda_runtime::LambdaEvent::new(event, context))
-            .await
-            .expect("batch handled");
-        let failed: Vec<String> = response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.clone())
-            .collect();
+        context.deadline = (Utc::now() + budget).timestamp_millis() as u64;
+        let handled = tokio::select! {
+            biased;
+            () = self.stack.clock.reached(hard_deadline) => None,
+            response = self.function.handle(lambda_runtime::LambdaEvent::new(event, context)) => {
+                Some(response.expect("batch handled"))
+            }
+        };
+        let killed = handled.is_none();
+        let failed: Vec<String> = match &handled {
+            Some(response) => response
+                .batch_item_failures
+                .iter()
+                .map(|f| f.item_identifier.clone())
+                .collect(),
+            // Killed: nothing was acknowledged, every message comes back.
+            None => received_ids(&receipts),
+        };
+        if killed {
+            self.stack.aws.redeliver(&jobs).await;
+        }
         self.stack.aws.acknowledge(receipts, &failed).await;
         let mut reports = Vec::new();
         for job in &jobs {
@@ -430,7 +507,8 @@ impl Drain<'_> {
             number,
             messages,
             jobs,
-            failed_messages: failed.len() as u32,
+            failed_messages: if killed { 0 } else { failed.len() as u32 },
+            killed,
             elapsed: started.elapsed(),
             reports,
         }
@@ -563,6 +641,14 @@ impl Aws {
         (event, receipts)
     }
 
+    /// A killed invocation's jobs come back: in memory they are queued again (SQS redelivers
+    /// after the visibility timeout; on moto the unacknowledged messages are released).
+    async fn redeliver(&self, jobs: &[Job]) {
+        if self.memory_queue.is_some() {
+            self.queue.send(jobs).await.expect("requeue");
+        }
+    }
+
     /// Delete handled messages; failed ones become visible again at once (a real event
     /// source waits for the visibility timeout).
     async fn acknowledge(&self, receipts: Vec<String>, failed: &[String]) {
@@ -587,4 +673,12 @@ impl Aws {
             }
         }
     }
+}
+
+/// Every received message id (on moto), so a killed invocation releases them all.
+fn received_ids(receipts: &[String]) -> Vec<String> {
+    receipts
+        .iter()
+        .filter_map(|r| r.split_once('\u{1f}').map(|(id, _)| id.to_owned()))
+        .collect()
 }

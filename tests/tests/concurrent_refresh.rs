@@ -6,8 +6,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use koppel_api::{
-    ApiClient, OAuthClient, RateGate, RateGateConfig, TeamleaderErrors, TeamleaderRateLimit,
-    TokenSource, TokenSourceConfig, save_tokens,
+    ApiClient, OAuthClient, RateGate, RateGateConfig, TokenSource, TokenSourceConfig, TokenStores,
+    save_tokens,
 };
 use koppel_core::memory::{InMemoryStore, InMemoryVault};
 use koppel_core::{
@@ -17,6 +17,7 @@ use koppel_core::{
 use koppel_sim::teamleader::{
     self, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Fault, FaultKind, GenerateSpec, SimOptions,
 };
+use koppel_teamleader::policy::{TeamleaderErrors, TeamleaderRateLimit, token_config};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,9 +79,15 @@ fn worker(
         // machine must fit well inside it, as 0.3 s fits in 30 s in production.
         lease_ttl: Duration::from_secs(120),
         max_wait: Duration::from_secs(600),
-        ..TokenSourceConfig::teamleader(SECRET, ConnectionId::new("c1"))
+        ..token_config(SECRET, ConnectionId::new("c1"))
     };
-    let tokens = TokenSource::new(config, oauth, store, vault, clock.clone());
+    let tokens = TokenSource::new(
+        config,
+        oauth,
+        TokenStores::from_store(store),
+        vault,
+        clock.clone(),
+    );
     let gate = RateGate::new(
         "Teamleader Focus",
         TeamleaderRateLimit,

@@ -8,8 +8,8 @@ mod exact_ledger_support;
 use exact_ledger_support::{DIVISION, Harness, customer, customer_id, day, entry, start};
 use koppel_core::memory::ManualClock;
 use koppel_core::{
-    AttachmentSupport, DocumentFile, DocumentKind, ExternalError, FileFormat, JournalKind, Ledger,
-    LedgerEntryId,
+    AttachmentSupport, DocumentFile, DocumentKind, EntryKey, ExternalError, FileFormat,
+    JournalKind, Ledger, LedgerEntryId,
 };
 use koppel_sim::exact::{CrashMode, Division, GlAccount, SimOptions, model::BalanceType};
 use rust_decimal::Decimal;
@@ -312,7 +312,7 @@ async fn the_pdf_costs_exactly_two_more_calls() {
 }
 
 #[tokio::test]
-async fn a_lost_answer_is_found_by_reference_never_posted_twice() {
+async fn a_lost_answer_is_an_unknown_outcome_sent_once_and_found_by_reference() {
     let h = harness().await;
     let atelier = customer_id(&h.sim, DIVISION, "2");
     h.ledger.reference_data().await.unwrap();
@@ -322,37 +322,53 @@ async fn a_lost_answer_is_found_by_reference_never_posted_twice() {
         ("2026 / 21", CrashMode::InternalError),
     ] {
         h.sim.crash_after_commit(1, mode);
-        let posted = h
+        let posts_before = h.sim.stats().calls_to("salesentry/SalesEntries");
+        let lost = h
             .ledger
             .post_entry(
                 &entry(DocumentKind::Invoice, reference, &atelier, day(3, 20)),
                 None,
             )
             .await
-            .unwrap_or_else(|e| panic!("{mode:?}: {e}"));
+            .expect_err("the answer was lost");
+        assert!(
+            matches!(lost, ExternalError::OutcomeUnknown { .. }),
+            "{mode:?}: {lost:?}"
+        );
         let booked: Vec<_> = h
             .sim
             .entries(DIVISION)
             .into_iter()
             .filter(|e| e.your_ref.as_deref() == Some(reference))
             .collect();
-        assert_eq!(booked.len(), 1, "{mode:?}: booked once, never twice");
-        assert_eq!(posted.id.as_str(), booked[0].entry_id.to_string());
-        // The look-up on its own (as a worker after a crash does it), quote escaped.
+        assert_eq!(booked.len(), 1, "{mode:?}: booked once, never sent twice");
+        assert_eq!(
+            h.sim.stats().calls_to("salesentry/SalesEntries") - posts_before,
+            1,
+            "{mode:?}: one POST"
+        );
+        // The look-up the export makes next (quote escaped): the entry is found.
         let found = h
             .ledger
-            .find_entry("700", reference)
+            .find_entry(&key("700", reference))
             .await
             .unwrap()
             .expect("found by YourRef");
-        assert_eq!(found, posted);
+        assert_eq!(found.id.as_str(), booked[0].entry_id.to_string());
         assert_eq!(
-            h.ledger.find_entry("710", reference).await.unwrap(),
+            h.ledger.find_entry(&key("710", reference)).await.unwrap(),
             None,
             "journal is part of the key"
         );
     }
     assert_eq!(h.sim.stats().crashes_after_commit, 2);
+}
+
+fn key(journal: &str, reference: &str) -> EntryKey {
+    EntryKey {
+        journal: Some(journal.to_owned()),
+        reference: reference.to_owned(),
+    }
 }
 
 #[tokio::test]

@@ -6,9 +6,9 @@ mod exact_ledger_support;
 
 use chrono::{TimeZone, Utc};
 use exact_ledger_support::{DIVISION, SECRET, start};
-use koppel_api::{OAuthClient, TokenSource, load_tokens};
+use koppel_api::{OAuthClient, TokenSource, TokenStores, load_tokens};
 use koppel_core::memory::ManualClock;
-use koppel_core::{Clock, ConnectionId, Ledger, ScaledClock};
+use koppel_core::{Clock, ConnectionId, Deadline, EntryKey, Ledger, ScaledClock};
 use koppel_ledgers::exact::{self, ExactApp};
 use koppel_sim::exact::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_NL_DIVISION, RateLimits, SimOptions,
@@ -67,7 +67,10 @@ async fn sixty_one_calls_in_a_minute_wait_instead_of_failing() {
     let started = clock.now();
 
     for n in 0..61 {
-        let found = h.ledger.find_entry("700", &format!("2026 / {n}")).await;
+        let found = h
+            .ledger
+            .find_entry(&key("700", &format!("2026 / {n}")))
+            .await;
         assert_eq!(found, Ok(None), "call {n}");
     }
 
@@ -102,10 +105,10 @@ async fn a_bare_429_is_waited_out_too() {
     // Another app instance spends this minute's quota with its own ledger and gate.
     let second = other_instance(&h).await;
     for _ in 0..5 {
-        second.find_entry("700", "x").await.unwrap();
+        second.find_entry(&key("700", "x")).await.unwrap();
     }
 
-    let found = h.ledger.find_entry("700", "2026 / 1").await;
+    let found = h.ledger.find_entry(&key("700", "2026 / 1")).await;
 
     assert_eq!(found, Ok(None));
     assert_eq!(h.sim.stats().rate_limited, 1);
@@ -121,7 +124,7 @@ async fn other_instance(h: &exact_ledger_support::Harness) -> exact::ExactLedger
     let tokens = TokenSource::new(
         ExactApp::token_config(SECRET, ConnectionId::new("c1")),
         app.oauth(h.clock.clone()),
-        h.store.clone(),
+        TokenStores::from_store(h.store.clone()),
         h.vault.clone(),
         h.clock.clone(),
     );
@@ -131,7 +134,15 @@ async fn other_instance(h: &exact_ledger_support::Harness) -> exact::ExactLedger
         tokens,
         h.clock.clone(),
         Default::default(),
+        Deadline::none(),
     )
+}
+
+fn key(journal: &str, reference: &str) -> EntryKey {
+    EntryKey {
+        journal: Some(journal.to_owned()),
+        reference: reference.to_owned(),
+    }
 }
 
 #[tokio::test]
@@ -143,7 +154,7 @@ async fn divisions_for_the_reactivation_page() {
     let tokens = TokenSource::new(
         ExactApp::token_config(SECRET, ConnectionId::new("c1")),
         oauth,
-        h.store.clone(),
+        TokenStores::from_store(h.store.clone()),
         h.vault.clone(),
         clock.clone(),
     );

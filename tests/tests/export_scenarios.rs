@@ -4,21 +4,17 @@
 //! and duplicates nothing, tokens expire mid-run, quotas are waited out, long backlogs continue
 //! in new messages, and edits or deletions after export are reported instead of re-posted.
 
-use async_trait::async_trait;
 use chrono::Datelike;
-use koppel_core::jobs::Deadline;
 use koppel_core::jobs::export::{ExportOptions, request_reexport};
+use koppel_core::memory::CrashAfterPost;
 use koppel_core::{
-    Clock, Connection, Connector, DocumentFile, DocumentId, DocumentOutcome, ExternalError,
-    FixedConnector, Job, JobKind, Ledger, LedgerCapabilities, LedgerCustomers, LedgerEntry,
-    LedgerKind, LedgerPayments, LedgerReferenceData, PostedEntry, RunId, RunReport, RunStatus,
-    TaxRateId,
+    Clock, Connection, Connector, Deadline, DocumentId, FixedConnector, IssueOutcome, Job, JobKind,
+    RunId, RunReport, RunStatus, TaxRateId,
 };
 use koppel_e2e::stack::{Backend, Stack, StackOptions};
 use koppel_sim::{exact, teamleader};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 const DIVISION: i32 = exact::DEFAULT_BE_DIVISION;
@@ -113,8 +109,11 @@ async fn a_customer_shared_by_thirty_invoices_is_created_once() {
     let (stack, _connection) = start(Backend::moto_for_tests(), account(11, 1, 30)).await;
     let report = run_nightly(&stack, "2026-11-20T01:00:00Z").await;
     assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
-    assert_eq!(report.counts.exported as usize, booked_count(&stack));
-    assert_eq!(report.counts.customers_created, 1);
+    assert_eq!(
+        report.export_counts().exported as usize,
+        booked_count(&stack)
+    );
+    assert_eq!(report.export_counts().customers_created, 1);
     let stats = stack.exact.stats();
     assert_eq!(
         stats
@@ -183,14 +182,14 @@ async fn an_unmapped_vat_rate_fails_its_documents_with_the_reason_while_the_othe
 
     let report = run_nightly(&stack, "2026-11-20T01:00:00Z").await;
     assert_eq!(report.status, RunStatus::CompletedWithIssues);
-    assert_eq!(report.counts.failed as usize, affected.len());
+    assert_eq!(report.export_counts().failed as usize, affected.len());
     assert_eq!(
-        report.counts.exported as usize,
+        report.export_counts().exported as usize,
         booked_count(&stack) - affected.len()
     );
     for issue in &report.issues {
-        assert_eq!(issue.outcome, DocumentOutcome::Failed);
-        assert!(affected.contains(issue.document_id.as_str()));
+        assert_eq!(issue.outcome, IssueOutcome::Failed);
+        assert!(affected.contains(issue.document_id().map(|d| d.as_str()).unwrap_or_default()));
         assert!(
             issue
                 .reason
@@ -209,7 +208,7 @@ async fn an_unmapped_vat_rate_fails_its_documents_with_the_reason_while_the_othe
     assert_eq!(fixed.id, connection.id);
     let report = run_nightly(&stack, "2026-11-21T01:00:00Z").await;
     assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
-    assert_eq!(report.counts.exported as usize, affected.len());
+    assert_eq!(report.export_counts().exported as usize, affected.len());
     assert_eq!(entries_once(&stack).len(), booked_count(&stack));
 }
 
@@ -252,7 +251,7 @@ async fn a_closed_period_is_explained_and_the_rest_exports() {
         closed[0].reason
     );
     assert_eq!(
-        report.counts.exported + report.counts.failed,
+        report.export_counts().exported + report.export_counts().failed,
         booked_count(&stack) as u32
     );
 }
@@ -296,66 +295,20 @@ async fn duplicate_deliveries_and_concurrent_workers_post_nothing_twice() {
     );
 }
 
-/// A ledger that "crashes the Lambda" right after the ledger accepted the first `crashes`
-/// entries: the entry is booked but the worker dies before recording it.
-struct CrashingLedger {
-    inner: Arc<dyn Ledger>,
-    crashes: AtomicU32,
-}
-
-#[async_trait]
-impl Ledger for CrashingLedger {
-    fn kind(&self) -> LedgerKind {
-        self.inner.kind()
-    }
-    fn capabilities(&self) -> LedgerCapabilities {
-        self.inner.capabilities()
-    }
-    async fn reference_data(&self) -> Result<LedgerReferenceData, ExternalError> {
-        self.inner.reference_data().await
-    }
-    async fn find_entry(
-        &self,
-        journal: &str,
-        reference: &str,
-    ) -> Result<Option<PostedEntry>, ExternalError> {
-        self.inner.find_entry(journal, reference).await
-    }
-    async fn post_entry(
-        &self,
-        entry: &LedgerEntry,
-        file: Option<&DocumentFile>,
-    ) -> Result<PostedEntry, ExternalError> {
-        let posted = self.inner.post_entry(entry, file).await?;
-        if self
-            .crashes
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
-        {
-            panic!(
-                "simulated Lambda crash after the ledger accepted {}",
-                entry.reference
-            );
-        }
-        Ok(posted)
-    }
-    fn customers(&self) -> Option<&dyn LedgerCustomers> {
-        self.inner.customers()
-    }
-    fn payments(&self) -> Option<&dyn LedgerPayments> {
-        self.inner.payments()
-    }
-}
-
 #[tokio::test]
 async fn a_crash_between_the_ledgers_answer_and_our_state_write_loses_and_duplicates_nothing() {
     let (stack, connection) = start(Backend::moto_for_tests(), account(15, 6, 25)).await;
-    let source = stack.connector.source(&connection).await.unwrap();
-    let ledger = stack.connector.ledger(&connection).await.unwrap();
-    let crashing = Arc::new(CrashingLedger {
-        inner: ledger,
-        crashes: AtomicU32::new(1),
-    });
+    let source = stack
+        .connector
+        .source(&connection, Deadline::none())
+        .await
+        .unwrap();
+    let ledger = stack
+        .connector
+        .ledger(&connection, Deadline::none())
+        .await
+        .unwrap();
+    let crashing = Arc::new(CrashAfterPost::new(ledger, 1));
     let mut function = stack.export_function(ExportOptions::default());
     function.connector = Arc::new(FixedConnector {
         source,
@@ -391,8 +344,11 @@ async fn a_crash_between_the_ledgers_answer_and_our_state_write_loses_and_duplic
         "nothing lost"
     );
     let report = latest_report(&stack, &connection).await;
-    assert_eq!(report.counts.already_exported, 1, "{report:#?}");
-    assert_eq!(report.counts.exported as usize, booked_count(&stack) - 1);
+    assert_eq!(report.export_counts().already_exported, 1, "{report:#?}");
+    assert_eq!(
+        report.export_counts().exported as usize,
+        booked_count(&stack) - 1
+    );
     let stats = stack.exact.stats();
     assert_eq!(
         stats
@@ -529,7 +485,10 @@ async fn a_backlog_continues_over_several_invocations_with_nothing_lost_or_twice
     let report = latest_report(&stack, &connection).await;
     assert_eq!(report.status, RunStatus::Succeeded);
     assert_eq!(report.invocations, drained.invocations);
-    assert_eq!(report.counts.exported as usize, booked_count(&stack));
+    assert_eq!(
+        report.export_counts().exported as usize,
+        booked_count(&stack)
+    );
 }
 
 #[tokio::test]
@@ -579,17 +538,24 @@ async fn edits_and_deletions_after_export_are_reported_never_reposted_until_the_
 
     let second = run_nightly(&stack, &(now + chrono::Duration::minutes(1)).to_rfc3339()).await;
     assert_eq!(
-        second.counts.exported, 0,
+        second.export_counts().exported,
+        0,
         "nothing is posted again by itself: {second:#?}"
     );
-    assert_eq!(second.counts.changed_after_export, 1);
-    assert_eq!(second.counts.missing_in_ledger, 1);
+    assert_eq!(second.export_counts().changed_after_export, 1);
+    assert_eq!(second.export_counts().missing_in_ledger, 1);
     let changed = second
         .issues
         .iter()
-        .find(|i| i.outcome == DocumentOutcome::ChangedAfterExport)
+        .find(|i| i.outcome == IssueOutcome::ChangedAfterExport)
         .unwrap();
-    assert_eq!(changed.document_id.as_str(), edited.0);
+    assert_eq!(
+        changed
+            .document_id()
+            .map(|d| d.as_str())
+            .unwrap_or_default(),
+        edited.0
+    );
     assert!(
         changed
             .reason
@@ -600,9 +566,15 @@ async fn edits_and_deletions_after_export_are_reported_never_reposted_until_the_
     let missing = second
         .issues
         .iter()
-        .find(|i| i.outcome == DocumentOutcome::MissingInLedger)
+        .find(|i| i.outcome == IssueOutcome::MissingInLedger)
         .unwrap();
-    assert_eq!(missing.document_id.as_str(), paid.0);
+    assert_eq!(
+        missing
+            .document_id()
+            .map(|d| d.as_str())
+            .unwrap_or_default(),
+        paid.0
+    );
     assert!(
         missing.reason.contains("export again"),
         "{}",
@@ -614,6 +586,7 @@ async fn edits_and_deletions_after_export_are_reported_never_reposted_until_the_
     assert!(
         request_reexport(
             stack.aws.store.as_ref(),
+            stack.aws.store.as_ref(),
             stack.clock.as_ref(),
             &connection.id,
             &DocumentId::new(paid.0.clone())
@@ -622,7 +595,7 @@ async fn edits_and_deletions_after_export_are_reported_never_reposted_until_the_
         .unwrap()
     );
     let third = run_nightly(&stack, &(now + chrono::Duration::hours(24)).to_rfc3339()).await;
-    assert_eq!(third.counts.exported, 1, "{third:#?}");
+    assert_eq!(third.export_counts().exported, 1, "{third:#?}");
     assert_eq!(entries_once(&stack).len(), total);
 }
 
@@ -646,7 +619,10 @@ async fn a_spent_daily_quota_pauses_the_run_and_the_next_night_finishes_it() {
         message.contains("quota") && message.contains("Nothing is lost"),
         "{message}"
     );
-    assert!(first.counts.exported > 0 && (first.counts.exported as usize) < booked_count(&stack));
+    assert!(
+        first.export_counts().exported > 0
+            && (first.export_counts().exported as usize) < booked_count(&stack)
+    );
     assert_eq!(
         stack.exact.stats().rate_limited,
         0,

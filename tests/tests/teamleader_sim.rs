@@ -739,7 +739,12 @@ async fn malformed_answer_names_endpoint_and_field() {
     let stub = Stub::start(200, body).await;
     let clock: Arc<dyn koppel_core::Clock> = Arc::new(koppel_core::SystemClock);
     let client = TeamleaderClient::new(
-        TeamleaderClient::api_client(&stub.url, None, clock.clone()),
+        TeamleaderClient::api_client(
+            &stub.url,
+            None,
+            clock.clone(),
+            koppel_core::Deadline::none(),
+        ),
         clock,
     );
     let error = client
@@ -766,7 +771,12 @@ async fn malformed_answer_names_endpoint_and_field() {
     .await;
     let clock: Arc<dyn koppel_core::Clock> = Arc::new(koppel_core::SystemClock);
     let client = TeamleaderClient::new(
-        TeamleaderClient::api_client(&refusal.url, None, clock.clone()),
+        TeamleaderClient::api_client(
+            &refusal.url,
+            None,
+            clock.clone(),
+            koppel_core::Deadline::none(),
+        ),
         clock,
     );
     match client

@@ -1,19 +1,19 @@
 //! Shared set-up of the Exact ledger tests: an Exact simulator and an `ExactLedger` on one
 //! clock, with the connection's tokens in an in-memory vault and its refresh lease in an
-//! in-memory store — built through `koppel_ledgers::exact`, as the functions build it.
+//! in-memory store — built through the Exact plug-in, as the functions build it.
 
 #![allow(dead_code)]
 
 use chrono::{NaiveDate, Utc};
-use koppel_api::save_tokens;
+use koppel_api::{TokenStores, save_tokens};
 use koppel_core::memory::{InMemoryStore, InMemoryVault};
 use koppel_core::{
     AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus,
-    ConnectionStore, Customer, CustomerRef, DepartmentId, DocumentKind, EntryLine,
-    LedgerCustomerId, LedgerEntry, LedgerKind, OAuthTokens,
+    ConnectionStore, Customer, CustomerLink, CustomerRef, Deadline, DepartmentId, DocumentKind,
+    EntryLine, LedgerCustomerId, LedgerEntry, LedgerKind, OAuthTokens,
 };
 use koppel_ledgers::LedgerDeps;
-use koppel_ledgers::exact::{ExactApp, ExactLedger, ExactOptions};
+use koppel_ledgers::exact::{ExactApp, ExactConnections, ExactLedger, ExactOptions};
 use koppel_sim::exact::{self, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SimHandle, SimOptions};
 use std::sync::Arc;
 
@@ -81,11 +81,17 @@ pub async fn start(options: SimOptions, clock: Arc<dyn Clock>, division: i32) ->
         .expect("connection stored");
     let app = ExactApp::new(&sim.base_url, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET);
     let deps = LedgerDeps {
-        store: store.clone(),
+        stores: TokenStores::from_store(store.clone()),
         vault: vault.clone(),
         clock: clock.clone(),
     };
-    let ledger = koppel_ledgers::exact(&app, &connection, &deps, ExactOptions::default())
+    let ledger = ExactConnections { app }
+        .exact_ledger(
+            &connection,
+            &deps,
+            ExactOptions::default(),
+            Deadline::none(),
+        )
         .expect("ledger built");
     Harness {
         sim,
@@ -138,8 +144,10 @@ pub fn entry(kind: DocumentKind, reference: &str, customer: &str, date: NaiveDat
     };
     LedgerEntry {
         kind,
-        journal: journal.into(),
-        customer: LedgerCustomerId::new(customer),
+        journal: Some(journal.into()),
+        customer: CustomerLink::Ledger {
+            id: LedgerCustomerId::new(customer),
+        },
         reference: reference.into(),
         date,
         due_date: date.checked_add_days(chrono::Days::new(30)),
@@ -149,14 +157,14 @@ pub fn entry(kind: DocumentKind, reference: &str, customer: &str, date: NaiveDat
         currency: "EUR".into(),
         lines: vec![
             EntryLine {
-                gl_account: "700000".into(),
+                gl_account: Some("700000".into()),
                 vat_code: Some("21".into()),
                 amount_excl: "100.00".parse().expect("decimal"),
                 vat_amount: "21.00".parse().expect("decimal"),
                 description: "Consultancy".into(),
             },
             EntryLine {
-                gl_account: "700100".into(),
+                gl_account: Some("700100".into()),
                 vat_code: Some("6".into()),
                 amount_excl: "50.50".parse().expect("decimal"),
                 vat_amount: "3.03".parse().expect("decimal"),
@@ -164,6 +172,7 @@ pub fn entry(kind: DocumentKind, reference: &str, customer: &str, date: NaiveDat
             },
         ],
         total_incl: "174.53".parse().expect("decimal"),
+        retry: false,
     }
 }
 

@@ -7,9 +7,9 @@
 #![allow(dead_code)]
 
 use chrono::Utc;
-use koppel_api::{TokenSource, TokenSourceConfig, save_tokens};
+use koppel_api::{TokenSource, TokenStores, save_tokens};
 use koppel_core::memory::{InMemoryStore, InMemoryVault};
-use koppel_core::{Clock, ConnectionId, OAuthTokens, ScaledClock};
+use koppel_core::{Clock, ConnectionId, Deadline, OAuthTokens, ScaledClock};
 use koppel_sim::teamleader::{
     self, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, SeedAccount, SimHandle, SimOptions,
 };
@@ -88,13 +88,13 @@ pub async fn connect(
         clock.clone(),
     );
     let source = TokenSource::new(
-        TokenSourceConfig::teamleader("teamleader", ConnectionId::new("connection-1")),
+        koppel_teamleader::policy::token_config("teamleader", ConnectionId::new("connection-1")),
         oauth,
-        Arc::new(InMemoryStore::new()),
+        TokenStores::from_store(Arc::new(InMemoryStore::new())),
         vault,
         clock.clone(),
     );
-    TeamleaderClient::connect(api_url, source, clock)
+    TeamleaderClient::connect(api_url, source, clock, Deadline::none())
 }
 
 /// One HTTP request as read off the socket.

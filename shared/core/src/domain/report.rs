@@ -53,6 +53,20 @@ pub enum IssueSubject {
     },
 }
 
+impl std::fmt::Display for IssueSubject {
+    /// "invoice 2026 / 17", "company Acme", "merge.csv row 12".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Document { number, kind, id } => match number {
+                Some(number) => write!(f, "{kind} {number}"),
+                None => write!(f, "{kind} {id}"),
+            },
+            Self::Company { name, .. } => write!(f, "company {name}"),
+            Self::FileRow { file, row } => write!(f, "{file} row {row}"),
+        }
+    }
+}
+
 /// One line of a run report about an item that needs attention.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunIssue {

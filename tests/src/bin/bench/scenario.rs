@@ -274,6 +274,7 @@ pub fn run(scenario: &Scenario) -> Result<Measurement, RunError> {
     let generating = Instant::now();
     let stack = sims.block_on(Stack::start(StackOptions {
         speed: scenario.speed,
+        virtual_time: false,
         exact_limits: scenario.limits.then(exact::RateLimits::default),
         teamleader_limit: if scenario.limits {
             TEAMLEADER_PER_MINUTE
@@ -362,13 +363,13 @@ pub fn run(scenario: &Scenario) -> Result<Measurement, RunError> {
         .ok_or_else(|| RunError::Export("no run report was written".into()))?;
     let entries = stack.exact.entries(exact::DEFAULT_BE_DIVISION).len();
     if report.status != RunStatus::Succeeded
-        || report.counts.exported as usize != documents
+        || report.export_counts().exported as usize != documents
         || entries != documents
         || drained.failed_messages > 0
     {
         return Err(RunError::Export(format!(
             "{documents} booked documents, {} exported, {entries} entries in Exact, {} failed messages, Exact calls {exact_calls:?}; run {:?}: {}; first issues: {:?}",
-            report.counts.exported,
+            report.export_counts().exported,
             drained.failed_messages,
             report.status,
             report.message.clone().unwrap_or_default(),
@@ -390,8 +391,8 @@ pub fn run(scenario: &Scenario) -> Result<Measurement, RunError> {
     let measurement = Measurement {
         scenario: scenario.clone(),
         documents,
-        exported: report.counts.exported,
-        customers_created: report.counts.customers_created,
+        exported: report.export_counts().exported,
+        customers_created: report.export_counts().customers_created,
         invocations: drained.invocations,
         generate_seconds,
         export_seconds,

@@ -6,7 +6,7 @@ use crate::heap::{Part, in_part};
 use async_trait::async_trait;
 use koppel_core::{
     CompanyPage, CompanyQuery, CompanyUpdate, Connection, Connector, Customer, CustomerRef,
-    Department, DocumentFile, DocumentId, DocumentKind, DocumentQuery, DocumentSummary,
+    Deadline, Department, DocumentFile, DocumentId, DocumentKind, DocumentQuery, DocumentSummary,
     ExternalError, FileFormat, Ledger, NewCompany, Payment, ProductCategory, SalesDocument, Source,
     TaxRate,
 };
@@ -40,8 +40,16 @@ impl TaggedConnector {
 
 #[async_trait]
 impl Connector for TaggedConnector {
-    async fn source(&self, connection: &Connection) -> Result<Arc<dyn Source>, ExternalError> {
-        let source = in_part(Part::TeamleaderClient, self.inner.source(connection)).await?;
+    async fn source(
+        &self,
+        connection: &Connection,
+        deadline: Deadline,
+    ) -> Result<Arc<dyn Source>, ExternalError> {
+        let source = in_part(
+            Part::TeamleaderClient,
+            self.inner.source(connection, deadline),
+        )
+        .await?;
         let source: Arc<dyn Source> = Arc::new(TaggedSource(source));
         self.handed_out
             .lock()
@@ -50,8 +58,12 @@ impl Connector for TaggedConnector {
         Ok(source)
     }
 
-    async fn ledger(&self, connection: &Connection) -> Result<Arc<dyn Ledger>, ExternalError> {
-        self.inner.ledger(connection).await
+    async fn ledger(
+        &self,
+        connection: &Connection,
+        deadline: Deadline,
+    ) -> Result<Arc<dyn Ledger>, ExternalError> {
+        self.inner.ledger(connection, deadline).await
     }
 }
 

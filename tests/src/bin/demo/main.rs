@@ -96,6 +96,7 @@ async fn run() -> Checks {
     let plan = scenario::plan(Utc::now().date_naive());
     let stack = Stack::start(StackOptions {
         speed: SPEED,
+        virtual_time: false,
         exact_limits: Some(EXACT_LIMITS),
         teamleader_limit: TEAMLEADER_LIMIT,
         generate: plan.spec.clone(),
@@ -293,8 +294,9 @@ async fn run_night(stack: &Stack, links: &[Link]) -> Night {
             started_at: stack.clock.now(),
             updated_at: stack.clock.now(),
             status: RunStatus::Failed,
-            counts: Default::default(),
+            counts: koppel_core::RunCounts::Nothing,
             issues: Vec::new(),
+            warnings: Vec::new(),
             message: Some("no run report was written".to_owned()),
             invocations: 0,
         }));
@@ -322,7 +324,7 @@ fn progress(
             .expect("progress")
             .insert(
                 format!("{}/{}", job.connection_id, report.run_id),
-                report.counts.exported,
+                report.export_counts().exported,
             )
             .unwrap_or(0);
         let outcome = match report.status {
@@ -349,9 +351,9 @@ fn progress(
             show::duration(sim),
             job.sequence,
             show::duration(invocation.elapsed),
-            report.counts.exported.saturating_sub(before),
-            report.counts.exported,
-            report.counts.failed,
+            report.export_counts().exported.saturating_sub(before),
+            report.export_counts().exported,
+            report.export_counts().failed,
         );
     }
     if invocation.failed_messages > 0 {
@@ -474,11 +476,11 @@ fn check_night_one(checks: &mut Checks, stack: &Stack, link: &Link, report: &Run
     });
     let booked = link.books.invoices.len() + link.books.credit_notes.len();
     checks.expect(
-        report.counts.exported as usize == booked - failed.len(),
+        report.export_counts().exported as usize == booked - failed.len(),
         || {
             format!(
                 "{label}: {} exported, expected {} ({} booked, {} in the closed period)",
-                report.counts.exported,
+                report.export_counts().exported,
                 booked - failed.len(),
                 booked,
                 failed.len()
@@ -488,19 +490,25 @@ fn check_night_one(checks: &mut Checks, stack: &Stack, link: &Link, report: &Run
     let reported: Vec<(String, String)> = report
         .issues
         .iter()
-        .map(|i| (i.kind.to_string(), i.number.clone().unwrap_or_default()))
+        .filter_map(|i| match &i.subject {
+            koppel_core::IssueSubject::Document { kind, number, .. } => {
+                Some((kind.to_string(), number.clone().unwrap_or_default()))
+            }
+            _ => None,
+        })
         .collect();
     checks.expect(sorted_pairs(reported.clone()) == sorted_pairs(failed.clone()), || {
         format!("{label}: issues {reported:?}, expected exactly the closed-period documents {failed:?}")
     });
     checks.expect(
-        (report.counts.customers_created + report.counts.customers_matched) as usize
+        (report.export_counts().customers_created + report.export_counts().customers_matched)
+            as usize
             == link.books.customers.len(),
         || {
             format!(
                 "{label}: {} customers created + {} matched, expected {} (each customer once)",
-                report.counts.customers_created,
-                report.counts.customers_matched,
+                report.export_counts().customers_created,
+                report.export_counts().customers_matched,
                 link.books.customers.len()
             )
         },
@@ -534,11 +542,11 @@ fn check_night_two(checks: &mut Checks, stack: &Stack, link: &Link, report: &Run
         format!("{label}: night 2 ended {:?}", report.status)
     });
     checks.expect(
-        report.counts.exported as usize == link.expected_failures.len(),
+        report.export_counts().exported as usize == link.expected_failures.len(),
         || {
             format!(
                 "{label}: night 2 exported {}, expected only the {} reopened document(s)",
-                report.counts.exported,
+                report.export_counts().exported,
                 link.expected_failures.len()
             )
         },

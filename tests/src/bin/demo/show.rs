@@ -47,7 +47,7 @@ pub fn title(text: &str) {
 
 /// The run report of one connection, every issue with its reason.
 pub fn report(label: &str, report: &RunReport) {
-    let c = &report.counts;
+    let c = report.export_counts();
     println!("  {label}");
     println!(
         "    status {:?} after {} invocation(s); exported {}, already there {}, failed {}, skipped {}",
@@ -67,11 +67,8 @@ pub fn report(label: &str, report: &RunReport) {
     println!("    {} document(s) need attention:", report.issues.len());
     for issue in &report.issues {
         println!(
-            "    • {} {} ({:?}): {}",
-            issue.kind,
-            issue.number.as_deref().unwrap_or("?"),
-            issue.outcome,
-            issue.reason
+            "    • {} ({:?}): {}",
+            issue.subject, issue.outcome, issue.reason
         );
     }
 }
