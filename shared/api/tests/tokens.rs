@@ -4,8 +4,8 @@ mod support;
 
 use chrono::{DateTime, Utc};
 use koppel_api::{
-    ApiClient, OAuthClient, OAuthError, RetryPolicy, TokenSource, TokenSourceConfig, load_tokens,
-    save_tokens,
+    ApiClient, OAuthClient, OAuthError, RetryPolicy, TokenSource, TokenSourceConfig, TokenStores,
+    load_tokens, save_tokens,
 };
 use koppel_core::memory::{InMemoryStore, InMemoryVault, ManualClock};
 use koppel_core::{
@@ -101,7 +101,7 @@ impl Fixture {
         TokenSource::new(
             config,
             oauth(&self.server, self.clock.clone()),
-            self.store.clone(),
+            TokenStores::from_store(self.store.clone()),
             vault,
             self.clock.clone(),
         )
@@ -563,7 +563,7 @@ async fn concurrent_sources_refresh_once() {
         let source = TokenSource::new(
             config,
             oauth(&server, clock.clone()),
-            store.clone(),
+            TokenStores::from_store(store.clone()),
             vault.clone(),
             clock.clone(),
         );

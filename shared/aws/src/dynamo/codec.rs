@@ -242,8 +242,8 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use koppel_core::{
-        ConnectionSettings, DocumentId, DocumentIssue, DocumentKind, DocumentOutcome,
-        LedgerEntryId, LedgerKind, RunCounts, RunId, RunStatus,
+        ConnectionSettings, DocumentId, DocumentKind, IssueOutcome, IssueSubject, LedgerEntryId,
+        LedgerKind, RunCounts, RunId, RunIssue, RunStatus,
     };
 
     fn at(h: u32) -> DateTime<Utc> {
@@ -365,16 +365,19 @@ mod tests {
             started_at: at(5),
             updated_at: at(6),
             status: RunStatus::CompletedWithIssues,
-            counts: RunCounts::default(),
+            counts: RunCounts::InvoiceExport(Default::default()),
             issues: (0..issues)
-                .map(|i| DocumentIssue {
-                    document_id: DocumentId::new(format!("doc-{i}")),
-                    number: Some(format!("2026 / {i}")),
-                    kind: DocumentKind::Invoice,
-                    outcome: DocumentOutcome::Failed,
+                .map(|i| RunIssue {
+                    subject: IssueSubject::Document {
+                        id: DocumentId::new(format!("doc-{i}")),
+                        number: Some(format!("2026 / {i}")),
+                        kind: DocumentKind::Invoice,
+                    },
+                    outcome: IssueOutcome::Failed,
                     reason: "The VAT code 21 is not mapped; map it on the settings page.".into(),
                 })
                 .collect(),
+            warnings: Vec::new(),
             message: None,
             invocations: 1,
         }

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use koppel_aws::schema::{TABLE_PK, TABLE_SK};
 use koppel_core::{
-    ConnectionId, ConnectionStore, FiscalPeriod, GlAccount, Journal, JournalKind,
+    ConnectionId, ConnectionStore, ExportCounts, FiscalPeriod, GlAccount, Journal, JournalKind,
     LedgerReferenceData, ReferenceDataStore, RunCounts, RunId, RunReport, RunReportStore,
     RunStatus, StoreError, VatCode,
 };
@@ -21,11 +21,12 @@ fn report(connection: &str, run: &str, started: DateTime<Utc>) -> RunReport {
         started_at: started,
         updated_at: started + Duration::minutes(2),
         status: RunStatus::Succeeded,
-        counts: RunCounts {
+        counts: RunCounts::InvoiceExport(ExportCounts {
             exported: 3,
             ..Default::default()
-        },
+        }),
         issues: vec![],
+        warnings: vec![],
         message: None,
         invocations: 1,
     }

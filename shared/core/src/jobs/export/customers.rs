@@ -32,17 +32,34 @@ pub enum CustomerStepError {
     External(#[from] ExternalError),
 }
 
+/// What the customer step works with.
+#[derive(Clone, Copy)]
+pub struct CustomerPorts<'a> {
+    /// Teamleader, where the customers are read.
+    pub source: &'a dyn Source,
+    /// The ledger, where they are found or created.
+    pub ledger: &'a dyn Ledger,
+    /// Teamleader customer → ledger customer, kept by Koppel.
+    pub mappings: &'a dyn CustomerMappingStore,
+    /// The lease under which one customer is created once.
+    pub leases: &'a dyn LeaseStore,
+    /// Time (lease lifetimes, waiting for another worker's creation).
+    pub clock: &'a dyn Clock,
+}
+
 /// Make sure every referenced customer exists in the ledger, creating missing ones once.
 pub async fn ensure_customers(
     connection: &ConnectionId,
     refs: &[CustomerRef],
-    source: &dyn Source,
-    ledger: &dyn Ledger,
-    mappings: &dyn CustomerMappingStore,
-    leases: &dyn LeaseStore,
-    clock: &dyn Clock,
+    ports: CustomerPorts<'_>,
     counts: &mut CustomerCounts,
 ) -> Result<CustomerResults, CustomerStepError> {
+    let CustomerPorts {
+        source,
+        ledger,
+        mappings,
+        ..
+    } = ports;
     let mut results = CustomerResults::new();
     let mut missing = Vec::new();
     for r in refs {
@@ -86,12 +103,7 @@ pub async fn ensure_customers(
                 counts.matched += 1;
                 Ok(mappings.put_customer_mapping(connection, r, &id).await?)
             }
-            None => {
-                create_once(
-                    connection, customer, ledger, mappings, leases, clock, counts,
-                )
-                .await?
-            }
+            None => create_once(connection, customer, ports, counts).await?,
         };
         let outcome = outcome.map(|id| CustomerLink::Ledger { id }).map_err(|e| {
             format!(
@@ -108,12 +120,16 @@ pub async fn ensure_customers(
 async fn create_once(
     connection: &ConnectionId,
     customer: &Customer,
-    ledger: &dyn Ledger,
-    mappings: &dyn CustomerMappingStore,
-    leases: &dyn LeaseStore,
-    clock: &dyn Clock,
+    ports: CustomerPorts<'_>,
     counts: &mut CustomerCounts,
 ) -> Result<Result<LedgerCustomerId, String>, CustomerStepError> {
+    let CustomerPorts {
+        ledger,
+        mappings,
+        leases,
+        clock,
+        ..
+    } = ports;
     let Some(book) = ledger.customers() else {
         return Ok(Err("this ledger does not take customers".to_owned()));
     };

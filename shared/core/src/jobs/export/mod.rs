@@ -29,7 +29,7 @@ use crate::{
 };
 use async_trait::async_trait;
 pub use cursor::{ExportCursor, SINCE_CURSOR, request_reexport};
-use customers::{CustomerCounts, ensure_customers};
+use customers::{CustomerCounts, CustomerPorts, ensure_customers};
 use mapping::{CategoryAccounts, MappingContext};
 
 /// Tunables with sensible defaults.
@@ -275,17 +275,15 @@ impl InvoiceExport<'_> {
             return Ok(());
         }
         let refs: Vec<CustomerRef> = candidates.iter().map(|s| s.customer.clone()).collect();
-        let customers = ensure_customers(
-            &run.connection.id,
-            &refs,
-            run.systems.source.as_ref(),
-            run.systems.ledger.as_ref(),
-            self.stores.mappings,
-            self.stores.leases,
-            run.clock,
-            &mut pass.customers,
-        )
-        .await?;
+        let ports = CustomerPorts {
+            source: run.systems.source.as_ref(),
+            ledger: run.systems.ledger.as_ref(),
+            mappings: self.stores.mappings,
+            leases: self.stores.leases,
+            clock: run.clock,
+        };
+        let customers =
+            ensure_customers(&run.connection.id, &refs, ports, &mut pass.customers).await?;
         for summary in candidates {
             if run.must_hand_over() {
                 return Err(Stop::Deadline);
