@@ -181,9 +181,17 @@ async fn customer_list_pages_with_a_cursor() {
         brouwerij.vat_number.as_ref().map(|v| v.0.as_str()),
         Some("BE0403170701")
     );
-    // A cursor pointing elsewhere is refused, so the token never leaves Exact.
+    // A cursor naming another host is asked of the configured Exact host only (the token
+    // never leaves it; paging works behind a proxy); a link that is not an API link is refused.
+    let elsewhere = customers
+        .list_customers(Some(&format!(
+            "https://elsewhere.example/api/v1/{DIVISION}/crm/Accounts?$select=ID,Code,Name&$filter=Status%20eq%20'C'"
+        )))
+        .await
+        .expect("asked of the configured host");
+    assert!(!elsewhere.customers.is_empty());
     let foreign = customers
-        .list_customers(Some("https://evil.example/api/v1/1/crm/Accounts"))
+        .list_customers(Some("https://evil.example/steal?token=please"))
         .await;
     assert!(
         matches!(foreign, Err(ExternalError::Malformed { .. })),

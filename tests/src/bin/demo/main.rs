@@ -595,6 +595,17 @@ fn check_journals(
         }),
         || format!("{label} ({when}): {total} entries, some outside the chosen journals"),
     );
+    if settings.attach_pdf {
+        // One PDF document per booked entry, none left behind by refused entries.
+        let documents = stack.exact.documents(link.division).len();
+        let orphans = stack.exact.orphan_documents(link.division).len();
+        println!("  {label} ({when}): documents in Exact: {documents} for {total} entries");
+        checks.expect(documents == total && orphans == 0, || {
+            format!(
+                "{label} ({when}): {documents} documents for {total} entries, {orphans} that no entry refers to"
+            )
+        });
+    }
 }
 
 /// API calls of both nights, 429s, token refreshes.
