@@ -71,7 +71,7 @@ mod tests {
             id: ConnectionId::from(id),
             account_id: AccountId::from("acc"),
             department_id: DepartmentId::from("dep"),
-            ledger: LedgerKind::ExactOnline,
+            ledger: LedgerKind::Octopus,
             ledger_company: "1".into(),
             status,
             settings: ConnectionSettings {

@@ -121,7 +121,7 @@ impl Resources {
         })
     }
 
-    /// Name of a connection's secret for `system` ("teamleader", "exact", …):
+    /// Name of a connection's secret for `system` ("teamleader", or the ledger's section name):
     /// `<prefix><connection-id>/<system>`.
     pub fn connection_secret(
         &self,

@@ -24,7 +24,7 @@ pub struct CompanyFilter {
     /// Only companies carrying all these tags.
     #[serde(skip_serializing_if = "is_empty")]
     pub tags: Vec<String>,
-    /// Exact VAT number.
+    /// The VAT number, matched as written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vat_number: Option<String>,
     /// "active" or "deactivated".

@@ -255,7 +255,7 @@ mod tests {
             id: ConnectionId::new("c1"),
             account_id: AccountId::new("a1"),
             department_id: DepartmentId::new("d1"),
-            ledger: LedgerKind::ExactOnline,
+            ledger: LedgerKind::Octopus,
             ledger_company: "123456".into(),
             status,
             settings: ConnectionSettings {

@@ -82,7 +82,7 @@ pub fn to_json<T: Serialize>(what: &str, value: &T) -> Result<String, StoreError
     })
 }
 
-/// The serde name of a unit enum variant ("active", "exactonline" …).
+/// The serde name of a unit enum variant ("active", "needs_reauth" …).
 pub fn enum_name<T: Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(name)) => Ok(name),

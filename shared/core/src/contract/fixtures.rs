@@ -41,7 +41,7 @@ pub fn connection(id: &str, account: &str, status: ConnectionStatus) -> Connecti
         id: conn(id),
         account_id: AccountId::from(account),
         department_id: DepartmentId::new(format!("dept-{id}")),
-        ledger: LedgerKind::ExactOnline,
+        ledger: LedgerKind::Octopus,
         ledger_company: "123456".into(),
         status,
         settings: ConnectionSettings {
@@ -54,7 +54,7 @@ pub fn connection(id: &str, account: &str, status: ConnectionStatus) -> Connecti
             ..ConnectionSettings::default()
         },
         teamleader_secret: format!("koppel/{id}/teamleader"),
-        ledger_secret: format!("koppel/{id}/exact"),
+        ledger_secret: format!("koppel/{id}/ledger"),
         created_at: at(0),
         status_reason: None,
     }

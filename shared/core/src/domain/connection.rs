@@ -78,7 +78,7 @@ pub struct Connection {
     pub department_id: DepartmentId,
     /// Ledger kind.
     pub ledger: LedgerKind,
-    /// The ledger administration (Exact division, Octopus dossier, Twinfield office, …).
+    /// The ledger administration (division, dossier, office, company …, as the ledger calls it).
     pub ledger_company: String,
     /// Status.
     pub status: ConnectionStatus,

@@ -105,7 +105,7 @@ pub struct NewCompany {
     pub email: Option<String>,
     /// Invoicing address.
     pub address: Option<Address>,
-    /// Tags to add (e.g. "Exact Online Import").
+    /// Tags to add (e.g. "<ledger> Import").
     pub tags: Vec<String>,
     /// The ledger's customer number, written to the external-id custom field.
     pub external_id: Option<String>,

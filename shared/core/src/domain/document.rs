@@ -165,7 +165,7 @@ pub struct SalesDocument {
 }
 
 impl SalesDocument {
-    /// The reference Koppel writes into the ledger (Exact `YourRef`, Octopus reference …) and
+    /// The reference Koppel writes into the ledger (the ledger's own reference field) and
     /// uses to find the entry again after a crash: the Teamleader number.
     pub fn ledger_reference(&self) -> Option<&str> {
         self.number.as_deref()

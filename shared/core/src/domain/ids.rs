@@ -56,11 +56,12 @@ string_id!(
     RunId
 );
 string_id!(
-    /// The ledger's own identifier of a customer (Exact Account GUID, Octopus relation id, …).
+    /// The ledger's own identifier of a customer (an account GUID, a relation
+    /// id, …).
     LedgerCustomerId
 );
 string_id!(
-    /// The ledger's own identifier of a posted entry (Exact EntryID, Octopus booking key, …).
+    /// The ledger's own identifier of a posted entry (an entry GUID, a booking key, …).
     LedgerEntryId
 );
 string_id!(

@@ -48,7 +48,8 @@ pub struct ProductCategory {
 /// A general-ledger account of the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GlAccount {
-    /// The ledger's internal id (Exact GUID); equal to `code` where the ledger has none.
+    /// The ledger's internal id (a GUID in some ledgers); equal to `code` where the ledger has
+    /// none.
     pub id: String,
     /// Account number as people know it ("700000", "8000").
     pub code: String,
