@@ -25,8 +25,11 @@ use std::time::{Duration, Instant};
 
 /// How much faster than real time the shared clock runs (simulators and Koppel alike).
 const SPEED: f64 = 60.0;
-/// Real time each export invocation gets before its Lambda deadline.
-const BUDGET: Duration = Duration::from_secs(20);
+/// Time each export invocation gets before its Lambda deadline, on the shared clock: the
+/// template's timeout (15 minutes), so ×60 makes it 15 real seconds.
+const BUDGET: Duration = Duration::from_secs(900);
+/// How long before the deadline an invocation hands over (`koppel_runtime::jobs`).
+const HANDOVER: Duration = Duration::from_secs(60);
 /// Invocations at once (template.yaml: the export's MaximumConcurrency default).
 const CONCURRENCY: usize = 10;
 /// Exact's real quotas per app and division.
@@ -189,6 +192,12 @@ async fn run() -> Checks {
     // ------------------------------------------------------------------ night 1
     show::title("Night 1: the dispatcher, then the export handler fed from moto SQS");
     let night = run_night(&stack, &links).await;
+    checks.expect(night.drained.killed == 0, || {
+        format!(
+            "{} invocation(s) killed at their deadline on night 1",
+            night.drained.killed
+        )
+    });
     checks.expect(night.drained.failed_messages == 0, || {
         format!(
             "{} SQS message(s) failed in the export handler",
@@ -222,6 +231,12 @@ async fn run() -> Checks {
         .set_period_closed(exact::DEFAULT_BE_DIVISION, year, month as i32, false)
         .expect("the period exists");
     let second = run_night(&stack, &links).await;
+    checks.expect(second.drained.killed == 0, || {
+        format!(
+            "{} invocation(s) killed at their deadline on night 2",
+            second.drained.killed
+        )
+    });
     checks.expect(second.drained.failed_messages == 0, || {
         format!(
             "{} SQS message(s) failed on night 2",
@@ -254,7 +269,7 @@ async fn run_night(stack: &Stack, links: &[Link]) -> Night {
     println!(
         "  export handler: batch size 1, up to {CONCURRENCY} at once, {} per invocation (hands over ~{} before the deadline)",
         show::duration(BUDGET),
-        show::duration(BUDGET / 4)
+        show::duration(HANDOVER.min(BUDGET / 4))
     );
     let labels: HashMap<ConnectionId, String> = links
         .iter()
@@ -272,10 +287,11 @@ async fn run_night(stack: &Stack, links: &[Link]) -> Night {
     };
     let drained = stack.drain_exports_with(&function, options, &observe).await;
     println!(
-        "  queue empty after {} invocation(s), {} message(s), {} failed — {} real, {} on the simulated clock",
+        "  queue empty after {} invocation(s), {} message(s), {} failed, {} killed at the deadline — {} real, {} on the simulated clock",
         drained.invocations,
         drained.messages,
         drained.failed_messages,
+        drained.killed,
         show::duration(started_real.elapsed()),
         show::duration(sim_elapsed(stack, started_sim))
     );
@@ -362,6 +378,12 @@ fn progress(
             invocation.number, invocation.failed_messages
         );
     }
+    if invocation.killed {
+        println!(
+            "  #{:<2} KILLED at its deadline, as Lambda does: its {} message(s) come back",
+            invocation.number, invocation.messages
+        );
+    }
 }
 
 fn header(stack: &Stack, plan: &scenario::Plan) {
@@ -403,9 +425,10 @@ fn header(stack: &Stack, plan: &scenario::Plan) {
         "                rate-limit waits and token lifetimes are enforced on it, and the demo takes about a"
     );
     println!(
-        "                minute. Invocation budgets are real seconds ({} each), so runs hand over to new messages.",
+        "                minute. Each invocation has Lambda's {} on that clock and is killed at its deadline;",
         show::duration(BUDGET)
     );
+    println!("                a run that needs more hands over to a new message before then.");
     println!(
         "  Account       generated (seed {}): {} companies, {} contacts, {} invoices over {} days, {} drafts, {} credit notes",
         plan.spec.seed,
