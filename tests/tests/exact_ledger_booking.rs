@@ -9,9 +9,9 @@ use exact_ledger_support::{DIVISION, Harness, customer, customer_id, day, entry,
 use koppel_core::memory::ManualClock;
 use koppel_core::{
     AttachmentSupport, DocumentFile, DocumentKind, EntryKey, ExternalError, FileFormat,
-    JournalKind, Ledger, LedgerEntryId,
+    JournalKind, Ledger, LedgerEntry, LedgerEntryId,
 };
-use koppel_sim::exact::{CrashMode, Division, GlAccount, SimOptions, model::BalanceType};
+use koppel_sim::exact::{CrashMode, Division, FailNext, GlAccount, SimOptions, model::BalanceType};
 use rust_decimal::Decimal;
 use std::sync::Arc;
 
@@ -542,4 +542,105 @@ async fn direct_debit_entries_get_the_collection_condition() {
         "looked up once: {stats:?}"
     );
     assert_eq!(stats.total(), 4);
+}
+
+fn pdf(name: &str) -> DocumentFile {
+    DocumentFile {
+        file_name: name.into(),
+        format: FileFormat::Pdf,
+        bytes: format!("%PDF-1.7 {name} %%EOF").into_bytes(),
+    }
+}
+
+#[tokio::test]
+async fn a_refused_entry_leaves_no_pdf_document_behind() {
+    let h = harness().await;
+    let atelier = customer_id(&h.sim, DIVISION, "2");
+    h.ledger.reference_data().await.unwrap();
+    h.sim.set_period_closed(DIVISION, 2026, 1, true).unwrap();
+    let before = h.sim.documents(DIVISION).len();
+
+    let refused = h
+        .ledger
+        .post_entry(
+            &entry(DocumentKind::Invoice, "2026 / 30", &atelier, day(1, 15)),
+            Some(&pdf("2026-30.pdf")),
+        )
+        .await;
+
+    assert!(
+        matches!(refused, Err(ExternalError::Rejected { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(
+        h.sim.documents(DIVISION).len(),
+        before,
+        "the uploaded document was removed"
+    );
+    assert!(h.sim.orphan_documents(DIVISION).is_empty());
+    assert_eq!(h.sim.stats().calls_to("DELETE documents/Documents"), 1);
+
+    // Reopened and tried again: one entry, one document, nothing left over.
+    h.sim.set_period_closed(DIVISION, 2026, 1, false).unwrap();
+    let again = LedgerEntry {
+        retry: true,
+        ..entry(DocumentKind::Invoice, "2026 / 30", &atelier, day(1, 15))
+    };
+    h.ledger
+        .post_entry(&again, Some(&pdf("2026-30.pdf")))
+        .await
+        .unwrap();
+    assert_eq!(h.sim.documents(DIVISION).len(), before + 1);
+    assert!(h.sim.orphan_documents(DIVISION).is_empty());
+}
+
+#[tokio::test]
+async fn a_document_left_by_a_lost_try_is_reused_by_the_retry() {
+    let h = harness().await;
+    let atelier = customer_id(&h.sim, DIVISION, "2");
+    h.ledger.reference_data().await.unwrap();
+    let before = h.sim.documents(DIVISION).len();
+    // The document and its attachment are stored; the entry's POST fails without booking.
+    h.sim.fail_next(FailNext {
+        count: 1,
+        status: 503,
+        path_contains: Some("SalesEntries".into()),
+    });
+    let lost = h
+        .ledger
+        .post_entry(
+            &entry(DocumentKind::Invoice, "2026 / 31", &atelier, day(2, 3)),
+            Some(&pdf("2026-31.pdf")),
+        )
+        .await;
+    assert!(
+        matches!(lost, Err(ExternalError::OutcomeUnknown { .. })),
+        "{lost:?}"
+    );
+    assert_eq!(
+        h.sim.orphan_documents(DIVISION).len(),
+        1,
+        "kept: the entry might refer to it"
+    );
+
+    let retry = LedgerEntry {
+        retry: true,
+        ..entry(DocumentKind::Invoice, "2026 / 31", &atelier, day(2, 3))
+    };
+    h.sim.reset_stats();
+    h.ledger
+        .post_entry(&retry, Some(&pdf("2026-31.pdf")))
+        .await
+        .unwrap();
+    let stats = h.sim.stats();
+    assert_eq!(
+        stats.calls_to("POST documents/Documents"),
+        0,
+        "reused, not uploaded again"
+    );
+    assert_eq!(h.sim.documents(DIVISION).len(), before + 1);
+    assert!(
+        h.sim.orphan_documents(DIVISION).is_empty(),
+        "the entry refers to it now"
+    );
 }

@@ -351,6 +351,15 @@ async fn one_refused_document_fails_alone_with_the_ledgers_words() {
     let (_, second) = world.run("night-2", None).await;
     assert_eq!(counts(&second).exported, 1, "{second:#?}");
     assert_exactly_once(&world, 6, 0);
+    // The ledger is told it is a retry (a file an earlier try uploaded may be reused).
+    let retried: Vec<(String, bool)> = world
+        .ledger
+        .entries()
+        .into_iter()
+        .map(|e| (e.entry.reference, e.entry.retry))
+        .filter(|(_, retry)| *retry)
+        .collect();
+    assert_eq!(retried, vec![("2026 / 0003".to_owned(), true)]);
 }
 
 #[tokio::test]
