@@ -56,6 +56,21 @@ pub fn keep_if_any(observation: WindowObservation) -> Option<WindowObservation> 
         .then_some(observation)
 }
 
+/// A header map from name/value pairs (tests and simulators describe answers this way);
+/// pairs that are not valid header names or values are left out.
+pub fn header_map(pairs: &[(&str, &str)]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        if let (Ok(name), Ok(value)) = (
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+            reqwest::header::HeaderValue::from_str(value),
+        ) {
+            map.insert(name, value);
+        }
+    }
+    map
+}
+
 /// A header's trimmed text.
 pub fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -404,17 +419,9 @@ impl Window {
 mod tests {
     use super::*;
     use koppel_core::memory::ManualClock;
-    use reqwest::header::{HeaderName, HeaderValue};
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(
-                HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                HeaderValue::from_str(value).unwrap(),
-            );
-        }
-        map
+        header_map(pairs)
     }
 
     fn at(text: &str) -> DateTime<Utc> {

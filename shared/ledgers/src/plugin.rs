@@ -17,7 +17,7 @@ use koppel_core::{
     Administration, Clock, Connection, ConnectionId, Deadline, ExternalError, Grant, Ledger,
     LedgerKind, Onboarding, Vault,
 };
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -134,10 +134,11 @@ pub struct LedgerConfigError {
     pub example: String,
 }
 
-/// The ledgers this deployment offers, configured from the app secret.
+/// The ledgers this deployment offers, configured from the app secret: the registry the
+/// connector and the connection page hold, keyed by [`LedgerKind`].
 #[derive(Clone, Default)]
 pub struct LedgerApps {
-    apps: BTreeMap<&'static str, (LedgerKind, Arc<dyn LedgerApp>)>,
+    apps: HashMap<LedgerKind, Arc<dyn LedgerApp>>,
 }
 
 impl std::fmt::Debug for LedgerApps {
@@ -153,7 +154,7 @@ impl LedgerApps {
         plugins: &[&dyn LedgerPlugin],
         app_secret: &serde_json::Value,
     ) -> Result<Self, LedgerConfigError> {
-        let mut apps = BTreeMap::new();
+        let mut apps = HashMap::new();
         for plugin in plugins {
             let section = plugin.app_secret_section();
             let Some(value) = app_secret.get(section).filter(|v| !v.is_null()) else {
@@ -166,22 +167,21 @@ impl LedgerApps {
                     detail,
                     example: plugin.app_secret_example().to_string(),
                 })?;
-            apps.insert(section, (plugin.kind(), app));
+            apps.insert(plugin.kind(), app);
         }
         Ok(Self { apps })
     }
 
     /// The configured app of `kind`.
     pub fn get(&self, kind: LedgerKind) -> Option<&Arc<dyn LedgerApp>> {
-        self.apps
-            .values()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, app)| app)
+        self.apps.get(&kind)
     }
 
-    /// The ledgers offered, in a stable order.
+    /// The ledgers offered, by name.
     pub fn offered(&self) -> Vec<LedgerKind> {
-        self.apps.values().map(|(kind, _)| *kind).collect()
+        let mut kinds: Vec<LedgerKind> = self.apps.keys().copied().collect();
+        kinds.sort_by_key(|kind| kind.display_name());
+        kinds
     }
 
     /// Open the ledger of `connection` with its plug-in.

@@ -85,18 +85,7 @@ pub fn token_config(secret_name: impl Into<String>, connection: ConnectionId) ->
 mod tests {
     use super::*;
     use koppel_api::HeaderMap;
-    use reqwest::header::{HeaderName, HeaderValue};
-
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(
-                HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                HeaderValue::from_str(value).unwrap(),
-            );
-        }
-        map
-    }
+    use koppel_api::rate::header_map as headers;
 
     #[test]
     fn rate_headers_are_read() {

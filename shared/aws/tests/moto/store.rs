@@ -6,12 +6,11 @@ use crate::common::{ManualClock, at, fresh_store};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use koppel_aws::schema::{TABLE_PK, TABLE_SK};
+use koppel_core::contract::fixtures::reference_data;
 use koppel_core::{
-    ConnectionId, ConnectionStore, ExportCounts, FiscalPeriod, GlAccount, Journal, JournalKind,
-    LedgerReferenceData, ReferenceDataStore, RunCounts, RunId, RunReport, RunReportStore,
-    RunStatus, StoreError, VatCode,
+    ConnectionId, ConnectionStore, ExportCounts, ReferenceDataStore, RunCounts, RunId, RunReport,
+    RunReportStore, RunStatus, StoreError,
 };
-use rust_decimal::Decimal;
 
 fn report(connection: &str, run: &str, started: DateTime<Utc>) -> RunReport {
     RunReport {
@@ -66,39 +65,6 @@ async fn run_reports_are_gone_ninety_days_after_their_start() {
             .unwrap()
             .is_some()
     );
-}
-
-fn reference_data(accounts: usize) -> LedgerReferenceData {
-    LedgerReferenceData {
-        gl_accounts: (0..accounts)
-            .map(|i| GlAccount {
-                id: format!("guid-{i}"),
-                code: format!("{}", 700_000 + i),
-                description: format!("Omzet — categorie {i} (é, ü, ß)"),
-                is_revenue: true,
-                blocked: i % 7 == 0,
-            })
-            .collect(),
-        journals: vec![Journal {
-            code: "70".into(),
-            description: "Verkoop".into(),
-            kind: JournalKind::Sales,
-        }],
-        vat_codes: vec![VatCode {
-            code: "4".into(),
-            description: "21 % excl".into(),
-            percentage: Decimal::new(21, 0),
-            exclusive: true,
-            blocked: false,
-        }],
-        periods: vec![FiscalPeriod {
-            year: 2026,
-            period: 3,
-            start: at(0, 0).date_naive(),
-            end: at(0, 0).date_naive() + Duration::days(30),
-            closed: false,
-        }],
-    }
 }
 
 async fn item_count(store: &koppel_aws::DynamoStore, prefix: &str) -> usize {

@@ -97,18 +97,7 @@ pub fn too_early(refusal: &GrantRefusal<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::{HeaderName, HeaderValue};
-
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.insert(
-                HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                HeaderValue::from_str(value).unwrap(),
-            );
-        }
-        map
-    }
+    use koppel_api::rate::header_map as headers;
 
     #[test]
     fn rate_headers_are_read_in_epoch_millis() {
