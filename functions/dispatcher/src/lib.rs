@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use koppel_core::jobs::dispatch::{DispatchError, dispatch};
-use koppel_core::{Clock, JobKind, JobQueue, Store};
+use koppel_core::{Clock, ConnectionStore, JobKind, JobQueue};
 use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -31,8 +31,8 @@ pub struct DispatchOutput {
 
 /// The dispatcher with its ports.
 pub struct Dispatcher {
-    /// State store.
-    pub store: Arc<dyn Store>,
+    /// Where the active connections are read.
+    pub store: Arc<dyn ConnectionStore>,
     /// Job queues.
     pub queue: Arc<dyn JobQueue>,
     /// Clock.

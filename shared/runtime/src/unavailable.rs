@@ -5,14 +5,14 @@
 use crate::sqs::{WholeBatchFailed, drive};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use koppel_core::jobs::unavailable::report_unavailable;
-use koppel_core::{Clock, Store};
+use koppel_core::{Clock, RunReportStore};
 use lambda_runtime::LambdaEvent;
 use std::sync::Arc;
 
 /// The function with its ports and the sentence the user reads.
 pub struct UnavailableJob {
-    /// State store (run reports).
-    pub store: Arc<dyn Store>,
+    /// Where the run report goes.
+    pub store: Arc<dyn RunReportStore>,
     /// Clock.
     pub clock: Arc<dyn Clock>,
     /// What the user reads in the run report.
