@@ -403,3 +403,330 @@ async fn continue_later<C: Serialize>(
     info!(connection_id = %message.connection_id, run_id = %message.run_id, job = message.kind.name(), "continues in a new message");
     Ok(JobOutcome::Continued(report))
 }
+
+#[cfg(test)]
+mod tests {
+    //! The lifecycle with a toy job that works through numbered items, so what the lifecycle
+    //! guarantees for every job is shown apart from the export.
+
+    use super::*;
+    use crate::memory::{InMemoryQueue, InMemoryStore, ManualClock};
+    use crate::{
+        AccountId, ConnectionId, ConnectionSettings, DepartmentId, FixedConnector, JobKind,
+        LedgerKind, RunCounts, RunId,
+    };
+    use chrono::TimeZone;
+    use serde::Deserialize;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    /// Items done, as the toy job counts them.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    struct Done(u32);
+
+    impl JobCounts for Done {
+        fn from_report(counts: &RunCounts) -> Self {
+            match counts {
+                RunCounts::InvoiceExport(c) => Done(c.exported),
+                RunCounts::Nothing => Done(0),
+            }
+        }
+        fn into_report(self) -> RunCounts {
+            RunCounts::InvoiceExport(crate::ExportCounts {
+                exported: self.0,
+                ..Default::default()
+            })
+        }
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct Next(u32);
+
+    /// Works through `items` items, each taking `each` of clock time; item `fail_at` fails
+    /// with `error` instead.
+    struct Toy {
+        items: u32,
+        each: Duration,
+        clock: Arc<ManualClock>,
+        fail_at: Mutex<Option<(u32, ExternalError)>>,
+    }
+
+    #[async_trait]
+    impl ConnectionJob for Toy {
+        const NAME: &'static str = "toy";
+        const NOUN: &'static str = "toy job";
+        type Systems = NoSystems;
+        type Cursor = Next;
+        type Counts = Done;
+
+        async fn first_cursor(
+            &self,
+            _connection: &Connection,
+            _run: &RunContext<'_, NoSystems, Done>,
+        ) -> Result<Next, JobError> {
+            Ok(Next(0))
+        }
+
+        async fn work(
+            &self,
+            run: &mut RunContext<'_, NoSystems, Done>,
+            cursor: &mut Next,
+        ) -> Result<(), Stop> {
+            while cursor.0 < self.items {
+                if run.must_hand_over() {
+                    return Err(Stop::Deadline);
+                }
+                run.attempt();
+                let failing = self
+                    .fail_at
+                    .lock()
+                    .unwrap()
+                    .take_if(|(at, _)| *at == cursor.0);
+                if let Some((_, error)) = failing {
+                    if error.disposition() == Disposition::FailItem {
+                        run.issue(
+                            IssueSubject::FileRow {
+                                file: "toy.csv".into(),
+                                row: cursor.0 + 1,
+                            },
+                            IssueOutcome::Failed,
+                            error.to_string(),
+                        );
+                    } else {
+                        return Err(Stop::External(error));
+                    }
+                } else {
+                    run.counts.0 += 1;
+                }
+                self.clock.advance(self.each);
+                cursor.0 += 1;
+            }
+            Ok(())
+        }
+
+        async fn complete(
+            &self,
+            _run: &mut RunContext<'_, NoSystems, Done>,
+            _cursor: &Next,
+        ) -> Result<(), JobError> {
+            Ok(())
+        }
+    }
+
+    struct World {
+        clock: Arc<ManualClock>,
+        store: InMemoryStore,
+        queue: InMemoryQueue,
+        connector: FixedConnector,
+    }
+
+    impl World {
+        async fn new(status: ConnectionStatus) -> Self {
+            let clock = Arc::new(ManualClock::new(
+                chrono::Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap(),
+            ));
+            let store = InMemoryStore::new();
+            store
+                .put_connection(&Connection {
+                    id: ConnectionId::from("c1"),
+                    account_id: AccountId::from("a"),
+                    department_id: DepartmentId::from("d"),
+                    ledger: LedgerKind::Twinfield,
+                    ledger_company: "1".into(),
+                    status,
+                    settings: ConnectionSettings::default(),
+                    teamleader_secret: "t".into(),
+                    ledger_secret: "l".into(),
+                    created_at: clock.now(),
+                    status_reason: None,
+                })
+                .await
+                .unwrap();
+            let ledger = Arc::new(crate::memory::InMemoryLedger::new(
+                LedgerKind::Twinfield,
+                Default::default(),
+            ));
+            let connector = FixedConnector {
+                source: Arc::new(crate::memory::InMemorySource::new()),
+                ledger,
+            };
+            Self {
+                clock,
+                store,
+                queue: InMemoryQueue::new(),
+                connector,
+            }
+        }
+
+        fn toy(&self, items: u32, fail_at: Option<(u32, ExternalError)>) -> Toy {
+            Toy {
+                items,
+                each: Duration::from_secs(10),
+                clock: self.clock.clone(),
+                fail_at: Mutex::new(fail_at),
+            }
+        }
+
+        async fn invoke(&self, job: &Toy, message: &Job, budget: Option<u64>) -> JobOutcome {
+            let ports = LifecyclePorts {
+                connector: &self.connector,
+                connections: &self.store,
+                reports: &self.store,
+                queue: &self.queue,
+                clock: self.clock.as_ref(),
+            };
+            let deadline = budget.map_or(Deadline::none(), |seconds| {
+                Deadline::after(
+                    self.clock.now(),
+                    Duration::from_secs(seconds),
+                    Duration::from_secs(15),
+                )
+            });
+            run_job(job, &ports, message, deadline, LifecycleOptions::default())
+                .await
+                .unwrap()
+        }
+    }
+
+    fn message() -> Job {
+        Job::start(
+            ConnectionId::from("c1"),
+            RunId::from("r1"),
+            JobKind::PaymentPoll,
+        )
+    }
+
+    fn report(outcome: JobOutcome) -> RunReport {
+        match outcome {
+            JobOutcome::Finished(r) | JobOutcome::Continued(r) => r,
+            JobOutcome::Skipped(why) => panic!("skipped: {why}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_run_continues_in_new_messages_until_done_with_progress_in_each() {
+        let world = World::new(ConnectionStatus::Active).await;
+        let job = world.toy(20, None);
+        // 60 s of budget, 15 s of margin, 10 s per item: items start at 0, 10, 20, 30 and 40 s,
+        // then the invocation hands over.
+        let mut messages = vec![message()];
+        let mut invocations = 0;
+        let mut last = None;
+        while let Some(m) = messages.pop() {
+            invocations += 1;
+            last = Some(world.invoke(&job, &m, Some(60)).await);
+            messages.extend(world.queue.take_sent());
+        }
+        let report = report(last.unwrap());
+        assert_eq!(report.status, RunStatus::Succeeded);
+        assert_eq!(Done::from_report(&report.counts), Done(20));
+        assert_eq!(report.invocations, invocations);
+        assert_eq!(invocations, 4, "five items per invocation");
+        // The run is over: a late duplicate of any of its messages does nothing.
+        assert!(matches!(
+            world.invoke(&job, &message(), None).await,
+            JobOutcome::Skipped(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_inactive_connection_is_skipped_without_a_report() {
+        let world = World::new(ConnectionStatus::NeedsReauth).await;
+        let outcome = world.invoke(&world.toy(3, None), &message(), None).await;
+        assert!(matches!(outcome, JobOutcome::Skipped(ref why) if why.contains("NeedsReauth")));
+        assert!(
+            world
+                .store
+                .run_reports(&ConnectionId::from("c1"), 5)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn each_disposition_ends_the_run_its_own_way() {
+        let system = "Ledger";
+        let cases = [
+            (
+                ExternalError::Rejected {
+                    system,
+                    status: 400,
+                    message: "bad row".into(),
+                },
+                RunStatus::CompletedWithIssues,
+                "",
+            ),
+            (
+                ExternalError::Unavailable {
+                    system,
+                    detail: "down".into(),
+                },
+                RunStatus::Paused,
+                "The toy job paused: Ledger could not be reached (down)",
+            ),
+            (
+                ExternalError::NeedsReauth {
+                    system,
+                    detail: "revoked".into(),
+                },
+                RunStatus::Failed,
+                "The toy job stopped early: Ledger refused Koppel's access (revoked)",
+            ),
+        ];
+        for (error, status, message_start) in cases {
+            let world = World::new(ConnectionStatus::Active).await;
+            let outcome = world
+                .invoke(&world.toy(5, Some((2, error))), &message(), None)
+                .await;
+            let report = report(outcome);
+            assert_eq!(report.status, status, "{report:#?}");
+            assert!(
+                report
+                    .message
+                    .as_deref()
+                    .unwrap_or("")
+                    .starts_with(message_start),
+                "{report:#?}"
+            );
+        }
+        // Out of time for a wait: the run continues in a new message, nothing is reported.
+        let world = World::new(ConnectionStatus::Active).await;
+        let no_time = ExternalError::NoTimeLeft {
+            system,
+            until: world.clock.now(),
+        };
+        let outcome = world
+            .invoke(&world.toy(5, Some((2, no_time))), &message(), None)
+            .await;
+        assert!(matches!(outcome, JobOutcome::Continued(ref r) if r.status == RunStatus::Running));
+        let continuation = world.queue.take_sent();
+        assert_eq!(continuation.len(), 1);
+        assert_eq!(continuation[0].sequence, 1);
+        assert_eq!(continuation[0].cursor.as_deref(), Some("2"));
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_cursor_is_an_error_so_the_message_is_retried() {
+        let world = World::new(ConnectionStatus::Active).await;
+        let mut m = message();
+        m.cursor = Some("not json".into());
+        let ports = LifecyclePorts {
+            connector: &world.connector,
+            connections: &world.store,
+            reports: &world.store,
+            queue: &world.queue,
+            clock: world.clock.as_ref(),
+        };
+        let error = run_job(
+            &world.toy(1, None),
+            &ports,
+            &m,
+            Deadline::none(),
+            LifecycleOptions::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(error, JobError::BadCursor { .. }), "{error}");
+    }
+}
