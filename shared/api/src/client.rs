@@ -195,6 +195,12 @@ impl ApiClient {
     }
 
     /// The token source, when requests are authenticated.
+    /// The deadline no wait of this client runs past.
+    pub fn deadline(&self) -> Deadline {
+        self.inner.deadline
+    }
+
+    /// The client's token source, if it authenticates.
     pub fn tokens(&self) -> Option<&TokenSource> {
         self.inner.tokens.as_ref()
     }

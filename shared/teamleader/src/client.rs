@@ -51,6 +51,9 @@ struct Caches {
 #[derive(Clone)]
 pub struct TeamleaderClient {
     api: ApiClient,
+    /// Sends requests that must apply at most once (registerPayment, companies.add): never
+    /// re-sent after a failure that may have reached Teamleader (same tokens and rate gate).
+    writes: ApiClient,
     files: ApiClient,
     caches: Arc<Caches>,
 }
@@ -68,11 +71,21 @@ impl TeamleaderClient {
     /// `clock` paces retries of file downloads.
     pub fn new(api: ApiClient, clock: Arc<dyn Clock>) -> Self {
         // Download locations are temporary URLs outside the API: no bearer token, no API quota.
-        let files = ApiClient::builder(SYSTEM, "", clock)
+        let files = ApiClient::builder(SYSTEM, "", clock.clone())
             .errors(PlainErrors)
             .build();
+        let writes = ApiClient::builder(SYSTEM, api.base_url(), clock)
+            .gate(api.gate().clone())
+            .errors(TeamleaderErrors)
+            .deadline(api.deadline())
+            .sends_once();
+        let writes = match api.tokens() {
+            Some(tokens) => writes.tokens(tokens.clone()).build(),
+            None => writes.build(),
+        };
         Self {
             api,
+            writes,
             files,
             caches: Arc::new(Caches::default()),
         }
@@ -124,7 +137,7 @@ impl TeamleaderClient {
 
     /// Requests sent to the Teamleader API so far (retries included, file downloads not).
     pub fn calls(&self) -> u64 {
-        self.api.calls()
+        self.api.calls() + self.writes.calls()
     }
 
     /// users.me.
@@ -194,8 +207,27 @@ impl TeamleaderClient {
         self.post(endpoint, body).await.map(|_| ())
     }
 
+    /// POST `body` once to an endpoint that must apply at most once; a lost answer is
+    /// [`ExternalError::OutcomeUnknown`] (the caller looks before trying again).
+    pub(crate) async fn call_once<B: Serialize + ?Sized>(
+        &self,
+        endpoint: &str,
+        body: &B,
+    ) -> Result<koppel_api::ApiResponse, ExternalError> {
+        self.post_with(&self.writes, endpoint, body).await
+    }
+
     async fn post<B: Serialize + ?Sized>(
         &self,
+        endpoint: &str,
+        body: &B,
+    ) -> Result<koppel_api::ApiResponse, ExternalError> {
+        self.post_with(&self.api, endpoint, body).await
+    }
+
+    async fn post_with<B: Serialize + ?Sized>(
+        &self,
+        client: &ApiClient,
         endpoint: &str,
         body: &B,
     ) -> Result<koppel_api::ApiResponse, ExternalError> {
@@ -203,8 +235,8 @@ impl TeamleaderClient {
             system: SYSTEM,
             detail: format!("the {endpoint} request could not be written: {error}"),
         })?;
-        let url = self.api.url(endpoint);
-        self.api
+        let url = client.url(endpoint);
+        client
             .send(endpoint, |http| {
                 http.post(&url)
                     .header(CONTENT_TYPE, "application/json")

@@ -194,9 +194,14 @@ impl CompaniesApi<'_> {
         Ok(company.data)
     }
 
-    /// companies.add: returns the new id.
+    /// companies.add, sent once (a lost answer is an unknown outcome, never a second
+    /// company): returns the new id.
     pub async fn add(&self, request: &AddCompanyRequest) -> Result<String, ExternalError> {
-        let created: Data<Created> = self.client.call("companies.add", request).await?;
+        let created: Data<Created> = self
+            .client
+            .call_once("companies.add", request)
+            .await?
+            .json()?;
         Ok(created.data.id)
     }
 

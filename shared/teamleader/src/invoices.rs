@@ -289,7 +289,8 @@ impl InvoicesApi<'_> {
         request: &RegisterPaymentRequest,
     ) -> Result<(), ExternalError> {
         self.client
-            .call_no_content("invoices.registerPayment", request)
+            .call_once("invoices.registerPayment", request)
             .await
+            .map(|_| ())
     }
 }

@@ -15,8 +15,9 @@ use crate::tax_rates::WireTaxRate;
 use koppel_core::vat::{EnterpriseNumber, VatNumber, parse_enterprise_number, parse_vat};
 use koppel_core::{
     Address, Currency, Customer, CustomerKind, CustomerRef, Department, DepartmentId, DocumentId,
-    DocumentKind, DocumentLine, DocumentSummary, ExternalError, LineDiscount, Money, PaymentMethod,
-    ProductCategory, ProductCategoryId, SalesDocument, SourceStatus, TaxRate, TaxRateId, TaxTotal,
+    DocumentKind, DocumentLine, DocumentSummary, ExternalError, LineDiscount, Money, Payment,
+    PaymentMethod, ProductCategory, ProductCategoryId, SalesDocument, SourceStatus, TaxRate,
+    TaxRateId, TaxTotal,
 };
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -265,6 +266,14 @@ pub fn invoice_document(
         payment_term_days,
         credited_invoice_id: None,
         paid: invoice.paid,
+        payments: invoice
+            .payments
+            .iter()
+            .map(|p| Payment {
+                amount: money(&p.payment, &currency),
+                paid_at: p.paid_at,
+            })
+            .collect(),
         updated_at: invoice.updated_at,
     })
 }
@@ -303,6 +312,7 @@ pub fn credit_note_document(
             .as_ref()
             .map(|invoice| DocumentId::new(&invoice.id)),
         paid: note.paid,
+        payments: Vec::new(),
         updated_at: note.updated_at,
     })
 }

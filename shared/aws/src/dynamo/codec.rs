@@ -377,6 +377,7 @@ mod tests {
                     reason: "The VAT code 21 is not mapped; map it on the settings page.".into(),
                 })
                 .collect(),
+            notices: Vec::new(),
             warnings: Vec::new(),
             message: None,
             invocations: 1,

@@ -25,6 +25,7 @@ fn report(connection: &str, run: &str, started: DateTime<Utc>) -> RunReport {
             ..Default::default()
         }),
         issues: vec![],
+        notices: Vec::new(),
         warnings: vec![],
         message: None,
         invocations: 1,

@@ -128,6 +128,7 @@ pub fn report(connection: &str, run: &str, started_at: DateTime<Utc>) -> RunRepo
             ..ExportCounts::default()
         }),
         issues: Vec::new(),
+        notices: Vec::new(),
         warnings: Vec::new(),
         message: None,
         invocations: 1,

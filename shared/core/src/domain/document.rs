@@ -160,6 +160,9 @@ pub struct SalesDocument {
     pub credited_invoice_id: Option<DocumentId>,
     /// True once Teamleader considers it fully paid.
     pub paid: bool,
+    /// Payments registered on it in Teamleader (invoices), oldest first.
+    #[serde(default)]
+    pub payments: Vec<Payment>,
     /// Last change in Teamleader (UTC); used to detect edits after export.
     pub updated_at: DateTime<Utc>,
 }

@@ -1,8 +1,9 @@
 //! Per-document export records: where each Teamleader document stands in Koppel's export
 //! (the state machine of DESIGN.md).
 
-use crate::{ConnectionId, DocumentId, DocumentKind, LedgerEntryId, Money, RunId};
+use crate::{ConnectionId, DocumentId, DocumentKind, LedgerEntryId, Money, Payment, RunId};
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// Where a document stands in Koppel's export (the state machine of DESIGN.md).
@@ -67,8 +68,21 @@ pub struct DocumentRecord {
     pub fingerprint: Option<String>,
     /// The ledger's own entry number (boekstuknummer), for people.
     pub ledger_entry_number: Option<String>,
-    /// True once Koppel registered (or saw) the payment in Teamleader.
+    /// True once the document is settled for Koppel: an invoice fully paid in Teamleader
+    /// (registered by Koppel or seen there), a credit note settled in the ledger. It then
+    /// leaves the payment poll's index for good ("paid stays paid").
     pub paid: bool,
+    /// What Koppel registered in Teamleader so far because the ledger reconciled it.
+    #[serde(default)]
+    pub payments_registered: Decimal,
+    /// The amount the ledger showed as paid at the last poll (to notice an un-match).
+    #[serde(default)]
+    pub ledger_paid: Option<Decimal>,
+    /// A payment Koppel is registering in Teamleader right now: written before the call, so a
+    /// crash in between is resolved by looking at the invoice's payments, never by
+    /// registering twice.
+    #[serde(default)]
+    pub payment_intent: Option<Payment>,
     /// Number of export attempts.
     pub attempts: u32,
     /// Last change of this record.
@@ -95,6 +109,9 @@ impl DocumentRecord {
             fingerprint: None,
             ledger_entry_number: None,
             paid: false,
+            payments_registered: Decimal::ZERO,
+            ledger_paid: None,
+            payment_intent: None,
             attempts: 0,
             updated_at: now,
         }

@@ -22,6 +22,14 @@ pub enum IssueOutcome {
     MissingInLedger,
     /// Not taken (e.g. being exported by another worker right now).
     Skipped,
+    /// Marked paid in Teamleader because the ledger reconciled it.
+    MarkedPaid,
+    /// Part of it registered as paid in Teamleader (the ledger shows a partial payment).
+    PartlyPaid,
+    /// A credit note settled in the ledger; Teamleader's API cannot mark a credit note paid.
+    CreditNoteSettled,
+    /// Paid before, but the ledger no longer shows the payment: Teamleader keeps it.
+    UnmatchedInLedger,
 }
 
 /// What an issue is about.
@@ -118,12 +126,35 @@ pub struct ExportCounts {
     pub customers_matched: u32,
 }
 
+/// Counts of a payment poll.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentCounts {
+    /// Exported documents whose payment state was read from the ledger.
+    pub checked: u32,
+    /// Invoices that became fully paid in Teamleader.
+    pub marked_paid: u32,
+    /// Invoices that got a partial payment registered in Teamleader.
+    pub partly_paid: u32,
+    /// Payments registered in Teamleader (full and partial).
+    pub payments_registered: u32,
+    /// Credit notes settled in the ledger.
+    pub credit_notes_settled: u32,
+    /// Payments the ledger no longer shows after Koppel registered them.
+    pub unmatched: u32,
+    /// Documents the ledger no longer holds a receivable for.
+    pub missing_in_ledger: u32,
+    /// Documents whose payment could not be registered.
+    pub failed: u32,
+}
+
 /// Counts of a run, shaped by its job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "job", rename_all = "kebab-case")]
 pub enum RunCounts {
     /// The invoice export.
     InvoiceExport(ExportCounts),
+    /// The payment poll.
+    PaymentPoll(PaymentCounts),
     /// A job that counts nothing (yet).
     Nothing,
 }
@@ -133,6 +164,7 @@ impl RunCounts {
     pub fn failed(&self) -> u32 {
         match self {
             Self::InvoiceExport(counts) => counts.failed,
+            Self::PaymentPoll(counts) => counts.failed,
             Self::Nothing => 0,
         }
     }
@@ -150,11 +182,23 @@ impl JobCounts for ExportCounts {
     fn from_report(counts: &RunCounts) -> Self {
         match counts {
             RunCounts::InvoiceExport(counts) => counts.clone(),
-            RunCounts::Nothing => Self::default(),
+            _ => Self::default(),
         }
     }
     fn into_report(self) -> RunCounts {
         RunCounts::InvoiceExport(self)
+    }
+}
+
+impl JobCounts for PaymentCounts {
+    fn from_report(counts: &RunCounts) -> Self {
+        match counts {
+            RunCounts::PaymentPoll(counts) => counts.clone(),
+            _ => Self::default(),
+        }
+    }
+    fn into_report(self) -> RunCounts {
+        RunCounts::PaymentPoll(self)
     }
 }
 
@@ -201,6 +245,10 @@ pub struct RunReport {
     pub counts: RunCounts,
     /// Items that need attention, with reasons.
     pub issues: Vec<RunIssue>,
+    /// What happened that a user may want to know without having to act (invoices marked
+    /// paid, credit notes settled): the run's notifications.
+    #[serde(default)]
+    pub notices: Vec<RunIssue>,
     /// Things worth fixing that did not stop the run (pre-flight warnings).
     #[serde(default)]
     pub warnings: Vec<String>,
@@ -228,6 +276,7 @@ impl RunReport {
             status: RunStatus::Running,
             counts,
             issues: Vec::new(),
+            notices: Vec::new(),
             warnings: Vec::new(),
             message: None,
             invocations: 0,
@@ -237,6 +286,11 @@ impl RunReport {
     /// The export's counts (zero for a report of another job).
     pub fn export_counts(&self) -> ExportCounts {
         ExportCounts::from_report(&self.counts)
+    }
+
+    /// The payment poll's counts (zero for a report of another job).
+    pub fn payment_counts(&self) -> PaymentCounts {
+        PaymentCounts::from_report(&self.counts)
     }
 
     /// The status of a run that went to its end: succeeded unless something needs attention.

@@ -243,6 +243,17 @@ impl<S, C: JobCounts> RunContext<'_, S, C> {
         }
     }
 
+    /// Record something a user may want to know without having to act (capped like issues).
+    pub fn notice(&mut self, subject: IssueSubject, outcome: IssueOutcome, reason: String) {
+        if self.report.notices.len() < self.options.max_issues {
+            self.report.notices.push(RunIssue {
+                subject,
+                outcome,
+                reason,
+            });
+        }
+    }
+
     /// Record something worth fixing that does not stop the run.
     pub fn warn(&mut self, message: String) {
         if !self.report.warnings.contains(&message) {
@@ -428,7 +439,7 @@ mod tests {
         fn from_report(counts: &RunCounts) -> Self {
             match counts {
                 RunCounts::InvoiceExport(c) => Done(c.exported),
-                RunCounts::Nothing => Done(0),
+                _ => Done(0),
             }
         }
         fn into_report(self) -> RunCounts {

@@ -4,7 +4,10 @@
 pub mod dispatch;
 pub mod export;
 pub mod lifecycle;
+pub mod payments;
 pub mod setup;
+#[cfg(test)]
+pub(crate) mod test_world;
 pub mod unavailable;
 
 pub use crate::ports::deadline::Deadline;

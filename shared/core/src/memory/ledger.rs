@@ -55,6 +55,10 @@ struct LedgerState {
     reference_faults: CallFaults,
     /// Refusals by reference: posting an entry with this reference is refused with the text.
     refusals: BTreeMap<String, String>,
+    /// Payments reconciled per entry reference: amount and when.
+    reconciled: BTreeMap<String, (rust_decimal::Decimal, chrono::DateTime<chrono::Utc>)>,
+    /// `payment_states` calls so far.
+    payment_reads: u32,
     posts: u32,
     finds: u32,
     customers_created: u32,
@@ -159,6 +163,32 @@ impl InMemoryLedger {
     /// Customers created through [`LedgerCustomers::create_customer`].
     pub fn customers_created(&self) -> u32 {
         lock(&self.state).customers_created
+    }
+
+    /// The accountant reconciles `amount` more of the entry with `reference` at `at`.
+    pub fn reconcile(
+        &self,
+        reference: &str,
+        amount: rust_decimal::Decimal,
+        at: chrono::DateTime<chrono::Utc>,
+    ) {
+        let mut state = lock(&self.state);
+        let paid = state
+            .reconciled
+            .entry(reference.to_owned())
+            .or_insert((rust_decimal::Decimal::ZERO, at));
+        paid.0 += amount;
+        paid.1 = at;
+    }
+
+    /// The accountant undoes every reconciliation of the entry with `reference`.
+    pub fn unmatch(&self, reference: &str) {
+        lock(&self.state).reconciled.remove(reference);
+    }
+
+    /// `payment_states` calls so far.
+    pub fn payment_reads(&self) -> u32 {
+        lock(&self.state).payment_reads
     }
 
     /// Add a customer the ledger already has, under `code`.
@@ -338,11 +368,31 @@ impl LedgerCustomers for InMemoryLedger {
 
 #[async_trait]
 impl LedgerPayments for InMemoryLedger {
+    /// One call for any number of entries; entries it does not hold are left out.
     async fn payment_states(
         &self,
-        _entries: &[LedgerEntryId],
+        entries: &[LedgerEntryId],
     ) -> Result<Vec<LedgerPaymentState>, ExternalError> {
-        Ok(Vec::new())
+        let mut state = lock(&self.state);
+        state.payment_reads += 1;
+        Ok(entries
+            .iter()
+            .filter_map(|id| {
+                let held = state.entries.iter().find(|h| &h.posted.id == id)?;
+                let total = held.entry.total_incl.abs();
+                let (paid, at) = state
+                    .reconciled
+                    .get(&held.entry.reference)
+                    .copied()
+                    .unwrap_or((rust_decimal::Decimal::ZERO, chrono::DateTime::UNIX_EPOCH));
+                Some(LedgerPaymentState {
+                    entry: id.clone(),
+                    open_amount: (total - paid).max(rust_decimal::Decimal::ZERO),
+                    fully_paid: paid >= total,
+                    paid_at: (!paid.is_zero()).then_some(at),
+                })
+            })
+            .collect())
     }
 }
 

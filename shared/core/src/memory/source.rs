@@ -27,6 +27,9 @@ struct SourceState {
     payments: Vec<(DocumentId, Payment)>,
     /// The next listing calls fail with these errors.
     listing_faults: VecDeque<ExternalError>,
+    /// The next payment registrations: `true` registers and then loses the answer, `false`
+    /// loses the request before it is registered.
+    payment_faults: VecDeque<bool>,
     calls: u32,
 }
 
@@ -57,6 +60,11 @@ impl InMemorySource {
             .insert(document.id.clone(), document);
     }
 
+    /// Remove a document (someone deleted it in Teamleader).
+    pub fn remove_document(&self, id: &DocumentId) {
+        lock(&self.state).documents.remove(id);
+    }
+
     /// Change a document in place.
     pub fn edit_document(&self, id: &DocumentId, edit: impl FnOnce(&mut SalesDocument)) {
         if let Some(document) = lock(&self.state).documents.get_mut(id) {
@@ -79,6 +87,12 @@ impl InMemorySource {
     /// The next listing calls fail with these errors, in order.
     pub fn fault_listings(&self, errors: impl IntoIterator<Item = ExternalError>) {
         lock(&self.state).listing_faults.extend(errors);
+    }
+
+    /// The next payment registrations lose their answer: after registering (`true`) or
+    /// before (`false`), in order.
+    pub fn fault_payments(&self, after_registering: impl IntoIterator<Item = bool>) {
+        lock(&self.state).payment_faults.extend(after_registering);
     }
 
     /// Calls answered so far.
@@ -278,9 +292,29 @@ impl Source for InMemorySource {
         payment: &Payment,
     ) -> Result<(), ExternalError> {
         self.call();
-        lock(&self.state)
-            .payments
-            .push((invoice.clone(), payment.clone()));
+        let mut state = lock(&self.state);
+        let fault = state.payment_faults.pop_front();
+        if fault == Some(false) {
+            return Err(ExternalError::OutcomeUnknown {
+                system: IN_MEMORY_SOURCE,
+                detail: "the connection dropped while sending".into(),
+            });
+        }
+        let document = state
+            .documents
+            .get_mut(invoice)
+            .filter(|d| d.kind == DocumentKind::Invoice)
+            .ok_or_else(|| Self::not_found(format!("invoice {invoice}")))?;
+        document.payments.push(payment.clone());
+        let paid: rust_decimal::Decimal = document.payments.iter().map(|p| p.amount.amount).sum();
+        document.paid = paid >= document.total_incl.amount;
+        state.payments.push((invoice.clone(), payment.clone()));
+        if fault == Some(true) {
+            return Err(ExternalError::OutcomeUnknown {
+                system: IN_MEMORY_SOURCE,
+                detail: "the answer was lost after registering".into(),
+            });
+        }
         Ok(())
     }
 }

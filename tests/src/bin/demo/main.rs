@@ -312,6 +312,7 @@ async fn run_night(stack: &Stack, links: &[Link]) -> Night {
             status: RunStatus::Failed,
             counts: koppel_core::RunCounts::Nothing,
             issues: Vec::new(),
+            notices: Vec::new(),
             warnings: Vec::new(),
             message: Some("no run report was written".to_owned()),
             invocations: 0,

@@ -471,6 +471,7 @@ mod tests {
             payment_term_days: Some(30),
             credited_invoice_id: None,
             paid: false,
+            payments: Vec::new(),
             updated_at: Utc.with_ymd_and_hms(2026, 2, 10, 8, 0, 0).unwrap(),
         }
     }

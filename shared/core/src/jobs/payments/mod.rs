@@ -1,0 +1,325 @@
+//! The payment poll: invoices the accountant reconciled in the ledger turn paid in
+//! Teamleader. A [`ConnectionJob`] on the shared lifecycle, hourly through the dispatcher.
+//!
+//! - Only documents Koppel exported and not yet settled are looked at, read from the store's
+//!   sparse index (never a scan), in chunks the ledger answers in bulk
+//!   ([`crate::LedgerPayments::payment_states`]: never one call per document).
+//! - An invoice the ledger shows (partly) paid gets `invoices.registerPayment` for what Koppel
+//!   has not registered before, dated with the ledger's payment date; fully paid, it leaves
+//!   the index for good: paid stays paid. A later un-match in the ledger is reported and
+//!   Teamleader is left as it is.
+//! - Registering is exactly once: the intent is written to the document record before the
+//!   call; a crash in between is resolved by reading the invoice's payments in Teamleader.
+//! - A credit note settled in the ledger is recorded and reported (Teamleader's API cannot
+//!   mark a credit note paid).
+//! - What turned paid is in the report's notices (the user's notification).
+
+use super::lifecycle::{ConnectionJob, JobError, RunContext, SourceAndLedger, Stop};
+use crate::{
+    Connection, Disposition, DocumentId, DocumentKind, DocumentRecord, DocumentStore, IssueOutcome,
+    IssueSubject, LedgerEntryId, LedgerPaymentState, Money, Payment, PaymentCounts,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+#[cfg(test)]
+mod tests;
+
+/// Tunables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaymentPollOptions {
+    /// Documents whose payment states are asked of the ledger at once.
+    pub chunk: usize,
+}
+
+impl Default for PaymentPollOptions {
+    /// 1,000 documents per question: the size of a bulk page in the ledgers that have them.
+    fn default() -> Self {
+        Self { chunk: 1000 }
+    }
+}
+
+/// The payment poll of one connection.
+pub struct PaymentPoll<'a> {
+    /// The document records (the sparse index of exported, unsettled documents).
+    pub documents: &'a dyn DocumentStore,
+    /// Tunables.
+    pub options: PaymentPollOptions,
+}
+
+/// Where a poll stands between invocations: documents are taken in id order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PollCursor {
+    /// The last document handled; the next invocation goes on after it.
+    pub after: Option<DocumentId>,
+}
+
+/// The poll's run context.
+pub type PollRun<'a> = RunContext<'a, SourceAndLedger, PaymentCounts>;
+
+#[async_trait]
+impl ConnectionJob for PaymentPoll<'_> {
+    const NAME: &'static str = "payment-poll";
+    const NOUN: &'static str = "payment check";
+    type Systems = SourceAndLedger;
+    type Cursor = PollCursor;
+    type Counts = PaymentCounts;
+
+    async fn first_cursor(
+        &self,
+        _connection: &Connection,
+        _run: &PollRun<'_>,
+    ) -> Result<PollCursor, JobError> {
+        Ok(PollCursor::default())
+    }
+
+    async fn work(&self, run: &mut PollRun<'_>, cursor: &mut PollCursor) -> Result<(), Stop> {
+        let ledger = run.systems.ledger.clone();
+        let Some(payments) = ledger.payments() else {
+            run.warn(format!(
+                "{} does not report payments to Koppel: invoices are not marked paid automatically.",
+                ledger.kind().display_name()
+            ));
+            return Ok(());
+        };
+        let mut open = self.documents.unpaid_exported(&run.connection.id).await?;
+        open.sort_by(|a, b| a.document_id.cmp(&b.document_id));
+        if let Some(after) = &cursor.after {
+            open.retain(|r| &r.document_id > after);
+        }
+        for chunk in open.chunks(self.options.chunk.max(1)) {
+            if run.must_hand_over() {
+                return Err(Stop::Deadline);
+            }
+            let entries: Vec<LedgerEntryId> = chunk.iter().filter_map(entry_of).collect();
+            let states: HashMap<LedgerEntryId, LedgerPaymentState> = payments
+                .payment_states(&entries)
+                .await?
+                .into_iter()
+                .map(|s| (s.entry.clone(), s))
+                .collect();
+            for record in chunk {
+                run.attempt();
+                run.counts.checked += 1;
+                let state = entry_of(record).and_then(|e| states.get(&e));
+                self.settle(run, record.clone(), state).await?;
+                cursor.after = Some(record.document_id.clone());
+            }
+        }
+        Ok(())
+    }
+
+    async fn complete(&self, _run: &mut PollRun<'_>, _cursor: &PollCursor) -> Result<(), JobError> {
+        Ok(())
+    }
+}
+
+/// The ledger entry of an exported record.
+fn entry_of(record: &DocumentRecord) -> Option<LedgerEntryId> {
+    match &record.state {
+        crate::ExportState::Exported { entry_id, .. } => Some(entry_id.clone()),
+        _ => None,
+    }
+}
+
+fn subject(record: &DocumentRecord) -> IssueSubject {
+    IssueSubject::Document {
+        id: record.document_id.clone(),
+        number: record.number.clone(),
+        kind: record.kind,
+    }
+}
+
+impl PaymentPoll<'_> {
+    /// Bring one document in line with its state in the ledger.
+    async fn settle(
+        &self,
+        run: &mut PollRun<'_>,
+        mut record: DocumentRecord,
+        state: Option<&LedgerPaymentState>,
+    ) -> Result<(), Stop> {
+        let Some(state) = state else {
+            // No receivable (yet, or any more): nothing to register.
+            run.counts.missing_in_ledger += 1;
+            return Ok(());
+        };
+        let Some(total) = record.total_incl.clone() else {
+            return Ok(());
+        };
+        let paid_in_ledger = paid_amount(&total, state);
+        let previously_seen = record.ledger_paid;
+        record.ledger_paid = Some(paid_in_ledger);
+        if record.kind == DocumentKind::CreditNote {
+            if state.fully_paid {
+                record.paid = true;
+                run.counts.credit_notes_settled += 1;
+                run.notice(
+                    subject(&record),
+                    IssueOutcome::CreditNoteSettled,
+                    "Settled in the ledger. Teamleader's API cannot mark a credit note paid: it stays as it is in Teamleader.".to_owned(),
+                );
+            }
+            return self.save(record, run).await;
+        }
+        if paid_in_ledger < record.payments_registered
+            && previously_seen.is_none_or(|seen| paid_in_ledger < seen)
+        {
+            run.counts.unmatched += 1;
+            run.issue(
+                subject(&record),
+                IssueOutcome::UnmatchedInLedger,
+                format!(
+                    "The ledger no longer shows {} of this invoice as paid, but Koppel registered {} in Teamleader. Teamleader is left as it is: remove the payment there by hand if it was wrong.",
+                    paid_in_ledger, record.payments_registered
+                ),
+            );
+        }
+        if paid_in_ledger <= record.payments_registered && record.payment_intent.is_none() {
+            return self.save(record, run).await;
+        }
+        let paid_at = state.paid_at.unwrap_or_else(|| run.clock.now());
+        let payment = match self.register(run, &mut record, &total, paid_at).await? {
+            Registered::Now(payment) => payment,
+            Registered::Nothing => return self.save(record, run).await,
+            Registered::Refused(reason) => {
+                run.counts.failed += 1;
+                run.issue(subject(&record), IssueOutcome::Failed, reason);
+                return Ok(());
+            }
+        };
+        run.counts.payments_registered += 1;
+        let fully = state.fully_paid || record.payments_registered >= total.amount;
+        if fully {
+            record.paid = true;
+            run.counts.marked_paid += 1;
+            run.notice(
+                subject(&record),
+                IssueOutcome::MarkedPaid,
+                format!(
+                    "Marked paid in Teamleader: {} {} on {}, as reconciled in the ledger.",
+                    payment.amount.amount,
+                    payment.amount.currency.0,
+                    payment.paid_at.format("%Y-%m-%d")
+                ),
+            );
+        } else {
+            run.counts.partly_paid += 1;
+            run.notice(
+                subject(&record),
+                IssueOutcome::PartlyPaid,
+                format!(
+                    "Partly paid: {} {} registered in Teamleader on {} ({} of {} paid in the ledger).",
+                    payment.amount.amount,
+                    payment.amount.currency.0,
+                    payment.paid_at.format("%Y-%m-%d"),
+                    paid_in_ledger,
+                    total.amount
+                ),
+            );
+        }
+        self.save(record, run).await
+    }
+
+    /// Register in Teamleader what the ledger shows paid beyond what Koppel registered, once:
+    /// the intent first, then the call, then the outcome. An intent left by a crashed worker
+    /// is checked against the invoice's payments in Teamleader before anything is sent.
+    async fn register(
+        &self,
+        run: &PollRun<'_>,
+        record: &mut DocumentRecord,
+        total: &Money,
+        paid_at: DateTime<Utc>,
+    ) -> Result<Registered, Stop> {
+        let mut recovered = None;
+        if let Some(intent) = record.payment_intent.take() {
+            let invoice = run
+                .systems
+                .source
+                .document(DocumentKind::Invoice, &record.document_id)
+                .await?;
+            if invoice.payments.iter().any(|p| same_payment(p, &intent)) {
+                // The crashed worker's call went through: count it, never send it again.
+                record.payments_registered += intent.amount.amount;
+                recovered = Some(intent);
+            }
+            record.updated_at = run.clock.now();
+            self.documents.put_document(record).await?;
+        }
+        let due = record.ledger_paid.unwrap_or_default() - record.payments_registered;
+        if due <= Decimal::ZERO {
+            return Ok(recovered.map_or(Registered::Nothing, Registered::Now));
+        }
+        let payment = Payment {
+            amount: Money {
+                amount: due,
+                currency: total.currency.clone(),
+            },
+            paid_at,
+        };
+        record.payment_intent = Some(payment.clone());
+        record.updated_at = run.clock.now();
+        self.documents.put_document(record).await?;
+        match run
+            .systems
+            .source
+            .register_payment(&record.document_id, &payment)
+            .await
+        {
+            Ok(()) => {
+                record.payments_registered += payment.amount.amount;
+                record.payment_intent = None;
+                Ok(Registered::Now(payment))
+            }
+            Err(e) if e.disposition() == Disposition::FailItem => {
+                record.payment_intent = None;
+                record.updated_at = run.clock.now();
+                self.documents.put_document(record).await?;
+                Ok(Registered::Refused(format!(
+                    "The payment could not be registered in Teamleader: {e}"
+                )))
+            }
+            // Not sent, or unknown whether it went through: the intent stays and the next
+            // poll looks at the invoice's payments before anything else.
+            Err(e) => Err(Stop::External(e)),
+        }
+    }
+
+    async fn save(&self, mut record: DocumentRecord, run: &PollRun<'_>) -> Result<(), Stop> {
+        record.updated_at = run.clock.now();
+        self.documents.put_document(&record).await?;
+        Ok(())
+    }
+}
+
+/// What registering gave.
+enum Registered {
+    /// This payment was registered (now, or by a crashed worker whose answer was lost).
+    Now(Payment),
+    /// Nothing was due (a crashed worker's registration covered it).
+    Nothing,
+    /// Teamleader refused it, with the reason for the user.
+    Refused(String),
+}
+
+/// The amount the ledger shows as paid: the total minus what is open, within 0..=total.
+fn paid_amount(total: &Money, state: &LedgerPaymentState) -> Decimal {
+    if state.fully_paid {
+        return total.amount;
+    }
+    (total.amount - state.open_amount.abs())
+        .max(Decimal::ZERO)
+        .min(total.amount)
+}
+
+/// Teamleader keeps what was sent: same amount, same day.
+fn same_payment(registered: &Payment, intent: &Payment) -> bool {
+    registered.amount.amount == intent.amount.amount
+        && day(registered.paid_at) == day(intent.paid_at)
+}
+
+fn day(at: DateTime<Utc>) -> chrono::NaiveDate {
+    at.date_naive()
+}

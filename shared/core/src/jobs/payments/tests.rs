@@ -1,0 +1,248 @@
+//! The payment poll against the memory ports: documents exported by the export job first,
+//! then reconciled (or not) in the in-memory ledger.
+
+use super::{PaymentPoll, PaymentPollOptions};
+use crate::jobs::test_world::*;
+use crate::{
+    ConnectionId, DocumentId, DocumentStore, IssueOutcome, JobKind, PaymentCounts, RunReport,
+    RunStatus,
+};
+use chrono::{DateTime, Utc};
+use rust_decimal_macros::dec;
+use std::time::Duration;
+
+/// A world whose account is exported: `invoices` invoices and `credit_notes` credit notes of
+/// 121.00 each.
+async fn exported(invoices: u32, credit_notes: u32) -> World {
+    let world = World::with_account(invoices, credit_notes, 2);
+    world.connect(connection()).await;
+    let (_, report) = world.run("night-1", None).await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    world
+}
+
+async fn poll(world: &World, run: &str, chunk: usize) -> RunReport {
+    let job = PaymentPoll {
+        documents: &world.store,
+        options: PaymentPollOptions { chunk },
+    };
+    world.run_job(&job, JobKind::PaymentPoll, run, None).await.1
+}
+
+fn counts(report: &RunReport) -> PaymentCounts {
+    report.payment_counts()
+}
+
+fn invoice_payments(world: &World, id: &str) -> Vec<(String, String)> {
+    world
+        .source
+        .payments()
+        .into_iter()
+        .filter(|(doc, _)| doc.as_str() == id)
+        .map(|(_, p)| {
+            (
+                p.amount.amount.to_string(),
+                p.paid_at.format("%Y-%m-%d").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn at(day: u32) -> DateTime<Utc> {
+    chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, day, 9, 30, 0).unwrap()
+}
+
+#[tokio::test]
+async fn a_reconciled_invoice_becomes_paid_once_with_the_ledgers_date_and_leaves_the_index() {
+    let world = exported(3, 0).await;
+    world.ledger.reconcile("2026 / 0002", dec!(121), at(21));
+    let reads_before = world.ledger.payment_reads();
+
+    let report = poll(&world, "poll-1", 1000).await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    assert_eq!(counts(&report).checked, 3);
+    assert_eq!(counts(&report).marked_paid, 1);
+    assert_eq!(
+        world.ledger.payment_reads() - reads_before,
+        1,
+        "one bulk read for all"
+    );
+    assert_eq!(
+        invoice_payments(&world, "INV-2"),
+        vec![("121".to_owned(), "2026-11-21".to_owned())]
+    );
+    assert_eq!(report.notices.len(), 1);
+    assert_eq!(report.notices[0].outcome, IssueOutcome::MarkedPaid);
+    assert_eq!(report.notices[0].document_number(), Some("2026 / 0002"));
+
+    // Paid stays paid: the next poll does not even look at it, and registers nothing.
+    let second = poll(&world, "poll-2", 1000).await;
+    assert_eq!(counts(&second).checked, 2);
+    assert_eq!(world.source.payments().len(), 1);
+    let unpaid = world
+        .store
+        .unpaid_exported(&ConnectionId::from("c1"))
+        .await
+        .unwrap();
+    assert!(unpaid.iter().all(|r| r.document_id.as_str() != "INV-2"));
+}
+
+#[tokio::test]
+async fn a_partial_then_a_full_payment_registers_each_part_once() {
+    let world = exported(1, 0).await;
+    world.ledger.reconcile("2026 / 0001", dec!(50), at(10));
+    let first = poll(&world, "poll-1", 1000).await;
+    assert_eq!(counts(&first).partly_paid, 1);
+    assert_eq!(counts(&first).marked_paid, 0);
+    // Nothing new in the ledger: nothing registered again.
+    let again = poll(&world, "poll-2", 1000).await;
+    assert_eq!(counts(&again).payments_registered, 0);
+    world.ledger.reconcile("2026 / 0001", dec!(71), at(20));
+    let second = poll(&world, "poll-3", 1000).await;
+    assert_eq!(counts(&second).marked_paid, 1);
+    assert_eq!(
+        invoice_payments(&world, "INV-1"),
+        vec![
+            ("50".to_owned(), "2026-11-10".to_owned()),
+            ("71".to_owned(), "2026-11-20".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_unmatch_after_a_partial_payment_is_reported_and_teamleader_left_alone() {
+    let world = exported(1, 0).await;
+    world.ledger.reconcile("2026 / 0001", dec!(60), at(10));
+    poll(&world, "poll-1", 1000).await;
+    world.ledger.unmatch("2026 / 0001");
+    let report = poll(&world, "poll-2", 1000).await;
+    assert_eq!(counts(&report).unmatched, 1);
+    assert_eq!(report.issues[0].outcome, IssueOutcome::UnmatchedInLedger);
+    assert_eq!(
+        world.source.payments().len(),
+        1,
+        "Teamleader keeps the payment"
+    );
+    // Said once, not at every poll.
+    let later = poll(&world, "poll-3", 1000).await;
+    assert_eq!(counts(&later).unmatched, 0);
+}
+
+#[tokio::test]
+async fn a_settled_credit_note_is_recorded_and_said_never_pretended_paid() {
+    let world = exported(0, 1).await;
+    world.ledger.reconcile("2026 / 1001", dec!(121), at(12));
+    let report = poll(&world, "poll-1", 1000).await;
+    assert_eq!(counts(&report).credit_notes_settled, 1);
+    assert!(
+        world.source.payments().is_empty(),
+        "no payment call for a credit note"
+    );
+    assert_eq!(report.notices[0].outcome, IssueOutcome::CreditNoteSettled);
+    assert!(
+        report.notices[0]
+            .reason
+            .contains("cannot mark a credit note paid")
+    );
+}
+
+#[tokio::test]
+async fn a_registration_whose_answer_was_lost_is_found_on_the_invoice_not_sent_again() {
+    let world = exported(2, 0).await;
+    world.ledger.reconcile("2026 / 0001", dec!(121), at(15));
+    world.source.fault_payments([true]);
+    let first = poll(&world, "poll-1", 1000).await;
+    assert_eq!(first.status, RunStatus::Paused, "{first:#?}");
+    assert_eq!(
+        world.source.payments().len(),
+        1,
+        "it went through before the answer was lost"
+    );
+
+    let second = poll(&world, "poll-2", 1000).await;
+    assert_eq!(second.status, RunStatus::Succeeded, "{second:#?}");
+    assert_eq!(world.source.payments().len(), 1, "never registered twice");
+    let record = world
+        .store
+        .document(&ConnectionId::from("c1"), &DocumentId::from("INV-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(record.paid);
+    assert_eq!(record.payments_registered, dec!(121));
+
+    // A request lost before it reached Teamleader is sent once on the next poll.
+    world.ledger.reconcile("2026 / 0002", dec!(121), at(16));
+    world.source.fault_payments([false]);
+    assert_eq!(poll(&world, "poll-3", 1000).await.status, RunStatus::Paused);
+    poll(&world, "poll-4", 1000).await;
+    assert_eq!(invoice_payments(&world, "INV-2").len(), 1);
+}
+
+#[tokio::test]
+async fn thousands_of_open_documents_cost_one_ledger_read_per_chunk() {
+    let world = exported(45, 0).await;
+    for n in [3, 17, 44] {
+        world
+            .ledger
+            .reconcile(&format!("2026 / {n:04}"), dec!(121), at(18));
+    }
+    let reads = world.ledger.payment_reads();
+    let report = poll(&world, "poll-1", 10).await;
+    assert_eq!(counts(&report).checked, 45);
+    assert_eq!(counts(&report).marked_paid, 3);
+    assert_eq!(
+        world.ledger.payment_reads() - reads,
+        5,
+        "ceil(45 / 10) reads"
+    );
+    assert_eq!(
+        world.source.payments().len(),
+        3,
+        "one Teamleader call per newly paid invoice"
+    );
+}
+
+#[tokio::test]
+async fn a_long_poll_continues_where_it_stopped() {
+    let world = exported(30, 0).await;
+    for n in 1..=30 {
+        world
+            .ledger
+            .reconcile(&format!("2026 / {n:04}"), dec!(121), at(19));
+    }
+    let job = PaymentPoll {
+        documents: &world.store,
+        options: PaymentPollOptions { chunk: 7 },
+    };
+    // Each Teamleader call takes 200 ms of clock time; 3 s per invocation.
+    let (invocations, report) = world
+        .run_job(
+            &job,
+            JobKind::PaymentPoll,
+            "poll-1",
+            Some(Duration::from_secs(3)),
+        )
+        .await;
+    assert!(invocations > 1, "{invocations}");
+    assert_eq!(counts(&report).marked_paid, 30);
+    assert_eq!(world.source.payments().len(), 30, "each once");
+}
+
+#[tokio::test]
+async fn teamleader_refusing_a_payment_fails_only_that_invoice() {
+    let world = exported(2, 0).await;
+    world.ledger.reconcile("2026 / 0001", dec!(121), at(15));
+    world.ledger.reconcile("2026 / 0002", dec!(121), at(15));
+    // The first invoice was deleted in Teamleader: registering its payment is refused.
+    world.source.remove_document(&DocumentId::from("INV-1"));
+    let report = poll(&world, "poll-1", 1000).await;
+    assert_eq!(report.status, RunStatus::CompletedWithIssues, "{report:#?}");
+    assert_eq!(counts(&report).failed, 1);
+    assert_eq!(counts(&report).marked_paid, 1);
+    assert!(
+        report.issues[0]
+            .reason
+            .contains("could not be registered in Teamleader")
+    );
+}
