@@ -10,7 +10,7 @@ use crate::clock::StackClock;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::Utc;
 use dispatcher::{Dispatcher, ScheduleInput};
-use invoice_export::ExportFunction;
+use invoice_export::{Export, ExportFunction};
 use koppel_aws::{
     AwsAdapters, QueueUrls, Resources, create_fifo_queue_with_dlq, create_table, local_sdk_config,
 };
@@ -20,9 +20,11 @@ use koppel_core::jobs::setup::suggest_settings;
 use koppel_core::memory::{InMemoryQueue, InMemoryStore, InMemoryVault};
 use koppel_core::{
     AccountId, Clock, Connection, ConnectionId, ConnectionStatus, Connector, Deadline,
-    DepartmentId, Job, JobQueue, LedgerKind, OAuthTokens, RunReport, Store, Vault,
+    DepartmentId, Job, JobKind, JobQueue, LedgerKind, OAuthTokens, RunReport, Store, Vault,
 };
+use koppel_runtime::JobHandler;
 use koppel_sim::{exact, teamleader};
+use payment_poll::{PaymentPollFunction, Poll};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -345,7 +347,18 @@ impl Stack {
             queue: self.aws.queue.clone(),
             clock: self.clock.clone(),
             connector: self.connector.clone(),
-            options,
+            factory: Export { options },
+        }
+    }
+
+    /// The payment-poll handler wired to this stack.
+    pub fn payment_poll_function(&self) -> PaymentPollFunction {
+        PaymentPollFunction {
+            store: self.aws.store.clone(),
+            queue: self.aws.queue.clone(),
+            clock: self.clock.clone(),
+            connector: self.connector.clone(),
+            factory: Poll::default(),
         }
     }
 
@@ -382,12 +395,23 @@ impl Stack {
     /// Hand queued export messages to `function` until the queue is empty, each invocation
     /// with `budget` of clock time before its deadline, as Lambda's event source would.
     pub async fn drain_exports(&self, function: &ExportFunction, budget: Duration) -> DrainStats {
+        self.drain(JobKind::InvoiceExport, function, budget).await
+    }
+
+    /// Hand queued `kind` messages to `function` until that queue is empty (see
+    /// [`Stack::drain_exports`]).
+    pub async fn drain(
+        &self,
+        kind: JobKind,
+        function: &dyn JobHandler,
+        budget: Duration,
+    ) -> DrainStats {
         let options = DrainOptions {
             budget,
             batch_size: 10,
             concurrency: 1,
         };
-        self.drain_exports_with(function, options, &|_| {}).await
+        self.drain_with(kind, function, options, &|_| {}).await
     }
 
     /// Like [`Stack::drain_exports`], with Lambda's batch size and concurrency, telling
@@ -398,8 +422,21 @@ impl Stack {
         options: DrainOptions,
         observe: &(dyn Fn(&Invocation) + Sync),
     ) -> DrainStats {
+        self.drain_with(JobKind::InvoiceExport, function, options, observe)
+            .await
+    }
+
+    /// Like [`Stack::drain_exports_with`], for the queue of `kind`.
+    pub async fn drain_with(
+        &self,
+        kind: JobKind,
+        function: &dyn JobHandler,
+        options: DrainOptions,
+        observe: &(dyn Fn(&Invocation) + Sync),
+    ) -> DrainStats {
         let drain = Drain {
             stack: self,
+            kind,
             function,
             options,
             observe,
@@ -416,7 +453,8 @@ impl Stack {
 /// The shared state of one [`Stack::drain_exports_with`].
 struct Drain<'a> {
     stack: &'a Stack,
-    function: &'a ExportFunction,
+    kind: JobKind,
+    function: &'a dyn JobHandler,
     options: DrainOptions,
     observe: &'a (dyn Fn(&Invocation) + Sync),
     started: AtomicU32,
@@ -430,7 +468,7 @@ impl Drain<'_> {
     async fn worker(&self) {
         let aws = &self.stack.aws;
         loop {
-            let (event, receipts) = aws.receive_exports(self.options.batch_size).await;
+            let (event, receipts) = aws.receive(&self.kind, self.options.batch_size).await;
             if event.records.is_empty() {
                 if self.in_flight.load(Ordering::SeqCst) == 0 {
                     return;
@@ -472,7 +510,10 @@ impl Drain<'_> {
         let handled = tokio::select! {
             biased;
             () = self.stack.clock.reached(hard_deadline) => None,
-            response = self.function.handle(lambda_runtime::LambdaEvent::new(event, context)) => {
+            response = koppel_runtime::handle_batch(
+                self.function,
+                lambda_runtime::LambdaEvent::new(event, context),
+            ) => {
                 Some(response.expect("batch handled"))
             }
         };
@@ -489,7 +530,10 @@ impl Drain<'_> {
         if killed {
             self.stack.aws.redeliver(&jobs).await;
         }
-        self.stack.aws.acknowledge(receipts, &failed).await;
+        self.stack
+            .aws
+            .acknowledge(&self.kind, receipts, &failed)
+            .await;
         let mut reports = Vec::new();
         for job in &jobs {
             if let Some(report) = self
@@ -588,15 +632,26 @@ impl Aws {
 
     /// Jobs waiting on the export queue, as an SQS event (at most `batch_size`, 1–10, like
     /// Lambda's batch; the in-memory queue hands over everything waiting).
-    async fn receive_exports(&self, batch_size: i32) -> (SqsEvent, Vec<String>) {
+    /// The queue of `kind` on moto.
+    fn queue_url<'q>(urls: &'q QueueUrls, kind: &JobKind) -> &'q str {
+        match kind {
+            JobKind::InvoiceExport => &urls.invoice_export,
+            JobKind::PaymentPoll => &urls.payment_poll,
+            JobKind::CompanyImport => &urls.company_import,
+            JobKind::MergeFile { .. } => &urls.merge_file,
+        }
+    }
+
+    async fn receive(&self, kind: &JobKind, batch_size: i32) -> (SqsEvent, Vec<String>) {
         let mut event = SqsEvent::default();
         let mut receipts = Vec::new();
         if let Some(queue) = &self.memory_queue {
-            let jobs: Vec<Job> = queue
+            let (jobs, others): (Vec<Job>, Vec<Job>) = queue
                 .take_sent()
                 .into_iter()
-                .filter(|j| j.kind.name() == "invoice-export")
-                .collect();
+                .partition(|j| j.kind.name() == kind.name());
+            // Other jobs' messages stay queued for their own drain.
+            self.queue.send(&others).await.expect("requeue");
             for (i, job) in jobs.into_iter().enumerate() {
                 let mut message = SqsMessage::default();
                 message.message_id = Some(format!("mem-{i}-{}", uuid::Uuid::new_v4()));
@@ -613,7 +668,7 @@ impl Aws {
         };
         let received = sqs
             .receive_message()
-            .queue_url(&urls.invoice_export)
+            .queue_url(Self::queue_url(urls, kind))
             .max_number_of_messages(batch_size.clamp(1, 10))
             .wait_time_seconds(1)
             .message_system_attribute_names(
@@ -651,13 +706,13 @@ impl Aws {
 
     /// Delete handled messages; failed ones become visible again at once (a real event
     /// source waits for the visibility timeout).
-    async fn acknowledge(&self, receipts: Vec<String>, failed: &[String]) {
+    async fn acknowledge(&self, kind: &JobKind, receipts: Vec<String>, failed: &[String]) {
         let Some((sqs, urls)) = &self.sqs else { return };
         for receipt in receipts {
             let (id, handle) = receipt.split_once('\u{1f}').expect("receipt");
             if failed.iter().any(|f| f == id) {
                 sqs.change_message_visibility()
-                    .queue_url(&urls.invoice_export)
+                    .queue_url(Self::queue_url(urls, kind))
                     .receipt_handle(handle)
                     .visibility_timeout(0)
                     .send()
@@ -665,7 +720,7 @@ impl Aws {
                     .expect("release failed message");
             } else {
                 sqs.delete_message()
-                    .queue_url(&urls.invoice_export)
+                    .queue_url(Self::queue_url(urls, kind))
                     .receipt_handle(handle)
                     .send()
                     .await

@@ -56,6 +56,7 @@ fn assert_none(failures: Vec<String>) {
 
 fn full_query(kind: DocumentKind) -> DocumentQuery {
     DocumentQuery {
+        ids: Vec::new(),
         kind,
         department_id: Some(DepartmentId::new("6a6343fc-fdd8-4bc0-aa69-3a004c710e87")),
         updated_since: Some(Utc.with_ymd_and_hms(2026, 1, 31, 23, 0, 0).unwrap()),
@@ -67,6 +68,7 @@ fn full_query(kind: DocumentKind) -> DocumentQuery {
 
 fn bare_query(kind: DocumentKind) -> DocumentQuery {
     DocumentQuery {
+        ids: Vec::new(),
         kind,
         department_id: None,
         updated_since: None,

@@ -192,6 +192,7 @@ fn small_account() -> SeedAccount {
 
 fn query(kind: DocumentKind) -> DocumentQuery {
     DocumentQuery {
+        ids: Vec::new(),
         kind,
         department_id: None,
         updated_since: None,
@@ -246,6 +247,7 @@ async fn booked_invoices_are_listed_across_pages_without_drafts() {
     let third = h
         .client
         .booked_documents(&DocumentQuery {
+            ids: Vec::new(),
             page: 3,
             ..query(DocumentKind::Invoice)
         })
@@ -256,6 +258,7 @@ async fn booked_invoices_are_listed_across_pages_without_drafts() {
     let only = h
         .client
         .all_booked_documents(&DocumentQuery {
+            ids: Vec::new(),
             department_id: Some(department.clone()),
             ..query(DocumentKind::Invoice)
         })
@@ -353,6 +356,7 @@ async fn invoice_maps_lines_discount_and_tax_exclusive_totals() {
 async fn credit_notes_are_listed_from_the_start_date_inclusive() {
     let h = harness(small_account()).await;
     let from = DocumentQuery {
+        ids: Vec::new(),
         date_from: Some(date("2026-02-01")),
         ..query(DocumentKind::CreditNote)
     };
@@ -848,6 +852,7 @@ async fn every_request_body_sent_to_the_simulator_conforms_to_the_spec() {
     Source::tax_rates(client).await.unwrap();
     Source::product_categories(client).await.unwrap();
     let full = DocumentQuery {
+        ids: Vec::new(),
         department_id: Some(DepartmentId::new(DEPARTMENT)),
         updated_since: Some(Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap()),
         date_from: Some(date("2026-01-01")),
@@ -860,6 +865,7 @@ async fn every_request_body_sent_to_the_simulator_conforms_to_the_spec() {
         .unwrap();
     client
         .booked_documents(&DocumentQuery {
+            ids: Vec::new(),
             kind: DocumentKind::CreditNote,
             ..full.clone()
         })

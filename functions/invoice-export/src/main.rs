@@ -1,10 +1,9 @@
 //! invoice-export Lambda: wiring only (see lib.rs).
 
-use invoice_export::ExportFunction;
+use invoice_export::{Export, ExportFunction};
 use koppel_aws::AwsAdapters;
 use koppel_connect::{AppSecret, LiveConnector};
 use koppel_core::SystemClock;
-use koppel_core::jobs::export::ExportOptions;
 use std::sync::Arc;
 
 #[tokio::main]
@@ -26,7 +25,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         queue: Arc::new(aws.queue),
         clock,
         connector: Arc::new(connector),
-        options: ExportOptions::default(),
+        factory: Export::default(),
     })
     .await
 }

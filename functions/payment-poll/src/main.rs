@@ -1,10 +1,31 @@
-//! payment-poll Lambda: wiring only. This version acknowledges its jobs with a run report telling
-//! the user the job is not available yet (see `koppel_runtime::unavailable`).
+//! payment-poll Lambda: wiring only (see lib.rs).
 
-/// What the user reads in the run report.
-const NOT_AVAILABLE: &str = "Reading payment states back from the ledger is not available in this version of Koppel yet; invoices are not marked paid automatically.";
+use koppel_aws::AwsAdapters;
+use koppel_connect::{AppSecret, LiveConnector};
+use koppel_core::SystemClock;
+use payment_poll::{PaymentPollFunction, Poll};
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    koppel_runtime::unavailable::serve(NOT_AVAILABLE).await
+    koppel_runtime::init_tracing();
+    let aws = AwsAdapters::from_env().await?;
+    let app = AppSecret::load(&aws.vault, &aws.resources.app_secret).await?;
+    let clock = Arc::new(SystemClock);
+    let store = Arc::new(aws.store);
+    let connector = LiveConnector::new(
+        app,
+        koppel_connect::teamleader_urls(&aws.resources),
+        store.clone(),
+        Arc::new(aws.vault),
+        clock.clone(),
+    );
+    koppel_runtime::serve_jobs(PaymentPollFunction {
+        store,
+        queue: Arc::new(aws.queue),
+        clock,
+        connector: Arc::new(connector),
+        factory: Poll::default(),
+    })
+    .await
 }

@@ -4,9 +4,14 @@
 use crate::sqs::{WholeBatchFailed, drive};
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use koppel_core::{Clock, Deadline, Job};
+use koppel_core::jobs::lifecycle::{
+    ConnectionJob, JobError, JobOutcome, LifecycleOptions, LifecyclePorts, run_job,
+};
+use koppel_core::{Clock, Connector, Deadline, Job, JobQueue, Store};
 use lambda_runtime::LambdaEvent;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tracing::info;
 
 /// How long before the Lambda deadline a job stops taking work and hands over (at most a
 /// quarter of the invocation's time).
@@ -20,6 +25,81 @@ pub trait JobHandler: Send + Sync {
     /// Handle one job until done or until `deadline`; an error makes SQS deliver the message
     /// again.
     async fn handle_job(&self, job: Job, deadline: Deadline) -> Result<(), String>;
+}
+
+/// Makes a function's job for one invocation, from the store (the job borrows the store
+/// roles it needs).
+pub trait JobFactory: Send + Sync {
+    /// The job.
+    type Job<'a>: ConnectionJob
+    where
+        Self: 'a;
+    /// The job for one invocation.
+    fn job<'a>(&'a self, store: &'a dyn Store) -> Self::Job<'a>;
+}
+
+/// A job function on the shared lifecycle: the ports every job needs and the factory of its
+/// job. Each job's crate names its own (`ExportFunction`, `PaymentPollFunction`, …).
+pub struct LifecycleFunction<F> {
+    /// State store.
+    pub store: Arc<dyn Store>,
+    /// Job queues (continuations).
+    pub queue: Arc<dyn JobQueue>,
+    /// Clock.
+    pub clock: Arc<dyn Clock>,
+    /// Opens each connection's Teamleader account and ledger.
+    pub connector: Arc<dyn Connector>,
+    /// Makes the job.
+    pub factory: F,
+}
+
+impl<F: JobFactory> LifecycleFunction<F> {
+    /// Handle one SQS batch, as Lambda calls it.
+    pub async fn handle(
+        &self,
+        event: LambdaEvent<SqsEvent>,
+    ) -> Result<SqsBatchResponse, WholeBatchFailed> {
+        handle_batch(self, event).await
+    }
+
+    /// Run one message until done or until `deadline`.
+    pub async fn run(&self, message: Job, deadline: Deadline) -> Result<JobOutcome, JobError> {
+        let store = self.store.as_ref();
+        let ports = LifecyclePorts {
+            connector: self.connector.as_ref(),
+            connections: store,
+            reports: store,
+            queue: self.queue.as_ref(),
+            clock: self.clock.as_ref(),
+        };
+        let job = self.factory.job(store);
+        let outcome = run_job(
+            &job,
+            &ports,
+            &message,
+            deadline,
+            LifecycleOptions::default(),
+        )
+        .await?;
+        if let JobOutcome::Skipped(why) = &outcome {
+            info!(connection_id = %message.connection_id, run_id = %message.run_id, job = message.kind.name(), reason = %why, "skipped");
+        }
+        Ok(outcome)
+    }
+}
+
+#[async_trait]
+impl<F: JobFactory> JobHandler for LifecycleFunction<F> {
+    fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    async fn handle_job(&self, job: Job, deadline: Deadline) -> Result<(), String> {
+        self.run(job, deadline)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// The invocation's deadline in the clock's time: Lambda says when it kills the invocation

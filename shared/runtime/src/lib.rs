@@ -15,5 +15,5 @@ pub mod sqs;
 pub mod tracing_setup;
 pub mod unavailable;
 
-pub use jobs::{JobHandler, deadline_of, handle_batch, serve_jobs};
+pub use jobs::{JobFactory, JobHandler, LifecycleFunction, deadline_of, handle_batch, serve_jobs};
 pub use tracing_setup::init_tracing;

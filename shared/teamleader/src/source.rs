@@ -24,22 +24,26 @@ pub const IDS_PER_CALL: usize = 100;
 
 /// The request body for one page of booked documents of `query` (pure, for tests).
 pub fn invoice_list_request(query: &DocumentQuery) -> InvoiceListRequest {
-    InvoiceListRequest::booked(
+    let mut request = InvoiceListRequest::booked(
         query.department_id.as_ref().map(|id| id.as_str()),
         query.updated_since,
         query.date_from,
         Page::new(query.page, query.page_size),
-    )
+    );
+    request.filter.ids = query.ids.iter().map(|id| id.as_str().to_owned()).collect();
+    request
 }
 
 /// The request body for one page of booked credit notes of `query` (pure, for tests).
 pub fn credit_note_list_request(query: &DocumentQuery) -> CreditNoteListRequest {
-    CreditNoteListRequest::booked(
+    let mut request = CreditNoteListRequest::booked(
         query.department_id.as_ref().map(|id| id.as_str()),
         query.updated_since,
         query.date_from,
         Page::new(query.page, query.page_size),
-    )
+    );
+    request.filter.ids = query.ids.iter().map(|id| id.as_str().to_owned()).collect();
+    request
 }
 
 /// The companies.list body for one page of a company query (pure, for tests).
@@ -190,6 +194,7 @@ impl TeamleaderClient {
         let mut all = Vec::new();
         let page_size = Page::new(query.page, query.page_size).size;
         let mut query = DocumentQuery {
+            ids: Vec::new(),
             page_size,
             ..query.clone()
         };

@@ -137,6 +137,9 @@ pub struct PaymentCounts {
     pub partly_paid: u32,
     /// Payments registered in Teamleader (full and partial).
     pub payments_registered: u32,
+    /// Invoices the ledger reconciled that Teamleader already showed paid (by hand): recorded,
+    /// nothing registered.
+    pub already_paid: u32,
     /// Credit notes settled in the ledger.
     pub credit_notes_settled: u32,
     /// Payments the ledger no longer shows after Koppel registered them.

@@ -164,6 +164,7 @@ impl Source for InMemorySource {
         let mut listed: Vec<&SalesDocument> = state
             .documents
             .values()
+            .filter(|d| query.ids.is_empty() || query.ids.contains(&d.id))
             .filter(|d| d.kind == query.kind && d.status.is_booked())
             .filter(|d| {
                 query

@@ -13,6 +13,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub struct DocumentQuery {
     /// Invoices or credit notes.
     pub kind: DocumentKind,
+    /// Only these documents (empty: no such filter).
+    pub ids: Vec<DocumentId>,
     /// Only this department.
     pub department_id: Option<DepartmentId>,
     /// Only documents changed at or after this instant.

@@ -8,7 +8,9 @@
 //!   reuse that document; on a refusal, 1 DELETE of the document just uploaded (Exact holds
 //!   one document per booked entry, none for refused ones);
 //! - customers: 1 read per 20 codes / VAT numbers looked up, 1 POST per customer created;
-//! - payment states: 1 read per 20 entries (+1 per 20 partly paid ones).
+//! - payment states: up to 100 entries 1 read per 20; more, 1 read per 1,000 unmatched
+//!   receivables of the division plus 1 per 20 entries matched since (+1 per 20 partly paid
+//!   ones either way): about ceil(open ÷ 1,000) + a few per hourly poll.
 //!
 //! Direct debit: Exact collects an invoice when its payment condition has payment method
 //! "I" (collection). [`DirectDebitCondition`] says which condition Koppel sets on entries
@@ -39,6 +41,10 @@ use tokio::sync::{Mutex, OnceCell};
 /// Receivables asked for per call (an `or` chain of GUIDs; keeps URLs far below Exact's
 /// limit).
 pub const RECEIVABLES_PER_CALL: usize = 20;
+
+/// Above this many entries, payment states are read by scanning the division's unmatched
+/// receivables in bulk pages of 1,000 instead of 20 entries per call.
+pub const SCAN_ABOVE: usize = 100;
 
 /// Customer look-up conditions per call (codes and VAT numbers in one `or` chain).
 pub const CUSTOMER_KEYS_PER_CALL: usize = 20;
@@ -571,10 +577,13 @@ impl LedgerCustomers for ExactLedger {
 
 #[async_trait]
 impl LedgerPayments for ExactLedger {
-    /// Reads `cashflow/Receivables` for 20 entries per call (`TransactionEntryID eq guid'…'
-    /// or …`); for partly paid entries (whose receivable still shows the full amount) the
-    /// remainder is read from `read/financial/ReceivablesList` (one more call per 20 of them).
-    /// Entries Exact has no receivable for are left out.
+    /// Few entries: `cashflow/Receivables` for 20 entries per call (`TransactionEntryID eq
+    /// guid'…' or …`). Many (more than [`SCAN_ABOVE`]): the division's unmatched receivables
+    /// in pages of 1,000 from `bulk/Cashflow/Receivables` (`Status` 20/30/40), then the asked
+    /// entries not among them (matched since, or gone) 20 per call from the same endpoint by
+    /// `EntryID`. For partly paid entries (whose receivable still shows the full amount) the
+    /// remainder is read from `read/financial/ReceivablesList` (one more call per 20 of
+    /// them). Entries Exact has no receivable for are left out.
     async fn payment_states(
         &self,
         entries: &[LedgerEntryId],
@@ -583,30 +592,35 @@ impl LedgerPayments for ExactLedger {
         const OPEN_ITEMS: &str = "read/financial/ReceivablesList";
         let asked: HashMap<String, &LedgerEntryId> = entries
             .iter()
-            .map(|e| (e.as_str().to_ascii_lowercase(), e))
+            .map(|e| (e.as_str().trim().to_ascii_lowercase(), e))
             .collect();
-        let literals: Vec<String> = entries
-            .iter()
-            .filter_map(|e| {
-                let literal = guid_literal(e.as_str().trim());
-                if literal.is_none() {
-                    tracing::warn!(entry = %e, "not an Exact entry id; skipped");
-                }
-                literal
-            })
-            .collect();
-        let mut receivables = Vec::new();
-        for chunk in literals.chunks(RECEIVABLES_PER_CALL) {
-            let filter = or_filter("TransactionEntryID", chunk);
-            receivables.extend(
-                self.http
-                    .get_all::<wire::Receivable>(
-                        RECEIVABLES,
-                        &[("$select", wire::RECEIVABLE_SELECT), ("$filter", &filter)],
-                    )
-                    .await?,
-            );
-        }
+        let receivables = if entries.len() > SCAN_ABOVE {
+            self.scan_receivables(&asked).await?
+        } else {
+            let literals: Vec<String> = entries
+                .iter()
+                .filter_map(|e| {
+                    let literal = guid_literal(e.as_str().trim());
+                    if literal.is_none() {
+                        tracing::warn!(entry = %e, "not an Exact entry id; skipped");
+                    }
+                    literal
+                })
+                .collect();
+            let mut receivables = Vec::new();
+            for chunk in literals.chunks(RECEIVABLES_PER_CALL) {
+                let filter = or_filter("TransactionEntryID", chunk);
+                receivables.extend(
+                    self.http
+                        .get_all::<wire::Receivable>(
+                            RECEIVABLES,
+                            &[("$select", wire::RECEIVABLE_SELECT), ("$filter", &filter)],
+                        )
+                        .await?,
+                );
+            }
+            receivables
+        };
         let mut remaining: HashMap<String, Decimal> = HashMap::new();
         let partly: Vec<String> = mapping::partly_paid(&receivables)
             .iter()
@@ -637,5 +651,56 @@ impl LedgerPayments for ExactLedger {
             },
         );
         Ok(states)
+    }
+}
+
+impl ExactLedger {
+    /// The receivables of the `asked` entries (lower-case id → entry) by scanning the
+    /// division's unmatched ones in bulk pages, then the rest by `EntryID`.
+    async fn scan_receivables(
+        &self,
+        asked: &HashMap<String, &LedgerEntryId>,
+    ) -> Result<Vec<wire::Receivable>, ExternalError> {
+        const BULK: &str = "bulk/Cashflow/Receivables";
+        let unmatched = self
+            .http
+            .get_all::<wire::Receivable>(
+                BULK,
+                &[
+                    ("$select", wire::RECEIVABLE_SELECT),
+                    ("$filter", "Status eq 20 or Status eq 30 or Status eq 40"),
+                ],
+            )
+            .await?;
+        let mut found: Vec<wire::Receivable> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for receivable in unmatched {
+            let Some(entry) = receivable
+                .transaction_entry_id
+                .as_deref()
+                .map(|id| id.trim().to_ascii_lowercase())
+            else {
+                continue;
+            };
+            if asked.contains_key(&entry) {
+                seen.insert(entry);
+                found.push(receivable);
+            }
+        }
+        let mut rest: Vec<&String> = asked.keys().filter(|k| !seen.contains(*k)).collect();
+        rest.sort();
+        let literals: Vec<String> = rest.iter().filter_map(|id| guid_literal(id)).collect();
+        for chunk in literals.chunks(RECEIVABLES_PER_CALL) {
+            let filter = or_filter("EntryID", chunk);
+            found.extend(
+                self.http
+                    .get_all::<wire::Receivable>(
+                        BULK,
+                        &[("$select", wire::RECEIVABLE_SELECT), ("$filter", &filter)],
+                    )
+                    .await?,
+            );
+        }
+        Ok(found)
     }
 }

@@ -228,6 +228,7 @@ impl InvoiceExport<'_> {
                 return Err(Stop::Deadline);
             }
             let query = DocumentQuery {
+                ids: Vec::new(),
                 kind,
                 department_id: Some(run.connection.department_id.clone()),
                 updated_since: cursor.since,

@@ -16,14 +16,15 @@
 
 use super::lifecycle::{ConnectionJob, JobError, RunContext, SourceAndLedger, Stop};
 use crate::{
-    Connection, Disposition, DocumentId, DocumentKind, DocumentRecord, DocumentStore, IssueOutcome,
-    IssueSubject, LedgerEntryId, LedgerPaymentState, Money, Payment, PaymentCounts,
+    Connection, Disposition, DocumentId, DocumentKind, DocumentQuery, DocumentRecord,
+    DocumentStore, IssueOutcome, IssueSubject, LedgerEntryId, LedgerPaymentState, Money, Payment,
+    PaymentCounts,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 #[cfg(test)]
 mod tests;
@@ -101,11 +102,27 @@ impl ConnectionJob for PaymentPoll<'_> {
                 .into_iter()
                 .map(|s| (s.entry.clone(), s))
                 .collect();
+            let state_of = |r: &DocumentRecord| entry_of(r).and_then(|e| states.get(&e));
+            // Invoices with something to register: is any of them paid in Teamleader already
+            // (by hand)? One question per 100, so nothing is ever paid twice there.
+            let due: Vec<DocumentId> = chunk
+                .iter()
+                .filter(|r| r.kind == DocumentKind::Invoice && r.payment_intent.is_none())
+                .filter(|r| {
+                    let total = r.total_incl.as_ref().map(|t| t.amount);
+                    state_of(r).zip(total).is_some_and(|(state, total)| {
+                        paid_amount(total, state) > r.payments_registered
+                    })
+                })
+                .map(|r| r.document_id.clone())
+                .collect();
+            let paid_in_teamleader = self.paid_in_teamleader(run, &due).await?;
             for record in chunk {
                 run.attempt();
                 run.counts.checked += 1;
-                let state = entry_of(record).and_then(|e| states.get(&e));
-                self.settle(run, record.clone(), state).await?;
+                let already_paid = paid_in_teamleader.contains(&record.document_id);
+                self.settle(run, record.clone(), state_of(record), already_paid)
+                    .await?;
                 cursor.after = Some(record.document_id.clone());
             }
         }
@@ -134,12 +151,37 @@ fn subject(record: &DocumentRecord) -> IssueSubject {
 }
 
 impl PaymentPoll<'_> {
-    /// Bring one document in line with its state in the ledger.
+    /// Which of these invoices Teamleader already shows fully paid (one list call per 100).
+    async fn paid_in_teamleader(
+        &self,
+        run: &PollRun<'_>,
+        invoices: &[DocumentId],
+    ) -> Result<HashSet<DocumentId>, Stop> {
+        let mut paid = HashSet::new();
+        for ids in invoices.chunks(100) {
+            let query = DocumentQuery {
+                kind: DocumentKind::Invoice,
+                ids: ids.to_vec(),
+                department_id: None,
+                updated_since: None,
+                date_from: None,
+                page: 1,
+                page_size: 100,
+            };
+            let listed = run.systems.source.booked_documents(&query).await?;
+            paid.extend(listed.into_iter().filter(|s| s.paid).map(|s| s.id));
+        }
+        Ok(paid)
+    }
+
+    /// Bring one document in line with its state in the ledger; `paid_in_teamleader` when
+    /// Teamleader shows the invoice fully paid already.
     async fn settle(
         &self,
         run: &mut PollRun<'_>,
         mut record: DocumentRecord,
         state: Option<&LedgerPaymentState>,
+        paid_in_teamleader: bool,
     ) -> Result<(), Stop> {
         let Some(state) = state else {
             // No receivable (yet, or any more): nothing to register.
@@ -149,7 +191,7 @@ impl PaymentPoll<'_> {
         let Some(total) = record.total_incl.clone() else {
             return Ok(());
         };
-        let paid_in_ledger = paid_amount(&total, state);
+        let paid_in_ledger = paid_amount(total.amount, state);
         let previously_seen = record.ledger_paid;
         record.ledger_paid = Some(paid_in_ledger);
         if record.kind == DocumentKind::CreditNote {
@@ -178,6 +220,12 @@ impl PaymentPoll<'_> {
             );
         }
         if paid_in_ledger <= record.payments_registered && record.payment_intent.is_none() {
+            return self.save(record, run).await;
+        }
+        if paid_in_teamleader && record.payment_intent.is_none() {
+            // Paid by hand in Teamleader: recorded, never registered a second time.
+            record.paid = true;
+            run.counts.already_paid += 1;
             return self.save(record, run).await;
         }
         let paid_at = state.paid_at.unwrap_or_else(|| run.clock.now());
@@ -305,13 +353,13 @@ enum Registered {
 }
 
 /// The amount the ledger shows as paid: the total minus what is open, within 0..=total.
-fn paid_amount(total: &Money, state: &LedgerPaymentState) -> Decimal {
+fn paid_amount(total: Decimal, state: &LedgerPaymentState) -> Decimal {
     if state.fully_paid {
-        return total.amount;
+        return total;
     }
-    (total.amount - state.open_amount.abs())
+    (total - state.open_amount.abs())
         .max(Decimal::ZERO)
-        .min(total.amount)
+        .min(total)
 }
 
 /// Teamleader keeps what was sent: same amount, same day.

@@ -246,3 +246,24 @@ async fn teamleader_refusing_a_payment_fails_only_that_invoice() {
             .contains("could not be registered in Teamleader")
     );
 }
+
+#[tokio::test]
+async fn an_invoice_paid_by_hand_in_teamleader_is_never_paid_twice() {
+    let world = exported(2, 0).await;
+    world
+        .source
+        .edit_document(&DocumentId::from("INV-1"), |d| d.paid = true);
+    world.ledger.reconcile("2026 / 0001", dec!(121), at(15));
+    world.ledger.reconcile("2026 / 0002", dec!(121), at(15));
+    let calls = world.source.calls();
+    let report = poll(&world, "poll-1", 1000).await;
+    assert_eq!(counts(&report).already_paid, 1);
+    assert_eq!(counts(&report).marked_paid, 1);
+    assert!(invoice_payments(&world, "INV-1").is_empty());
+    assert_eq!(invoice_payments(&world, "INV-2").len(), 1);
+    assert_eq!(
+        world.source.calls() - calls,
+        2,
+        "one list for both, one registration"
+    );
+}
