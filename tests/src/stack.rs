@@ -380,10 +380,15 @@ impl Stack {
     /// Run the nightly schedule as scheduled at `scheduled_at` (RFC 3339); returns the number
     /// of messages sent.
     pub async fn dispatch_nightly_at(&self, scheduled_at: &str) -> usize {
-        let input: ScheduleInput = serde_json::from_value(
-            serde_json::json!({ "job": "invoice-export", "scheduled_at": scheduled_at }),
-        )
-        .expect("input");
+        self.dispatch_at("invoice-export", scheduled_at).await
+    }
+
+    /// Run the schedule of `job` ("invoice-export", "payment-poll") as scheduled at
+    /// `scheduled_at` (RFC 3339); returns the number of messages sent.
+    pub async fn dispatch_at(&self, job: &str, scheduled_at: &str) -> usize {
+        let input: ScheduleInput =
+            serde_json::from_value(serde_json::json!({ "job": job, "scheduled_at": scheduled_at }))
+                .expect("input");
         let event = lambda_runtime::LambdaEvent::new(input, lambda_runtime::Context::default());
         self.dispatcher()
             .handle(event)
