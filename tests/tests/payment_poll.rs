@@ -82,8 +82,7 @@ fn invoice(stack: &Stack, number: u32) -> (uuid::Uuid, String) {
             let invoice = a
                 .invoices
                 .values()
-                .filter(|i| i.number.is_some_and(|(_, n)| n == number))
-                .next()
+                .find(|i| i.number.is_some_and(|(_, n)| n == number))
                 .expect("invoice");
             let (year, n) = invoice.number.expect("booked");
             (invoice.id.clone(), format!("{year} / {n}"))
