@@ -4,6 +4,7 @@
 pub mod dispatch;
 pub mod export;
 pub mod lifecycle;
+pub mod merge;
 pub mod payments;
 pub mod setup;
 #[cfg(test)]
