@@ -9,6 +9,7 @@
 use crate::clock::StackClock;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use chrono::Utc;
+use company_import::{CompanyImportFunction, Import};
 use dispatcher::{Dispatcher, ScheduleInput};
 use invoice_export::{Export, ExportFunction};
 use koppel_aws::{
@@ -348,6 +349,17 @@ impl Stack {
             clock: self.clock.clone(),
             connector: self.connector.clone(),
             factory: Export { options },
+        }
+    }
+
+    /// The company-import handler wired to this stack.
+    pub fn company_import_function(&self) -> CompanyImportFunction {
+        CompanyImportFunction {
+            store: self.aws.store.clone(),
+            queue: self.aws.queue.clone(),
+            clock: self.clock.clone(),
+            connector: self.connector.clone(),
+            factory: Import,
         }
     }
 

@@ -1,11 +1,6 @@
-//! company-import Lambda: wiring only. This version acknowledges its jobs with a run report telling
-//! the user the job is not available yet (see `koppel_runtime::unavailable`).
-
-/// What the user reads in the run report.
-const NOT_AVAILABLE: &str =
-    "Importing ledger customers into Teamleader is not available in this version of Koppel yet.";
+//! company-import Lambda: wiring only (see lib.rs).
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    koppel_runtime::unavailable::serve(NOT_AVAILABLE).await
+    koppel_connect::serve_job(company_import::Import).await
 }

@@ -11,7 +11,12 @@ pub const EXTERNAL_ID_LABEL: &str = "External ID";
 
 /// Labels recognised as the external-id field (the one Koppel creates, and the names Teamleader
 /// users give it in Dutch and French), compared case-insensitively.
-pub const EXTERNAL_ID_LABELS: [&str; 3] = [EXTERNAL_ID_LABEL, "Externe ID", "ID externe"];
+pub const EXTERNAL_ID_LABELS: [&str; 4] = [
+    EXTERNAL_ID_LABEL,
+    "Externe ID",
+    "ID externe",
+    "Klantennummer boekhoudpakket",
+];
 
 /// The `filter` of customFieldDefinitions.list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -438,6 +438,10 @@ impl Source for TeamleaderClient {
         }
     }
 
+    async fn account_language(&self) -> Result<Option<String>, ExternalError> {
+        Ok(self.users().me().await?.language)
+    }
+
     async fn register_payment(
         &self,
         invoice: &DocumentId,

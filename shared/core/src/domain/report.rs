@@ -150,6 +150,28 @@ pub struct PaymentCounts {
     pub failed: u32,
 }
 
+/// Counts of a company import.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportCounts {
+    /// Ledger customers read.
+    pub listed: u32,
+    /// Already linked to a Teamleader company by their customer number: nothing to do.
+    pub already_linked: u32,
+    /// Matched to an existing Teamleader company (VAT number or name), which got the
+    /// external id.
+    pub linked: u32,
+    /// Created as new Teamleader companies.
+    pub created: u32,
+    /// Several companies matched: listed, not guessed.
+    pub ambiguous: u32,
+    /// The match has another external id: listed.
+    pub conflicts: u32,
+    /// Not imported, with the reason (no customer number).
+    pub skipped: u32,
+    /// Refused by Teamleader.
+    pub failed: u32,
+}
+
 /// Counts of a run, shaped by its job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "job", rename_all = "kebab-case")]
@@ -158,6 +180,8 @@ pub enum RunCounts {
     InvoiceExport(ExportCounts),
     /// The payment poll.
     PaymentPoll(PaymentCounts),
+    /// The company import.
+    CompanyImport(ImportCounts),
     /// A job that counts nothing (yet).
     Nothing,
 }
@@ -168,6 +192,7 @@ impl RunCounts {
         match self {
             Self::InvoiceExport(counts) => counts.failed,
             Self::PaymentPoll(counts) => counts.failed,
+            Self::CompanyImport(counts) => counts.failed,
             Self::Nothing => 0,
         }
     }
@@ -190,6 +215,18 @@ impl JobCounts for ExportCounts {
     }
     fn into_report(self) -> RunCounts {
         RunCounts::InvoiceExport(self)
+    }
+}
+
+impl JobCounts for ImportCounts {
+    fn from_report(counts: &RunCounts) -> Self {
+        match counts {
+            RunCounts::CompanyImport(counts) => counts.clone(),
+            _ => Self::default(),
+        }
+    }
+    fn into_report(self) -> RunCounts {
+        RunCounts::CompanyImport(self)
     }
 }
 
@@ -289,6 +326,11 @@ impl RunReport {
     /// The export's counts (zero for a report of another job).
     pub fn export_counts(&self) -> ExportCounts {
         ExportCounts::from_report(&self.counts)
+    }
+
+    /// The company import's counts (zero for a report of another job).
+    pub fn import_counts(&self) -> ImportCounts {
+        ImportCounts::from_report(&self.counts)
     }
 
     /// The payment poll's counts (zero for a report of another job).

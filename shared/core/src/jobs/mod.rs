@@ -3,6 +3,7 @@
 
 pub mod dispatch;
 pub mod export;
+pub mod import;
 pub mod lifecycle;
 pub mod merge;
 pub mod payments;

@@ -18,6 +18,9 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// Customers per page of `list_customers`.
+pub const CUSTOMER_PAGE: usize = 25;
+
 /// The name the in-memory ledger reports in errors.
 pub const IN_MEMORY_LEDGER: &str = "In-memory ledger";
 
@@ -350,19 +353,29 @@ impl LedgerCustomers for InMemoryLedger {
         Ok(LedgerCustomerId::new(code))
     }
 
+    /// Pages of [`CUSTOMER_PAGE`] in code order; the cursor is the next page's first index.
     async fn list_customers(
         &self,
-        _cursor: Option<&str>,
+        cursor: Option<&str>,
     ) -> Result<LedgerCustomerPage, ExternalError> {
+        let start: usize = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
         let state = lock(&self.state);
-        Ok(LedgerCustomerPage {
-            customers: state
-                .customers
-                .iter()
-                .map(|(code, customer)| (LedgerCustomerId::new(code.clone()), customer.clone()))
-                .collect(),
-            next: None,
-        })
+        let customers: Vec<(LedgerCustomerId, Customer)> = state
+            .customers
+            .iter()
+            .skip(start)
+            .take(CUSTOMER_PAGE)
+            .map(|(code, customer)| {
+                let listed = Customer {
+                    external_id: Some(code.clone()),
+                    ..customer.clone()
+                };
+                (LedgerCustomerId::new(code.clone()), listed)
+            })
+            .collect();
+        let next = (start + CUSTOMER_PAGE < state.customers.len())
+            .then(|| (start + CUSTOMER_PAGE).to_string());
+        Ok(LedgerCustomerPage { customers, next })
     }
 }
 

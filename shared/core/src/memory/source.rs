@@ -14,6 +14,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Companies per page of `find_companies`, as Teamleader's largest page.
+const COMPANY_PAGE: usize = 100;
+
 /// The name the in-memory source reports in errors.
 pub const IN_MEMORY_SOURCE: &str = "In-memory Teamleader";
 
@@ -30,6 +33,10 @@ struct SourceState {
     /// The next payment registrations: `true` registers and then loses the answer, `false`
     /// loses the request before it is registered.
     payment_faults: VecDeque<bool>,
+    /// The account's language.
+    language: Option<String>,
+    /// Tags of the companies added through the port, by company id.
+    tags: HashMap<String, Vec<String>>,
     calls: u32,
 }
 
@@ -93,6 +100,32 @@ impl InMemorySource {
     /// before (`false`), in order.
     pub fn fault_payments(&self, after_registering: impl IntoIterator<Item = bool>) {
         lock(&self.state).payment_faults.extend(after_registering);
+    }
+
+    /// Companies of the account, by id.
+    pub fn companies(&self) -> Vec<Customer> {
+        let mut companies: Vec<Customer> = lock(&self.state)
+            .customers
+            .values()
+            .filter(|c| c.reference.kind == crate::CustomerKind::Company)
+            .cloned()
+            .collect();
+        companies.sort_by(|a, b| a.reference.id.cmp(&b.reference.id));
+        companies
+    }
+
+    /// The tags a company was added with through the port.
+    pub fn tags_of(&self, company: &str) -> Vec<String> {
+        lock(&self.state)
+            .tags
+            .get(company)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The account's language ("nl", "fr", …).
+    pub fn set_language(&self, language: &str) {
+        lock(&self.state).language = Some(language.to_owned());
     }
 
     /// Calls answered so far.
@@ -238,29 +271,55 @@ impl Source for InMemorySource {
             .collect())
     }
 
+    /// 100 companies a page, in id order.
     async fn find_companies(
         &self,
-        _query: &CompanyQuery,
-        _page: u32,
+        query: &CompanyQuery,
+        page: u32,
     ) -> Result<CompanyPage, ExternalError> {
         self.call();
+        let state = lock(&self.state);
+        let mut companies: Vec<&Customer> = state
+            .customers
+            .values()
+            .filter(|c| c.reference.kind == crate::CustomerKind::Company)
+            .filter(|c| match query {
+                CompanyQuery::All => true,
+                CompanyQuery::VatNumber(vat) => {
+                    c.vat_number.as_ref().is_some_and(|v| v.as_str() == vat)
+                }
+                CompanyQuery::Term(term) => c.name.to_lowercase().contains(&term.to_lowercase()),
+            })
+            .collect();
+        companies.sort_by(|a, b| a.reference.id.cmp(&b.reference.id));
+        let start = (page.max(1) as usize - 1) * COMPANY_PAGE;
+        let more = companies.len() > start + COMPANY_PAGE;
         Ok(CompanyPage {
-            companies: Vec::new(),
-            more: false,
+            companies: companies
+                .into_iter()
+                .skip(start)
+                .take(COMPANY_PAGE)
+                .cloned()
+                .collect(),
+            more,
         })
     }
 
     async fn add_company(&self, company: &NewCompany) -> Result<String, ExternalError> {
         self.call();
         let mut state = lock(&self.state);
-        let id = format!("company-{}", state.customers.len() + 1);
+        let id = format!("company-new-{:05}", state.customers.len() + 1);
         let reference = CustomerRef::company(id.clone());
+        state.tags.insert(id.clone(), company.tags.clone());
         state.customers.insert(
             reference.clone(),
             Customer {
                 reference,
                 name: company.name.clone(),
-                vat_number: None,
+                vat_number: company
+                    .vat_number
+                    .as_deref()
+                    .and_then(|v| crate::vat::parse_vat(v).ok()),
                 enterprise_number: None,
                 addresses: company.address.clone().into_iter().collect(),
                 emails: company.email.clone().into_iter().collect(),
@@ -285,6 +344,11 @@ impl Source for InMemorySource {
             customer.external_id = Some(external_id.clone());
         }
         Ok(())
+    }
+
+    async fn account_language(&self) -> Result<Option<String>, ExternalError> {
+        self.call();
+        Ok(lock(&self.state).language.clone())
     }
 
     async fn register_payment(

@@ -75,6 +75,9 @@ pub trait Source: Send + Sync {
     async fn add_company(&self, company: &NewCompany) -> Result<String, ExternalError>;
     /// Change a company.
     async fn update_company(&self, id: &str, update: &CompanyUpdate) -> Result<(), ExternalError>;
+    /// The language of the account's user Koppel acts for ("nl", "fr", "en", …), for texts
+    /// Koppel writes into Teamleader (the import tag).
+    async fn account_language(&self) -> Result<Option<String>, ExternalError>;
     /// Register a payment on an invoice.
     async fn register_payment(
         &self,

@@ -132,6 +132,10 @@ impl Source for TaggedSource {
         in_part(Part::TeamleaderClient, self.0.update_company(id, update)).await
     }
 
+    async fn account_language(&self) -> Result<Option<String>, ExternalError> {
+        in_part(Part::TeamleaderClient, self.0.account_language()).await
+    }
+
     async fn register_payment(
         &self,
         invoice: &DocumentId,

@@ -1,0 +1,152 @@
+//! The company import end to end on moto and both simulators: Exact Online's customers
+//! become Teamleader companies; those Teamleader already holds (by VAT number or name) get the
+//! external id instead of a duplicate; a second run changes nothing.
+
+use koppel_core::{ConnectionId, Job, JobKind, RunId, RunReport, RunStatus};
+use koppel_e2e::stack::{Backend, Stack, StackOptions};
+use koppel_sim::{exact, teamleader};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const DIVISION: i32 = exact::DEFAULT_BE_DIVISION;
+
+async fn import(stack: &Stack, connection: &ConnectionId, run: &str) -> RunReport {
+    stack
+        .aws
+        .queue
+        .send(&[Job::start(
+            connection.clone(),
+            RunId::new(run),
+            JobKind::CompanyImport,
+        )])
+        .await
+        .unwrap();
+    let drained = stack
+        .drain(
+            JobKind::CompanyImport,
+            &stack.company_import_function(),
+            Duration::from_secs(900),
+        )
+        .await;
+    assert_eq!((drained.failed_messages, drained.killed), (0, 0));
+    stack
+        .aws
+        .store
+        .run_report(connection, &RunId::new(run))
+        .await
+        .unwrap()
+        .expect("import report")
+}
+
+/// Teamleader's companies: name → (external id, tags).
+fn companies(stack: &Stack) -> BTreeMap<String, (Option<String>, Vec<String>)> {
+    stack
+        .teamleader
+        .with_account(&stack.account_id, |a| {
+            let field = a
+                .custom_fields
+                .iter()
+                .find(|d| {
+                    d.context == "company"
+                        && koppel_teamleader::custom_fields::EXTERNAL_ID_LABELS
+                            .contains(&d.label.as_str())
+                })
+                .map(|d| d.id.clone());
+            a.companies
+                .values()
+                .map(|c| {
+                    let external = field
+                        .as_ref()
+                        .and_then(|f| c.custom_fields.get(f))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned);
+                    (c.name.clone(), (external, c.tags.clone()))
+                })
+                .collect()
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_account_holding_half_the_customers_gets_no_duplicate_and_a_second_run_changes_nothing()
+{
+    let stack = Stack::start(StackOptions {
+        exact_limits: None,
+        backend: Backend::moto_for_tests(),
+        generate: teamleader::GenerateSpec {
+            seed: 41,
+            departments: 1,
+            companies: 8,
+            contacts: 0,
+            invoices: 0,
+            drafts: 0,
+            credit_notes: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let department = stack.departments()[0].clone();
+    let connection = stack.connect(&department, DIVISION).await;
+    // Half of Teamleader's companies are in Exact too (same VAT number, or same name written
+    // another way), plus new customers Teamleader does not know.
+    let existing: Vec<(String, Option<String>)> = stack
+        .teamleader
+        .with_account(&stack.account_id, |a| {
+            a.companies
+                .values()
+                .take(4)
+                .map(|c| (c.name.clone(), c.vat_number.clone()))
+                .collect()
+        })
+        .unwrap();
+    for (name, vat) in &existing {
+        let written_otherwise = format!("{} ", name.to_uppercase());
+        let exact_name = if vat.is_some() {
+            name.as_str()
+        } else {
+            written_otherwise.as_str()
+        };
+        stack
+            .exact
+            .add_customer(DIVISION, exact_name, vat.as_deref())
+            .unwrap();
+    }
+    for name in ["Nieuwe Klant Eén BV", "Nouvelle Cliente SRL"] {
+        stack.exact.add_customer(DIVISION, name, None).unwrap();
+    }
+    let before = companies(&stack).len();
+    let exact_customers = stack
+        .exact
+        .division(DIVISION)
+        .unwrap()
+        .accounts
+        .iter()
+        .filter(|a| a.status == "C")
+        .count();
+
+    let first = import(&stack, &connection.id, "import-1").await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{first:#?}");
+    let counts = first.import_counts();
+    assert_eq!(counts.listed as usize, exact_customers, "{counts:?}");
+    assert_eq!(counts.linked, 4, "{counts:?}");
+    let after = companies(&stack);
+    assert_eq!(
+        after.len(),
+        before + exact_customers - 4,
+        "no duplicate: {after:#?}"
+    );
+    for (name, _) in &existing {
+        let (external, _) = &after[name];
+        assert!(external.is_some(), "{name} got its Exact customer number");
+    }
+    let (external, tags) = &after["Nieuwe Klant Eén BV"];
+    assert!(external.is_some());
+    assert_eq!(tags, &vec!["Exact Online Import".to_owned()]);
+
+    let second = import(&stack, &connection.id, "import-2").await;
+    let counts = second.import_counts();
+    assert_eq!((counts.created, counts.linked), (0, 0), "{counts:?}");
+    assert_eq!(counts.already_linked as usize, exact_customers);
+    assert_eq!(companies(&stack), after, "nothing changed");
+}
