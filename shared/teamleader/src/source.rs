@@ -58,6 +58,10 @@ pub fn company_query_request(query: &CompanyQuery, page: u32) -> CompanyListRequ
             ..CompanyFilter::default()
         },
         CompanyQuery::All => CompanyFilter::default(),
+        CompanyQuery::Tagged(tag) => CompanyFilter {
+            tags: vec![tag.clone()],
+            ..CompanyFilter::default()
+        },
     };
     CompanyListRequest::new(filter, Page::new(page, Page::MAX_SIZE))
 }

@@ -33,6 +33,9 @@ pub const ATTEMPTS: &str = "attempts";
 pub const ENTRY_ID: &str = "entry_id";
 /// Teamleader number of a document.
 pub const NUMBER: &str = "number";
+/// Full merge job as JSON.
+pub const MERGE: &str = "merge";
+
 /// Full run report as JSON.
 pub const REPORT: &str = "report";
 

@@ -52,6 +52,11 @@ pub fn cursor_sk(name: &str) -> String {
     format!("CURSOR#{name}")
 }
 
+/// `MERGE#<merge-id>`: a merge job of the connection.
+pub fn merge_sk(merge_id: &str) -> String {
+    format!("MERGE#{merge_id}")
+}
+
 /// `REFDATA#<generation>#`: prefix of the parts of one reference-data generation.
 pub fn reference_part_prefix(generation: &str) -> String {
     format!("REFDATA#{generation}#")

@@ -46,8 +46,8 @@ use item::{Item, ItemBuilder, ItemReader, key, to_json};
 use koppel_core::{
     AccountId, ClaimOutcome, Clock, Connection, ConnectionId, ConnectionStatus, ConnectionStore,
     CursorStore, CustomerMappingStore, CustomerRef, DocumentId, DocumentRecord, DocumentStore,
-    ExportState, LeaseStore, LedgerCustomerId, LedgerReferenceData, ReferenceDataStore, RunId,
-    RunReport, RunReportStore, StoreError, SystemClock,
+    ExportState, LeaseStore, LedgerCustomerId, LedgerReferenceData, MergeJob, MergeJobStore,
+    ReferenceDataStore, RunId, RunReport, RunReportStore, StoreError, SystemClock,
 };
 use std::sync::Arc;
 
@@ -785,6 +785,38 @@ impl CursorStore for DynamoStore {
             .s("value", value)
             .build();
         self.put("cursor", item).await
+    }
+}
+
+#[async_trait]
+impl MergeJobStore for DynamoStore {
+    async fn merge_job(
+        &self,
+        connection: &ConnectionId,
+        merge_id: &str,
+    ) -> Result<Option<MergeJob>, StoreError> {
+        let item = self
+            .get(
+                "merge job",
+                keys::connection_pk(connection),
+                keys::merge_sk(merge_id),
+            )
+            .await?;
+        item.as_ref()
+            .map(|item| ItemReader::new("merge job", item).json(codec::MERGE))
+            .transpose()
+    }
+
+    async fn put_merge_job(&self, job: &MergeJob) -> Result<(), StoreError> {
+        let what = format!("merge job {}", job.merge_id);
+        let item = ItemBuilder::keyed(
+            keys::connection_pk(&job.connection_id),
+            keys::merge_sk(&job.merge_id),
+        )
+        .s(codec::ENTITY, "merge_job")
+        .s(codec::MERGE, to_json(&what, job)?)
+        .build();
+        self.put("merge job", item).await
     }
 }
 

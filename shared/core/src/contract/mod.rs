@@ -33,6 +33,7 @@ pub mod customers;
 pub mod documents;
 pub mod fixtures;
 pub mod leases;
+pub mod merges;
 pub mod reference;
 pub mod reports;
 
@@ -72,6 +73,7 @@ macro_rules! store_contract_tests {
             reference::reference_data_round_trips_per_connection,
             reference::large_reference_data_round_trips_and_is_replaced,
             cursors::cursors_are_per_connection_and_name,
+            merges::merge_jobs_round_trip_per_connection_and_are_replaced,
             leases::a_lease_is_exclusive_until_it_lapses,
             leases::the_holder_takes_its_lease_again_and_extends_it,
             leases::only_the_holder_releases_a_lease,

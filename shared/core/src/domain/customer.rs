@@ -131,4 +131,6 @@ pub enum CompanyQuery {
     Term(String),
     /// Every company, page by page.
     All,
+    /// Companies carrying this tag (e.g. the ones Koppel's import created).
+    Tagged(String),
 }

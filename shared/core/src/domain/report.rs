@@ -172,6 +172,29 @@ pub struct ImportCounts {
     pub failed: u32,
 }
 
+/// Counts of a merge-file run (a preview, or applying it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeFileCounts {
+    /// Rows of the file.
+    pub rows: u32,
+    /// Companies the file would give (or gave) their customer number.
+    pub to_link: u32,
+    /// Companies that received their customer number in this run.
+    pub linked: u32,
+    /// Rows no company matched: to merge by hand.
+    pub unmatched: u32,
+    /// Rows whose customer number a company already carries.
+    pub already_linked: u32,
+    /// Rows several companies match (or one company matches with others).
+    pub ambiguous: u32,
+    /// Rows whose one match has another customer number.
+    pub conflicts: u32,
+    /// Companies Koppel's import created that duplicate a company the file links.
+    pub duplicates: u32,
+    /// Companies Teamleader refused to change.
+    pub failed: u32,
+}
+
 /// Counts of a run, shaped by its job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "job", rename_all = "kebab-case")]
@@ -182,6 +205,8 @@ pub enum RunCounts {
     PaymentPoll(PaymentCounts),
     /// The company import.
     CompanyImport(ImportCounts),
+    /// A merge file.
+    MergeFile(MergeFileCounts),
     /// A job that counts nothing (yet).
     Nothing,
 }
@@ -193,6 +218,7 @@ impl RunCounts {
             Self::InvoiceExport(counts) => counts.failed,
             Self::PaymentPoll(counts) => counts.failed,
             Self::CompanyImport(counts) => counts.failed,
+            Self::MergeFile(counts) => counts.failed,
             Self::Nothing => 0,
         }
     }
@@ -215,6 +241,18 @@ impl JobCounts for ExportCounts {
     }
     fn into_report(self) -> RunCounts {
         RunCounts::InvoiceExport(self)
+    }
+}
+
+impl JobCounts for MergeFileCounts {
+    fn from_report(counts: &RunCounts) -> Self {
+        match counts {
+            RunCounts::MergeFile(counts) => counts.clone(),
+            _ => Self::default(),
+        }
+    }
+    fn into_report(self) -> RunCounts {
+        RunCounts::MergeFile(self)
     }
 }
 
@@ -326,6 +364,11 @@ impl RunReport {
     /// The export's counts (zero for a report of another job).
     pub fn export_counts(&self) -> ExportCounts {
         ExportCounts::from_report(&self.counts)
+    }
+
+    /// The merge file's counts (zero for a report of another job).
+    pub fn merge_counts(&self) -> MergeFileCounts {
+        MergeFileCounts::from_report(&self.counts)
     }
 
     /// The company import's counts (zero for a report of another job).

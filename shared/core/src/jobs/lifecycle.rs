@@ -108,6 +108,26 @@ impl OpenSystems for SourceAndLedger {
     }
 }
 
+/// Only the Teamleader account (a job that does not talk to the ledger).
+#[derive(Clone)]
+pub struct SourceOnly {
+    /// Teamleader.
+    pub source: Arc<dyn Source>,
+}
+
+#[async_trait]
+impl OpenSystems for SourceOnly {
+    async fn open(
+        connector: &dyn Connector,
+        connection: &Connection,
+        deadline: Deadline,
+    ) -> Result<Self, ExternalError> {
+        Ok(Self {
+            source: connector.source(connection, deadline).await?,
+        })
+    }
+}
+
 /// No outside system (a job that only reads and writes Koppel's state).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoSystems;
@@ -191,6 +211,8 @@ impl Default for LifecycleOptions {
 pub struct RunContext<'a, S, C> {
     /// The connection worked on.
     pub connection: &'a Connection,
+    /// The message this invocation handles (its job kind carries job-specific ids).
+    pub message: &'a Job,
     /// The opened systems.
     pub systems: S,
     /// The job's counts (written into the report whenever it is stored).
@@ -318,6 +340,7 @@ pub async fn run_job<J: ConnectionJob>(
     };
     let mut run = RunContext {
         connection: &connection,
+        message,
         systems,
         counts: J::Counts::from_report(&report.counts),
         clock: ports.clock,

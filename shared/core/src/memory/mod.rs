@@ -6,6 +6,7 @@
 //! Secrets Manager. All are thread-safe; no lock is held across an `.await`.
 
 mod clock;
+mod files;
 mod ledger;
 mod queue;
 mod source;
@@ -13,6 +14,7 @@ mod store;
 mod vault;
 
 pub use clock::ManualClock;
+pub use files::InMemoryFileStore;
 pub use ledger::{CrashAfterPost, HeldEntry, IN_MEMORY_LEDGER, InMemoryLedger, PostFault};
 pub use queue::InMemoryQueue;
 pub use source::{IN_MEMORY_SOURCE, InMemorySource};

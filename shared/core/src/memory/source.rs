@@ -289,6 +289,10 @@ impl Source for InMemorySource {
                     c.vat_number.as_ref().is_some_and(|v| v.as_str() == vat)
                 }
                 CompanyQuery::Term(term) => c.name.to_lowercase().contains(&term.to_lowercase()),
+                CompanyQuery::Tagged(tag) => state
+                    .tags
+                    .get(&c.reference.id)
+                    .is_some_and(|tags| tags.contains(tag)),
             })
             .collect();
         companies.sort_by(|a, b| a.reference.id.cmp(&b.reference.id));

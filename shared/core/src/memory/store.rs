@@ -4,8 +4,8 @@ use super::lock;
 use crate::{
     AccountId, ClaimOutcome, Connection, ConnectionId, ConnectionStatus, ConnectionStore,
     CursorStore, CustomerMappingStore, CustomerRef, DocumentId, DocumentRecord, DocumentStore,
-    ExportState, LeaseStore, LedgerCustomerId, LedgerReferenceData, ReferenceDataStore, RunId,
-    RunReport, RunReportStore, StoreError,
+    ExportState, LeaseStore, LedgerCustomerId, LedgerReferenceData, MergeJob, MergeJobStore,
+    ReferenceDataStore, RunId, RunReport, RunReportStore, StoreError,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -40,6 +40,8 @@ struct StoreState {
     leases: HashMap<String, (String, DateTime<Utc>)>,
     /// Run reports by connection and run.
     reports: HashMap<(ConnectionId, RunId), RunReport>,
+    /// Merge jobs by connection and id.
+    merge_jobs: HashMap<(ConnectionId, String), MergeJob>,
     /// When set, every call fails with this message.
     failure: Option<String>,
 }
@@ -355,6 +357,32 @@ impl LeaseStore for InMemoryStore {
         {
             state.leases.remove(name);
         }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl MergeJobStore for InMemoryStore {
+    async fn merge_job(
+        &self,
+        connection: &ConnectionId,
+        merge_id: &str,
+    ) -> Result<Option<MergeJob>, StoreError> {
+        let state = lock(&self.state);
+        state.check_available()?;
+        Ok(state
+            .merge_jobs
+            .get(&(connection.clone(), merge_id.to_owned()))
+            .cloned())
+    }
+
+    async fn put_merge_job(&self, job: &MergeJob) -> Result<(), StoreError> {
+        let mut state = lock(&self.state);
+        state.check_available()?;
+        state.merge_jobs.insert(
+            (job.connection_id.clone(), job.merge_id.clone()),
+            job.clone(),
+        );
         Ok(())
     }
 }

@@ -20,7 +20,7 @@
 
 use crate::{
     AccountId, Connection, ConnectionId, ConnectionStatus, CustomerRef, DocumentId, DocumentRecord,
-    LedgerCustomerId, LedgerReferenceData, RunId, RunReport,
+    LedgerCustomerId, LedgerReferenceData, MergeJob, RunId, RunReport,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -261,6 +261,7 @@ pub trait Store:
     + CursorStore
     + LeaseStore
     + RunReportStore
+    + MergeJobStore
 {
 }
 
@@ -272,5 +273,21 @@ impl<T> Store for T where
         + CursorStore
         + LeaseStore
         + RunReportStore
+        + MergeJobStore
 {
+}
+
+/// Merge jobs: an uploaded merge file's criterion, preview and outcome, per connection.
+///
+/// Used by the merge-file job (the connection page creates them).
+#[async_trait]
+pub trait MergeJobStore: Send + Sync {
+    /// The merge job `merge_id` of `connection`.
+    async fn merge_job(
+        &self,
+        connection: &ConnectionId,
+        merge_id: &str,
+    ) -> Result<Option<MergeJob>, StoreError>;
+    /// Create or replace a merge job.
+    async fn put_merge_job(&self, job: &MergeJob) -> Result<(), StoreError>;
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use koppel_core::{
     AccountId, ClaimOutcome, Connection, ConnectionId, ConnectionStatus, ConnectionStore,
     CursorStore, CustomerMappingStore, CustomerRef, DocumentId, DocumentRecord, DocumentStore,
-    LeaseStore, LedgerCustomerId, LedgerReferenceData, ReferenceDataStore, RunId, RunReport,
-    RunReportStore, Store, StoreError,
+    LeaseStore, LedgerCustomerId, LedgerReferenceData, MergeJob, MergeJobStore, ReferenceDataStore,
+    RunId, RunReport, RunReportStore, Store, StoreError,
 };
 use std::sync::Arc;
 
@@ -151,6 +151,21 @@ impl CursorStore for TaggedStore {
         value: &str,
     ) -> Result<(), StoreError> {
         in_part(Part::Store, self.0.put_cursor(connection, name, value)).await
+    }
+}
+
+#[async_trait]
+impl MergeJobStore for TaggedStore {
+    async fn merge_job(
+        &self,
+        connection: &ConnectionId,
+        merge_id: &str,
+    ) -> Result<Option<MergeJob>, StoreError> {
+        in_part(Part::Store, self.0.merge_job(connection, merge_id)).await
+    }
+
+    async fn put_merge_job(&self, job: &MergeJob) -> Result<(), StoreError> {
+        in_part(Part::Store, self.0.put_merge_job(job)).await
     }
 }
 

@@ -17,6 +17,7 @@
 //! calls these functions.
 
 pub mod columns;
+pub mod job;
 pub mod matching;
 pub mod parse;
 pub mod problems;
@@ -27,6 +28,7 @@ mod tests;
 pub use columns::{
     ACCEPTED_HEADERS, FoundColumn, HeaderNames, MergeColumn, column_letters, recognise_header,
 };
+pub use job::{MergeCursor, MergeFileJob};
 pub use matching::{
     AdditionReason, AlreadyLinkedRow, AmbiguousRow, CompanySummary, ConflictingRow,
     ContestedCompany, MatchBy, MergeCounts, MergePreview, PlannedAddition, PlannedLink,

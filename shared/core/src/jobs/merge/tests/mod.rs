@@ -3,6 +3,7 @@
 //! LibreOffice write them) are made by the tests themselves.
 
 mod fixtures;
+mod job;
 mod matching;
 mod parse;
 mod refused;
