@@ -31,7 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cfn_yaml  # noqa: E402
 
 ACCOUNT_ID = "123456789012"
-HANDLED_TYPES = ("AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::SecretsManager::Secret")
+HANDLED_TYPES = (
+    "AWS::DynamoDB::Table",
+    "AWS::SQS::Queue",
+    "AWS::SecretsManager::Secret",
+    "AWS::S3::Bucket",
+)
 
 # CloudFormation property name -> SQS attribute name (identical unless listed).
 SQS_ATTRIBUTES = (
@@ -192,6 +197,21 @@ def local_secret_string(properties: dict[str, Any]) -> str:
     return json.dumps(document)
 
 
+def create_bucket(session: Any, endpoint: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """The bucket `BucketName` (idempotent)."""
+    client = session.client("s3", endpoint_url=endpoint)
+    name = properties["BucketName"]
+    region = session.region_name
+    try:
+        if region and region != "us-east-1":
+            client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+        else:
+            client.create_bucket(Bucket=name)
+    except client.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    return {"Ref": name, "Arn": f"arn:aws:s3:::{name}"}
+
+
 def create_secret(session: Any, endpoint: str, properties: dict[str, Any]) -> dict[str, Any]:
     """Create the app secret with local placeholder credentials (kept if it already exists)."""
     client = session.client("secretsmanager", endpoint_url=endpoint)
@@ -207,6 +227,7 @@ CREATORS: dict[str, Callable[[Any, str, dict[str, Any]], dict[str, Any]]] = {
     "AWS::DynamoDB::Table": create_table,
     "AWS::SQS::Queue": create_queue,
     "AWS::SecretsManager::Secret": create_secret,
+    "AWS::S3::Bucket": create_bucket,
 }
 
 
@@ -236,6 +257,9 @@ def bootstrap(template: dict[str, Any], resolver: Resolver, session: Any, endpoi
                 properties = resolver.resolve(resource.get("Properties", {}))
             except Unresolved:
                 continue
+            if resource["Type"] == "AWS::S3::Bucket" and not properties.get("BucketName"):
+                # CloudFormation generates a name; locally the stack and logical id make one.
+                properties["BucketName"] = f"{resolver.pseudo['AWS::StackName']}-{logical_id}".lower()
             resolver.resources[logical_id] = CREATORS[resource["Type"]](session, endpoint, properties)
             created.append(logical_id)
             del pending[logical_id]

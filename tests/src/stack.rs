@@ -18,13 +18,15 @@ use koppel_aws::{
 use koppel_connect::{AppSecret, LiveConnector};
 use koppel_core::jobs::export::ExportOptions;
 use koppel_core::jobs::setup::suggest_settings;
-use koppel_core::memory::{InMemoryQueue, InMemoryStore, InMemoryVault};
+use koppel_core::memory::{InMemoryFileStore, InMemoryQueue, InMemoryStore, InMemoryVault};
 use koppel_core::{
     AccountId, Clock, Connection, ConnectionId, ConnectionStatus, Connector, Deadline,
-    DepartmentId, Job, JobKind, JobQueue, LedgerKind, OAuthTokens, RunReport, Store, Vault,
+    DepartmentId, FileStore, Job, JobKind, JobQueue, LedgerKind, OAuthTokens, RunReport, Store,
+    Vault,
 };
 use koppel_runtime::JobHandler;
 use koppel_sim::{exact, teamleader};
+use merge_file::{Merge, MergeFileFunction};
 use payment_poll::{PaymentPollFunction, Poll};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -124,6 +126,8 @@ pub struct Aws {
     pub vault: Arc<dyn Vault>,
     /// Job queue (sending side).
     pub queue: Arc<dyn JobQueue>,
+    /// Uploaded files (merge files).
+    pub files: Arc<dyn FileStore>,
     memory_queue: Option<Arc<InMemoryQueue>>,
     sqs: Option<(aws_sdk_sqs::Client, QueueUrls)>,
 }
@@ -363,6 +367,20 @@ impl Stack {
         }
     }
 
+    /// The merge-file handler wired to this stack.
+    pub fn merge_file_function(&self) -> MergeFileFunction {
+        MergeFileFunction {
+            store: self.aws.store.clone(),
+            queue: self.aws.queue.clone(),
+            clock: self.clock.clone(),
+            connector: self.connector.clone(),
+            factory: Merge {
+                files: self.aws.files.clone(),
+                limits: Default::default(),
+            },
+        }
+    }
+
     /// The payment-poll handler wired to this stack.
     pub fn payment_poll_function(&self) -> PaymentPollFunction {
         PaymentPollFunction {
@@ -585,6 +603,7 @@ impl Aws {
                     store: Arc::new(InMemoryStore::new()),
                     vault: Arc::new(InMemoryVault::new()),
                     queue: queue.clone(),
+                    files: Arc::new(InMemoryFileStore::new()),
                     memory_queue: Some(queue),
                     sqs: None,
                 }
@@ -593,6 +612,20 @@ impl Aws {
                 let config = local_sdk_config(url).await;
                 let suffix = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
                 let table = format!("koppel-e2e-{suffix}");
+                let bucket = format!("koppel-e2e-{suffix}-merge-files");
+                aws_sdk_s3::Client::new(&config)
+                    .create_bucket()
+                    .bucket(&bucket)
+                    .create_bucket_configuration(
+                        aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                            .location_constraint(
+                                aws_sdk_s3::types::BucketLocationConstraint::EuWest1,
+                            )
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .expect("bucket created in moto");
                 create_table(&aws_sdk_dynamodb::Client::new(&config), &table)
                     .await
                     .expect("table created in moto");
@@ -619,6 +652,7 @@ impl Aws {
                 let resources = Resources {
                     table,
                     queues: queues.clone(),
+                    merge_bucket: bucket.clone(),
                     app_secret: format!("koppel-e2e-{suffix}/app"),
                     secret_prefix: format!("koppel-e2e-{suffix}/"),
                     teamleader_api_url: String::new(),
@@ -642,6 +676,7 @@ impl Aws {
             store: Arc::new(adapters.store),
             vault: Arc::new(adapters.vault),
             queue: Arc::new(adapters.queue),
+            files: Arc::new(adapters.files),
             memory_queue: None,
             sqs: Some((sqs, queues)),
         }

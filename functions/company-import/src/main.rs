@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    koppel_connect::serve_job(company_import::Import).await
+    koppel_connect::serve_job(|_| company_import::Import).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    koppel_connect::serve_job(invoice_export::Export::default()).await
+    koppel_connect::serve_job(|_| invoice_export::Export::default()).await
 }

@@ -1,10 +1,12 @@
-//! merge-file Lambda: wiring only. This version acknowledges its jobs with a run report telling
-//! the user the job is not available yet (see `koppel_runtime::unavailable`).
+//! merge-file Lambda: wiring only (see lib.rs).
 
-/// What the user reads in the run report.
-const NOT_AVAILABLE: &str = "Merge files are not available in this version of Koppel yet.";
+use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    koppel_runtime::unavailable::serve(NOT_AVAILABLE).await
+    koppel_connect::serve_job(|aws| merge_file::Merge {
+        files: Arc::new(aws.files.clone()),
+        limits: Default::default(),
+    })
+    .await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    koppel_connect::serve_job(payment_poll::Poll::default()).await
+    koppel_connect::serve_job(|_| payment_poll::Poll::default()).await
 }

@@ -1,7 +1,7 @@
 //! Where the AWS resources are: the SDK configuration and the environment variables of
 //! contracts.md §1, read once at cold start with errors naming the missing variable.
 
-use crate::{DynamoStore, QueueUrls, SecretsVault, SqsJobQueue};
+use crate::{DynamoStore, QueueUrls, S3FileStore, SecretsVault, SqsJobQueue};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use thiserror::Error;
 
@@ -15,6 +15,8 @@ pub const ENV_PAYMENT_QUEUE_URL: &str = "KOPPEL_PAYMENT_QUEUE_URL";
 pub const ENV_IMPORT_QUEUE_URL: &str = "KOPPEL_IMPORT_QUEUE_URL";
 /// Merge-file queue URL.
 pub const ENV_MERGE_QUEUE_URL: &str = "KOPPEL_MERGE_QUEUE_URL";
+/// Bucket of uploaded merge files.
+pub const ENV_MERGE_BUCKET: &str = "KOPPEL_MERGE_BUCKET";
 /// Name of the app secret (OAuth client ids and secrets, session key).
 pub const ENV_APP_SECRET: &str = "KOPPEL_APP_SECRET";
 /// Prefix of per-connection secrets.
@@ -68,6 +70,8 @@ pub struct Resources {
     pub table: String,
     /// Job queue URLs.
     pub queues: QueueUrls,
+    /// Bucket of uploaded merge files.
+    pub merge_bucket: String,
     /// Name of the app secret.
     pub app_secret: String,
     /// Prefix of per-connection secrets ("koppel/").
@@ -108,6 +112,7 @@ impl Resources {
                 company_import: required(ENV_IMPORT_QUEUE_URL, "the company-import SQS queue URL")?,
                 merge_file: required(ENV_MERGE_QUEUE_URL, "the merge-file SQS queue URL")?,
             },
+            merge_bucket: required(ENV_MERGE_BUCKET, "the S3 bucket of uploaded merge files")?,
             app_secret: required(
                 ENV_APP_SECRET,
                 "the name of the app secret in Secrets Manager",
@@ -132,7 +137,7 @@ impl Resources {
     }
 }
 
-/// The three AWS adapters, built once per cold start.
+/// The AWS adapters, built once per cold start.
 #[derive(Debug, Clone)]
 pub struct AwsAdapters {
     /// The resources they point at.
@@ -143,6 +148,8 @@ pub struct AwsAdapters {
     pub queue: SqsJobQueue,
     /// Secrets Manager vault.
     pub vault: SecretsVault,
+    /// S3 store of uploaded merge files.
+    pub files: S3FileStore,
 }
 
 impl AwsAdapters {
@@ -155,6 +162,10 @@ impl AwsAdapters {
             ),
             queue: SqsJobQueue::new(aws_sdk_sqs::Client::new(config), resources.queues.clone()),
             vault: SecretsVault::new(aws_sdk_secretsmanager::Client::new(config)),
+            files: S3FileStore::new(
+                aws_sdk_s3::Client::new(config),
+                resources.merge_bucket.clone(),
+            ),
             resources,
         }
     }
@@ -178,6 +189,7 @@ mod tests {
             (ENV_PAYMENT_QUEUE_URL, "http://q/payment"),
             (ENV_IMPORT_QUEUE_URL, "http://q/import"),
             (ENV_MERGE_QUEUE_URL, "http://q/merge"),
+            (ENV_MERGE_BUCKET, "koppel-local-merge-files"),
             (ENV_APP_SECRET, "koppel-local/app"),
             (ENV_SECRET_PREFIX, "koppel/"),
         ]

@@ -1,5 +1,5 @@
 //! Koppel's AWS adapters: the core's ports on DynamoDB ([`DynamoStore`]), SQS FIFO
-//! ([`SqsJobQueue`]) and Secrets Manager ([`SecretsVault`]), plus the configuration the
+//! ([`SqsJobQueue`]), Secrets Manager ([`SecretsVault`]) and S3 ([`S3FileStore`]), plus the configuration the
 //! Lambda functions read at cold start ([`AwsAdapters::from_env`]) and the table and queue
 //! shapes tests create on moto ([`schema::create_table`], [`create_fifo_queue_with_dlq`]).
 //!
@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod dynamo;
+pub mod files;
 pub mod messages;
 pub mod queue;
 pub mod schema;
@@ -15,6 +16,7 @@ pub mod vault;
 
 pub use config::{AwsAdapters, ConfigError, Resources, local_sdk_config, sdk_config};
 pub use dynamo::DynamoStore;
+pub use files::S3FileStore;
 pub use messages::{FifoBatchFailures, JobMessageError, parse_job};
 pub use queue::{FifoQueue, QueueUrls, SqsJobQueue, create_fifo_queue_with_dlq, job_body};
 pub use schema::{ProvisionError, create_table};

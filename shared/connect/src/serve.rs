@@ -7,10 +7,14 @@ use koppel_core::SystemClock;
 use koppel_runtime::{JobFactory, LifecycleFunction};
 use std::sync::Arc;
 
-/// Serve the job `factory` makes, wired for Lambda, until the runtime stops.
-pub async fn serve_job<F: JobFactory + 'static>(factory: F) -> Result<(), lambda_runtime::Error> {
+/// Serve the job the factory makes (built from the AWS adapters, for jobs that need one of
+/// them, like the file store), wired for Lambda, until the runtime stops.
+pub async fn serve_job<F: JobFactory + 'static>(
+    factory: impl FnOnce(&AwsAdapters) -> F,
+) -> Result<(), lambda_runtime::Error> {
     koppel_runtime::init_tracing();
     let aws = AwsAdapters::from_env().await?;
+    let factory = factory(&aws);
     let app = AppSecret::load(&aws.vault, &aws.resources.app_secret).await?;
     let clock = Arc::new(SystemClock);
     let store = Arc::new(aws.store);

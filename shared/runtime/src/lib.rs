@@ -3,7 +3,6 @@
 //! - [`sqs`]: runs a job handler over an SQS batch with FIFO-aware partial batch failures;
 //! - [`jobs`]: serves a job function — each message's [`koppel_core::Job`] handled with the
 //!   invocation's deadline in clock time;
-//! - [`unavailable`]: the handler of jobs this version does not perform yet.
 //!
 //! Glue only: no domain rule, no outside-API client (those come with `koppel-connect`, which
 //! only the functions that talk to Teamleader or a ledger link).
@@ -13,7 +12,6 @@
 pub mod jobs;
 pub mod sqs;
 pub mod tracing_setup;
-pub mod unavailable;
 
 pub use jobs::{JobFactory, JobHandler, LifecycleFunction, deadline_of, handle_batch, serve_jobs};
 pub use tracing_setup::init_tracing;

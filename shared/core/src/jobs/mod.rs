@@ -10,6 +10,5 @@ pub mod payments;
 pub mod setup;
 #[cfg(test)]
 pub(crate) mod test_world;
-pub mod unavailable;
 
 pub use crate::ports::deadline::Deadline;

@@ -1,0 +1,249 @@
+//! The help articles' scenario C end to end on moto (DynamoDB, SQS, S3) and both simulators:
+//! an import into an account that already had the customers under slightly other names
+//! leaves duplicates; the merge file (exported from Teamleader, customer numbers filled in)
+//! gives the original companies their customer numbers, reports the duplicates, lists the
+//! unmatched rows, and changes nothing the second time. A bad file is refused by row.
+
+use koppel_core::jobs::merge::MatchBy;
+use koppel_core::{ConnectionId, Job, JobKind, MergeJob, RunId, RunReport, RunStatus};
+use koppel_e2e::stack::{Backend, Stack, StackOptions};
+use koppel_sim::{exact, teamleader};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const DIVISION: i32 = exact::DEFAULT_BE_DIVISION;
+
+async fn run(stack: &Stack, connection: &ConnectionId, kind: JobKind, run: &str) -> RunReport {
+    stack
+        .aws
+        .queue
+        .send(&[Job::start(
+            connection.clone(),
+            RunId::new(run),
+            kind.clone(),
+        )])
+        .await
+        .unwrap();
+    let drained = match kind {
+        JobKind::CompanyImport => {
+            stack
+                .drain(
+                    kind,
+                    &stack.company_import_function(),
+                    Duration::from_secs(900),
+                )
+                .await
+        }
+        _ => {
+            stack
+                .drain(kind, &stack.merge_file_function(), Duration::from_secs(900))
+                .await
+        }
+    };
+    assert_eq!((drained.failed_messages, drained.killed), (0, 0));
+    stack
+        .aws
+        .store
+        .run_report(connection, &RunId::new(run))
+        .await
+        .unwrap()
+        .expect("report")
+}
+
+async fn upload(stack: &Stack, connection: &ConnectionId, id: &str, bytes: &[u8], by: MatchBy) {
+    let key = format!("{connection}/{id}");
+    stack.aws.files.put(&key, bytes).await.unwrap();
+    let now = chrono::Utc::now();
+    stack
+        .aws
+        .store
+        .put_merge_job(&MergeJob {
+            connection_id: connection.clone(),
+            merge_id: id.to_owned(),
+            file_name: format!("{id}.csv"),
+            file_key: key,
+            match_by: by,
+            uploaded_at: now,
+            preview: None,
+            applied: None,
+            updated_at: now,
+        })
+        .await
+        .unwrap();
+}
+
+/// Teamleader's companies: name → (external id, tags).
+fn companies(stack: &Stack) -> BTreeMap<String, (Option<String>, Vec<String>)> {
+    stack
+        .teamleader
+        .with_account(&stack.account_id, |a| {
+            let field = a
+                .custom_fields
+                .iter()
+                .find(|d| {
+                    d.context == "company"
+                        && koppel_teamleader::custom_fields::EXTERNAL_ID_LABELS
+                            .contains(&d.label.as_str())
+                })
+                .map(|d| d.id.clone());
+            a.companies
+                .values()
+                .map(|c| {
+                    let external = field
+                        .as_ref()
+                        .and_then(|f| c.custom_fields.get(f))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned);
+                    (c.name.clone(), (external, c.tags.clone()))
+                })
+                .collect()
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn scenario_c_the_merge_file_links_the_originals_and_reports_the_duplicates() {
+    let stack = Stack::start(StackOptions {
+        exact_limits: None,
+        backend: Backend::moto_for_tests(),
+        generate: teamleader::GenerateSpec {
+            seed: 53,
+            departments: 1,
+            companies: 5,
+            contacts: 0,
+            invoices: 0,
+            drafts: 0,
+            credit_notes: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let department = stack.departments()[0].clone();
+    let connection = stack.connect(&department, DIVISION).await;
+    // Exact knows three of Teamleader's companies under other names and without VAT number:
+    // the import cannot match them and creates duplicates.
+    let originals: Vec<String> = companies(&stack).keys().take(3).cloned().collect();
+    for name in &originals {
+        stack
+            .exact
+            .add_customer(DIVISION, &format!("{name} & Zonen"), None)
+            .unwrap();
+    }
+    let import = run(&stack, &connection.id, JobKind::CompanyImport, "import-1").await;
+    assert!(import.import_counts().created >= 3, "{import:#?}");
+    let after_import = companies(&stack);
+    let mut rows = String::from("Naam;Klantennummer boekhoudpakket;Btw-nummer\n");
+    for name in &originals {
+        let (code, tags) = &after_import[&format!("{name} & Zonen")];
+        assert_eq!(tags, &vec!["Exact Online Import".to_owned()]);
+        rows.push_str(&format!(
+            "\"{name}\";{};\n",
+            code.clone().expect("imported with its code")
+        ));
+    }
+    rows.push_str("Onbekende Klant;99999;\n");
+
+    upload(&stack, &connection.id, "m1", rows.as_bytes(), MatchBy::Name).await;
+    let preview = run(
+        &stack,
+        &connection.id,
+        JobKind::MergeFile {
+            merge_id: "m1".into(),
+            apply: false,
+        },
+        "preview-1",
+    )
+    .await;
+    let counts = preview.merge_counts();
+    assert_eq!(
+        (counts.to_link, counts.unmatched, counts.duplicates),
+        (3, 1, 3),
+        "{preview:#?}"
+    );
+    assert_eq!(
+        companies(&stack),
+        after_import,
+        "the preview changes nothing"
+    );
+
+    let applied = run(
+        &stack,
+        &connection.id,
+        JobKind::MergeFile {
+            merge_id: "m1".into(),
+            apply: true,
+        },
+        "apply-1",
+    )
+    .await;
+    assert_eq!(
+        applied.status,
+        RunStatus::CompletedWithIssues,
+        "{applied:#?}"
+    );
+    assert_eq!(applied.merge_counts().linked, 3);
+    let merged = companies(&stack);
+    for name in &originals {
+        let (original, _) = &merged[name];
+        let (duplicate, _) = &merged[&format!("{name} & Zonen")];
+        assert_eq!(original, duplicate, "{name} got the customer number");
+    }
+    assert_eq!(
+        applied.notices.len(),
+        3,
+        "each duplicate reported: {:?}",
+        applied.notices
+    );
+    assert!(
+        applied
+            .issues
+            .iter()
+            .any(|i| i.reason.contains("Onbekende Klant")),
+        "the unmatched row is listed: {:?}",
+        applied.issues
+    );
+    let stored = stack
+        .aws
+        .store
+        .merge_job(&connection.id, "m1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.applied.map(|a| a.linked), Some(3));
+
+    let again = run(
+        &stack,
+        &connection.id,
+        JobKind::MergeFile {
+            merge_id: "m1".into(),
+            apply: true,
+        },
+        "apply-2",
+    )
+    .await;
+    assert_eq!(again.merge_counts().linked, 0);
+    assert_eq!(companies(&stack), merged, "applying twice changes nothing");
+
+    // A bad file (XLSX that is not a workbook, here: garbage) is refused whole.
+    upload(
+        &stack,
+        &connection.id,
+        "m2",
+        &[0, 159, 146, 150, 0, 1, 2],
+        MatchBy::Name,
+    )
+    .await;
+    let refused = run(
+        &stack,
+        &connection.id,
+        JobKind::MergeFile {
+            merge_id: "m2".into(),
+            apply: true,
+        },
+        "apply-3",
+    )
+    .await;
+    assert_eq!(refused.status, RunStatus::Failed, "{refused:#?}");
+    assert_eq!(companies(&stack), merged);
+}
