@@ -653,6 +653,7 @@ impl Aws {
                     table,
                     queues: queues.clone(),
                     merge_bucket: bucket.clone(),
+                    mail_from: None,
                     app_secret: format!("koppel-e2e-{suffix}/app"),
                     secret_prefix: format!("koppel-e2e-{suffix}/"),
                     teamleader_api_url: String::new(),

@@ -1,7 +1,7 @@
 //! Where the AWS resources are: the SDK configuration and the environment variables of
 //! contracts.md §1, read once at cold start with errors naming the missing variable.
 
-use crate::{DynamoStore, QueueUrls, S3FileStore, SecretsVault, SqsJobQueue};
+use crate::{DynamoStore, QueueUrls, S3FileStore, SecretsVault, SesMailer, SqsJobQueue};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use thiserror::Error;
 
@@ -17,6 +17,8 @@ pub const ENV_IMPORT_QUEUE_URL: &str = "KOPPEL_IMPORT_QUEUE_URL";
 pub const ENV_MERGE_QUEUE_URL: &str = "KOPPEL_MERGE_QUEUE_URL";
 /// Bucket of uploaded merge files.
 pub const ENV_MERGE_BUCKET: &str = "KOPPEL_MERGE_BUCKET";
+/// Sender address of Koppel's e-mails (verified in SES); empty: no e-mail.
+pub const ENV_MAIL_FROM: &str = "KOPPEL_MAIL_FROM";
 /// Name of the app secret (OAuth client ids and secrets, session key).
 pub const ENV_APP_SECRET: &str = "KOPPEL_APP_SECRET";
 /// Prefix of per-connection secrets.
@@ -72,6 +74,8 @@ pub struct Resources {
     pub queues: QueueUrls,
     /// Bucket of uploaded merge files.
     pub merge_bucket: String,
+    /// Sender of Koppel's e-mails, `None` when the operator configured none.
+    pub mail_from: Option<String>,
     /// Name of the app secret.
     pub app_secret: String,
     /// Prefix of per-connection secrets ("koppel/").
@@ -113,6 +117,7 @@ impl Resources {
                 merge_file: required(ENV_MERGE_QUEUE_URL, "the merge-file SQS queue URL")?,
             },
             merge_bucket: required(ENV_MERGE_BUCKET, "the S3 bucket of uploaded merge files")?,
+            mail_from: value(ENV_MAIL_FROM),
             app_secret: required(
                 ENV_APP_SECRET,
                 "the name of the app secret in Secrets Manager",
@@ -150,6 +155,8 @@ pub struct AwsAdapters {
     pub vault: SecretsVault,
     /// S3 store of uploaded merge files.
     pub files: S3FileStore,
+    /// SES mailer, when a sender is configured.
+    pub mailer: Option<SesMailer>,
 }
 
 impl AwsAdapters {
@@ -166,6 +173,10 @@ impl AwsAdapters {
                 aws_sdk_s3::Client::new(config),
                 resources.merge_bucket.clone(),
             ),
+            mailer: resources
+                .mail_from
+                .clone()
+                .map(|from| SesMailer::new(aws_sdk_sesv2::Client::new(config), from)),
             resources,
         }
     }

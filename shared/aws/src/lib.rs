@@ -9,6 +9,7 @@
 pub mod config;
 pub mod dynamo;
 pub mod files;
+pub mod mail;
 pub mod messages;
 pub mod queue;
 pub mod schema;
@@ -17,6 +18,7 @@ pub mod vault;
 pub use config::{AwsAdapters, ConfigError, Resources, local_sdk_config, sdk_config};
 pub use dynamo::DynamoStore;
 pub use files::S3FileStore;
+pub use mail::SesMailer;
 pub use messages::{FifoBatchFailures, JobMessageError, parse_job};
 pub use queue::{FifoQueue, QueueUrls, SqsJobQueue, create_fifo_queue_with_dlq, job_body};
 pub use schema::{ProvisionError, create_table};

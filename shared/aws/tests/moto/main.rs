@@ -4,6 +4,7 @@
 
 mod common;
 mod contract;
+mod files_and_mail;
 mod queue;
 mod store;
 mod vault;

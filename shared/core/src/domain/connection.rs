@@ -65,6 +65,9 @@ pub struct ConnectionSettings {
     pub attach_pdf: bool,
     /// Run the nightly export automatically.
     pub automatic_sync: bool,
+    /// Where to send an e-mail when invoices were marked paid (none: the run report only).
+    #[serde(default)]
+    pub notify_email: Option<String>,
 }
 
 /// One connection and where it stands.

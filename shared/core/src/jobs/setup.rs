@@ -66,6 +66,7 @@ pub fn suggest_settings(
         start_date: None,
         attach_pdf: true,
         automatic_sync: true,
+        notify_email: None,
     }
 }
 

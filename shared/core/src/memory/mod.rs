@@ -8,6 +8,7 @@
 mod clock;
 mod files;
 mod ledger;
+mod mail;
 mod queue;
 mod source;
 mod store;
@@ -16,6 +17,7 @@ mod vault;
 pub use clock::ManualClock;
 pub use files::InMemoryFileStore;
 pub use ledger::{CrashAfterPost, HeldEntry, IN_MEMORY_LEDGER, InMemoryLedger, PostFault};
+pub use mail::InMemoryMailer;
 pub use queue::InMemoryQueue;
 pub use source::{IN_MEMORY_SOURCE, InMemorySource};
 pub use store::InMemoryStore;

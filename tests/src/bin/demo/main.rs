@@ -14,7 +14,7 @@ mod show;
 
 use chrono::{DateTime, Utc};
 use koppel_core::jobs::export::ExportOptions;
-use koppel_core::{Clock, Connection, ConnectionId, RunReport, RunStatus};
+use koppel_core::{Clock, Connection, ConnectionId, JobKind, RunReport, RunStatus};
 use koppel_e2e::stack::{Backend, DrainOptions, DrainStats, Invocation, Stack, StackOptions};
 use koppel_sim::exact::{self, RateLimits};
 use scenario::DepartmentBooks;
@@ -82,8 +82,9 @@ async fn main() -> ExitCode {
             "  every check passed: each booked document is in Exact exactly once, drafts never,"
         );
         println!(
-            "  the closed-period documents were refused with a reason and exported once reopened."
+            "  the closed-period documents were refused with a reason and exported once reopened,"
         );
+        println!("  and the invoices reconciled in Exact turned paid in Teamleader, once.");
         ExitCode::SUCCESS
     } else {
         println!("  {} check(s) FAILED:", checks.0.len());
@@ -248,8 +249,159 @@ async fn run() -> Checks {
         check_night_two(&mut checks, &stack, link, report);
     }
 
+    // ------------------------------------------------------------------ payments
+    payments(&mut checks, &stack, &links).await;
+
     calls(&stack, exact_night_one, teamleader_night_one);
     checks
+}
+
+/// The accountant reconciles invoices in Exact; the hourly payment poll marks them paid in
+/// Teamleader (one in every eight in full, one partly), once.
+async fn payments(checks: &mut Checks, stack: &Stack, links: &[Link]) {
+    show::title("The next hour: the accountant reconciled invoices in Exact; the payment poll");
+    let link = &links[0];
+    let division = link.division;
+    // Invoices Teamleader does not show paid yet, as Exact booked them.
+    let unpaid: Vec<(String, uuid::Uuid, rust_decimal::Decimal)> = stack
+        .teamleader
+        .with_account(&stack.account_id, |a| {
+            a.invoices
+                .values()
+                .filter(|i| i.department_id == link.connection.department_id.as_str())
+                .filter(|i| i.number.is_some() && i.payments.is_empty())
+                .filter_map(|i| {
+                    let (year, n) = i.number?;
+                    Some((i.id.clone(), format!("{year} / {n}")))
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(id, reference)| {
+            let entry = stack
+                .exact
+                .entries(division)
+                .into_iter()
+                .find(|e| e.your_ref.as_deref() == Some(reference.as_str()))?;
+            Some((id, entry.entry_id, entry.amount()))
+        })
+        .collect();
+    let full: Vec<&(String, uuid::Uuid, rust_decimal::Decimal)> =
+        unpaid.iter().step_by(8).collect();
+    let partly = unpaid.get(1);
+    let today = stack.clock.now().date_naive();
+    for (_, entry, _) in &full {
+        stack
+            .exact
+            .register_payment(division, *entry, None, Some(today))
+            .expect("payment in Exact");
+    }
+    let half = |amount: rust_decimal::Decimal| (amount / rust_decimal::Decimal::TWO).round_dp(2);
+    if let Some((_, entry, amount)) = partly {
+        stack
+            .exact
+            .register_payment(division, *entry, Some(half(*amount)), Some(today))
+            .expect("payment in Exact");
+    }
+    println!(
+        "  {}: {} invoice(s) fully reconciled in Exact, 1 partly ({} open invoices exported)",
+        link.label,
+        full.len(),
+        unpaid.len()
+    );
+    let scheduled = stack.clock.now().to_rfc3339();
+    let sent = stack.dispatch_at("payment-poll", &scheduled).await;
+    println!("  dispatcher (hourly schedule): {sent} message(s) on the payment-poll queue");
+    let function = stack.payment_poll_function();
+    let exact_before: u64 = stack.exact.stats().requests.values().sum();
+    let drained = stack.drain(JobKind::PaymentPoll, &function, BUDGET).await;
+    let exact_calls = stack.exact.stats().requests.values().sum::<u64>() - exact_before;
+    checks.expect(drained.failed_messages == 0 && drained.killed == 0, || {
+        format!("the payment poll: {drained:?}")
+    });
+    let report = stack
+        .aws
+        .store
+        .run_reports(&link.connection.id, 5)
+        .await
+        .expect("run reports readable")
+        .into_iter()
+        .find(|r| r.job == "payment-poll");
+    let Some(report) = report else {
+        checks.expect(false, || "no payment-poll report".to_owned());
+        return;
+    };
+    let counts = report.payment_counts();
+    println!(
+        "  {}: status {:?}; {} open document(s) checked in {} Exact call(s); {} marked paid, {} partly paid, {} credit note(s) settled",
+        link.label,
+        report.status,
+        counts.checked,
+        exact_calls,
+        counts.marked_paid,
+        counts.partly_paid,
+        counts.credit_notes_settled
+    );
+    for notice in report.notices.iter().take(4) {
+        println!("    • {}: {}", notice.subject, notice.reason);
+    }
+    if report.notices.len() > 4 {
+        println!("    … and {} more", report.notices.len() - 4);
+    }
+    checks.expect(counts.marked_paid as usize == full.len(), || {
+        format!(
+            "{} invoices marked paid, expected {}",
+            counts.marked_paid,
+            full.len()
+        )
+    });
+    checks.expect(counts.partly_paid == u32::from(partly.is_some()), || {
+        format!("{} invoices partly paid, expected 1", counts.partly_paid)
+    });
+    // In Teamleader: paid with Exact's amount, once each.
+    let teamleader_paid = stack
+        .teamleader
+        .with_account(&stack.account_id, |a| {
+            full.iter()
+                .filter(|(id, _, amount)| {
+                    let payments = &a.invoices[id].payments;
+                    payments.len() == 1 && payments[0].amount == *amount
+                })
+                .count()
+        })
+        .unwrap_or(0);
+    println!(
+        "  Teamleader now shows {teamleader_paid} of them paid with Exact's amount, each registered once"
+    );
+    checks.expect(teamleader_paid == full.len(), || {
+        format!(
+            "{teamleader_paid} of {} invoices paid once in Teamleader",
+            full.len()
+        )
+    });
+    // Another hour, nothing new: nothing is registered again.
+    let sent = stack
+        .dispatch_at(
+            "payment-poll",
+            &(stack.clock.now() + chrono::Duration::hours(1)).to_rfc3339(),
+        )
+        .await;
+    let again = stack.drain(JobKind::PaymentPoll, &function, BUDGET).await;
+    let registrations = stack
+        .teamleader
+        .request_counts()
+        .get("invoices.registerPayment")
+        .copied()
+        .unwrap_or(0);
+    println!(
+        "  an hour later ({sent} message(s), {} invocation(s)): {registrations} payment registration(s) in all — nothing registered twice",
+        again.invocations
+    );
+    checks.expect(
+        registrations as usize == full.len() + usize::from(partly.is_some()),
+        || format!("{registrations} registrations, expected {}", full.len() + 1),
+    );
 }
 
 /// What one night produced.

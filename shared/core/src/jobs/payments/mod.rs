@@ -17,8 +17,8 @@
 use super::lifecycle::{ConnectionJob, JobError, RunContext, SourceAndLedger, Stop};
 use crate::{
     Connection, Disposition, DocumentId, DocumentKind, DocumentQuery, DocumentRecord,
-    DocumentStore, IssueOutcome, IssueSubject, LedgerEntryId, LedgerPaymentState, Money, Payment,
-    PaymentCounts,
+    DocumentStore, IssueOutcome, IssueSubject, LedgerEntryId, LedgerPaymentState, MailMessage,
+    Mailer, Money, Payment, PaymentCounts,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -47,6 +47,8 @@ impl Default for PaymentPollOptions {
 pub struct PaymentPoll<'a> {
     /// The document records (the sparse index of exported, unsettled documents).
     pub documents: &'a dyn DocumentStore,
+    /// Sends the digest of invoices marked paid (`None`: no e-mail on this deployment).
+    pub mailer: Option<&'a dyn Mailer>,
     /// Tunables.
     pub options: PaymentPollOptions,
 }
@@ -129,8 +131,62 @@ impl ConnectionJob for PaymentPoll<'_> {
         Ok(())
     }
 
-    async fn complete(&self, _run: &mut PollRun<'_>, _cursor: &PollCursor) -> Result<(), JobError> {
+    /// The digest: when invoices were marked paid and the connection asked for e-mail, one
+    /// message listing them (a failure to send is a warning in the report, never a failed run).
+    async fn complete(&self, run: &mut PollRun<'_>, _cursor: &PollCursor) -> Result<(), JobError> {
+        let (Some(mailer), Some(to)) = (self.mailer, run.connection.settings.notify_email.clone())
+        else {
+            return Ok(());
+        };
+        let report = run.report();
+        let paid: Vec<String> = report
+            .notices
+            .iter()
+            .filter(|n| {
+                matches!(
+                    n.outcome,
+                    IssueOutcome::MarkedPaid | IssueOutcome::PartlyPaid
+                )
+            })
+            .map(|n| format!("- {}: {}", n.subject, n.reason))
+            .collect();
+        if paid.is_empty() {
+            return Ok(());
+        }
+        let language = run.systems.source.account_language().await.ok().flatten();
+        let message = digest(&to, language.as_deref(), &paid);
+        if let Err(e) = mailer.send(&message).await {
+            run.warn(format!(
+                "The e-mail to {to} about the invoices marked paid could not be sent ({e}); the list is in this report."
+            ));
+        }
         Ok(())
+    }
+}
+
+/// The digest of invoices marked paid, in the account's language (English by default).
+fn digest(to: &str, language: Option<&str>, lines: &[String]) -> MailMessage {
+    let (subject, intro, outro) = match language.map(|l| l.get(..2).unwrap_or(l)) {
+        Some("nl") => (
+            "Koppel: facturen betaald gezet in Teamleader",
+            "Deze facturen zijn in je boekhouding afgepunt en daarom in Teamleader op betaald gezet:",
+            "Je krijgt deze e-mail omdat je dat op de koppelingspagina vroeg.",
+        ),
+        Some("fr") => (
+            "Koppel : factures marquées payées dans Teamleader",
+            "Ces factures ont été lettrées dans votre comptabilité et donc marquées payées dans Teamleader :",
+            "Vous recevez cet e-mail parce que vous l'avez demandé sur la page de connexion.",
+        ),
+        _ => (
+            "Koppel: invoices marked paid in Teamleader",
+            "These invoices were reconciled in your accounting and are now marked paid in Teamleader:",
+            "You get this e-mail because you asked for it on the connection page.",
+        ),
+    };
+    MailMessage {
+        to: to.to_owned(),
+        subject: subject.to_owned(),
+        text: format!("{intro}\n\n{}\n\n{outro}\n", lines.join("\n")),
     }
 }
 

@@ -24,6 +24,7 @@ async fn exported(invoices: u32, credit_notes: u32) -> World {
 async fn poll(world: &World, run: &str, chunk: usize) -> RunReport {
     let job = PaymentPoll {
         documents: &world.store,
+        mailer: None,
         options: PaymentPollOptions { chunk },
     };
     world.run_job(&job, JobKind::PaymentPoll, run, None).await.1
@@ -213,6 +214,7 @@ async fn a_long_poll_continues_where_it_stopped() {
     }
     let job = PaymentPoll {
         documents: &world.store,
+        mailer: None,
         options: PaymentPollOptions { chunk: 7 },
     };
     // Each Teamleader call takes 200 ms of clock time; 3 s per invocation.
@@ -266,4 +268,38 @@ async fn an_invoice_paid_by_hand_in_teamleader_is_never_paid_twice() {
         2,
         "one list for both, one registration"
     );
+}
+
+#[tokio::test]
+async fn a_digest_of_the_invoices_marked_paid_is_mailed_when_asked_in_the_accounts_language() {
+    let world = exported(3, 0).await;
+    let mut c = connection();
+    c.settings.notify_email = Some("boekhouding@example.be".into());
+    world.connect(c).await;
+    world.source.set_language("nl-BE");
+    world.ledger.reconcile("2026 / 0001", dec!(121), at(21));
+    world.ledger.reconcile("2026 / 0003", dec!(21), at(22));
+    let mailer = crate::memory::InMemoryMailer::new();
+    let job = PaymentPoll {
+        documents: &world.store,
+        mailer: Some(&mailer),
+        options: PaymentPollOptions::default(),
+    };
+    world
+        .run_job(&job, JobKind::PaymentPoll, "poll-1", None)
+        .await;
+    let sent = mailer.sent();
+    assert_eq!(sent.len(), 1, "one digest per run");
+    assert_eq!(sent[0].to, "boekhouding@example.be");
+    assert!(sent[0].subject.contains("betaald"), "{}", sent[0].subject);
+    assert!(
+        sent[0].text.contains("2026 / 0001") && sent[0].text.contains("2026 / 0003"),
+        "{}",
+        sent[0].text
+    );
+    // Nothing new: no e-mail.
+    world
+        .run_job(&job, JobKind::PaymentPoll, "poll-2", None)
+        .await;
+    assert_eq!(mailer.sent().len(), 1);
 }
