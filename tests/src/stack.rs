@@ -21,13 +21,14 @@ use koppel_core::jobs::setup::suggest_settings;
 use koppel_core::memory::{InMemoryFileStore, InMemoryQueue, InMemoryStore, InMemoryVault};
 use koppel_core::{
     AccountId, Clock, Connection, ConnectionId, ConnectionStatus, Connector, Deadline,
-    DepartmentId, FileStore, Job, JobKind, JobQueue, LedgerKind, OAuthTokens, RunReport, Store,
-    Vault,
+    DepartmentId, FileStore, Job, JobKind, JobQueue, LedgerKind, OAuthTokens, RunId, RunReport,
+    Store, Vault,
 };
 use koppel_runtime::JobHandler;
 use koppel_sim::{exact, teamleader};
 use merge_file::{Merge, MergeFileFunction};
 use payment_poll::{PaymentPollFunction, Poll};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -147,6 +148,17 @@ pub struct Stack {
     /// The generated Teamleader account.
     pub account_id: String,
     options: StackOptions,
+}
+
+/// A Teamleader company as the tests look at it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyView {
+    /// Name.
+    pub name: String,
+    /// The value of the external-id custom field ("Klantennummer boekhoudpakket", …).
+    pub external_id: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
 }
 
 /// Messages handled by [`Stack::drain_exports`].
@@ -390,6 +402,87 @@ impl Stack {
             connector: self.connector.clone(),
             factory: Poll::default(),
         }
+    }
+
+    /// The handler of `kind`'s queue wired to this stack (the export with default options).
+    pub fn function_for(&self, kind: &JobKind) -> Box<dyn JobHandler> {
+        match kind {
+            JobKind::InvoiceExport => Box::new(self.export_function(ExportOptions::default())),
+            JobKind::PaymentPoll => Box::new(self.payment_poll_function()),
+            JobKind::CompanyImport => Box::new(self.company_import_function()),
+            JobKind::MergeFile { .. } => Box::new(self.merge_file_function()),
+        }
+    }
+
+    /// Start run `run` of `kind` for `connection` as the reactivation page would (one queued
+    /// message), drain that queue with 900 s invocations, assert that no message failed
+    /// and no invocation was killed, and return the run's stored report.
+    pub async fn run_to_report(
+        &self,
+        connection: &ConnectionId,
+        kind: JobKind,
+        run: &str,
+    ) -> RunReport {
+        let run = RunId::new(run);
+        self.aws
+            .queue
+            .send(&[Job::start(connection.clone(), run.clone(), kind.clone())])
+            .await
+            .expect("job queued");
+        let function = self.function_for(&kind);
+        let drained = self
+            .drain(kind, function.as_ref(), Duration::from_secs(900))
+            .await;
+        assert_eq!((drained.failed_messages, drained.killed), (0, 0), "{run}");
+        self.aws
+            .store
+            .run_report(connection, &run)
+            .await
+            .expect("run report readable")
+            .unwrap_or_else(|| panic!("no report of run {run}"))
+    }
+
+    /// The companies of the stack's Teamleader account: name → (the value of its external-id
+    /// custom field, its tags).
+    pub fn teamleader_companies(&self) -> BTreeMap<String, (Option<String>, Vec<String>)> {
+        self.teamleader_companies_by_id()
+            .into_values()
+            .map(|c| (c.name, (c.external_id, c.tags)))
+            .collect()
+    }
+
+    /// The companies of the stack's Teamleader account by id, with their external id as the
+    /// external-id custom field holds it.
+    pub fn teamleader_companies_by_id(&self) -> BTreeMap<String, CompanyView> {
+        self.teamleader
+            .with_account(&self.account_id, |a| {
+                let field = a
+                    .custom_fields
+                    .iter()
+                    .find(|d| {
+                        d.context == "company"
+                            && koppel_teamleader::custom_fields::EXTERNAL_ID_LABELS
+                                .contains(&d.label.as_str())
+                    })
+                    .map(|d| d.id.clone());
+                a.companies
+                    .values()
+                    .map(|c| {
+                        let external_id = field
+                            .as_ref()
+                            .and_then(|f| c.custom_fields.get(f))
+                            .and_then(|v| v.as_str())
+                            .map(str::to_owned);
+                        let view = CompanyView {
+                            name: c.name.clone(),
+                            external_id,
+                            tags: c.tags.clone(),
+                        };
+                        (c.id.clone(), view)
+                    })
+                    .collect()
+            })
+            .expect("the stack's Teamleader account")
     }
 
     /// The dispatcher wired to this stack.

@@ -2,69 +2,16 @@
 //! become Teamleader companies; those Teamleader already holds (by VAT number or name) get the
 //! external id instead of a duplicate; a second run changes nothing.
 
-use koppel_core::{ConnectionId, Job, JobKind, RunId, RunReport, RunStatus};
+use koppel_core::{ConnectionId, JobKind, RunReport, RunStatus};
 use koppel_e2e::stack::{Backend, Stack, StackOptions};
 use koppel_sim::{exact, teamleader};
-use std::collections::BTreeMap;
-use std::time::Duration;
 
 const DIVISION: i32 = exact::DEFAULT_BE_DIVISION;
 
 async fn import(stack: &Stack, connection: &ConnectionId, run: &str) -> RunReport {
     stack
-        .aws
-        .queue
-        .send(&[Job::start(
-            connection.clone(),
-            RunId::new(run),
-            JobKind::CompanyImport,
-        )])
+        .run_to_report(connection, JobKind::CompanyImport, run)
         .await
-        .unwrap();
-    let drained = stack
-        .drain(
-            JobKind::CompanyImport,
-            &stack.company_import_function(),
-            Duration::from_secs(900),
-        )
-        .await;
-    assert_eq!((drained.failed_messages, drained.killed), (0, 0));
-    stack
-        .aws
-        .store
-        .run_report(connection, &RunId::new(run))
-        .await
-        .unwrap()
-        .expect("import report")
-}
-
-/// Teamleader's companies: name → (external id, tags).
-fn companies(stack: &Stack) -> BTreeMap<String, (Option<String>, Vec<String>)> {
-    stack
-        .teamleader
-        .with_account(&stack.account_id, |a| {
-            let field = a
-                .custom_fields
-                .iter()
-                .find(|d| {
-                    d.context == "company"
-                        && koppel_teamleader::custom_fields::EXTERNAL_ID_LABELS
-                            .contains(&d.label.as_str())
-                })
-                .map(|d| d.id.clone());
-            a.companies
-                .values()
-                .map(|c| {
-                    let external = field
-                        .as_ref()
-                        .and_then(|f| c.custom_fields.get(f))
-                        .and_then(|v| v.as_str())
-                        .map(str::to_owned);
-                    (c.name.clone(), (external, c.tags.clone()))
-                })
-                .collect()
-        })
-        .unwrap()
 }
 
 #[tokio::test]
@@ -115,7 +62,7 @@ async fn an_account_holding_half_the_customers_gets_no_duplicate_and_a_second_ru
     for name in ["Nieuwe Klant Eén BV", "Nouvelle Cliente SRL"] {
         stack.exact.add_customer(DIVISION, name, None).unwrap();
     }
-    let before = companies(&stack).len();
+    let before = stack.teamleader_companies().len();
     let exact_customers = stack
         .exact
         .division(DIVISION)
@@ -130,7 +77,7 @@ async fn an_account_holding_half_the_customers_gets_no_duplicate_and_a_second_ru
     let counts = first.import_counts();
     assert_eq!(counts.listed as usize, exact_customers, "{counts:?}");
     assert_eq!(counts.linked, 4, "{counts:?}");
-    let after = companies(&stack);
+    let after = stack.teamleader_companies();
     assert_eq!(
         after.len(),
         before + exact_customers - 4,
@@ -148,5 +95,5 @@ async fn an_account_holding_half_the_customers_gets_no_duplicate_and_a_second_ru
     let counts = second.import_counts();
     assert_eq!((counts.created, counts.linked), (0, 0), "{counts:?}");
     assert_eq!(counts.already_linked as usize, exact_customers);
-    assert_eq!(companies(&stack), after, "nothing changed");
+    assert_eq!(stack.teamleader_companies(), after, "nothing changed");
 }

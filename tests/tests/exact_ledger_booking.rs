@@ -110,18 +110,17 @@ async fn customers_by_code_by_vat_and_created() {
         .find_customers(&[by_code, by_vat, stale_code, unknown.clone()])
         .await
         .unwrap();
+    let found_as = |i: usize| {
+        found[i]
+            .as_ref()
+            .map(|key| (key.id.as_str(), key.number.as_deref()))
+    };
+    assert_eq!(found_as(0), Some((atelier.as_str(), Some("2"))));
+    assert_eq!(found_as(1), Some((brouwerij.as_str(), Some("1"))));
     assert_eq!(
-        found[0].as_ref().map(|id| id.as_str()),
-        Some(atelier.as_str())
-    );
-    assert_eq!(
-        found[1].as_ref().map(|id| id.as_str()),
-        Some(brouwerij.as_str())
-    );
-    assert_eq!(
-        found[2].as_ref().map(|id| id.as_str()),
-        Some(brouwerij.as_str()),
-        "falls back to the VAT number"
+        found_as(2),
+        Some((brouwerij.as_str(), Some("1"))),
+        "falls back to the VAT number, with Exact's own code"
     );
     assert_eq!(found[3], None);
     assert_eq!(
@@ -138,9 +137,29 @@ async fn customers_by_code_by_vat_and_created() {
         .unwrap()
         .accounts
         .into_iter()
-        .find(|a| a.id.to_string() == created.as_str())
+        .find(|a| a.id.to_string() == created.id.as_str())
         .expect("the account exists in Exact");
     assert_eq!(account.code, format!("{:>18}", "4242"));
+    assert_eq!(
+        created.number.as_deref(),
+        Some("4242"),
+        "the code, unpadded"
+    );
+    // Without a Teamleader external id Exact numbers the customer; Koppel reads that number
+    // from the answer (to write it back to Teamleader).
+    let numbered = customers
+        .create_customer(&customer("Zonder Nummer", None, None))
+        .await
+        .unwrap();
+    let given = h
+        .sim
+        .division(DIVISION)
+        .unwrap()
+        .accounts
+        .into_iter()
+        .find(|a| a.id.to_string() == numbered.id.as_str())
+        .expect("the account exists in Exact");
+    assert_eq!(numbered.number.as_deref(), Some(given.code.trim()));
     assert_eq!(account.status, "C");
     assert_eq!(account.vat_number.as_deref(), Some("BE0123456749"));
     assert_eq!(account.city.as_deref(), Some("Gent"));

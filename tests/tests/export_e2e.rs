@@ -152,6 +152,28 @@ async fn nightly_export_books_every_booked_document_once_customers_first_and_nev
             .keys()
             .all(|id| division.account(*id).is_some())
     );
+    // Every company billed got its Exact customer number as external id in Teamleader (the
+    // seeds: "the external id column is filled on all your invoices"); contacts are left as
+    // they are.
+    let codes: HashSet<String> = per_customer
+        .keys()
+        .filter_map(|id| division.account(*id))
+        .map(|a| a.code.trim().to_owned())
+        .collect();
+    let companies = stack.teamleader_companies_by_id();
+    let billed: Vec<_> = customers
+        .iter()
+        .filter_map(|id| companies.get(id))
+        .collect();
+    assert!(!billed.is_empty());
+    for company in &billed {
+        let external = company.external_id.as_deref().unwrap_or_default();
+        assert!(
+            codes.contains(external),
+            "{} has external id {external:?}, not one of the Exact codes {codes:?}",
+            company.name
+        );
+    }
 
     let reports = stack
         .aws
@@ -166,6 +188,10 @@ async fn nightly_export_books_every_booked_document_once_customers_first_and_nev
     assert_eq!(
         report.export_counts().customers_created as usize,
         customers.len()
+    );
+    assert_eq!(
+        report.export_counts().customer_numbers_written as usize,
+        billed.len()
     );
 
     // A second night exports nothing new and posts nothing twice.

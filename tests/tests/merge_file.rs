@@ -5,49 +5,14 @@
 //! unmatched rows, and changes nothing the second time. A bad file is refused by row.
 
 use koppel_core::jobs::merge::MatchBy;
-use koppel_core::{ConnectionId, Job, JobKind, MergeJob, RunId, RunReport, RunStatus};
+use koppel_core::{ConnectionId, JobKind, MergeJob, RunReport, RunStatus};
 use koppel_e2e::stack::{Backend, Stack, StackOptions};
 use koppel_sim::{exact, teamleader};
-use std::collections::BTreeMap;
-use std::time::Duration;
 
 const DIVISION: i32 = exact::DEFAULT_BE_DIVISION;
 
 async fn run(stack: &Stack, connection: &ConnectionId, kind: JobKind, run: &str) -> RunReport {
-    stack
-        .aws
-        .queue
-        .send(&[Job::start(
-            connection.clone(),
-            RunId::new(run),
-            kind.clone(),
-        )])
-        .await
-        .unwrap();
-    let drained = match kind {
-        JobKind::CompanyImport => {
-            stack
-                .drain(
-                    kind,
-                    &stack.company_import_function(),
-                    Duration::from_secs(900),
-                )
-                .await
-        }
-        _ => {
-            stack
-                .drain(kind, &stack.merge_file_function(), Duration::from_secs(900))
-                .await
-        }
-    };
-    assert_eq!((drained.failed_messages, drained.killed), (0, 0));
-    stack
-        .aws
-        .store
-        .run_report(connection, &RunId::new(run))
-        .await
-        .unwrap()
-        .expect("report")
+    stack.run_to_report(connection, kind, run).await
 }
 
 async fn upload(stack: &Stack, connection: &ConnectionId, id: &str, bytes: &[u8], by: MatchBy) {
@@ -72,35 +37,6 @@ async fn upload(stack: &Stack, connection: &ConnectionId, id: &str, bytes: &[u8]
         .unwrap();
 }
 
-/// Teamleader's companies: name → (external id, tags).
-fn companies(stack: &Stack) -> BTreeMap<String, (Option<String>, Vec<String>)> {
-    stack
-        .teamleader
-        .with_account(&stack.account_id, |a| {
-            let field = a
-                .custom_fields
-                .iter()
-                .find(|d| {
-                    d.context == "company"
-                        && koppel_teamleader::custom_fields::EXTERNAL_ID_LABELS
-                            .contains(&d.label.as_str())
-                })
-                .map(|d| d.id.clone());
-            a.companies
-                .values()
-                .map(|c| {
-                    let external = field
-                        .as_ref()
-                        .and_then(|f| c.custom_fields.get(f))
-                        .and_then(|v| v.as_str())
-                        .map(str::to_owned);
-                    (c.name.clone(), (external, c.tags.clone()))
-                })
-                .collect()
-        })
-        .unwrap()
-}
-
 #[tokio::test]
 async fn scenario_c_the_merge_file_links_the_originals_and_reports_the_duplicates() {
     let stack = Stack::start(StackOptions {
@@ -123,7 +59,12 @@ async fn scenario_c_the_merge_file_links_the_originals_and_reports_the_duplicate
     let connection = stack.connect(&department, DIVISION).await;
     // Exact knows three of Teamleader's companies under other names and without VAT number:
     // the import cannot match them and creates duplicates.
-    let originals: Vec<String> = companies(&stack).keys().take(3).cloned().collect();
+    let originals: Vec<String> = stack
+        .teamleader_companies()
+        .keys()
+        .take(3)
+        .cloned()
+        .collect();
     for name in &originals {
         stack
             .exact
@@ -132,7 +73,7 @@ async fn scenario_c_the_merge_file_links_the_originals_and_reports_the_duplicate
     }
     let import = run(&stack, &connection.id, JobKind::CompanyImport, "import-1").await;
     assert!(import.import_counts().created >= 3, "{import:#?}");
-    let after_import = companies(&stack);
+    let after_import = stack.teamleader_companies();
     let mut rows = String::from("Naam;Klantennummer boekhoudpakket;Btw-nummer\n");
     for name in &originals {
         let (code, tags) = &after_import[&format!("{name} & Zonen")];
@@ -162,7 +103,7 @@ async fn scenario_c_the_merge_file_links_the_originals_and_reports_the_duplicate
         "{preview:#?}"
     );
     assert_eq!(
-        companies(&stack),
+        stack.teamleader_companies(),
         after_import,
         "the preview changes nothing"
     );
@@ -183,7 +124,7 @@ async fn scenario_c_the_merge_file_links_the_originals_and_reports_the_duplicate
         "{applied:#?}"
     );
     assert_eq!(applied.merge_counts().linked, 3);
-    let merged = companies(&stack);
+    let merged = stack.teamleader_companies();
     for name in &originals {
         let (original, _) = &merged[name];
         let (duplicate, _) = &merged[&format!("{name} & Zonen")];
@@ -223,7 +164,11 @@ async fn scenario_c_the_merge_file_links_the_originals_and_reports_the_duplicate
     )
     .await;
     assert_eq!(again.merge_counts().linked, 0);
-    assert_eq!(companies(&stack), merged, "applying twice changes nothing");
+    assert_eq!(
+        stack.teamleader_companies(),
+        merged,
+        "applying twice changes nothing"
+    );
 
     // A bad file (XLSX that is not a workbook, here: garbage) is refused whole.
     upload(
@@ -245,5 +190,5 @@ async fn scenario_c_the_merge_file_links_the_originals_and_reports_the_duplicate
     )
     .await;
     assert_eq!(refused.status, RunStatus::Failed, "{refused:#?}");
-    assert_eq!(companies(&stack), merged);
+    assert_eq!(stack.teamleader_companies(), merged);
 }

@@ -124,6 +124,9 @@ pub struct ExportCounts {
     pub customers_created: u32,
     /// Customers matched to an existing ledger customer.
     pub customers_matched: u32,
+    /// Teamleader companies that received the ledger's customer number as external id.
+    #[serde(default)]
+    pub customer_numbers_written: u32,
 }
 
 /// Counts of a payment poll.

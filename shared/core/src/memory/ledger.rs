@@ -8,9 +8,9 @@ use super::lock;
 use crate::domain::preflight::sales_journal_findings;
 use crate::{
     AttachmentSupport, ConnectionSettings, Customer, DocumentFile, EntryKey, ExternalError,
-    Finding, Ledger, LedgerCapabilities, LedgerCustomerId, LedgerCustomerPage, LedgerCustomers,
-    LedgerEntry, LedgerEntryId, LedgerKind, LedgerLimits, LedgerPaymentState, LedgerPayments,
-    LedgerReferenceData, PostedEntry,
+    Finding, Ledger, LedgerCapabilities, LedgerCustomerId, LedgerCustomerKey, LedgerCustomerPage,
+    LedgerCustomers, LedgerEntry, LedgerEntryId, LedgerKind, LedgerLimits, LedgerPaymentState,
+    LedgerPayments, LedgerReferenceData, PostedEntry,
 };
 use async_trait::async_trait;
 use std::collections::{BTreeMap, VecDeque};
@@ -325,7 +325,7 @@ impl LedgerCustomers for InMemoryLedger {
     async fn find_customers(
         &self,
         customers: &[Customer],
-    ) -> Result<Vec<Option<LedgerCustomerId>>, ExternalError> {
+    ) -> Result<Vec<Option<LedgerCustomerKey>>, ExternalError> {
         let state = lock(&self.state);
         Ok(customers
             .iter()
@@ -337,7 +337,7 @@ impl LedgerCustomers for InMemoryLedger {
                         wanted.external_id.as_deref() == Some(code.as_str())
                             || (wanted.vat_number.is_some() && held.vat_number == wanted.vat_number)
                     })
-                    .map(|(code, _)| LedgerCustomerId::new(code.clone()))
+                    .map(|(code, _)| key_of(code))
             })
             .collect())
     }
@@ -345,12 +345,20 @@ impl LedgerCustomers for InMemoryLedger {
     async fn create_customer(
         &self,
         customer: &Customer,
-    ) -> Result<LedgerCustomerId, ExternalError> {
+    ) -> Result<LedgerCustomerKey, ExternalError> {
         let mut state = lock(&self.state);
         state.customers_created += 1;
-        let code = format!("C{:05}", state.customers.len() + 1);
+        let code = customer
+            .external_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty() && !state.customers.contains_key(*c))
+            .map_or_else(
+                || format!("C{:05}", state.customers.len() + 1),
+                str::to_owned,
+            );
         state.customers.insert(code.clone(), customer.clone());
-        Ok(LedgerCustomerId::new(code))
+        Ok(key_of(&code))
     }
 
     /// Pages of [`CUSTOMER_PAGE`] in code order; the cursor is the next page's first index.
@@ -473,5 +481,13 @@ impl Ledger for CrashAfterPost {
     }
     fn payments(&self) -> Option<&dyn LedgerPayments> {
         self.inner.payments()
+    }
+}
+
+/// The in-memory ledger's customer ids are their codes.
+fn key_of(code: &str) -> LedgerCustomerKey {
+    LedgerCustomerKey {
+        id: LedgerCustomerId::new(code),
+        number: Some(code.to_owned()),
     }
 }

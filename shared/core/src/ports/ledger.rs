@@ -205,6 +205,17 @@ pub struct LedgerPaymentState {
     pub paid_at: Option<DateTime<Utc>>,
 }
 
+/// A ledger customer as the export finds or creates it: the id its entries refer to, and the
+/// customer number users see in both systems (written to Teamleader's external id, which the
+/// seeds tell users to check), where the ledger numbers its customers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerCustomerKey {
+    /// The ledger's id of the customer.
+    pub id: LedgerCustomerId,
+    /// Its customer number as users read it (Exact: `Code` without the padding).
+    pub number: Option<String>,
+}
+
 /// A page of ledger customers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerCustomerPage {
@@ -267,10 +278,13 @@ pub trait LedgerCustomers: Send + Sync {
     async fn find_customers(
         &self,
         customers: &[Customer],
-    ) -> Result<Vec<Option<LedgerCustomerId>>, ExternalError>;
-    /// Create a customer.
-    async fn create_customer(&self, customer: &Customer)
-    -> Result<LedgerCustomerId, ExternalError>;
+    ) -> Result<Vec<Option<LedgerCustomerKey>>, ExternalError>;
+    /// Create a customer; its number is the Teamleader external id when it has one, else the
+    /// one the ledger gives.
+    async fn create_customer(
+        &self,
+        customer: &Customer,
+    ) -> Result<LedgerCustomerKey, ExternalError>;
     /// List customers page by page (company import).
     async fn list_customers(
         &self,

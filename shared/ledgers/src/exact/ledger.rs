@@ -29,7 +29,7 @@ use koppel_api::TokenSource;
 use koppel_core::domain::preflight::sales_journal_findings;
 use koppel_core::{
     AttachmentSupport, Clock, ConnectionSettings, Customer, Deadline, DocumentFile, EntryKey,
-    ExternalError, FileFormat, Finding, Ledger, LedgerCapabilities, LedgerCustomerId,
+    ExternalError, FileFormat, Finding, Ledger, LedgerCapabilities, LedgerCustomerKey,
     LedgerCustomerPage, LedgerCustomers, LedgerEntry, LedgerEntryId, LedgerKind, LedgerLimits,
     LedgerPaymentState, LedgerPayments, LedgerReferenceData, PostedEntry,
 };
@@ -278,19 +278,6 @@ impl ExactLedger {
             tracing::warn!(division = self.division(), document = id, %error, "could not remove the document of a refused entry");
         }
     }
-
-    /// The ledger customer of one Teamleader customer (see [`LedgerCustomers::find_customers`]).
-    pub async fn find_customer(
-        &self,
-        customer: &Customer,
-    ) -> Result<Option<LedgerCustomerId>, ExternalError> {
-        Ok(self
-            .find_customers(std::slice::from_ref(customer))
-            .await?
-            .into_iter()
-            .next()
-            .flatten())
-    }
 }
 
 /// What a Teamleader customer can be found by in Exact.
@@ -477,7 +464,7 @@ impl LedgerCustomers for ExactLedger {
     async fn find_customers(
         &self,
         customers: &[Customer],
-    ) -> Result<Vec<Option<LedgerCustomerId>>, ExternalError> {
+    ) -> Result<Vec<Option<LedgerCustomerKey>>, ExternalError> {
         const ACCOUNTS: &str = "crm/Accounts";
         let keys: Vec<CustomerKeys> = customers.iter().map(CustomerKeys::of).collect();
         let mut conditions: Vec<String> = Vec::new();
@@ -496,8 +483,8 @@ impl LedgerCustomers for ExactLedger {
                 }
             }
         }
-        let mut by_code: HashMap<String, LedgerCustomerId> = HashMap::new();
-        let mut by_vat: HashMap<String, LedgerCustomerId> = HashMap::new();
+        let mut by_code: HashMap<String, LedgerCustomerKey> = HashMap::new();
+        let mut by_vat: HashMap<String, LedgerCustomerKey> = HashMap::new();
         for chunk in conditions.chunks(CUSTOMER_KEYS_PER_CALL) {
             let filter = chunk.join(" or ");
             let accounts = self
@@ -508,7 +495,7 @@ impl LedgerCustomers for ExactLedger {
                 )
                 .await?;
             for account in accounts {
-                let id = LedgerCustomerId::new(account.id.clone());
+                let id = mapping::customer_key(&account.id, account.code.as_deref());
                 if let Some(code) = account.code.as_deref().and_then(padded_account_code) {
                     by_code.entry(code).or_insert_with(|| id.clone());
                 }
@@ -536,13 +523,13 @@ impl LedgerCustomers for ExactLedger {
     async fn create_customer(
         &self,
         customer: &Customer,
-    ) -> Result<LedgerCustomerId, ExternalError> {
-        let created: wire::Created = self
+    ) -> Result<LedgerCustomerKey, ExternalError> {
+        let created: wire::CreatedAccount = self
             .http
             .post("crm/Accounts", &mapping::new_account(customer))
             .await
             .map_err(|e| refusals::explain(e, &format!("customer {}", customer.name)))?;
-        Ok(LedgerCustomerId::new(created.id))
+        Ok(mapping::customer_key(&created.id, created.code.as_deref()))
     }
 
     /// Customers (status "C") page by page; the cursor is Exact's `__next` link.

@@ -8,8 +8,8 @@ use super::wire;
 use chrono::{DateTime, NaiveDate, Utc};
 use koppel_core::{
     Address, Customer, CustomerRef, DocumentKind, EntryLine, ExternalError, FiscalPeriod,
-    GlAccount, Journal, JournalKind, LedgerCustomerId, LedgerEntry, LedgerEntryId,
-    LedgerPaymentState, VatCode, VatNumber,
+    GlAccount, Journal, JournalKind, LedgerCustomerId, LedgerCustomerKey, LedgerEntry,
+    LedgerEntryId, LedgerPaymentState, VatCode, VatNumber,
 };
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
@@ -211,6 +211,17 @@ pub fn new_account(customer: &Customer) -> wire::NewAccount {
         city: field(|a| &a.city),
         country: field(|a| &a.country).map(|c| c.to_ascii_uppercase()),
         language: non_empty(customer.language.clone()).map(|l| l.to_ascii_uppercase()),
+    }
+}
+
+/// The key of an Exact account: its GUID and its code without Exact's padding.
+pub fn customer_key(id: &str, code: Option<&str>) -> LedgerCustomerKey {
+    LedgerCustomerKey {
+        id: LedgerCustomerId::new(id),
+        number: code
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned),
     }
 }
 

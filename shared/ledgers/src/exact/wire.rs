@@ -196,6 +196,18 @@ pub struct Created {
     pub id: String,
 }
 
+/// The answer to `POST crm/Accounts`: Exact returns the whole new account; Koppel reads its
+/// id and the code Exact kept or gave.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CreatedAccount {
+    /// GUID.
+    #[serde(rename = "ID")]
+    pub id: String,
+    /// Customer number, right-aligned to 18 characters.
+    #[serde(default, rename = "Code")]
+    pub code: Option<String>,
+}
+
 /// `POST salesentry/SalesEntries` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]

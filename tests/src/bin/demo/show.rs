@@ -54,8 +54,8 @@ pub fn report(label: &str, report: &RunReport) {
         report.status, report.invocations, c.exported, c.already_exported, c.failed, c.skipped
     );
     println!(
-        "    customers created in Exact {}, matched to existing ones {}",
-        c.customers_created, c.customers_matched
+        "    customers created in Exact {}, matched to existing ones {}; customer numbers written to Teamleader {}",
+        c.customers_created, c.customers_matched, c.customer_numbers_written
     );
     if let Some(message) = &report.message {
         println!("    message: {message}");

@@ -1,9 +1,13 @@
 //! Customers first: before a document goes to the ledger, its customer must exist there.
 //! Stored mapping → the ledger's own customers (by code or VAT number, in batches) → create.
+//! A company found or created this way gets the ledger's customer number as its external id
+//! in Teamleader, where it had none (the seeds: "the external id column is filled on all your
+//! invoices").
 
 use crate::{
-    Clock, ConnectionId, Customer, CustomerLink, CustomerMappingStore, CustomerRef, ExternalError,
-    LeaseStore, Ledger, LedgerCustomerId, Source, StoreError,
+    Clock, CompanyUpdate, ConnectionId, Customer, CustomerKind, CustomerLink, CustomerMappingStore,
+    CustomerRef, ExternalError, LeaseStore, Ledger, LedgerCustomerId, LedgerCustomerKey, Source,
+    StoreError,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,13 +16,18 @@ use std::time::Duration;
 /// exported.
 pub type CustomerResults = HashMap<CustomerRef, Result<CustomerLink, String>>;
 
-/// Counts of what `ensure_customers` did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// What `ensure_customers` did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CustomerCounts {
     /// Created in the ledger.
     pub created: u32,
     /// Matched to an existing ledger customer.
     pub matched: u32,
+    /// Teamleader companies that received the ledger's customer number as external id.
+    pub numbers_written: u32,
+    /// What the user should know (an external id that disagrees with the ledger, one that
+    /// could not be written), for the run's warnings.
+    pub warnings: Vec<String>,
 }
 
 /// Errors that stop the run (as opposed to one customer's refusal).
@@ -45,6 +54,9 @@ pub struct CustomerPorts<'a> {
     pub leases: &'a dyn LeaseStore,
     /// Time (lease lifetimes, waiting for another worker's creation).
     pub clock: &'a dyn Clock,
+    /// Write the ledger's customer number into Teamleader's external id (see
+    /// [`write_number`]).
+    pub write_numbers: bool,
 }
 
 /// Make sure every referenced customer exists in the ledger, creating missing ones once.
@@ -99,9 +111,15 @@ pub async fn ensure_customers(
     for (customer, existing) in customers.iter().zip(found) {
         let r = &customer.reference;
         let outcome = match existing {
-            Some(id) => {
+            Some(key) => {
                 counts.matched += 1;
-                Ok(mappings.put_customer_mapping(connection, r, &id).await?)
+                mappings
+                    .put_customer_mapping(connection, r, &key.id)
+                    .await?;
+                if ports.write_numbers {
+                    write_number(source, ledger_name, customer, &key, counts).await;
+                }
+                Ok(key.id)
             }
             None => create_once(connection, customer, ports, counts).await?,
         };
@@ -149,11 +167,16 @@ async fn create_once(
                     return Ok(Ok(id));
                 }
                 match book.create_customer(customer).await {
-                    Ok(id) => {
+                    Ok(key) => {
                         counts.created += 1;
-                        Ok(Ok(mappings
-                            .put_customer_mapping(connection, &customer.reference, &id)
-                            .await?))
+                        mappings
+                            .put_customer_mapping(connection, &customer.reference, &key.id)
+                            .await?;
+                        if ports.write_numbers {
+                            let ledger_name = ledger.kind().display_name();
+                            write_number(ports.source, ledger_name, customer, &key, counts).await;
+                        }
+                        Ok(Ok(key.id))
                     }
                     Err(e @ ExternalError::Rejected { .. }) => Ok(Err(e.to_string())),
                     Err(e) => Err(CustomerStepError::External(e)),
@@ -175,4 +198,47 @@ async fn create_once(
         "another export was creating this customer at the same time; it is retried on the next run"
             .to_owned(),
     ))
+}
+
+/// Give a Teamleader company the ledger's customer number as external id, once its link is
+/// stored (the mapping is Koppel's source of truth, so this write is an aid to the user and
+/// never a reason to stop the export: a failure becomes a warning saying what to do).
+/// An external id Teamleader already has is never overwritten; one that disagrees with the
+/// ledger is reported. Contacts (private customers) keep theirs as they are.
+async fn write_number(
+    source: &dyn Source,
+    ledger_name: &str,
+    customer: &Customer,
+    key: &LedgerCustomerKey,
+    counts: &mut CustomerCounts,
+) {
+    let reference = &customer.reference;
+    let (CustomerKind::Company, Some(number)) = (reference.kind, &key.number) else {
+        return;
+    };
+    let current = customer
+        .external_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    match current {
+        Some(current) if current == number.as_str() => {}
+        Some(current) => counts.warnings.push(format!(
+            "Teamleader company \"{}\" has external id {current}, but it is customer {number} in {ledger_name} (matched by VAT number): correct the external id in Teamleader so both say the same.",
+            customer.name
+        )),
+        None => {
+            let update = CompanyUpdate {
+                external_id: Some(number.clone()),
+                ..CompanyUpdate::default()
+            };
+            match source.update_company(&reference.id, &update).await {
+                Ok(()) => counts.numbers_written += 1,
+                Err(e) => counts.warnings.push(format!(
+                    "Customer number {number} of \"{}\" could not be written as external id in Teamleader ({e}): fill it in by hand; the export itself is not affected.",
+                    customer.name
+                )),
+            }
+        }
+    }
 }

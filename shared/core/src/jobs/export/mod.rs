@@ -23,9 +23,9 @@ mod tests;
 
 use super::lifecycle::{ConnectionJob, JobError, RunContext, SourceAndLedger, Stop};
 use crate::{
-    Connection, CursorStore, CustomerMappingStore, CustomerRef, DocumentQuery, DocumentStore,
-    DocumentSummary, ExportCounts, ExportState, LeaseStore, Ledger, LedgerReferenceData,
-    ReferenceDataStore, Severity, Store,
+    Connection, ConnectionStore, CursorStore, CustomerMappingStore, CustomerRef, DocumentQuery,
+    DocumentStore, DocumentSummary, ExportCounts, ExportState, LeaseStore, Ledger,
+    LedgerReferenceData, ReferenceDataStore, Severity, Store,
 };
 use async_trait::async_trait;
 pub use cursor::{ExportCursor, SINCE_CURSOR, request_reexport};
@@ -68,6 +68,9 @@ pub struct ExportStores<'a> {
     pub reference: &'a dyn ReferenceDataStore,
     /// Where the next run starts.
     pub cursors: &'a dyn CursorStore,
+    /// The account's other connections (whether Teamleader's one external id per company
+    /// may carry this ledger's customer number).
+    pub connections: &'a dyn ConnectionStore,
 }
 
 impl<'a> ExportStores<'a> {
@@ -79,6 +82,7 @@ impl<'a> ExportStores<'a> {
             leases: store,
             reference: store,
             cursors: store,
+            connections: store,
         }
     }
 }
@@ -100,6 +104,10 @@ pub(crate) struct Pass {
     reference: LedgerReferenceData,
     category_accounts: CategoryAccounts,
     customers: CustomerCounts,
+    /// True when the connection is its Teamleader account's only one: Teamleader keeps one
+    /// external id per company, so with two ledgers (two divisions, two departments) it cannot
+    /// say whose customer number it is, and Koppel leaves it to the user.
+    write_customer_numbers: bool,
 }
 
 impl Pass {
@@ -138,6 +146,7 @@ impl ConnectionJob for InvoiceExport<'_> {
         let stopped = self.list_and_export(run, &mut pass, cursor).await;
         run.counts.customers_created += pass.customers.created;
         run.counts.customers_matched += pass.customers.matched;
+        run.counts.customer_numbers_written += pass.customers.numbers_written;
         stopped
     }
 
@@ -191,10 +200,19 @@ impl InvoiceExport<'_> {
                 Some((c.id, account))
             })
             .collect();
+        let others = self
+            .stores
+            .connections
+            .connections_of_account(&run.connection.account_id)
+            .await?
+            .iter()
+            .filter(|c| c.id != run.connection.id)
+            .count();
         Ok(Pass {
             reference,
             category_accounts,
             customers: CustomerCounts::default(),
+            write_customer_numbers: others == 0,
         })
     }
 
@@ -282,9 +300,13 @@ impl InvoiceExport<'_> {
             mappings: self.stores.mappings,
             leases: self.stores.leases,
             clock: run.clock,
+            write_numbers: pass.write_customer_numbers,
         };
         let customers =
             ensure_customers(&run.connection.id, &refs, ports, &mut pass.customers).await?;
+        for warning in std::mem::take(&mut pass.customers.warnings) {
+            run.warn(warning);
+        }
         for summary in candidates {
             if run.must_hand_over() {
                 return Err(Stop::Deadline);

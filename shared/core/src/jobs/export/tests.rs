@@ -461,3 +461,94 @@ async fn a_document_held_by_another_worker_is_skipped_and_tried_next_run() {
         .unwrap();
     assert!(matches!(stored.state, ExportState::Exported { .. }));
 }
+
+/// Customer 1 has no external id, customer 2 has one, customer 3 has a stale one and is found
+/// in the ledger by VAT number under another code.
+fn world_with_numbered_customers() -> World {
+    let world = World::with_account(3, 0, 3);
+    let mut numbered = customer(2);
+    numbered.external_id = Some("K2".into());
+    world.source.put_customer(numbered);
+    let mut stale = customer(3);
+    stale.external_id = Some("OLD".into());
+    stale.vat_number = Some(crate::VatNumber("BE0123456749".into()));
+    world.source.put_customer(stale.clone());
+    stale.external_id = None;
+    world.ledger.add_customer("L9", stale);
+    world
+}
+
+fn external_ids(world: &World) -> std::collections::BTreeMap<String, Option<String>> {
+    world
+        .source
+        .companies()
+        .into_iter()
+        .map(|c| (c.reference.id, c.external_id))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_company_gets_the_ledgers_customer_number_where_it_had_none_and_a_stale_one_is_reported()
+{
+    let world = world_with_numbered_customers();
+    world.connect(connection()).await;
+    let (_, report) = world.run("night-1", None).await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    let c = counts(&report);
+    assert_eq!((c.customers_created, c.customers_matched), (2, 1), "{c:?}");
+    assert_eq!(c.customer_numbers_written, 1, "{c:?}");
+    let ids = external_ids(&world);
+    let linked: std::collections::BTreeSet<String> = world
+        .ledger
+        .entries()
+        .iter()
+        .filter_map(|h| {
+            h.entry
+                .customer
+                .ledger_id()
+                .map(|id| id.as_str().to_owned())
+        })
+        .collect();
+    let written = ids["company-1"].clone().expect("company 1 got a number");
+    assert!(
+        linked.contains(&written) && !["K2", "L9"].contains(&written.as_str()),
+        "{written} must be the ledger customer of company 1's invoice: {linked:?}"
+    );
+    assert_eq!(
+        ids["company-2"].as_deref(),
+        Some("K2"),
+        "created under its own number"
+    );
+    assert_eq!(
+        ids["company-3"].as_deref(),
+        Some("OLD"),
+        "never overwritten"
+    );
+    let stale: Vec<&String> = report
+        .warnings
+        .iter()
+        .filter(|w| w.contains("OLD") && w.contains("L9") && w.contains("Company 3"))
+        .collect();
+    assert_eq!(stale.len(), 1, "{:#?}", report.warnings);
+    // The next night reads the stored links: nothing is written or reported again.
+    let (_, second) = world.run("night-2", None).await;
+    assert_eq!(counts(&second).customer_numbers_written, 0);
+    assert!(second.warnings.is_empty(), "{:#?}", second.warnings);
+}
+
+#[tokio::test]
+async fn with_a_second_connection_on_the_account_teamleaders_external_ids_are_left_alone() {
+    let world = world_with_numbered_customers();
+    world.connect(connection()).await;
+    let mut other = connection();
+    other.id = ConnectionId::from("c2");
+    other.department_id = DepartmentId::from("dep-nl");
+    world.connect(other).await;
+    let before = external_ids(&world);
+    let (_, report) = world.run("night-1", None).await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    assert_eq!(counts(&report).customers_created, 2);
+    assert_eq!(counts(&report).customer_numbers_written, 0);
+    assert!(report.warnings.is_empty(), "{:#?}", report.warnings);
+    assert_eq!(external_ids(&world), before);
+}
