@@ -17,12 +17,13 @@ use koppel_aws::{
 };
 use koppel_connect::{AppSecret, LiveConnector};
 use koppel_core::jobs::export::ExportOptions;
+use koppel_core::jobs::merge::MatchBy;
 use koppel_core::jobs::setup::suggest_settings;
 use koppel_core::memory::{InMemoryFileStore, InMemoryQueue, InMemoryStore, InMemoryVault};
 use koppel_core::{
     AccountId, Clock, Connection, ConnectionId, ConnectionStatus, Connector, Deadline,
-    DepartmentId, FileStore, Job, JobKind, JobQueue, LedgerKind, OAuthTokens, RunId, RunReport,
-    Store, Vault,
+    DepartmentId, FileStore, Job, JobKind, JobQueue, LedgerKind, MergeJob, OAuthTokens, RunId,
+    RunReport, Store, Vault,
 };
 use koppel_runtime::JobHandler;
 use koppel_sim::{exact, teamleader};
@@ -290,6 +291,18 @@ impl Stack {
     /// Link `department` to Exact `division`: tokens through both simulators' OAuth, secrets
     /// in the vault, settings suggested from both sides' lists, connection stored and active.
     pub async fn connect(&self, department: &DepartmentId, division: i32) -> Connection {
+        self.connect_account(&self.account_id, department, division)
+            .await
+    }
+
+    /// [`Stack::connect`] for another Teamleader account of the simulator (one generated
+    /// after the stack started, say).
+    pub async fn connect_account(
+        &self,
+        account_id: &str,
+        department: &DepartmentId,
+        division: i32,
+    ) -> Connection {
         let id = ConnectionId::new(format!(
             "conn-{}-{division}",
             &department.as_str()[..8.min(department.as_str().len())]
@@ -297,7 +310,7 @@ impl Stack {
         let now = self.clock.now();
         let tl = self
             .teamleader
-            .issue_tokens(&self.account_id, Some(teamleader::DEFAULT_CLIENT_ID), None)
+            .issue_tokens(account_id, Some(teamleader::DEFAULT_CLIENT_ID), None)
             .expect("tokens");
         let ex = self
             .exact
@@ -324,7 +337,7 @@ impl Stack {
             .expect("secret");
         let mut connection = Connection {
             id,
-            account_id: AccountId::new(self.account_id.clone()),
+            account_id: AccountId::new(account_id),
             department_id: department.clone(),
             ledger: LedgerKind::ExactOnline,
             ledger_company: division.to_string(),
@@ -442,6 +455,35 @@ impl Stack {
             .unwrap_or_else(|| panic!("no report of run {run}"))
     }
 
+    /// What the connection page does with an uploaded merge file: the file to the file store
+    /// (S3), the merge job (criterion, no preview yet) to the store; `id` names both.
+    pub async fn upload_merge_file(
+        &self,
+        connection: &ConnectionId,
+        id: &str,
+        bytes: &[u8],
+        match_by: MatchBy,
+    ) {
+        let key = format!("{connection}/{id}");
+        self.aws.files.put(&key, bytes).await.expect("file stored");
+        let now = self.clock.now();
+        self.aws
+            .store
+            .put_merge_job(&MergeJob {
+                connection_id: connection.clone(),
+                merge_id: id.to_owned(),
+                file_name: format!("{id}.csv"),
+                file_key: key,
+                match_by,
+                uploaded_at: now,
+                preview: None,
+                applied: None,
+                updated_at: now,
+            })
+            .await
+            .expect("merge job stored");
+    }
+
     /// The companies of the stack's Teamleader account: name → (the value of its external-id
     /// custom field, its tags).
     pub fn teamleader_companies(&self) -> BTreeMap<String, (Option<String>, Vec<String>)> {
@@ -454,8 +496,14 @@ impl Stack {
     /// The companies of the stack's Teamleader account by id, with their external id as the
     /// external-id custom field holds it.
     pub fn teamleader_companies_by_id(&self) -> BTreeMap<String, CompanyView> {
+        self.companies_of(&self.account_id)
+    }
+
+    /// The companies of any Teamleader account of the simulator, by id (see
+    /// [`Stack::teamleader_companies_by_id`]).
+    pub fn companies_of(&self, account_id: &str) -> BTreeMap<String, CompanyView> {
         self.teamleader
-            .with_account(&self.account_id, |a| {
+            .with_account(account_id, |a| {
                 let field = a
                     .custom_fields
                     .iter()
@@ -482,7 +530,7 @@ impl Stack {
                     })
                     .collect()
             })
-            .expect("the stack's Teamleader account")
+            .expect("a Teamleader account of the simulator")
     }
 
     /// The dispatcher wired to this stack.

@@ -5,7 +5,7 @@
 //! unmatched rows, and changes nothing the second time. A bad file is refused by row.
 
 use koppel_core::jobs::merge::MatchBy;
-use koppel_core::{ConnectionId, JobKind, MergeJob, RunReport, RunStatus};
+use koppel_core::{ConnectionId, JobKind, RunReport, RunStatus};
 use koppel_e2e::stack::{Backend, Stack, StackOptions};
 use koppel_sim::{exact, teamleader};
 
@@ -13,28 +13,6 @@ const DIVISION: i32 = exact::DEFAULT_BE_DIVISION;
 
 async fn run(stack: &Stack, connection: &ConnectionId, kind: JobKind, run: &str) -> RunReport {
     stack.run_to_report(connection, kind, run).await
-}
-
-async fn upload(stack: &Stack, connection: &ConnectionId, id: &str, bytes: &[u8], by: MatchBy) {
-    let key = format!("{connection}/{id}");
-    stack.aws.files.put(&key, bytes).await.unwrap();
-    let now = chrono::Utc::now();
-    stack
-        .aws
-        .store
-        .put_merge_job(&MergeJob {
-            connection_id: connection.clone(),
-            merge_id: id.to_owned(),
-            file_name: format!("{id}.csv"),
-            file_key: key,
-            match_by: by,
-            uploaded_at: now,
-            preview: None,
-            applied: None,
-            updated_at: now,
-        })
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
@@ -85,7 +63,9 @@ async fn scenario_c_the_merge_file_links_the_originals_and_reports_the_duplicate
     }
     rows.push_str("Onbekende Klant;99999;\n");
 
-    upload(&stack, &connection.id, "m1", rows.as_bytes(), MatchBy::Name).await;
+    stack
+        .upload_merge_file(&connection.id, "m1", rows.as_bytes(), MatchBy::Name)
+        .await;
     let preview = run(
         &stack,
         &connection.id,
@@ -171,14 +151,14 @@ async fn scenario_c_the_merge_file_links_the_originals_and_reports_the_duplicate
     );
 
     // A bad file (XLSX that is not a workbook, here: garbage) is refused whole.
-    upload(
-        &stack,
-        &connection.id,
-        "m2",
-        &[0, 159, 146, 150, 0, 1, 2],
-        MatchBy::Name,
-    )
-    .await;
+    stack
+        .upload_merge_file(
+            &connection.id,
+            "m2",
+            &[0, 159, 146, 150, 0, 1, 2],
+            MatchBy::Name,
+        )
+        .await;
     let refused = run(
         &stack,
         &connection.id,

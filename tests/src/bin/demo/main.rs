@@ -10,6 +10,7 @@
 //! reopened the closed period. Exits non-zero when something that should work did not.
 
 mod scenario;
+mod second_account;
 mod show;
 
 use chrono::{DateTime, Utc};
@@ -84,7 +85,8 @@ async fn main() -> ExitCode {
         println!(
             "  the closed-period documents were refused with a reason and exported once reopened,"
         );
-        println!("  and the invoices reconciled in Exact turned paid in Teamleader, once.");
+        println!("  the invoices reconciled in Exact turned paid in Teamleader, once, and the second");
+        println!("  account got Exact's customers without duplicates, the merge file linking the rest.");
         ExitCode::SUCCESS
     } else {
         println!("  {} check(s) FAILED:", checks.0.len());
@@ -253,6 +255,9 @@ async fn run() -> Checks {
     payments(&mut checks, &stack, &links).await;
 
     calls(&stack, exact_night_one, teamleader_night_one);
+
+    // ------------------------------------------------------------------ a second account
+    second_account::import_and_merge(&mut checks, &stack).await;
     checks
 }
 
