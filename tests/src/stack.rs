@@ -149,6 +149,8 @@ pub struct Stack {
     /// The generated Teamleader account.
     pub account_id: String,
     options: StackOptions,
+    /// Unique per stack: the first segment of the secrets' names.
+    secrets_prefix: String,
 }
 
 /// A Teamleader company as the tests look at it.
@@ -273,6 +275,7 @@ impl Stack {
             connector,
             account_id,
             options,
+            secrets_prefix: uuid::Uuid::new_v4().simple().to_string(),
         }
     }
 
@@ -316,8 +319,10 @@ impl Stack {
             .exact
             .issue_tokens(exact::DEFAULT_CLIENT_ID, Some(division))
             .expect("tokens");
-        let tl_secret = format!("koppel-test/{id}/teamleader");
-        let ex_secret = format!("koppel-test/{id}/exact");
+        // Secrets outlive a stack in a shared moto: named per stack, so two tests whose
+        // generated accounts (same seed) give the same connection id never share tokens.
+        let tl_secret = format!("koppel-test/{}/{id}/teamleader", self.secrets_prefix);
+        let ex_secret = format!("koppel-test/{}/{id}/exact", self.secrets_prefix);
         let write = |access: String, refresh: String, seconds: i64| OAuthTokens {
             access_token: access,
             refresh_token: refresh,

@@ -274,3 +274,92 @@ async fn hundreds_of_open_invoices_cost_a_few_exact_calls_and_one_teamleader_cal
             .unwrap_or(0);
     assert_eq!(registered, 3, "one registration per newly paid invoice");
 }
+
+#[tokio::test]
+async fn a_payment_registered_in_teamleader_reaches_exact_once_and_is_not_echoed_back() {
+    let stack = exported(4, Backend::moto_for_tests()).await;
+    // The user opts in on the connection page: hand payments go to bank journal 550.
+    let mut connection = stack.aws.store.active_connections().await.unwrap()[0].clone();
+    connection.settings.payment_journal = Some("550".into());
+    stack.aws.store.put_connection(&connection).await.unwrap();
+    let by_hand =
+        |number: u32, on: u32| {
+            let (entry, invoice) = invoice(&stack, number);
+            let amount = total(&stack, entry);
+            stack
+                .teamleader
+                .with_account(&stack.account_id, |a| {
+                    a.invoices.get_mut(&invoice).unwrap().payments.push(
+                        teamleader::model::Payment {
+                            amount,
+                            currency: "EUR".into(),
+                            paid_at: day(on).and_hms_opt(9, 0, 0).unwrap().and_utc(),
+                        },
+                    );
+                })
+                .unwrap();
+            (entry, invoice, amount)
+        };
+    let (entry, invoice_id, amount) = by_hand(2, 21);
+    let bank_lines = |stack: &Stack| {
+        stack
+            .exact
+            .division(DIVISION)
+            .unwrap()
+            .financial_entries
+            .iter()
+            .flat_map(|e| e.lines.clone())
+            .collect::<Vec<_>>()
+    };
+
+    let first = poll(&stack, "2026-11-23T09:30:00Z").await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{first:#?}");
+    assert_eq!(first.payment_counts().payments_booked, 1, "{first:#?}");
+    let lines = bank_lines(&stack);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].amount, amount);
+    assert_eq!(lines[0].date, day(21));
+    assert_eq!(
+        lines[0].settled_entry,
+        Some(entry),
+        "Exact matched it to the invoice"
+    );
+    let settled = stack
+        .exact
+        .entries(DIVISION)
+        .into_iter()
+        .find(|e| e.entry_id == entry)
+        .unwrap();
+    assert!(settled.is_fully_paid());
+
+    // Next hour: the ledger shows it paid because of Koppel's booking — nothing is booked
+    // again and nothing is registered back in Teamleader.
+    let second = poll(&stack, "2026-11-23T10:30:00Z").await;
+    assert_eq!(second.payment_counts().payments_booked, 0, "{second:#?}");
+    assert_eq!(second.payment_counts().payments_registered, 0, "no echo");
+    assert_eq!(payments(&stack, &invoice_id).len(), 1);
+    assert_eq!(
+        stack.teamleader.request_count("invoices.registerPayment"),
+        0
+    );
+    assert_eq!(bank_lines(&stack).len(), 1);
+
+    // Exact books the next one but the answer is lost: the poll stops, and the next one
+    // finds the line by its description instead of booking it again.
+    let (other_entry, _, _) = by_hand(3, 22);
+    stack
+        .exact
+        .crash_after_commit(1, exact::CrashMode::DropConnection);
+    let third = poll(&stack, "2026-11-23T11:30:00Z").await;
+    assert_ne!(third.status, RunStatus::Succeeded, "{third:#?}");
+    stack.exact.clear_faults();
+    let fourth = poll(&stack, "2026-11-23T12:30:00Z").await;
+    assert_eq!(fourth.status, RunStatus::Succeeded, "{fourth:#?}");
+    let lines = bank_lines(&stack);
+    assert_eq!(lines.len(), 2, "booked once: {lines:#?}");
+    assert_eq!(lines[1].settled_entry, Some(other_entry));
+    assert_eq!(
+        stack.teamleader.request_count("invoices.registerPayment"),
+        0
+    );
+}

@@ -183,6 +183,7 @@ pub fn invoice_summary(
             .unwrap_or_else(|| item.updated_at.date_naive()),
         total_incl: money(&item.total.tax_inclusive, &currency),
         paid: item.paid,
+        amount_due: item.total.due.as_ref().map(|due| due.amount),
         updated_at: item.updated_at,
     }))
 }
@@ -214,6 +215,7 @@ pub fn credit_note_summary(
             .unwrap_or_else(|| item.updated_at.date_naive()),
         total_incl: money(&item.total.tax_inclusive, &currency),
         paid: item.paid,
+        amount_due: None,
         updated_at: item.updated_at,
     }))
 }

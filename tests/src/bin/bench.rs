@@ -7,13 +7,20 @@
 //! fresh child process (this binary with `--child`), so one run's memory does not colour the
 //! next. Exits with status 2 when a target of the issue is missed.
 //!
+//! Then the other jobs (`bench/jobs.rs`): the payment poll, the company import and the merge
+//! preview, each in its own child process too (`--child-job`); `--jobs none` leaves them out.
+//!
 //! ```text
 //! bench [--docs 1000,10000] [--pdf-docs 1000] [--pacing-docs 1000] [--speed X]
-//!       [--seed N] [--out FILE]
+//!       [--seed N] [--jobs all|none] [--out FILE]
 //! ```
 
 #[path = "bench/heap.rs"]
 mod heap;
+#[path = "bench/jobs.rs"]
+mod jobs;
+#[path = "bench/jobs_report.rs"]
+mod jobs_report;
 #[path = "bench/process_memory.rs"]
 mod process_memory;
 #[path = "bench/report.rs"]
@@ -46,6 +53,7 @@ struct Plan {
     pacing_docs: Option<usize>,
     speed: Option<f64>,
     seed: u64,
+    jobs: bool,
     out: Option<String>,
 }
 
@@ -57,6 +65,7 @@ impl Default for Plan {
             pacing_docs: Some(1_000),
             speed: None,
             seed: 2026,
+            jobs: true,
             out: None,
         }
     }
@@ -72,7 +81,7 @@ impl std::fmt::Display for BenchError {
     }
 }
 
-const USAGE: &str = "usage: bench [--docs 1000,10000] [--pdf-docs N|none] [--pacing-docs N|none] [--speed X] [--seed N] [--out FILE]";
+const USAGE: &str = "usage: bench [--docs 1000,10000] [--pdf-docs N|none] [--pacing-docs N|none] [--speed X] [--seed N] [--jobs all|none] [--out FILE]";
 
 fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, BenchError> {
     value
@@ -104,6 +113,13 @@ fn parse_plan(args: impl IntoIterator<Item = String>) -> Result<Plan, BenchError
             "--pacing-docs" => plan.pacing_docs = optional_number("--pacing-docs", args.next())?,
             "--speed" => plan.speed = Some(number("--speed", args.next())?),
             "--seed" => plan.seed = number("--seed", args.next())?,
+            "--jobs" => {
+                plan.jobs = match args.next().as_deref() {
+                    Some("all") => true,
+                    Some("none") => false,
+                    _ => return Err(BenchError(format!("--jobs takes all or none\n{USAGE}"))),
+                }
+            }
             "--out" => {
                 plan.out = Some(
                     args.next()
@@ -119,15 +135,19 @@ fn parse_plan(args: impl IntoIterator<Item = String>) -> Result<Plan, BenchError
     Ok(plan)
 }
 
-/// Run one scenario in a fresh process (this binary with `--child`).
-fn run_child(scenario: &Scenario) -> Result<Measurement, BenchError> {
-    eprintln!("bench: {} …", scenario.label());
+/// Run `flag` `scenario` in a fresh process (this binary) and read its result line.
+fn in_child<S: serde::Serialize, M: serde::de::DeserializeOwned>(
+    flag: &str,
+    label: &str,
+    scenario: &S,
+) -> Result<M, BenchError> {
+    eprintln!("bench: {label} …");
     let exe = std::env::current_exe()
         .map_err(|e| BenchError(format!("cannot find the bench binary: {e}")))?;
     let json = serde_json::to_string(scenario)
         .map_err(|e| BenchError(format!("scenario not serialisable: {e}")))?;
     let output = Command::new(exe)
-        .arg("--child")
+        .arg(flag)
         .arg(json)
         .stderr(Stdio::inherit())
         .output()
@@ -135,8 +155,7 @@ fn run_child(scenario: &Scenario) -> Result<Measurement, BenchError> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         return Err(BenchError(format!(
-            "the run \"{}\" failed ({}); see above",
-            scenario.label(),
+            "the run \"{label}\" failed ({}); see above",
             output.status
         )));
     }
@@ -144,8 +163,13 @@ fn run_child(scenario: &Scenario) -> Result<Measurement, BenchError> {
         .lines()
         .find_map(|l| l.strip_prefix(RESULT_PREFIX))
         .ok_or_else(|| BenchError("the child printed no result".into()))?;
-    let measurement: Measurement = serde_json::from_str(line)
-        .map_err(|e| BenchError(format!("the child's result is unreadable: {e}")))?;
+    serde_json::from_str(line)
+        .map_err(|e| BenchError(format!("the child's result is unreadable: {e}")))
+}
+
+/// Run one export scenario in a fresh process (this binary with `--child`).
+fn run_child(scenario: &Scenario) -> Result<Measurement, BenchError> {
+    let measurement: Measurement = in_child("--child", &scenario.label(), scenario)?;
     eprintln!(
         "bench:   {} documents in {:.1} s ({:.0} docs/s), generated in {:.1} s",
         measurement.exported,
@@ -205,6 +229,28 @@ fn run_plan(plan: &Plan) -> Result<Vec<Measurement>, BenchError> {
     Ok(runs)
 }
 
+/// The other jobs' runs, each in a fresh process: the poll at the largest export size, the
+/// import of half as many customers, the merge preview at a tenth and at the full size.
+fn run_jobs(plan: &Plan) -> Result<Vec<jobs::JobMeasurement>, BenchError> {
+    let large = plan.docs.iter().max().copied().unwrap_or(10_000);
+    let scenarios = [
+        jobs::JobScenario::PaymentPoll {
+            docs: large,
+            seed: plan.seed,
+        },
+        jobs::JobScenario::CompanyImport {
+            customers: large / 2,
+            seed: plan.seed,
+        },
+        jobs::JobScenario::MergePreview { rows: large / 10 },
+        jobs::JobScenario::MergePreview { rows: large },
+    ];
+    scenarios
+        .iter()
+        .map(|s| in_child("--child-job", &s.label(), s))
+        .collect()
+}
+
 fn document(plan: &Plan, runs: &[Measurement], verdicts: &[report::Verdict]) -> String {
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
     let profile = if cfg!(debug_assertions) {
@@ -227,8 +273,14 @@ fn parent(args: Vec<String>) -> Result<bool, BenchError> {
     let runs = run_plan(&plan)?;
     let small = plan.docs.iter().min().copied().unwrap_or(0);
     let large = plan.docs.iter().max().copied().unwrap_or(0);
-    let verdicts = report::verdicts(&runs, small, large);
-    let text = document(&plan, &runs, &verdicts);
+    let mut verdicts = report::verdicts(&runs, small, large);
+    let mut text = document(&plan, &runs, &verdicts);
+    if plan.jobs {
+        let measured = run_jobs(&plan)?;
+        let job_verdicts = jobs_report::verdicts(&measured);
+        text.push_str(&jobs_report::section(&measured, &job_verdicts));
+        verdicts.extend(job_verdicts);
+    }
     println!("{text}");
     if let Some(path) = &plan.out {
         std::fs::write(path, &text).map_err(|e| BenchError(format!("cannot write {path}: {e}")))?;
@@ -247,8 +299,28 @@ fn child(json: &str) -> Result<(), BenchError> {
     Ok(())
 }
 
+fn child_job(json: &str) -> Result<(), BenchError> {
+    let scenario: jobs::JobScenario =
+        serde_json::from_str(json).map_err(|e| BenchError(format!("unreadable scenario: {e}")))?;
+    let measurement = jobs::run(&scenario).map_err(|e| BenchError(e.to_string()))?;
+    let line = serde_json::to_string(&measurement)
+        .map_err(|e| BenchError(format!("result not serialisable: {e}")))?;
+    println!("{RESULT_PREFIX}{line}");
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--child-job") {
+        let json = args.get(1).cloned().unwrap_or_default();
+        return match child_job(&json) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench (child): {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if args.first().map(String::as_str) == Some("--child") {
         let json = args.get(1).cloned().unwrap_or_default();
         return match child(&json) {

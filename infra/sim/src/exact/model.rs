@@ -71,6 +71,9 @@ pub struct Division {
     pub documents: Vec<Document>,
     /// Files attached to documents.
     pub attachments: Vec<Attachment>,
+    /// Booked bank and cash entries (financialtransaction/BankEntries, CashEntries).
+    #[serde(default)]
+    pub financial_entries: Vec<FinancialEntry>,
 }
 
 impl Division {
@@ -233,6 +236,8 @@ pub const JOURNAL_TYPE_PURCHASE: i32 = 22;
 pub const JOURNAL_TYPE_GENERAL: i32 = 90;
 /// Journal type "Bank".
 pub const JOURNAL_TYPE_BANK: i32 = 12;
+/// Journal type "cash" (kas).
+pub const JOURNAL_TYPE_CASH: i32 = 10;
 
 /// A journal (dagboek).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -571,3 +576,68 @@ pub const DOCUMENT_TYPES: &[(i32, &str)] = &[
     (55, "Overige"),
     (70, "Memoriaalboeking"),
 ];
+
+/// Bank or cash: the two financial journals a payment is booked in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FinancialKind {
+    /// financialtransaction/BankEntries, journal type 12.
+    Bank,
+    /// financialtransaction/CashEntries, journal type 10.
+    Cash,
+}
+
+impl FinancialKind {
+    /// The journal type entries of this kind are booked in.
+    pub fn journal_type(self) -> i32 {
+        match self {
+            Self::Bank => JOURNAL_TYPE_BANK,
+            Self::Cash => JOURNAL_TYPE_CASH,
+        }
+    }
+}
+
+/// A booked bank or cash entry: a statement (or cash sheet) with its lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinancialEntry {
+    /// GUID (`EntryID`).
+    pub entry_id: Uuid,
+    /// Bank or cash.
+    pub kind: FinancialKind,
+    /// Journal code.
+    pub journal: String,
+    /// Entry number, unique per journal and year.
+    pub entry_number: i32,
+    /// Financial year.
+    pub year: i32,
+    /// Financial period.
+    pub period: i32,
+    /// Currency.
+    pub currency: String,
+    /// Lines.
+    pub lines: Vec<FinancialLine>,
+    /// Creation time (local).
+    pub created: NaiveDateTime,
+}
+
+/// One line of a bank or cash entry: money received (positive) or paid out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinancialLine {
+    /// GUID (`ID`).
+    pub id: Uuid,
+    /// 1-based.
+    pub line_number: i32,
+    /// The customer (crm/Accounts ID) the money came from.
+    pub account: Option<Uuid>,
+    /// The GL account booked against (the receivables account for a customer payment).
+    pub gl_account: Uuid,
+    /// Amount; positive = received.
+    pub amount: Decimal,
+    /// Date of the statement line.
+    pub date: NaiveDate,
+    /// Description.
+    pub description: Option<String>,
+    /// The invoice number this line settles (`OurRef`).
+    pub our_ref: Option<i32>,
+    /// The sales entry the simulator matched the line to (by customer and invoice number).
+    pub settled_entry: Option<Uuid>,
+}

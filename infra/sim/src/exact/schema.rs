@@ -979,3 +979,91 @@ mod tests {
         }
     }
 }
+
+/// The header properties shared by financialtransaction/BankEntries and CashEntries, with
+/// the name of its lines' navigation property. From Exact's reference pages
+/// `FinancialTransactionBankEntries` / `FinancialTransactionCashEntries` (POST lists the
+/// header's writable properties; the lines are posted with the header, never on their own).
+macro_rules! financial_entry_fields {
+    ($lines:literal) => {
+        &[
+            w("EntryID", Guid),
+            w($lines, Nav),
+            r("ClosingBalanceFC", Double),
+            r("Created", DateTime),
+            w("Currency", Text),
+            r("Division", Int32),
+            w("EntryNumber", Int32),
+            w("FinancialPeriod", Int16),
+            w("FinancialYear", Int16),
+            w("JournalCode", Text),
+            r("JournalDescription", Text),
+            r("Modified", DateTime),
+            w("OpeningBalanceFC", Double),
+            r("Status", Int16),
+            r("StatusDescription", Text),
+        ]
+    };
+}
+
+/// financialtransaction/BankEntries (the bank statement header).
+pub(crate) static BANK_ENTRY: EntitySchema = EntitySchema {
+    type_name: "Exact.Web.Api.Models.Financial.BankEntry",
+    key: "EntryID",
+    fields: financial_entry_fields!("BankEntryLines"),
+};
+
+/// financialtransaction/CashEntries (the cash book header).
+pub(crate) static CASH_ENTRY: EntitySchema = EntitySchema {
+    type_name: "Exact.Web.Api.Models.Financial.CashEntry",
+    key: "EntryID",
+    fields: financial_entry_fields!("CashEntryLines"),
+};
+
+/// The line properties of financialtransaction/BankEntryLines and CashEntryLines
+/// (`OurRef` is the invoice number the line settles).
+const FINANCIAL_LINE_FIELDS: &[Field] = &[
+    w("ID", Guid),
+    w("Account", Guid),
+    r("AccountCode", Text),
+    r("AccountName", Text),
+    w("AmountDC", Double),
+    w("AmountFC", Double),
+    w("AmountVATFC", Double),
+    w("Asset", Guid),
+    w("CostCenter", Text),
+    w("CostUnit", Text),
+    r("Created", DateTime),
+    w("Date", DateTime),
+    w("Description", Text),
+    r("Division", Int32),
+    w("Document", Guid),
+    w("EntryID", Guid),
+    r("EntryNumber", Int32),
+    w("ExchangeRate", Double),
+    w("GLAccount", Guid),
+    r("GLAccountCode", Text),
+    r("GLAccountDescription", Text),
+    r("LineNumber", Int32),
+    r("Modified", DateTime),
+    w("Notes", Text),
+    w("OffsetID", Guid),
+    w("OurRef", Int32),
+    w("Project", Guid),
+    w("Quantity", Double),
+    w("VATCode", Text),
+];
+
+/// financialtransaction/BankEntryLines.
+pub(crate) static BANK_ENTRY_LINE: EntitySchema = EntitySchema {
+    type_name: "Exact.Web.Api.Models.Financial.BankEntryLine",
+    key: "ID",
+    fields: FINANCIAL_LINE_FIELDS,
+};
+
+/// financialtransaction/CashEntryLines.
+pub(crate) static CASH_ENTRY_LINE: EntitySchema = EntitySchema {
+    type_name: "Exact.Web.Api.Models.Financial.CashEntryLine",
+    key: "ID",
+    fields: FINANCIAL_LINE_FIELDS,
+};

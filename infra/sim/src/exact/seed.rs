@@ -429,6 +429,7 @@ fn build(
         entries: Vec::new(),
         documents: Vec::new(),
         attachments: Vec::new(),
+        financial_entries: Vec::new(),
     }
 }
 

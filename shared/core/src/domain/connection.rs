@@ -68,6 +68,12 @@ pub struct ConnectionSettings {
     /// Where to send an e-mail when invoices were marked paid (none: the run report only).
     #[serde(default)]
     pub notify_email: Option<String>,
+    /// Opt-in: payments registered by hand in Teamleader on exported invoices are booked in
+    /// the ledger, in this financial (bank or cash) journal. None: off. The connection page
+    /// warns that a bank statement imported in the ledger would then settle the same invoice
+    /// a second time.
+    #[serde(default)]
+    pub payment_journal: Option<String>,
 }
 
 /// One connection and where it stands.

@@ -196,6 +196,9 @@ pub struct DocumentSummary {
     pub total_incl: Money,
     /// True once fully paid in Teamleader.
     pub paid: bool,
+    /// What Teamleader still shows due (invoices; `None` where it does not say): the total
+    /// minus every payment registered there, by hand or by Koppel.
+    pub amount_due: Option<rust_decimal::Decimal>,
     /// Last change (UTC).
     pub updated_at: DateTime<Utc>,
 }

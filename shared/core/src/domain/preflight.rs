@@ -55,7 +55,7 @@ pub fn sales_journal_findings(
     [&invoices, &credit_notes]
         .into_iter()
         .filter_map(|code| reference.journal(code))
-        .filter(|journal| journal.kind == JournalKind::Other)
+        .filter(|journal| !matches!(journal.kind, JournalKind::Sales | JournalKind::SalesReturns))
         .map(|journal| {
             Finding::blocker(format!(
                 "Journal {} ({}) is not a sales journal in {ledger}: Koppel can only book into sales journals. Choose a sales journal on the connection page.",
@@ -63,6 +63,29 @@ pub fn sales_journal_findings(
             ))
         })
         .collect()
+}
+
+/// The financial journal hand payments are booked in (when the connection opted in): present
+/// and a bank or cash journal. A warning, not a blocker: the export does not depend on it,
+/// and the payment poll reports each payment it could not book.
+pub fn payment_journal_findings(
+    ledger: &str,
+    settings: &ConnectionSettings,
+    reference: &LedgerReferenceData,
+) -> Vec<Finding> {
+    let Some(code) = settings.payment_journal.as_deref() else {
+        return Vec::new();
+    };
+    match reference.journal(code) {
+        None => vec![Finding::warning(format!(
+            "Journal {code}, chosen for the payments registered in Teamleader, does not exist in {ledger}: those payments are not booked. Choose a bank or cash journal on the connection page."
+        ))],
+        Some(journal) if journal.kind != JournalKind::Financial => vec![Finding::warning(format!(
+            "Journal {} ({}) is not a bank or cash journal in {ledger}: the payments registered in Teamleader cannot be booked in it. Choose a bank or cash journal on the connection page.",
+            journal.code, journal.description
+        ))],
+        Some(_) => Vec::new(),
+    }
 }
 
 #[cfg(test)]

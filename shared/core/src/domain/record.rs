@@ -83,6 +83,14 @@ pub struct DocumentRecord {
     /// registering twice.
     #[serde(default)]
     pub payment_intent: Option<Payment>,
+    /// What Koppel booked in the ledger so far because it was paid by hand in Teamleader
+    /// (the opt-in other direction). Never registered back in Teamleader: no echo.
+    #[serde(default)]
+    pub payments_carried: Decimal,
+    /// A payment Koppel is booking in the ledger right now: written before the call, so a
+    /// crash in between is resolved by looking the booking up, never by booking twice.
+    #[serde(default)]
+    pub carry_intent: Option<Payment>,
     /// Number of export attempts.
     pub attempts: u32,
     /// Last change of this record.
@@ -112,6 +120,8 @@ impl DocumentRecord {
             payments_registered: Decimal::ZERO,
             ledger_paid: None,
             payment_intent: None,
+            payments_carried: Decimal::ZERO,
+            carry_intent: None,
             attempts: 0,
             updated_at: now,
         }

@@ -69,7 +69,9 @@ pub enum JournalKind {
     Sales,
     /// Sales returns / credit notes journal, where the ledger distinguishes it.
     SalesReturns,
-    /// Anything else (purchase, bank, general).
+    /// Bank or cash journal: where payments received are booked.
+    Financial,
+    /// Anything else (purchase, general).
     Other,
 }
 

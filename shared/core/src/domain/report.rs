@@ -30,6 +30,8 @@ pub enum IssueOutcome {
     CreditNoteSettled,
     /// Paid before, but the ledger no longer shows the payment: Teamleader keeps it.
     UnmatchedInLedger,
+    /// A payment registered by hand in Teamleader, booked in the ledger by Koppel.
+    PaymentBooked,
 }
 
 /// What an issue is about.
@@ -151,6 +153,9 @@ pub struct PaymentCounts {
     pub missing_in_ledger: u32,
     /// Documents whose payment could not be registered.
     pub failed: u32,
+    /// Payments registered by hand in Teamleader that Koppel booked in the ledger.
+    #[serde(default)]
+    pub payments_booked: u32,
 }
 
 /// Counts of a company import.

@@ -18,7 +18,7 @@ pub fn suggest_settings(
     let mut sales: Vec<_> = reference
         .journals
         .iter()
-        .filter(|j| j.kind != JournalKind::Other)
+        .filter(|j| matches!(j.kind, JournalKind::Sales | JournalKind::SalesReturns))
         .collect();
     sales.sort_by(|a, b| a.code.cmp(&b.code));
     let looks_like_credit = |description: &str| {
@@ -67,6 +67,7 @@ pub fn suggest_settings(
         attach_pdf: true,
         automatic_sync: true,
         notify_email: None,
+        payment_journal: None,
     }
 }
 

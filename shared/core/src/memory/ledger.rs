@@ -10,7 +10,7 @@ use crate::{
     AttachmentSupport, ConnectionSettings, Customer, DocumentFile, EntryKey, ExternalError,
     Finding, Ledger, LedgerCapabilities, LedgerCustomerId, LedgerCustomerKey, LedgerCustomerPage,
     LedgerCustomers, LedgerEntry, LedgerEntryId, LedgerKind, LedgerLimits, LedgerPaymentState,
-    LedgerPayments, LedgerReferenceData, PostedEntry,
+    LedgerPayments, LedgerReferenceData, PostedEntry, ReceivedPayment,
 };
 use async_trait::async_trait;
 use std::collections::{BTreeMap, VecDeque};
@@ -62,6 +62,10 @@ struct LedgerState {
     reconciled: BTreeMap<String, (rust_decimal::Decimal, chrono::DateTime<chrono::Utc>)>,
     /// `payment_states` calls so far.
     payment_reads: u32,
+    /// Payments received elsewhere that Koppel booked, with the id each got.
+    received: Vec<(ReceivedPayment, LedgerEntryId)>,
+    /// What the next `post_received_payment` calls do instead of booking normally.
+    received_faults: VecDeque<PostFault>,
     posts: u32,
     finds: u32,
     customers_created: u32,
@@ -187,6 +191,20 @@ impl InMemoryLedger {
     /// The accountant undoes every reconciliation of the entry with `reference`.
     pub fn unmatch(&self, reference: &str) {
         lock(&self.state).reconciled.remove(reference);
+    }
+
+    /// Payments received elsewhere that Koppel booked here.
+    pub fn received_payments(&self) -> Vec<ReceivedPayment> {
+        lock(&self.state)
+            .received
+            .iter()
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
+    /// Make the next `post_received_payment` call behave as `fault` says.
+    pub fn fail_next_received_payment(&self, fault: PostFault) {
+        lock(&self.state).received_faults.push_back(fault);
     }
 
     /// `payment_states` calls so far.
@@ -414,6 +432,65 @@ impl LedgerPayments for InMemoryLedger {
                 })
             })
             .collect())
+    }
+
+    fn books_received_payments(&self) -> bool {
+        true
+    }
+
+    /// By reference, among the payments booked here.
+    async fn find_received_payment(
+        &self,
+        payment: &ReceivedPayment,
+    ) -> Result<Option<LedgerEntryId>, ExternalError> {
+        Ok(lock(&self.state)
+            .received
+            .iter()
+            .find(|(p, _)| p.reference == payment.reference)
+            .map(|(_, id)| id.clone()))
+    }
+
+    /// Books it and reconciles the entry with it (as a payment line with the invoice number
+    /// does in a ledger).
+    async fn post_received_payment(
+        &self,
+        payment: &ReceivedPayment,
+    ) -> Result<LedgerEntryId, ExternalError> {
+        let mut state = lock(&self.state);
+        let fault = state.received_faults.pop_front();
+        if let Some(PostFault::Fail(e)) = fault {
+            return Err(e);
+        }
+        if fault == Some(PostFault::LoseRequest) {
+            return Err(Self::lost("the payment request was lost"));
+        }
+        let Some(reference) = state
+            .entries
+            .iter()
+            .find(|h| h.posted.id == payment.entry)
+            .map(|h| h.entry.reference.clone())
+        else {
+            return Err(ExternalError::NotFound {
+                system: IN_MEMORY_LEDGER,
+                what: format!("entry {}", payment.entry),
+            });
+        };
+        let id = LedgerEntryId::new(format!("payment-{}", state.received.len() + 1));
+        state.received.push((payment.clone(), id.clone()));
+        let at = payment
+            .received_on
+            .and_hms_opt(12, 0, 0)
+            .map_or(chrono::DateTime::UNIX_EPOCH, |t| t.and_utc());
+        let paid = state
+            .reconciled
+            .entry(reference)
+            .or_insert((rust_decimal::Decimal::ZERO, at));
+        paid.0 += payment.amount.amount;
+        paid.1 = at;
+        if fault == Some(PostFault::LoseAnswerAfterBooking) {
+            return Err(Self::lost("the answer to the payment was lost"));
+        }
+        Ok(id)
     }
 }
 

@@ -156,6 +156,11 @@ impl InMemorySource {
             date: document.date,
             total_incl: document.total_incl.clone(),
             paid: document.paid,
+            amount_due: (document.kind == DocumentKind::Invoice).then(|| {
+                let paid: rust_decimal::Decimal =
+                    document.payments.iter().map(|p| p.amount.amount).sum();
+                (document.total_incl.amount - paid).max(rust_decimal::Decimal::ZERO)
+            }),
             updated_at: document.updated_at,
         }
     }

@@ -6,7 +6,7 @@
 
 use crate::{
     ConnectionSettings, Customer, CustomerRef, DocumentFile, DocumentKind, ExternalError,
-    FileFormat, LedgerCustomerId, LedgerEntryId, LedgerKind, LedgerReferenceData,
+    FileFormat, LedgerCustomerId, LedgerEntryId, LedgerKind, LedgerReferenceData, Money,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -292,7 +292,8 @@ pub trait LedgerCustomers: Send + Sync {
     ) -> Result<LedgerCustomerPage, ExternalError>;
 }
 
-/// Payment states in a ledger.
+/// Payment states in a ledger, and (where the ledger documents a way) payments received
+/// elsewhere booked against an entry.
 #[async_trait]
 pub trait LedgerPayments: Send + Sync {
     /// The payment state of many entries in as few calls as the API allows.
@@ -300,4 +301,46 @@ pub trait LedgerPayments: Send + Sync {
         &self,
         entries: &[LedgerEntryId],
     ) -> Result<Vec<LedgerPaymentState>, ExternalError>;
+    /// Whether [`LedgerPayments::post_received_payment`] works in this ledger.
+    fn books_received_payments(&self) -> bool {
+        false
+    }
+    /// A payment Koppel booked before with this reference (crash recovery: never book twice).
+    async fn find_received_payment(
+        &self,
+        payment: &ReceivedPayment,
+    ) -> Result<Option<LedgerEntryId>, ExternalError> {
+        let _ = payment;
+        Ok(None)
+    }
+    /// Book a payment received outside the ledger (registered in Teamleader) against the
+    /// entry's receivable, in the financial journal the user chose, the way the ledger
+    /// documents settling a receivable. Same contract as [`Ledger::post_entry`]: sent at most
+    /// once, a lost answer is [`ExternalError::OutcomeUnknown`].
+    async fn post_received_payment(
+        &self,
+        payment: &ReceivedPayment,
+    ) -> Result<LedgerEntryId, ExternalError> {
+        let _ = payment;
+        Err(ExternalError::Rejected {
+            system: "the ledger",
+            status: 0,
+            message: "it has no documented way to book a payment received elsewhere: register the payment in the ledger by hand.".to_owned(),
+        })
+    }
+}
+
+/// A payment received outside the ledger, to book against an entry's receivable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedPayment {
+    /// The entry (invoice) it settles.
+    pub entry: LedgerEntryId,
+    /// The financial (bank or cash) journal chosen by the user.
+    pub journal: String,
+    /// Amount received (positive).
+    pub amount: Money,
+    /// Day it was received.
+    pub received_on: NaiveDate,
+    /// Koppel's reference, in the booking's description: how it is found again.
+    pub reference: String,
 }

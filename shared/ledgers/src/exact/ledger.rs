@@ -8,6 +8,8 @@
 //!   reuse that document; on a refusal, 1 DELETE of the document just uploaded (Exact holds
 //!   one document per booked entry, none for refused ones);
 //! - customers: 1 read per 20 codes / VAT numbers looked up, 1 POST per customer created;
+//! - a payment registered in Teamleader, booked (opt-in): 1 read of the receivable, 1 POST
+//!   (+1 read of the journal once, +1 read after a crash): see `received.rs`;
 //! - payment states: up to 100 entries 1 read per 20; more, 1 read per 1,000 unmatched
 //!   receivables of the division plus 1 per 20 entries matched since (+1 per 20 partly paid
 //!   ones either way): about ceil(open ÷ 1,000) + a few per hourly poll.
@@ -26,12 +28,12 @@ use super::wire;
 use async_trait::async_trait;
 use base64::Engine;
 use koppel_api::TokenSource;
-use koppel_core::domain::preflight::sales_journal_findings;
+use koppel_core::domain::preflight::{payment_journal_findings, sales_journal_findings};
 use koppel_core::{
     AttachmentSupport, Clock, ConnectionSettings, Customer, Deadline, DocumentFile, EntryKey,
     ExternalError, FileFormat, Finding, Ledger, LedgerCapabilities, LedgerCustomerKey,
     LedgerCustomerPage, LedgerCustomers, LedgerEntry, LedgerEntryId, LedgerKind, LedgerLimits,
-    LedgerPaymentState, LedgerPayments, LedgerReferenceData, PostedEntry,
+    LedgerPaymentState, LedgerPayments, LedgerReferenceData, PostedEntry, ReceivedPayment,
 };
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -76,12 +78,14 @@ pub struct ExactOptions {
 /// One Exact Online division seen through one connection's tokens.
 #[derive(Debug)]
 pub struct ExactLedger {
-    http: ExactHttp,
+    pub(super) http: ExactHttp,
     options: ExactOptions,
     /// GL account code → GUID, filled by [`Ledger::reference_data`] or on first need.
     gl_ids: Mutex<Option<Arc<HashMap<String, String>>>>,
     /// The discovered direct-debit condition (`None` inside: the division has none).
     direct_debit_code: OnceCell<Option<String>>,
+    /// Journal code → Exact journal type, for booking payments received.
+    pub(super) journal_types: Mutex<HashMap<String, i32>>,
 }
 
 impl ExactLedger {
@@ -101,6 +105,7 @@ impl ExactLedger {
             options,
             gl_ids: Mutex::new(None),
             direct_debit_code: OnceCell::new(),
+            journal_types: Mutex::new(HashMap::new()),
         }
     }
 
@@ -349,13 +354,16 @@ impl Ledger for ExactLedger {
         })
     }
 
-    /// Two different sales journals (Exact type 20 or 21), chosen and present.
+    /// Two different sales journals (Exact type 20 or 21), chosen and present; the payment
+    /// journal, when chosen, a bank (12) or cash (10) journal.
     fn preflight(
         &self,
         settings: &ConnectionSettings,
         reference: &LedgerReferenceData,
     ) -> Vec<Finding> {
-        sales_journal_findings(SYSTEM, settings, reference)
+        let mut findings = sales_journal_findings(SYSTEM, settings, reference);
+        findings.extend(payment_journal_findings(SYSTEM, settings, reference));
+        findings
     }
 
     /// By `YourRef` (Koppel's reference), in the entry's journal.
@@ -638,6 +646,26 @@ impl LedgerPayments for ExactLedger {
             },
         );
         Ok(states)
+    }
+
+    fn books_received_payments(&self) -> bool {
+        true
+    }
+
+    /// By the line's description on the customer and day (see `received.rs`).
+    async fn find_received_payment(
+        &self,
+        payment: &ReceivedPayment,
+    ) -> Result<Option<LedgerEntryId>, ExternalError> {
+        self.find_received(payment).await
+    }
+
+    /// A bank or cash entry with one line on the customer, `OurRef` = the invoice number.
+    async fn post_received_payment(
+        &self,
+        payment: &ReceivedPayment,
+    ) -> Result<LedgerEntryId, ExternalError> {
+        self.post_received(payment).await
     }
 }
 

@@ -20,6 +20,10 @@ pub const GL_TYPE_REVENUE: i32 = 110;
 pub const JOURNAL_TYPE_SALES: i32 = 20;
 /// Exact journal type of sales return (credit note) journals.
 pub const JOURNAL_TYPE_SALES_RETURN: i32 = 21;
+/// Exact journal type of bank journals (where statements and payments are booked).
+pub const JOURNAL_TYPE_BANK: i32 = 12;
+/// Exact journal type of cash journals.
+pub const JOURNAL_TYPE_CASH: i32 = 10;
 /// Exact VAT code type for amounts excluding VAT.
 pub const VAT_TYPE_EXCLUSIVE: &str = "E";
 /// Exact document type of a sales-entry document.
@@ -99,6 +103,7 @@ pub fn journal(journal: wire::Journal) -> Journal {
         kind: match journal.kind {
             Some(JOURNAL_TYPE_SALES) => JournalKind::Sales,
             Some(JOURNAL_TYPE_SALES_RETURN) => JournalKind::SalesReturns,
+            Some(JOURNAL_TYPE_BANK | JOURNAL_TYPE_CASH) => JournalKind::Financial,
             _ => JournalKind::Other,
         },
     }
@@ -565,7 +570,7 @@ mod tests {
             description: None,
             kind: Some(12),
         });
-        assert_eq!(bank.kind, JournalKind::Other);
+        assert_eq!(bank.kind, JournalKind::Financial);
         let vat = vat_code(wire::VatCode {
             code: "4".into(),
             description: Some("21%".into()),

@@ -17,6 +17,7 @@ pub mod mapping;
 pub mod odata;
 pub mod plugin;
 pub mod policy;
+mod received;
 pub mod refusals;
 pub mod wire;
 

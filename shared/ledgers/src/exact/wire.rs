@@ -366,3 +366,91 @@ pub struct OpenItem {
     #[serde(rename = "Amount", default)]
     pub amount: Option<Decimal>,
 }
+
+/// `$select` for [`PaymentTarget`].
+pub const PAYMENT_TARGET_SELECT: &str = "Account,InvoiceNumber,GLAccount,IsFullyPaid";
+/// `GET cashflow/Receivables` of one sales entry: what a payment line settling it needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PaymentTarget {
+    /// The customer (crm/Accounts ID).
+    #[serde(default)]
+    pub account: Option<String>,
+    /// The invoice number, which the payment line names in `OurRef`.
+    #[serde(default)]
+    pub invoice_number: Option<i64>,
+    /// The receivables GL account, copied to the payment line.
+    #[serde(default, rename = "GLAccount")]
+    pub gl_account: Option<String>,
+    /// Settled already (by a bank statement, say).
+    #[serde(default)]
+    pub is_fully_paid: Option<bool>,
+}
+
+/// `$select` for [`PaymentLine`].
+pub const PAYMENT_LINE_SELECT: &str = "ID,EntryID,Description";
+/// `GET financialtransaction/BankEntryLines` (or `CashEntryLines`): a line looked up by its
+/// description, Koppel's reference.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PaymentLine {
+    /// The entry (statement) it belongs to.
+    #[serde(default, rename = "EntryID")]
+    pub entry_id: Option<String>,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// One line of a bank or cash entry: money received from a customer, settling an invoice.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NewPaymentLine {
+    /// The customer.
+    pub account: String,
+    /// Amount received (positive).
+    #[serde(rename = "AmountFC", with = "rust_decimal::serde::float")]
+    pub amount_fc: Decimal,
+    /// Day received, `YYYY-MM-DDT00:00:00`.
+    pub date: String,
+    /// Koppel's reference (how the line is found again).
+    pub description: String,
+    /// The invoice number it settles.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub our_ref: Option<i64>,
+    /// The receivables account of the invoice.
+    #[serde(rename = "GLAccount", skip_serializing_if = "Option::is_none")]
+    pub gl_account: Option<String>,
+}
+
+/// `POST financialtransaction/BankEntries` body.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NewBankEntry {
+    /// The bank journal's code.
+    pub journal_code: String,
+    /// Currency.
+    pub currency: String,
+    /// The one line.
+    pub bank_entry_lines: Vec<NewPaymentLine>,
+}
+
+/// `POST financialtransaction/CashEntries` body.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NewCashEntry {
+    /// The cash journal's code.
+    pub journal_code: String,
+    /// Currency.
+    pub currency: String,
+    /// The one line.
+    pub cash_entry_lines: Vec<NewPaymentLine>,
+}
+
+/// The answer to either POST.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PostedFinancialEntry {
+    /// GUID of the entry.
+    #[serde(rename = "EntryID")]
+    pub entry_id: String,
+}

@@ -226,7 +226,8 @@ pub struct Verdict {
     pub met: Option<bool>,
 }
 
-fn verdict(target: &str, measured: String, met: bool) -> Verdict {
+/// A verdict on a target.
+pub fn verdict(target: &str, measured: String, met: bool) -> Verdict {
     Verdict {
         target: target.to_owned(),
         measured,
@@ -234,7 +235,8 @@ fn verdict(target: &str, measured: String, met: bool) -> Verdict {
     }
 }
 
-fn information(what: &str, measured: String) -> Verdict {
+/// A figure shown without a target.
+pub fn information(what: &str, measured: String) -> Verdict {
     Verdict {
         target: what.to_owned(),
         measured,

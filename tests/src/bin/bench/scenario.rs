@@ -21,13 +21,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Lambda's longest run: each handler invocation gets this much (real) time.
-const INVOCATION_BUDGET: Duration = Duration::from_secs(900);
+pub const INVOCATION_BUDGET: Duration = Duration::from_secs(900);
 /// Exact's minute quota (what pacing is measured against).
 pub const EXACT_PER_MINUTE: u32 = 60;
 /// Teamleader's real limit, used when limits are on.
 const TEAMLEADER_PER_MINUTE: u32 = 200;
 /// "Off" for Teamleader's limit.
-const TEAMLEADER_UNLIMITED: u32 = 1_000_000;
+pub const TEAMLEADER_UNLIMITED: u32 = 1_000_000;
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,10 +182,11 @@ impl std::fmt::Display for RunError {
 impl std::error::Error for RunError {}
 
 /// Thread names of the two runtimes.
-const SIMULATOR_THREADS: &str = "sims";
-const EXPORTER_THREADS: &str = "exporter";
+pub const SIMULATOR_THREADS: &str = "sims";
+pub const EXPORTER_THREADS: &str = "exporter";
 
-fn runtime(name: &str, part: Part) -> Result<tokio::runtime::Runtime, RunError> {
+/// A one-thread runtime whose allocations count for `part`.
+pub fn runtime(name: &str, part: Part) -> Result<tokio::runtime::Runtime, RunError> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name(name)
@@ -204,7 +205,11 @@ pub fn exact_api_calls(calls: &BTreeMap<String, u64>) -> u64 {
         .sum()
 }
 
-fn delta(after: &BTreeMap<String, u64>, before: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+/// Calls per key made between two snapshots of a simulator's counters.
+pub fn delta(
+    after: &BTreeMap<String, u64>,
+    before: &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
     after
         .iter()
         .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))

@@ -85,8 +85,12 @@ async fn main() -> ExitCode {
         println!(
             "  the closed-period documents were refused with a reason and exported once reopened,"
         );
-        println!("  the invoices reconciled in Exact turned paid in Teamleader, once, and the second");
-        println!("  account got Exact's customers without duplicates, the merge file linking the rest.");
+        println!(
+            "  the invoices reconciled in Exact turned paid in Teamleader, once, and the second"
+        );
+        println!(
+            "  account got Exact's customers without duplicates, the merge file linking the rest."
+        );
         ExitCode::SUCCESS
     } else {
         println!("  {} check(s) FAILED:", checks.0.len());

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod documents;
+mod financial_entries;
 mod receivables;
 mod reference;
 mod sales_entries;
@@ -12,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
-use super::model::Division;
+use super::model::{Division, FinancialKind};
 use super::oauth::AccessGrant;
 use super::odata::{Link, QueryOptions};
 use super::state::SimState;
@@ -121,6 +122,24 @@ pub(crate) fn dispatch(state: &mut SimState, ctx: &Ctx<'_>) -> Result<Response, 
         "documents/DocumentAttachments" if delete && keyed => {
             documents::delete_attachment(state, ctx)
         }
+        "financialtransaction/BankEntries" if get => {
+            financial_entries::get(division(state, ctx)?, ctx, FinancialKind::Bank)
+        }
+        "financialtransaction/BankEntries" if post && !keyed => {
+            financial_entries::post(state, ctx, FinancialKind::Bank)
+        }
+        "financialtransaction/BankEntryLines" if get => {
+            financial_entries::get_lines(division(state, ctx)?, ctx, FinancialKind::Bank)
+        }
+        "financialtransaction/CashEntries" if get => {
+            financial_entries::get(division(state, ctx)?, ctx, FinancialKind::Cash)
+        }
+        "financialtransaction/CashEntries" if post && !keyed => {
+            financial_entries::post(state, ctx, FinancialKind::Cash)
+        }
+        "financialtransaction/CashEntryLines" if get => {
+            financial_entries::get_lines(division(state, ctx)?, ctx, FinancialKind::Cash)
+        }
         "cashflow/Receivables" if get => receivables::get(division(state, ctx)?, ctx, false),
         "bulk/Cashflow/Receivables" if get => receivables::get(division(state, ctx)?, ctx, true),
         "read/financial/ReceivablesList" if get => {
@@ -137,6 +156,10 @@ pub(crate) fn dispatch(state: &mut SimState, ctx: &Ctx<'_>) -> Result<Response, 
         | "salesentry/SalesEntryLines"
         | "documents/Documents"
         | "documents/DocumentAttachments"
+        | "financialtransaction/BankEntries"
+        | "financialtransaction/BankEntryLines"
+        | "financialtransaction/CashEntries"
+        | "financialtransaction/CashEntryLines"
         | "cashflow/Receivables"
         | "bulk/Cashflow/Receivables"
         | "read/financial/ReceivablesList" => Err(not_allowed(ctx)),

@@ -13,18 +13,24 @@
 //! - A credit note settled in the ledger is recorded and reported (Teamleader's API cannot
 //!   mark a credit note paid).
 //! - What turned paid is in the report's notices (the user's notification).
+//! - The other direction, opt-in ([`crate::ConnectionSettings::payment_journal`]): a payment
+//!   registered by hand in Teamleader on an exported invoice is booked in the ledger's
+//!   financial journal ([`crate::LedgerPayments::post_received_payment`]), exactly once (the
+//!   intent first, a look-up after a crash), never beyond what the ledger still has open.
+//!   Never an echo: what Koppel registered in Teamleader is never booked in the ledger, and
+//!   what Koppel booked in the ledger is never registered in Teamleader.
 
 use super::lifecycle::{ConnectionJob, JobError, RunContext, SourceAndLedger, Stop};
 use crate::{
     Connection, Disposition, DocumentId, DocumentKind, DocumentQuery, DocumentRecord,
-    DocumentStore, IssueOutcome, IssueSubject, LedgerEntryId, LedgerPaymentState, MailMessage,
-    Mailer, Money, Payment, PaymentCounts,
+    DocumentStore, IssueOutcome, IssueSubject, LedgerEntryId, LedgerPaymentState, LedgerPayments,
+    MailMessage, Mailer, Money, Payment, PaymentCounts, ReceivedPayment,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 #[cfg(test)]
 mod tests;
@@ -32,12 +38,13 @@ mod tests;
 /// Tunables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaymentPollOptions {
-    /// Documents whose payment states are asked of the ledger at once.
+    /// Documents handled between two deadline checks (their Teamleader state is asked 100
+    /// at a time); the ledger is asked once per invocation for all of them.
     pub chunk: usize,
 }
 
 impl Default for PaymentPollOptions {
-    /// 1,000 documents per question: the size of a bulk page in the ledgers that have them.
+    /// 1,000 documents between deadline checks.
     fn default() -> Self {
         Self { chunk: 1000 }
     }
@@ -88,42 +95,50 @@ impl ConnectionJob for PaymentPoll<'_> {
             ));
             return Ok(());
         };
+        let carry_journal = self.carry_journal(run, payments);
         let mut open = self.documents.unpaid_exported(&run.connection.id).await?;
         open.sort_by(|a, b| a.document_id.cmp(&b.document_id));
         if let Some(after) = &cursor.after {
             open.retain(|r| &r.document_id > after);
         }
+        // One question for every open document: the ledger reads them in bulk (Exact: its
+        // unmatched receivables in pages of 1,000), so asking per chunk would repeat it.
+        let entries: Vec<LedgerEntryId> = open.iter().filter_map(entry_of).collect();
+        let states: HashMap<LedgerEntryId, LedgerPaymentState> = payments
+            .payment_states(&entries)
+            .await?
+            .into_iter()
+            .map(|s| (s.entry.clone(), s))
+            .collect();
+        let state_of = |r: &DocumentRecord| entry_of(r).and_then(|e| states.get(&e));
         for chunk in open.chunks(self.options.chunk.max(1)) {
             if run.must_hand_over() {
                 return Err(Stop::Deadline);
             }
-            let entries: Vec<LedgerEntryId> = chunk.iter().filter_map(entry_of).collect();
-            let states: HashMap<LedgerEntryId, LedgerPaymentState> = payments
-                .payment_states(&entries)
-                .await?
-                .into_iter()
-                .map(|s| (s.entry.clone(), s))
-                .collect();
-            let state_of = |r: &DocumentRecord| entry_of(r).and_then(|e| states.get(&e));
-            // Invoices with something to register: is any of them paid in Teamleader already
-            // (by hand)? One question per 100, so nothing is ever paid twice there.
-            let due: Vec<DocumentId> = chunk
+            // What Teamleader shows paid, for the invoices with something to register (paid
+            // by hand already? One question per 100, so nothing is ever paid twice there) —
+            // and for every invoice when hand payments are carried to the ledger.
+            let ask: Vec<DocumentId> = chunk
                 .iter()
                 .filter(|r| r.kind == DocumentKind::Invoice && r.payment_intent.is_none())
                 .filter(|r| {
                     let total = r.total_incl.as_ref().map(|t| t.amount);
-                    state_of(r).zip(total).is_some_and(|(state, total)| {
-                        paid_amount(total, state) > r.payments_registered
-                    })
+                    carry_journal.is_some()
+                        || state_of(r).zip(total).is_some_and(|(state, total)| {
+                            ledger_own(r, paid_amount(total, state)) > r.payments_registered
+                        })
                 })
                 .map(|r| r.document_id.clone())
                 .collect();
-            let paid_in_teamleader = self.paid_in_teamleader(run, &due).await?;
+            let paid_in_teamleader = self.paid_in_teamleader(run, &ask).await?;
             for record in chunk {
                 run.attempt();
                 run.counts.checked += 1;
-                let already_paid = paid_in_teamleader.contains(&record.document_id);
-                self.settle(run, record.clone(), state_of(record), already_paid)
+                let in_teamleader = paid_in_teamleader.get(&record.document_id).copied();
+                let carry = carry_journal
+                    .as_deref()
+                    .map(|journal| Carry { journal, payments });
+                self.settle(run, record.clone(), state_of(record), in_teamleader, carry)
                     .await?;
                 cursor.after = Some(record.document_id.clone());
             }
@@ -207,13 +222,14 @@ fn subject(record: &DocumentRecord) -> IssueSubject {
 }
 
 impl PaymentPoll<'_> {
-    /// Which of these invoices Teamleader already shows fully paid (one list call per 100).
+    /// What Teamleader shows paid on each of these invoices, by hand or by Koppel (one list
+    /// call per 100).
     async fn paid_in_teamleader(
         &self,
         run: &PollRun<'_>,
         invoices: &[DocumentId],
-    ) -> Result<HashSet<DocumentId>, Stop> {
-        let mut paid = HashSet::new();
+    ) -> Result<HashMap<DocumentId, Decimal>, Stop> {
+        let mut paid = HashMap::new();
         for ids in invoices.chunks(100) {
             let query = DocumentQuery {
                 kind: DocumentKind::Invoice,
@@ -225,19 +241,48 @@ impl PaymentPoll<'_> {
                 page_size: 100,
             };
             let listed = run.systems.source.booked_documents(&query).await?;
-            paid.extend(listed.into_iter().filter(|s| s.paid).map(|s| s.id));
+            paid.extend(listed.into_iter().map(|s| {
+                let total = s.total_incl.amount;
+                let amount = if s.paid {
+                    total
+                } else {
+                    s.amount_due
+                        .map_or(Decimal::ZERO, |due| (total - due).max(Decimal::ZERO))
+                };
+                (s.id, amount)
+            }));
         }
         Ok(paid)
     }
 
-    /// Bring one document in line with its state in the ledger; `paid_in_teamleader` when
-    /// Teamleader shows the invoice fully paid already.
+    /// The financial journal hand payments go to, when the connection opted in and the
+    /// ledger can book them (else a warning, once per run, and nothing is carried).
+    fn carry_journal(
+        &self,
+        run: &mut PollRun<'_>,
+        payments: &dyn LedgerPayments,
+    ) -> Option<String> {
+        let journal = run.connection.settings.payment_journal.clone()?;
+        if payments.books_received_payments() {
+            return Some(journal);
+        }
+        run.warn(format!(
+            "{} has no documented way for Koppel to book a payment received elsewhere: payments registered in Teamleader are not carried over. Register them in the ledger by hand.",
+            run.connection.ledger.display_name()
+        ));
+        None
+    }
+
+    /// Bring one document in line with its state in the ledger and, when carrying, the
+    /// ledger in line with Teamleader; `in_teamleader` is what Teamleader shows paid (when
+    /// it was asked).
     async fn settle(
         &self,
         run: &mut PollRun<'_>,
         mut record: DocumentRecord,
         state: Option<&LedgerPaymentState>,
-        paid_in_teamleader: bool,
+        in_teamleader: Option<Decimal>,
+        carry: Option<Carry<'_>>,
     ) -> Result<(), Stop> {
         let Some(state) = state else {
             // No receivable (yet, or any more): nothing to register.
@@ -262,7 +307,12 @@ impl PaymentPoll<'_> {
             }
             return self.save(record, run).await;
         }
-        if paid_in_ledger < record.payments_registered
+        if let Some(carry) = &carry {
+            self.recover_carry(run, &mut record, carry).await?;
+        }
+        // What the ledger shows paid beyond what Koppel booked there: never echoed back.
+        let own = ledger_own(&record, paid_in_ledger);
+        if own < record.payments_registered
             && previously_seen.is_none_or(|seen| paid_in_ledger < seen)
         {
             run.counts.unmatched += 1;
@@ -271,21 +321,54 @@ impl PaymentPoll<'_> {
                 IssueOutcome::UnmatchedInLedger,
                 format!(
                     "The ledger no longer shows {} of this invoice as paid, but Koppel registered {} in Teamleader. Teamleader is left as it is: remove the payment there by hand if it was wrong.",
-                    paid_in_ledger, record.payments_registered
+                    own, record.payments_registered
                 ),
             );
         }
-        if paid_in_ledger <= record.payments_registered && record.payment_intent.is_none() {
-            return self.save(record, run).await;
+        let to_register = match in_teamleader {
+            // Never more than Teamleader lacks: a payment seen on both sides counts once.
+            Some(shown) => (own - record.payments_registered).min(paid_in_ledger - shown),
+            None => own - record.payments_registered,
+        };
+        if record.payment_intent.is_some() || to_register > Decimal::ZERO {
+            return self
+                .register_and_report(run, record, state, &total, to_register, own)
+                .await;
         }
-        if paid_in_teamleader && record.payment_intent.is_none() {
-            // Paid by hand in Teamleader: recorded, never registered a second time.
+        if let (Some(carry), Some(shown)) = (&carry, in_teamleader) {
+            // Paid by hand in Teamleader beyond what either side got from Koppel, up to what
+            // the ledger still has open (a bank statement may have settled it there already).
+            let to_carry = (shown - record.payments_registered - record.payments_carried)
+                .min(total.amount - paid_in_ledger);
+            if to_carry > Decimal::ZERO {
+                self.carry(run, &mut record, carry, &total, to_carry)
+                    .await?;
+                return self.save(record, run).await;
+            }
+        }
+        if in_teamleader.is_some_and(|shown| shown >= total.amount) {
+            // Paid in Teamleader (by hand): recorded, never registered a second time.
             record.paid = true;
             run.counts.already_paid += 1;
-            return self.save(record, run).await;
         }
+        self.save(record, run).await
+    }
+
+    /// Register what the ledger reconciled in Teamleader and report it.
+    async fn register_and_report(
+        &self,
+        run: &mut PollRun<'_>,
+        mut record: DocumentRecord,
+        state: &LedgerPaymentState,
+        total: &Money,
+        to_register: Decimal,
+        own: Decimal,
+    ) -> Result<(), Stop> {
         let paid_at = state.paid_at.unwrap_or_else(|| run.clock.now());
-        let payment = match self.register(run, &mut record, &total, paid_at).await? {
+        let payment = match self
+            .register(run, &mut record, total, paid_at, to_register, own)
+            .await?
+        {
             Registered::Now(payment) => payment,
             Registered::Nothing => return self.save(record, run).await,
             Registered::Refused(reason) => {
@@ -319,7 +402,7 @@ impl PaymentPoll<'_> {
                     payment.amount.amount,
                     payment.amount.currency.0,
                     payment.paid_at.format("%Y-%m-%d"),
-                    paid_in_ledger,
+                    record.ledger_paid.unwrap_or_default(),
                     total.amount
                 ),
             );
@@ -327,17 +410,120 @@ impl PaymentPoll<'_> {
         self.save(record, run).await
     }
 
+    /// A booking a crashed worker may have made: found in the ledger → counted; not found →
+    /// forgotten (it never happened; what is due is worked out again).
+    async fn recover_carry(
+        &self,
+        run: &PollRun<'_>,
+        record: &mut DocumentRecord,
+        carry: &Carry<'_>,
+    ) -> Result<(), Stop> {
+        let Some(intent) = record.carry_intent.take() else {
+            return Ok(());
+        };
+        let Some(received) = received_payment(record, carry.journal, &intent) else {
+            return Ok(());
+        };
+        if carry
+            .payments
+            .find_received_payment(&received)
+            .await?
+            .is_some()
+        {
+            record.payments_carried += intent.amount.amount;
+        }
+        record.updated_at = run.clock.now();
+        self.documents.put_document(record).await?;
+        Ok(())
+    }
+
+    /// Book `amount` paid by hand in Teamleader in the ledger, once: the intent first, then
+    /// the call, then the outcome; dated with the last payment Teamleader shows.
+    async fn carry(
+        &self,
+        run: &mut PollRun<'_>,
+        record: &mut DocumentRecord,
+        carry: &Carry<'_>,
+        total: &Money,
+        amount: Decimal,
+    ) -> Result<(), Stop> {
+        let invoice = run
+            .systems
+            .source
+            .document(DocumentKind::Invoice, &record.document_id)
+            .await?;
+        let paid_at = invoice
+            .payments
+            .iter()
+            .map(|p| p.paid_at)
+            .max()
+            .unwrap_or_else(|| run.clock.now());
+        let payment = Payment {
+            amount: Money {
+                amount,
+                currency: total.currency.clone(),
+            },
+            paid_at,
+        };
+        let Some(received) = received_payment(record, carry.journal, &payment) else {
+            return Ok(());
+        };
+        record.carry_intent = Some(payment.clone());
+        record.updated_at = run.clock.now();
+        self.documents.put_document(record).await?;
+        let ledger = run.connection.ledger.display_name();
+        match carry.payments.post_received_payment(&received).await {
+            Ok(_) => {
+                record.payments_carried += amount;
+                record.carry_intent = None;
+                run.counts.payments_booked += 1;
+                run.notice(
+                    subject(record),
+                    IssueOutcome::PaymentBooked,
+                    format!(
+                        "Paid in Teamleader: {} {} on {} booked in {ledger} (journal {}).",
+                        amount,
+                        total.currency.0,
+                        paid_at.format("%Y-%m-%d"),
+                        carry.journal
+                    ),
+                );
+                Ok(())
+            }
+            Err(e) if e.disposition() == Disposition::FailItem => {
+                record.carry_intent = None;
+                run.counts.failed += 1;
+                run.issue(
+                    subject(record),
+                    IssueOutcome::Failed,
+                    format!(
+                        "The payment registered in Teamleader could not be booked in {ledger}: {e}"
+                    ),
+                );
+                Ok(())
+            }
+            // Not sent, or unknown whether it went through: the intent stays and the next
+            // poll looks the booking up before anything else.
+            Err(e) => Err(Stop::External(e)),
+        }
+    }
+
     /// Register in Teamleader what the ledger shows paid beyond what Koppel registered, once:
     /// the intent first, then the call, then the outcome. An intent left by a crashed worker
     /// is checked against the invoice's payments in Teamleader before anything is sent.
+    /// `wanted` is what is due when no intent is pending; after a crashed worker's intent,
+    /// what is due is worked out again from `own` (the ledger's own payments).
     async fn register(
         &self,
         run: &PollRun<'_>,
         record: &mut DocumentRecord,
         total: &Money,
         paid_at: DateTime<Utc>,
+        wanted: Decimal,
+        own: Decimal,
     ) -> Result<Registered, Stop> {
         let mut recovered = None;
+        let mut due = wanted;
         if let Some(intent) = record.payment_intent.take() {
             let invoice = run
                 .systems
@@ -351,8 +537,8 @@ impl PaymentPoll<'_> {
             }
             record.updated_at = run.clock.now();
             self.documents.put_document(record).await?;
+            due = own - record.payments_registered;
         }
-        let due = record.ledger_paid.unwrap_or_default() - record.payments_registered;
         if due <= Decimal::ZERO {
             return Ok(recovered.map_or(Registered::Nothing, Registered::Now));
         }
@@ -406,6 +592,42 @@ enum Registered {
     Nothing,
     /// Teamleader refused it, with the reason for the user.
     Refused(String),
+}
+
+/// Where hand payments are carried: the journal and the ledger's payments part.
+struct Carry<'a> {
+    journal: &'a str,
+    payments: &'a dyn LedgerPayments,
+}
+
+/// What the ledger shows paid beyond what Koppel booked there itself.
+fn ledger_own(record: &DocumentRecord, paid_in_ledger: Decimal) -> Decimal {
+    (paid_in_ledger - record.payments_carried).max(Decimal::ZERO)
+}
+
+/// The booking of `payment` on the record's entry, with Koppel's reference (the same for the
+/// same intent, so a crashed worker's booking is found again).
+fn received_payment(
+    record: &DocumentRecord,
+    journal: &str,
+    payment: &Payment,
+) -> Option<ReceivedPayment> {
+    let entry = entry_of(record)?;
+    let number = record
+        .number
+        .as_deref()
+        .unwrap_or(record.document_id.as_str());
+    let received_on = payment.paid_at.date_naive();
+    Some(ReceivedPayment {
+        entry,
+        journal: journal.to_owned(),
+        amount: payment.amount.clone(),
+        received_on,
+        reference: format!(
+            "Koppel {number} {} {received_on}",
+            payment.amount.amount.normalize()
+        ),
+    })
 }
 
 /// The amount the ledger shows as paid: the total minus what is open, within 0..=total.

@@ -181,7 +181,7 @@ async fn a_registration_whose_answer_was_lost_is_found_on_the_invoice_not_sent_a
 }
 
 #[tokio::test]
-async fn thousands_of_open_documents_cost_one_ledger_read_per_chunk() {
+async fn thousands_of_open_documents_cost_one_ledger_read_per_invocation() {
     let world = exported(45, 0).await;
     for n in [3, 17, 44] {
         world
@@ -194,8 +194,8 @@ async fn thousands_of_open_documents_cost_one_ledger_read_per_chunk() {
     assert_eq!(counts(&report).marked_paid, 3);
     assert_eq!(
         world.ledger.payment_reads() - reads,
-        5,
-        "ceil(45 / 10) reads"
+        1,
+        "one bulk question for all 45, whatever the chunk"
     );
     assert_eq!(
         world.source.payments().len(),
@@ -302,4 +302,138 @@ async fn a_digest_of_the_invoices_marked_paid_is_mailed_when_asked_in_the_accoun
         .run_job(&job, JobKind::PaymentPoll, "poll-2", None)
         .await;
     assert_eq!(mailer.sent().len(), 1);
+}
+
+/// A world whose connection carries hand payments to the ledger's journal "550".
+async fn carrying(invoices: u32) -> World {
+    let world = exported(invoices, 0).await;
+    let mut c = connection();
+    c.settings.payment_journal = Some("550".into());
+    world.connect(c).await;
+    world
+}
+
+/// The customer pays `amount` and the user registers it by hand in Teamleader on `day`.
+fn paid_by_hand(world: &World, id: &str, amount: rust_decimal::Decimal, day: u32) {
+    world.source.edit_document(&DocumentId::from(id), |d| {
+        d.payments.push(crate::Payment {
+            amount: crate::Money {
+                amount,
+                currency: d.total_incl.currency.clone(),
+            },
+            paid_at: at(day),
+        });
+        let paid: rust_decimal::Decimal = d.payments.iter().map(|p| p.amount.amount).sum();
+        d.paid = paid >= d.total_incl.amount;
+    });
+}
+
+#[tokio::test]
+async fn a_payment_registered_by_hand_in_teamleader_is_booked_in_the_ledger_once_and_never_echoed()
+{
+    let world = carrying(3).await;
+    paid_by_hand(&world, "INV-2", dec!(121), 20);
+    let report = poll(&world, "poll-1", 1000).await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    assert_eq!(counts(&report).payments_booked, 1, "{report:#?}");
+    let booked = world.ledger.received_payments();
+    assert_eq!(booked.len(), 1);
+    assert_eq!(booked[0].amount.amount, dec!(121));
+    assert_eq!(booked[0].journal, "550");
+    assert_eq!(booked[0].received_on.to_string(), "2026-11-20");
+    assert_eq!(report.notices[0].outcome, IssueOutcome::PaymentBooked);
+
+    // The ledger now shows it paid because of Koppel's booking: nothing goes back to
+    // Teamleader, nothing is booked again, and the invoice leaves the index.
+    let second = poll(&world, "poll-2", 1000).await;
+    assert_eq!(counts(&second).payments_booked, 0, "{second:#?}");
+    assert_eq!(counts(&second).payments_registered, 0, "no echo");
+    assert!(
+        world.source.payments().is_empty(),
+        "nothing registered by Koppel"
+    );
+    assert_eq!(world.ledger.received_payments().len(), 1);
+    let record = world
+        .store
+        .document(&ConnectionId::from("c1"), &DocumentId::from("INV-2"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(record.paid, "{record:#?}");
+    assert_eq!(counts(&poll(&world, "poll-3", 1000).await).checked, 2);
+}
+
+#[tokio::test]
+async fn without_the_opt_in_a_payment_by_hand_stays_in_teamleader() {
+    let world = exported(2, 0).await;
+    paid_by_hand(&world, "INV-1", dec!(121), 20);
+    let report = poll(&world, "poll-1", 1000).await;
+    assert_eq!(counts(&report).payments_booked, 0);
+    assert!(world.ledger.received_payments().is_empty());
+}
+
+#[tokio::test]
+async fn a_payment_the_ledger_already_has_from_a_bank_statement_is_not_booked_twice() {
+    let world = carrying(2).await;
+    paid_by_hand(&world, "INV-1", dec!(121), 20);
+    world.ledger.reconcile("2026 / 0001", dec!(121), at(21));
+    let report = poll(&world, "poll-1", 1000).await;
+    assert_eq!(counts(&report).payments_booked, 0, "{report:#?}");
+    assert_eq!(counts(&report).payments_registered, 0, "{report:#?}");
+    assert_eq!(counts(&report).already_paid, 1);
+    assert!(world.ledger.received_payments().is_empty());
+    assert!(world.source.payments().is_empty());
+}
+
+#[tokio::test]
+async fn part_paid_by_hand_is_booked_and_the_rest_reconciled_in_the_ledger_reaches_teamleader() {
+    let world = carrying(1).await;
+    paid_by_hand(&world, "INV-1", dec!(50), 20);
+    let first = poll(&world, "poll-1", 1000).await;
+    assert_eq!(counts(&first).payments_booked, 1, "{first:#?}");
+    assert_eq!(world.ledger.received_payments()[0].amount.amount, dec!(50));
+    // The accountant reconciles the remaining 71 from the bank statement.
+    world.ledger.reconcile("2026 / 0001", dec!(71), at(25));
+    let second = poll(&world, "poll-2", 1000).await;
+    assert_eq!(counts(&second).marked_paid, 1, "{second:#?}");
+    assert_eq!(
+        invoice_payments(&world, "INV-1"),
+        vec![("71".to_owned(), "2026-11-25".to_owned())],
+        "only the ledger's own 71 goes to Teamleader, not Koppel's 50 back"
+    );
+    assert_eq!(world.ledger.received_payments().len(), 1);
+}
+
+#[tokio::test]
+async fn a_booking_whose_answer_was_lost_is_found_and_never_booked_twice() {
+    let world = carrying(1).await;
+    paid_by_hand(&world, "INV-1", dec!(121), 20);
+    world
+        .ledger
+        .fail_next_received_payment(crate::memory::PostFault::LoseAnswerAfterBooking);
+    let first = poll(&world, "poll-1", 1000).await;
+    assert_eq!(first.status, RunStatus::Paused, "{first:#?}");
+    let second = poll(&world, "poll-2", 1000).await;
+    assert_eq!(counts(&second).payments_booked, 0, "{second:#?}");
+    assert_eq!(world.ledger.received_payments().len(), 1, "booked once");
+    let record = world
+        .store
+        .document(&ConnectionId::from("c1"), &DocumentId::from("INV-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.payments_carried, dec!(121));
+    assert!(record.carry_intent.is_none());
+    assert!(world.source.payments().is_empty(), "no echo");
+
+    // A request lost before it reached the ledger is booked on the next poll.
+    let world = carrying(1).await;
+    paid_by_hand(&world, "INV-1", dec!(121), 20);
+    world
+        .ledger
+        .fail_next_received_payment(crate::memory::PostFault::LoseRequest);
+    poll(&world, "poll-1", 1000).await;
+    assert!(world.ledger.received_payments().is_empty());
+    poll(&world, "poll-2", 1000).await;
+    assert_eq!(world.ledger.received_payments().len(), 1);
 }
