@@ -486,7 +486,7 @@ async fn payment_states_after_payments_are_registered() {
         .ledger
         .payments()
         .unwrap()
-        .payment_states(&asked)
+        .payment_states(&asked, None)
         .await
         .unwrap();
 

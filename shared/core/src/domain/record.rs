@@ -2,7 +2,7 @@
 //! (the state machine of DESIGN.md).
 
 use crate::{ConnectionId, DocumentId, DocumentKind, LedgerEntryId, Money, Payment, RunId};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +60,9 @@ pub struct DocumentRecord {
     pub state: ExportState,
     /// Total including VAT at export time.
     pub total_incl: Option<Money>,
+    /// The document's date at export time (the entry date in the ledger).
+    #[serde(default)]
+    pub document_date: Option<NaiveDate>,
     /// Teamleader's `updated_at` at export time.
     pub source_updated_at: Option<DateTime<Utc>>,
     /// What was exported, condensed (date, customer, total): a different fingerprint on a
@@ -113,6 +116,7 @@ impl DocumentRecord {
             number,
             state: ExportState::Pending,
             total_incl: None,
+            document_date: None,
             source_updated_at: None,
             fingerprint: None,
             ledger_entry_number: None,

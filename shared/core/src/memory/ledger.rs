@@ -411,6 +411,7 @@ impl LedgerPayments for InMemoryLedger {
     async fn payment_states(
         &self,
         entries: &[LedgerEntryId],
+        _since: Option<chrono::NaiveDate>,
     ) -> Result<Vec<LedgerPaymentState>, ExternalError> {
         let mut state = lock(&self.state);
         state.payment_reads += 1;

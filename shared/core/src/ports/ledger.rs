@@ -296,10 +296,13 @@ pub trait LedgerCustomers: Send + Sync {
 /// elsewhere booked against an entry.
 #[async_trait]
 pub trait LedgerPayments: Send + Sync {
-    /// The payment state of many entries in as few calls as the API allows.
+    /// The payment state of many entries in as few calls as the API allows; `since`, when
+    /// known, is the oldest entry date among them (a ledger may read what was settled since
+    /// then in bulk rather than entry by entry).
     async fn payment_states(
         &self,
         entries: &[LedgerEntryId],
+        since: Option<NaiveDate>,
     ) -> Result<Vec<LedgerPaymentState>, ExternalError>;
     /// Whether [`LedgerPayments::post_received_payment`] works in this ledger.
     fn books_received_payments(&self) -> bool {

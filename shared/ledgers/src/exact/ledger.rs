@@ -11,8 +11,10 @@
 //! - a payment registered in Teamleader, booked (opt-in): 1 read of the receivable, 1 POST
 //!   (+1 read of the journal once, +1 read after a crash): see `received.rs`;
 //! - payment states: up to 100 entries 1 read per 20; more, 1 read per 1,000 unmatched
-//!   receivables of the division plus 1 per 20 entries matched since (+1 per 20 partly paid
-//!   ones either way): about ceil(open ÷ 1,000) + a few per hourly poll.
+//!   receivables of the division plus, for the entries matched since, 1 per 20 of them — or,
+//!   when more than 100 were matched, 1 per 1,000 receivables matched since the oldest open
+//!   entry's date (+1 per 20 partly paid ones either way): about ceil(open ÷ 1,000) + a few
+//!   per hourly poll.
 //!
 //! Direct debit: Exact collects an invoice when its payment condition has payment method
 //! "I" (collection). [`DirectDebitCondition`] says which condition Koppel sets on entries
@@ -22,11 +24,12 @@
 
 use super::http::{ExactHttp, HttpTuning};
 use super::mapping::{self, EntryExtras};
-use super::odata::{guid_literal, or_filter, padded_account_code, string_literal};
+use super::odata::{format_date, guid_literal, or_filter, padded_account_code, string_literal};
 use super::refusals::{self, SYSTEM};
 use super::wire;
 use async_trait::async_trait;
 use base64::Engine;
+use chrono::NaiveDate;
 use koppel_api::TokenSource;
 use koppel_core::domain::preflight::{payment_journal_findings, sales_journal_findings};
 use koppel_core::{
@@ -582,6 +585,7 @@ impl LedgerPayments for ExactLedger {
     async fn payment_states(
         &self,
         entries: &[LedgerEntryId],
+        since: Option<NaiveDate>,
     ) -> Result<Vec<LedgerPaymentState>, ExternalError> {
         const RECEIVABLES: &str = "cashflow/Receivables";
         const OPEN_ITEMS: &str = "read/financial/ReceivablesList";
@@ -590,7 +594,7 @@ impl LedgerPayments for ExactLedger {
             .map(|e| (e.as_str().trim().to_ascii_lowercase(), e))
             .collect();
         let receivables = if entries.len() > SCAN_ABOVE {
-            self.scan_receivables(&asked).await?
+            self.scan_receivables(&asked, since).await?
         } else {
             let literals: Vec<String> = entries
                 .iter()
@@ -671,13 +675,16 @@ impl LedgerPayments for ExactLedger {
 
 impl ExactLedger {
     /// The receivables of the `asked` entries (lower-case id → entry) by scanning the
-    /// division's unmatched ones in bulk pages, then the rest by `EntryID`.
+    /// division's unmatched ones in bulk pages; when many asked entries are not among them
+    /// (matched since) and `since` bounds their dates, the matched ones booked since then in
+    /// bulk pages too; the rest by `EntryID`, 20 per call.
     async fn scan_receivables(
         &self,
         asked: &HashMap<String, &LedgerEntryId>,
+        since: Option<NaiveDate>,
     ) -> Result<Vec<wire::Receivable>, ExternalError> {
         const BULK: &str = "bulk/Cashflow/Receivables";
-        let unmatched = self
+        let mut scanned = self
             .http
             .get_all::<wire::Receivable>(
                 BULK,
@@ -687,9 +694,33 @@ impl ExactLedger {
                 ],
             )
             .await?;
+        let unmatched_asked = scanned
+            .iter()
+            .filter(|r| {
+                r.transaction_entry_id
+                    .as_deref()
+                    .is_some_and(|id| asked.contains_key(&id.trim().to_ascii_lowercase()))
+            })
+            .count();
+        if let Some(since) = since
+            && asked.len() - unmatched_asked > SCAN_ABOVE
+        {
+            let filter = format!(
+                "Status eq 50 and EntryDate ge datetime'{}'",
+                format_date(since)
+            );
+            scanned.extend(
+                self.http
+                    .get_all::<wire::Receivable>(
+                        BULK,
+                        &[("$select", wire::RECEIVABLE_SELECT), ("$filter", &filter)],
+                    )
+                    .await?,
+            );
+        }
         let mut found: Vec<wire::Receivable> = Vec::new();
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-        for receivable in unmatched {
+        for receivable in scanned {
             let Some(entry) = receivable
                 .transaction_entry_id
                 .as_deref()

@@ -141,6 +141,7 @@ impl OneDocument<'_> {
         };
         let fp = fingerprint(document.date, &document.customer, &document.total_incl);
         record.total_incl = Some(document.total_incl.clone());
+        record.document_date = Some(document.date);
         record.source_updated_at = Some(document.updated_at);
         match ledger(run).post_entry(&entry, file.as_ref()).await {
             Ok(posted) => self.record_exported(run, record, posted, fp, false).await,
@@ -179,6 +180,7 @@ impl OneDocument<'_> {
         record.paid = false;
         if record.total_incl.is_none() {
             record.total_incl = Some(self.summary.total_incl.clone());
+            record.document_date = Some(self.summary.date);
             record.source_updated_at = Some(self.summary.updated_at);
         }
         record.updated_at = now;

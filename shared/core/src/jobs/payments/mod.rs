@@ -104,8 +104,9 @@ impl ConnectionJob for PaymentPoll<'_> {
         // One question for every open document: the ledger reads them in bulk (Exact: its
         // unmatched receivables in pages of 1,000), so asking per chunk would repeat it.
         let entries: Vec<LedgerEntryId> = open.iter().filter_map(entry_of).collect();
+        let since = open.iter().map(|r| r.document_date).min().flatten();
         let states: HashMap<LedgerEntryId, LedgerPaymentState> = payments
-            .payment_states(&entries)
+            .payment_states(&entries, since)
             .await?
             .into_iter()
             .map(|s| (s.entry.clone(), s))
