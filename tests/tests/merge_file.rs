@@ -1,8 +1,10 @@
 //! The help articles' scenario C end to end on moto (DynamoDB, SQS, S3) and both simulators:
 //! an import into an account that already had the customers under slightly other names
-//! leaves duplicates; the merge file (exported from Teamleader, customer numbers filled in)
-//! gives the original companies their customer numbers, reports the duplicates, lists the
-//! unmatched rows, and changes nothing the second time. A bad file is refused by row.
+//! leaves duplicates; the merge file by VAT number (exported from Teamleader, customer
+//! numbers filled in) gives the original companies their customer numbers, removes the
+//! duplicates Koppel's import created (nothing refers to them), lists the unmatched rows, and
+//! changes nothing the second time; every invoice's customer ends with its customer number.
+//! A bad file is refused by row.
 
 use koppel_core::jobs::merge::MatchBy;
 use koppel_core::{ConnectionId, JobKind, RunReport, RunStatus};
@@ -25,7 +27,7 @@ async fn scenario_c_the_merge_file_links_the_originals_and_reports_the_duplicate
             departments: 1,
             companies: 5,
             contacts: 0,
-            invoices: 0,
+            invoices: 12,
             drafts: 0,
             credit_notes: 0,
             ..Default::default()
@@ -35,36 +37,52 @@ async fn scenario_c_the_merge_file_links_the_originals_and_reports_the_duplicate
     .await;
     let department = stack.departments()[0].clone();
     let connection = stack.connect(&department, DIVISION).await;
-    // Exact knows three of Teamleader's companies under other names and without VAT number:
-    // the import cannot match them and creates duplicates.
-    let originals: Vec<String> = stack
-        .teamleader_companies()
-        .keys()
+    // Exact knows three of Teamleader's companies under other names and without VAT number
+    // (the import cannot match them and creates duplicates), the others as they are.
+    let companies: Vec<(String, Option<String>)> = stack
+        .teamleader
+        .with_account(&stack.account_id, |a| {
+            a.companies
+                .values()
+                .map(|c| (c.name.clone(), c.vat_number.clone()))
+                .collect()
+        })
+        .unwrap();
+    let (with_vat, rest): (Vec<_>, Vec<_>) = companies.into_iter().partition(|(_, v)| v.is_some());
+    assert!(with_vat.len() >= 3, "the generated account has VAT numbers");
+    let originals: Vec<(String, String)> = with_vat
+        .iter()
         .take(3)
-        .cloned()
+        .map(|(n, v)| (n.clone(), v.clone().unwrap_or_default()))
         .collect();
-    for name in &originals {
+    for (name, _) in &originals {
         stack
             .exact
             .add_customer(DIVISION, &format!("{name} & Zonen"), None)
+            .unwrap();
+    }
+    for (name, vat) in with_vat.iter().skip(3).chain(rest.iter()) {
+        stack
+            .exact
+            .add_customer(DIVISION, name, vat.as_deref())
             .unwrap();
     }
     let import = run(&stack, &connection.id, JobKind::CompanyImport, "import-1").await;
     assert!(import.import_counts().created >= 3, "{import:#?}");
     let after_import = stack.teamleader_companies();
     let mut rows = String::from("Naam;Klantennummer boekhoudpakket;Btw-nummer\n");
-    for name in &originals {
+    let mut codes = std::collections::BTreeMap::new();
+    for (name, vat) in &originals {
         let (code, tags) = &after_import[&format!("{name} & Zonen")];
         assert_eq!(tags, &vec!["Exact Online Import".to_owned()]);
-        rows.push_str(&format!(
-            "\"{name}\";{};\n",
-            code.clone().expect("imported with its code")
-        ));
+        let code = code.clone().expect("imported with its code");
+        rows.push_str(&format!("\"{name}\";{code};{vat}\n"));
+        codes.insert(name.clone(), code);
     }
-    rows.push_str("Onbekende Klant;99999;\n");
+    rows.push_str("Onbekende Klant;99999;BE0403170701\n");
 
     stack
-        .upload_merge_file(&connection.id, "m1", rows.as_bytes(), MatchBy::Name)
+        .upload_merge_file(&connection.id, "m1", rows.as_bytes(), MatchBy::VatNumber)
         .await;
     let preview = run(
         &stack,
@@ -104,18 +122,41 @@ async fn scenario_c_the_merge_file_links_the_originals_and_reports_the_duplicate
         "{applied:#?}"
     );
     assert_eq!(applied.merge_counts().linked, 3);
+    assert_eq!(applied.merge_counts().removed, 3, "{applied:#?}");
     let merged = stack.teamleader_companies();
-    for name in &originals {
-        let (original, _) = &merged[name];
-        let (duplicate, _) = &merged[&format!("{name} & Zonen")];
-        assert_eq!(original, duplicate, "{name} got the customer number");
+    for (name, _) in &originals {
+        assert_eq!(merged[name].0.as_ref(), Some(&codes[name]), "{name}");
+        assert!(
+            !merged.contains_key(&format!("{name} & Zonen")),
+            "the duplicate Koppel created is removed"
+        );
     }
-    assert_eq!(
-        applied.notices.len(),
-        3,
-        "each duplicate reported: {:?}",
+    assert!(
+        applied
+            .notices
+            .iter()
+            .all(|n| n.outcome == koppel_core::IssueOutcome::Removed),
+        "each duplicate reported as removed: {:?}",
         applied.notices
     );
+    // Every invoice's customer carries its customer number now.
+    let by_id = stack.teamleader_companies_by_id();
+    let customers: Vec<String> = stack
+        .teamleader
+        .with_account(&stack.account_id, |a| {
+            a.invoices.values().map(|i| i.customer.id.clone()).collect()
+        })
+        .unwrap();
+    assert!(!customers.is_empty());
+    for customer in customers {
+        assert!(
+            by_id
+                .get(&customer)
+                .and_then(|c| c.external_id.as_ref())
+                .is_some(),
+            "invoice customer {customer} has no external id: {by_id:#?}"
+        );
+    }
     assert!(
         applied
             .issues

@@ -176,6 +176,10 @@ impl TeamleaderClient {
     pub fn contacts(&self) -> ContactsApi<'_> {
         ContactsApi { client: self }
     }
+    /// deals.*.
+    pub fn deals(&self) -> crate::deals::DealsApi<'_> {
+        crate::deals::DealsApi { client: self }
+    }
     /// webhooks.*.
     pub fn webhooks(&self) -> WebhooksApi<'_> {
         WebhooksApi { client: self }

@@ -42,6 +42,9 @@ pub struct CreditNoteFilter {
     /// Dated before this day (EXCLUSIVE, unlike invoices).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credit_note_date_before: Option<String>,
+    /// Only credit notes of this customer (`{ "type": "company", "id": … }`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<crate::common::TypeAndId>,
 }
 
 /// The body of creditNotes.list (no sort: the endpoint has none).

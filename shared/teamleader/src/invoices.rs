@@ -46,6 +46,9 @@ pub struct InvoiceFilter {
     /// Only invoices dated on or before this day (inclusive, YYYY-MM-DD).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_date_before: Option<String>,
+    /// Only invoices of this customer (`{ "type": "company", "id": … }`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<crate::common::TypeAndId>,
 }
 
 /// The body of invoices.list.

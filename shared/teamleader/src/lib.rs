@@ -14,6 +14,7 @@ pub mod companies;
 pub mod contacts;
 pub mod credit_notes;
 pub mod custom_fields;
+pub mod deals;
 pub mod departments;
 pub mod documents;
 pub mod invoices;

@@ -13,9 +13,10 @@ use crate::product_categories::ProductCategoryListRequest;
 use crate::{SYSTEM, TeamleaderClient, client::format_datetime, mapping};
 use async_trait::async_trait;
 use koppel_core::{
-    CompanyPage, CompanyQuery, CompanyUpdate, Customer, CustomerKind, CustomerRef, Department,
-    DocumentFile, DocumentId, DocumentKind, DocumentQuery, DocumentSummary, ExternalError,
-    FileFormat, NewCompany, Payment, ProductCategory, SalesDocument, Source, TaxRate,
+    CompanyPage, CompanyQuery, CompanyReferences, CompanyUpdate, Customer, CustomerKind,
+    CustomerRef, Department, DocumentFile, DocumentId, DocumentKind, DocumentQuery,
+    DocumentSummary, ExternalError, FileFormat, NewCompany, Payment, ProductCategory,
+    SalesDocument, Source, TaxRate,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -440,6 +441,64 @@ impl Source for TeamleaderClient {
             Some(request) => self.companies().update(&request).await,
             None => Ok(()),
         }
+    }
+
+    /// Four one-item list calls: invoices, credit notes and deals of the company, contacts
+    /// linked to it.
+    async fn company_references(&self, id: &str) -> Result<CompanyReferences, ExternalError> {
+        let customer = Some(crate::common::TypeAndId {
+            kind: "company".to_owned(),
+            id: id.to_owned(),
+        });
+        let one = Page::new(1, 1);
+        let invoices = self
+            .invoices()
+            .list(&InvoiceListRequest {
+                filter: crate::invoices::InvoiceFilter {
+                    customer: customer.clone(),
+                    ..Default::default()
+                },
+                page: one,
+                sort: Vec::new(),
+            })
+            .await?;
+        let credit_notes = self
+            .credit_notes()
+            .list(&CreditNoteListRequest {
+                filter: crate::credit_notes::CreditNoteFilter {
+                    customer: customer.clone(),
+                    ..Default::default()
+                },
+                page: one,
+            })
+            .await?;
+        let deals = self
+            .deals()
+            .list(&crate::deals::DealListRequest {
+                filter: crate::deals::DealFilter { customer },
+                page: one,
+            })
+            .await?;
+        let contacts = self
+            .contacts()
+            .list(&ContactListRequest::new(
+                ContactFilter {
+                    company_id: Some(id.to_owned()),
+                    ..Default::default()
+                },
+                one,
+            ))
+            .await?;
+        Ok(CompanyReferences {
+            invoices: !invoices.is_empty(),
+            credit_notes: !credit_notes.is_empty(),
+            deals: !deals.is_empty(),
+            contacts: !contacts.is_empty(),
+        })
+    }
+
+    async fn delete_company(&self, id: &str) -> Result<(), ExternalError> {
+        self.companies().delete(id).await
     }
 
     async fn account_language(&self) -> Result<Option<String>, ExternalError> {

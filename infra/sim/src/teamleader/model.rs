@@ -92,6 +92,17 @@ pub struct Address {
     pub addressee: Option<String>,
 }
 
+/// A deal (opportunity) of a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deal {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// The customer the deal is with (`lead.customer`).
+    pub customer: CustomerRef,
+}
+
 /// A company (customer) in the CRM.
 #[derive(Debug, Clone, Default)]
 pub struct Company {
@@ -387,6 +398,8 @@ pub struct Account {
     pub invoices: BTreeMap<String, Invoice>,
     /// Credit notes by id.
     pub credit_notes: BTreeMap<String, CreditNote>,
+    /// Deals (opportunities) by id: only what `deals.list` filters on.
+    pub deals: BTreeMap<String, Deal>,
     /// Webhook registrations.
     pub webhooks: Vec<Webhook>,
     /// Thin events that happened (what webhooks would carry), oldest first.

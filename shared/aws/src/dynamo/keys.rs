@@ -47,6 +47,11 @@ pub fn customer_sk(customer: &CustomerRef) -> String {
     format!("CUST#{}", customer.key())
 }
 
+/// `CREATED#<kind>#<id>`: a Teamleader customer Koppel's import created.
+pub fn created_customer_sk(customer: &CustomerRef) -> String {
+    format!("CREATED#{}", customer.key())
+}
+
 /// `CURSOR#<name>`.
 pub fn cursor_sk(name: &str) -> String {
     format!("CURSOR#{name}")

@@ -680,6 +680,43 @@ impl CustomerMappingStore for DynamoStore {
             },
         }
     }
+
+    async fn record_created_customer(
+        &self,
+        connection: &ConnectionId,
+        customer: &CustomerRef,
+    ) -> Result<(), StoreError> {
+        let item = ItemBuilder::keyed(
+            keys::connection_pk(connection),
+            keys::created_customer_sk(customer),
+        )
+        .s(codec::ENTITY, "created_customer")
+        .s("customer", customer.key())
+        .build();
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| self.failed("PutItem (created customer)", e))?;
+        Ok(())
+    }
+
+    async fn created_by_koppel(
+        &self,
+        connection: &ConnectionId,
+        customer: &CustomerRef,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .get(
+                "created customer",
+                keys::connection_pk(connection),
+                keys::created_customer_sk(customer),
+            )
+            .await?
+            .is_some())
+    }
 }
 
 #[async_trait]

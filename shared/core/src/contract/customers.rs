@@ -40,6 +40,47 @@ pub async fn the_first_customer_mapping_stands<S: CustomerMappingStore>(
     );
 }
 
+/// Only the customers recorded as created by Koppel's import count as such, per connection.
+pub async fn customers_created_by_koppel_are_remembered_per_connection<S: CustomerMappingStore>(
+    make: impl AsyncFnOnce() -> S,
+) {
+    let store = make().await;
+    let created = CustomerRef::company("tl-new");
+    let existing = CustomerRef::company("tl-old");
+    store
+        .record_created_customer(&conn("c1"), &created)
+        .await
+        .unwrap();
+    store
+        .record_created_customer(&conn("c1"), &created)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .created_by_koppel(&conn("c1"), &created)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .created_by_koppel(&conn("c1"), &existing)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .created_by_koppel(&conn("c2"), &created)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .created_by_koppel(&conn("c1"), &CustomerRef::contact("tl-new"))
+            .await
+            .unwrap()
+    );
+}
+
 /// A company and a contact with the same Teamleader id, and the same customer under
 /// another connection, are separate mappings.
 pub async fn customer_mappings_are_per_connection_and_customer_kind<S: CustomerMappingStore>(

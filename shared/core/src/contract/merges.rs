@@ -44,6 +44,7 @@ pub async fn merge_jobs_round_trip_per_connection_and_are_replaced<S: MergeJobSt
         applied: Some(MergeApplied {
             linked: 7,
             duplicates: 1,
+            removed: 1,
             unmatched: 2,
             run_id: Some(RunId::from("r1")),
         }),

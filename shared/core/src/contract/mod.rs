@@ -70,6 +70,7 @@ macro_rules! store_contract_tests {
             documents::unpaid_exported_lists_exported_unpaid_documents_of_the_connection_only,
             customers::the_first_customer_mapping_stands,
             customers::customer_mappings_are_per_connection_and_customer_kind,
+            customers::customers_created_by_koppel_are_remembered_per_connection,
             reference::reference_data_round_trips_per_connection,
             reference::large_reference_data_round_trips_and_is_replaced,
             cursors::cursors_are_per_connection_and_name,

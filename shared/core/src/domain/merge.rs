@@ -12,9 +12,12 @@ use serde::{Deserialize, Serialize};
 pub struct MergeApplied {
     /// Companies that received their external id.
     pub linked: u32,
-    /// Companies Koppel's import had created that duplicate a company now linked (reported
-    /// with what to do; never removed while Koppel cannot tell nothing refers to them).
+    /// Companies Koppel's import had created that duplicate a company now linked.
     pub duplicates: u32,
+    /// Of those, removed: Koppel created them and nothing in Teamleader referred to them
+    /// (the others are reported with what to do).
+    #[serde(default)]
+    pub removed: u32,
     /// Rows no company matched: to merge by hand.
     pub unmatched: u32,
     /// The run that applied it.

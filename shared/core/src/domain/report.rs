@@ -32,6 +32,8 @@ pub enum IssueOutcome {
     UnmatchedInLedger,
     /// A payment registered by hand in Teamleader, booked in the ledger by Koppel.
     PaymentBooked,
+    /// A duplicate company Koppel's import had created, removed by the merge file.
+    Removed,
 }
 
 /// What an issue is about.
@@ -199,6 +201,9 @@ pub struct MergeFileCounts {
     pub conflicts: u32,
     /// Companies Koppel's import created that duplicate a company the file links.
     pub duplicates: u32,
+    /// Of those, removed in this run (created by Koppel, nothing refers to them).
+    #[serde(default)]
+    pub removed: u32,
     /// Companies Teamleader refused to change.
     pub failed: u32,
 }

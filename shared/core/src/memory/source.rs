@@ -5,9 +5,9 @@
 
 use super::{ManualClock, lock};
 use crate::{
-    CompanyPage, CompanyQuery, CompanyUpdate, Customer, CustomerRef, Department, DocumentFile,
-    DocumentId, DocumentKind, DocumentQuery, DocumentSummary, ExternalError, FileFormat,
-    NewCompany, Payment, ProductCategory, SalesDocument, Source, TaxRate,
+    CompanyPage, CompanyQuery, CompanyReferences, CompanyUpdate, Customer, CustomerRef, Department,
+    DocumentFile, DocumentId, DocumentKind, DocumentQuery, DocumentSummary, ExternalError,
+    FileFormat, NewCompany, Payment, ProductCategory, SalesDocument, Source, TaxRate,
 };
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -37,6 +37,9 @@ struct SourceState {
     language: Option<String>,
     /// Tags of the companies added through the port, by company id.
     tags: HashMap<String, Vec<String>>,
+    /// Deals and linked contacts per company id (invoices and credit notes are read from the
+    /// documents).
+    other_references: HashMap<String, CompanyReferences>,
     calls: u32,
 }
 
@@ -121,6 +124,14 @@ impl InMemorySource {
             .get(company)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// Deals and contacts that refer to a company (invoices and credit notes are seen in the
+    /// documents).
+    pub fn set_references(&self, company: &str, references: CompanyReferences) {
+        lock(&self.state)
+            .other_references
+            .insert(company.to_owned(), references);
     }
 
     /// The account's language ("nl", "fr", …).
@@ -353,6 +364,35 @@ impl Source for InMemorySource {
             customer.external_id = Some(external_id.clone());
         }
         Ok(())
+    }
+
+    async fn company_references(&self, id: &str) -> Result<CompanyReferences, ExternalError> {
+        self.call();
+        let state = lock(&self.state);
+        let customer = CustomerRef::company(id);
+        let of_kind = |kind: DocumentKind| {
+            state
+                .documents
+                .values()
+                .any(|d| d.kind == kind && d.customer == customer)
+        };
+        let other = state.other_references.get(id).copied().unwrap_or_default();
+        Ok(CompanyReferences {
+            invoices: of_kind(DocumentKind::Invoice),
+            credit_notes: of_kind(DocumentKind::CreditNote),
+            deals: other.deals,
+            contacts: other.contacts,
+        })
+    }
+
+    async fn delete_company(&self, id: &str) -> Result<(), ExternalError> {
+        self.call();
+        let mut state = lock(&self.state);
+        state
+            .customers
+            .remove(&CustomerRef::company(id))
+            .map(|_| ())
+            .ok_or_else(|| Self::not_found(format!("company {id}")))
     }
 
     async fn account_language(&self) -> Result<Option<String>, ExternalError> {

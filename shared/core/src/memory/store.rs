@@ -32,6 +32,7 @@ struct StoreState {
     documents: BTreeMap<(ConnectionId, DocumentId), DocumentRecord>,
     /// Ledger customer by connection and `CustomerRef::key`.
     customer_mappings: HashMap<(ConnectionId, String), LedgerCustomerId>,
+    created_customers: std::collections::HashSet<(ConnectionId, String)>,
     /// Current ledger lists and when they were fetched.
     reference_data: HashMap<ConnectionId, (LedgerReferenceData, DateTime<Utc>)>,
     /// Named cursors.
@@ -264,6 +265,31 @@ impl CustomerMappingStore for InMemoryStore {
             .entry((connection.clone(), customer.key()))
             .or_insert_with(|| ledger_customer.clone())
             .clone())
+    }
+
+    async fn record_created_customer(
+        &self,
+        connection: &ConnectionId,
+        customer: &CustomerRef,
+    ) -> Result<(), StoreError> {
+        let mut state = lock(&self.state);
+        state.check_available()?;
+        state
+            .created_customers
+            .insert((connection.clone(), customer.key()));
+        Ok(())
+    }
+
+    async fn created_by_koppel(
+        &self,
+        connection: &ConnectionId,
+        customer: &CustomerRef,
+    ) -> Result<bool, StoreError> {
+        let state = lock(&self.state);
+        state.check_available()?;
+        Ok(state
+            .created_customers
+            .contains(&(connection.clone(), customer.key())))
     }
 }
 

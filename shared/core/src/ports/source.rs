@@ -75,6 +75,11 @@ pub trait Source: Send + Sync {
     async fn add_company(&self, company: &NewCompany) -> Result<String, ExternalError>;
     /// Change a company.
     async fn update_company(&self, id: &str, update: &CompanyUpdate) -> Result<(), ExternalError>;
+    /// What in Teamleader refers to a company (invoices, credit notes, deals, contacts):
+    /// asked before Koppel removes a duplicate its own import created.
+    async fn company_references(&self, id: &str) -> Result<CompanyReferences, ExternalError>;
+    /// Remove a company (only ever a duplicate Koppel's import created that nothing refers to).
+    async fn delete_company(&self, id: &str) -> Result<(), ExternalError>;
     /// The language of the account's user Koppel acts for ("nl", "fr", "en", …), for texts
     /// Koppel writes into Teamleader (the import tag).
     async fn account_language(&self) -> Result<Option<String>, ExternalError>;
@@ -84,4 +89,39 @@ pub trait Source: Send + Sync {
         invoice: &DocumentId,
         payment: &Payment,
     ) -> Result<(), ExternalError>;
+}
+
+/// What refers to a Teamleader company: a company with any of these is never removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CompanyReferences {
+    /// It has invoices.
+    pub invoices: bool,
+    /// It has credit notes.
+    pub credit_notes: bool,
+    /// It has deals.
+    pub deals: bool,
+    /// Contacts are linked to it.
+    pub contacts: bool,
+}
+
+impl CompanyReferences {
+    /// True when anything refers to the company.
+    pub fn any(&self) -> bool {
+        self.invoices || self.credit_notes || self.deals || self.contacts
+    }
+
+    /// What refers to it, for people ("invoices, a deal").
+    pub fn describe(&self) -> String {
+        [
+            (self.invoices, "invoices"),
+            (self.credit_notes, "credit notes"),
+            (self.deals, "deals"),
+            (self.contacts, "linked contacts"),
+        ]
+        .iter()
+        .filter(|(present, _)| *present)
+        .map(|(_, what)| *what)
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
 }

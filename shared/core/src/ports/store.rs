@@ -141,6 +141,19 @@ pub trait CustomerMappingStore: Send + Sync {
         customer: &CustomerRef,
         ledger_customer: &LedgerCustomerId,
     ) -> Result<LedgerCustomerId, StoreError>;
+    /// Remember that Koppel's import created this Teamleader customer (only such a customer
+    /// may ever be removed by Koppel, as a duplicate no one refers to).
+    async fn record_created_customer(
+        &self,
+        connection: &ConnectionId,
+        customer: &CustomerRef,
+    ) -> Result<(), StoreError>;
+    /// Whether Koppel's import created this Teamleader customer.
+    async fn created_by_koppel(
+        &self,
+        connection: &ConnectionId,
+        customer: &CustomerRef,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Reference data: the connection's current ledger lists (GL accounts, journals, VAT codes,

@@ -132,6 +132,17 @@ impl Source for TaggedSource {
         in_part(Part::TeamleaderClient, self.0.update_company(id, update)).await
     }
 
+    async fn company_references(
+        &self,
+        id: &str,
+    ) -> Result<koppel_core::CompanyReferences, ExternalError> {
+        in_part(Part::TeamleaderClient, self.0.company_references(id)).await
+    }
+
+    async fn delete_company(&self, id: &str) -> Result<(), ExternalError> {
+        in_part(Part::TeamleaderClient, self.0.delete_company(id)).await
+    }
+
     async fn account_language(&self) -> Result<Option<String>, ExternalError> {
         in_part(Part::TeamleaderClient, self.0.account_language()).await
     }

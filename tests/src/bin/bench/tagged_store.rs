@@ -109,6 +109,26 @@ impl CustomerMappingStore for TaggedStore {
         )
         .await
     }
+
+    async fn record_created_customer(
+        &self,
+        connection: &ConnectionId,
+        customer: &CustomerRef,
+    ) -> Result<(), StoreError> {
+        in_part(
+            Part::Store,
+            self.0.record_created_customer(connection, customer),
+        )
+        .await
+    }
+
+    async fn created_by_koppel(
+        &self,
+        connection: &ConnectionId,
+        customer: &CustomerRef,
+    ) -> Result<bool, StoreError> {
+        in_part(Part::Store, self.0.created_by_koppel(connection, customer)).await
+    }
 }
 
 #[async_trait]

@@ -2,7 +2,8 @@
 //! administration both already hold customers. The company import fills Teamleader from Exact
 //! without duplicating what it can match (VAT number, or the name written another way); the
 //! customers it could not match leave duplicates, which the help articles' merge file
-//! (section C: Name, customer number, VAT number, exported from Teamleader) resolves.
+//! (section C: Name, customer number, VAT number, exported from Teamleader) resolves: the
+//! originals get their customer numbers, the duplicates Koppel created are removed.
 
 use crate::Checks;
 use crate::show;
@@ -136,6 +137,7 @@ pub async fn import_and_merge(checks: &mut Checks, stack: &Stack) {
         .map(|c| (c.name, c.external_id))
         .collect();
     let mut file = String::from("\u{feff}Naam;Klantennummer boekhoudpakket;Btw-nummer\n");
+    let mut codes = std::collections::BTreeMap::new();
     for name in &unrecognisable {
         let code = by_name
             .get(&format!("{name} & Zonen"))
@@ -143,6 +145,7 @@ pub async fn import_and_merge(checks: &mut Checks, stack: &Stack) {
             .flatten()
             .unwrap_or_default();
         file.push_str(&format!("\"{name}\";{code};\n"));
+        codes.insert(name.clone(), code);
     }
     file.push_str("Onbekende Klant;99999;\n");
     stack
@@ -161,8 +164,8 @@ pub async fn import_and_merge(checks: &mut Checks, stack: &Stack) {
         .await;
     let a = applied.merge_counts();
     println!(
-        "  merge file — applied: {:?}; {} linked, {} row(s) listed to merge by hand",
-        applied.status, a.linked, a.unmatched
+        "  merge file — applied: {:?}; {} linked, {} duplicate(s) Koppel created removed, {} row(s) listed to merge by hand",
+        applied.status, a.linked, a.removed, a.unmatched
     );
     for notice in applied.notices.iter().take(2) {
         println!("    • {}: {}", notice.subject, notice.reason);
@@ -175,13 +178,14 @@ pub async fn import_and_merge(checks: &mut Checks, stack: &Stack) {
     let linked_originals = unrecognisable
         .iter()
         .filter(|name| {
-            after.get(*name).cloned().flatten().is_some()
-                && after.get(*name) == after.get(&format!("{name} & Zonen"))
+            after.get(*name).cloned().flatten().as_ref() == codes.get(*name)
+                && !after.contains_key(&format!("{name} & Zonen"))
         })
         .count();
     println!(
-        "  {linked_originals} of the {} original companies now carry Exact's customer number",
-        unrecognisable.len()
+        "  {linked_originals} of the {} original companies now carry Exact's customer number; their duplicates are gone ({} companies in Teamleader)",
+        unrecognisable.len(),
+        after.len()
     );
     checks.expect(linked_originals == unrecognisable.len(), || {
         format!(
@@ -190,7 +194,9 @@ pub async fn import_and_merge(checks: &mut Checks, stack: &Stack) {
         )
     });
     checks.expect(
-        a.linked as usize == unrecognisable.len() && a.unmatched == 1,
+        a.linked as usize == unrecognisable.len()
+            && a.removed as usize == unrecognisable.len()
+            && a.unmatched == 1,
         || format!("merge applied: {a:?}"),
     );
 }

@@ -1,8 +1,8 @@
 //! `companies.*` and `contacts.*`.
 
 use super::{
-    ApiError, ApiResult, Ctx, Reply, filter_of, new_id, optional_str, page_of, parse_instant,
-    required_str, sort_of, string_array,
+    ApiError, ApiResult, Ctx, Reply, customer_ref, filter_of, new_id, optional_str, page_of,
+    parse_instant, required_str, sort_of, string_array,
 };
 use crate::teamleader::model::{Account, Address, Company, Contact};
 use crate::teamleader::render;
@@ -409,6 +409,40 @@ pub(crate) fn contacts_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -
         .slice(found)
         .into_iter()
         .map(|c| render::contact_list_item(c, with_fields))
+        .collect();
+    Ok(Reply::Data(Value::Array(data)))
+}
+
+/// `deals.list`: filtered by `ids` and `customer`, paged; each deal with its id, title and
+/// `lead.customer`.
+pub(crate) fn deals_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> ApiResult {
+    let account = ctx.account(state)?;
+    let filter = filter_of(body)?;
+    let page = page_of(body)?;
+    let ids = string_array(&filter, "ids")?;
+    let customer = match filter.get("customer") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(customer_ref(value, "filter.customer")?),
+    };
+    let found: Vec<&crate::teamleader::model::Deal> = account
+        .deals
+        .values()
+        .filter(|d| ids.as_ref().is_none_or(|ids| ids.contains(&d.id)))
+        .filter(|d| customer.as_ref().is_none_or(|c| *c == d.customer))
+        .collect();
+    let data = page
+        .slice(found)
+        .into_iter()
+        .map(|d| {
+            serde_json::json!({
+                "id": d.id,
+                "title": d.title,
+                "lead": {
+                    "customer": {"type": d.customer.kind, "id": d.customer.id},
+                    "contact_person": null,
+                },
+            })
+        })
         .collect();
     Ok(Reply::Data(Value::Array(data)))
 }

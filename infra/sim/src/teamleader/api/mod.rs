@@ -139,6 +139,7 @@ fn dispatch(state: &mut SimState, ctx: &Ctx<'_>, method: &str, body: &Value) -> 
         "companies.tag" => crm::companies_tag(state, ctx, body, true),
         "companies.untag" => crm::companies_tag(state, ctx, body, false),
         "contacts.list" => crm::contacts_list(state, ctx, body),
+        "deals.list" => crm::deals_list(state, ctx, body),
         "contacts.info" => crm::contacts_info(state, ctx, body),
         _ => Err(ApiError::not_found(format!(
             "Not found: the simulator does not serve `{method}`"

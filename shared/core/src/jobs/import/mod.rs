@@ -334,6 +334,9 @@ impl CompanyImport<'_> {
                     ..customer.clone()
                 };
                 run.counts.created += 1;
+                self.mappings
+                    .record_created_customer(&run.connection.id, &created.reference)
+                    .await?;
                 self.map(run, &created, ledger_id).await?;
                 companies.add(created);
                 Ok(())

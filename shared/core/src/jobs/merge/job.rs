@@ -9,9 +9,10 @@
 //!   as already linked.
 //! - Companies Koppel's own import created (tagged with the import tag) are set aside when
 //!   matching: a row whose customer number such a company carries is matched to the original
-//!   company by name or VAT number, which receives the customer number; the duplicate is
-//!   reported with what to do (Koppel cannot see every reference to a company — deals among
-//!   them — so it never removes one).
+//!   company by name or VAT number, which receives the customer number. Applying then removes
+//!   the duplicate only when Koppel's store records that its import created it and nothing in
+//!   Teamleader refers to it (no invoice, credit note, deal or linked contact); otherwise it
+//!   is reported with what to do.
 //! - Applying sets the external id on the matched companies (and Koppel's mapping); rows no
 //!   company matched, ambiguous rows and conflicts come back in the report, to merge by hand.
 
@@ -96,8 +97,9 @@ impl ConnectionJob for MergeFileJob<'_> {
         merge.updated_at = run.clock.now();
         if apply {
             self.apply(run, &mut merge, &plan).await?;
+            self.remove_duplicates(run, &mut merge, &plan).await?;
         }
-        self.report_rows(run, &merge, &plan);
+        self.report_rows(run, &merge, &plan, apply);
         self.merges.put_merge_job(&merge).await?;
         Ok(())
     }
@@ -279,8 +281,94 @@ impl MergeFileJob<'_> {
         Ok(())
     }
 
-    /// What needs a person, row by row.
-    fn report_rows(&self, run: &mut MergeRun<'_>, merge: &MergeJob, plan: &Plan) {
+    /// Remove the duplicates Koppel's import created that nothing refers to (after their
+    /// originals got the customer number); report the others with what to do.
+    async fn remove_duplicates(
+        &self,
+        run: &mut MergeRun<'_>,
+        merge: &mut MergeJob,
+        plan: &Plan,
+    ) -> Result<(), Stop> {
+        for link in &plan.preview.links {
+            for duplicate in plan.duplicates.get(&link.row.row).into_iter().flatten() {
+                if run.must_hand_over() {
+                    // Removed ones are gone; the rest are planned again next invocation.
+                    self.merges.put_merge_job(merge).await?;
+                    return Err(Stop::Deadline);
+                }
+                let subject = IssueSubject::Company {
+                    id: Some(duplicate.reference.id.clone()),
+                    name: duplicate.name.clone(),
+                };
+                let original = &link.company.name;
+                let by_hand = format!(
+                    "Merge the two in Teamleader (Actions → Merge) keeping \"{original}\"."
+                );
+                let created = self
+                    .mappings
+                    .created_by_koppel(&run.connection.id, &duplicate.reference)
+                    .await?;
+                if !created {
+                    run.notice(
+                        subject,
+                        IssueOutcome::Skipped,
+                        format!(
+                            "This company carries the import tag and duplicates \"{original}\" (customer number {}), but Koppel did not create it, so Koppel never removes it. {by_hand}",
+                            link.row.external_id
+                        ),
+                    );
+                    continue;
+                }
+                let source = run.systems.source.clone();
+                let references = source.company_references(&duplicate.reference.id).await?;
+                if references.any() {
+                    run.notice(
+                        subject,
+                        IssueOutcome::Skipped,
+                        format!(
+                            "Koppel's import created this company, which duplicates \"{original}\" (customer number {}); it is kept because Teamleader has {} on it. {by_hand}",
+                            link.row.external_id,
+                            references.describe()
+                        ),
+                    );
+                    continue;
+                }
+                match source.delete_company(&duplicate.reference.id).await {
+                    Ok(()) => {
+                        run.counts.removed += 1;
+                        run.notice(
+                            subject,
+                            IssueOutcome::Removed,
+                            format!(
+                                "Removed: Koppel's import had created it as a duplicate of \"{original}\", which now carries customer number {}; nothing in Teamleader referred to it.",
+                                link.row.external_id
+                            ),
+                        );
+                    }
+                    Err(e) if e.disposition() == Disposition::FailItem => {
+                        run.counts.failed += 1;
+                        run.issue(
+                            subject,
+                            IssueOutcome::Failed,
+                            format!("The duplicate could not be removed: {e}. {by_hand}"),
+                        );
+                    }
+                    Err(e) => {
+                        self.merges.put_merge_job(merge).await?;
+                        return Err(Stop::External(e));
+                    }
+                }
+            }
+        }
+        if let Some(applied) = merge.applied.as_mut() {
+            applied.removed += run.counts.removed;
+        }
+        Ok(())
+    }
+
+    /// What needs a person, row by row (the duplicates too when only previewing: applying
+    /// reports what it did with each).
+    fn report_rows(&self, run: &mut MergeRun<'_>, merge: &MergeJob, plan: &Plan, applied: bool) {
         let file = &merge.file_name;
         let row_subject = |row: u32| IssueSubject::FileRow {
             file: file.clone(),
@@ -339,6 +427,9 @@ impl MergeFileJob<'_> {
                 ),
             );
         }
+        if applied {
+            return;
+        }
         for link in &plan.preview.links {
             for duplicate in plan.duplicates.get(&link.row.row).into_iter().flatten() {
                 run.notice(
@@ -348,7 +439,7 @@ impl MergeFileJob<'_> {
                     },
                     IssueOutcome::Skipped,
                     format!(
-                        "Koppel's import created this company, which duplicates \"{}\" (customer number {}). Merge the two in Teamleader (Actions → Merge) keeping \"{}\".",
+                        "Koppel's import created this company, which duplicates \"{}\" (customer number {}). Applying the file removes it when Koppel created it and nothing in Teamleader refers to it; otherwise merge the two in Teamleader (Actions → Merge) keeping \"{}\".",
                         link.company.name, link.row.external_id, link.company.name
                     ),
                 );

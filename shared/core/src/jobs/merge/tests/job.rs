@@ -185,6 +185,85 @@ async fn applying_links_the_originals_reports_the_duplicates_and_lists_the_unmat
 }
 
 #[tokio::test]
+async fn applying_removes_the_duplicates_koppel_created_that_nothing_refers_to() {
+    let (world, files) = scenario_c().await;
+    let id_of = |name: &str| {
+        world
+            .source
+            .companies()
+            .into_iter()
+            .find(|c| c.name == name)
+            .map(|c| c.reference)
+            .expect("company")
+    };
+    // Both duplicates came from Koppel's import; a deal refers to the café's.
+    for name in ["Brouwerij De Ster BV", "Cafe Zoe"] {
+        world
+            .store
+            .record_created_customer(&ConnectionId::from("c1"), &id_of(name))
+            .await
+            .unwrap();
+    }
+    world.source.set_references(
+        &id_of("Cafe Zoe").id,
+        crate::CompanyReferences {
+            deals: true,
+            ..Default::default()
+        },
+    );
+    upload(&world, &files, "m1", FILE, MatchBy::Name).await;
+    let report = run(&world, &files, "m1", true, "apply-1").await;
+    let c = counts(&report);
+    assert_eq!(
+        (c.linked, c.duplicates, c.removed),
+        (2, 2, 1),
+        "{report:#?}"
+    );
+    let names: Vec<String> = world
+        .source
+        .companies()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert!(
+        !names.contains(&"Brouwerij De Ster BV".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"Cafe Zoe".to_owned()),
+        "kept: a deal refers to it"
+    );
+    assert!(
+        report
+            .notices
+            .iter()
+            .any(|n| n.outcome == IssueOutcome::Removed && n.reason.contains("Brouwerij de Ster")),
+        "{:?}",
+        report.notices
+    );
+    assert!(
+        report.notices.iter().any(|n| n
+            .reason
+            .contains("it is kept because Teamleader has deals on it")),
+        "{:?}",
+        report.notices
+    );
+    let stored = world
+        .store
+        .merge_job(&ConnectionId::from("c1"), "m1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.applied.map(|a| a.removed), Some(1));
+
+    // Applying again removes nothing more and changes nothing.
+    let before = external_ids(&world);
+    let again = run(&world, &files, "m1", true, "apply-2").await;
+    assert_eq!(counts(&again).removed, 0, "{again:#?}");
+    assert_eq!(external_ids(&world), before);
+}
+
+#[tokio::test]
 async fn a_bad_file_fails_with_every_problem_by_row_and_changes_nothing() {
     let (world, files) = scenario_c().await;
     let bad = "Naam;Klantennummer boekhoudpakket;Btw-nummer\n\
