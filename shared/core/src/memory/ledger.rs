@@ -66,6 +66,8 @@ struct LedgerState {
     received: Vec<(ReceivedPayment, LedgerEntryId)>,
     /// What the next `post_received_payment` calls do instead of booking normally.
     received_faults: VecDeque<PostFault>,
+    /// Book received payments without settling their entry (a ledger that did not match).
+    received_unmatched: bool,
     posts: u32,
     finds: u32,
     customers_created: u32,
@@ -200,6 +202,11 @@ impl InMemoryLedger {
             .iter()
             .map(|(p, _)| p.clone())
             .collect()
+    }
+
+    /// From now on, book received payments without settling the entry they name.
+    pub fn leave_received_payments_unmatched(&self) {
+        lock(&self.state).received_unmatched = true;
     }
 
     /// Make the next `post_received_payment` call behave as `fault` says.
@@ -478,6 +485,9 @@ impl LedgerPayments for InMemoryLedger {
         };
         let id = LedgerEntryId::new(format!("payment-{}", state.received.len() + 1));
         state.received.push((payment.clone(), id.clone()));
+        if state.received_unmatched {
+            return Ok(id);
+        }
         let at = payment
             .received_on
             .and_hms_opt(12, 0, 0)

@@ -154,6 +154,12 @@ impl ExactLedger {
     ) -> Result<LedgerEntryId, ExternalError> {
         let book = self.book_of(&payment.journal).await?;
         let target = self.payment_target(&payment.entry).await?;
+        if target.is_fully_paid == Some(true) {
+            return Err(rejected(format!(
+                "the invoice of entry {} is settled in Exact Online already (by a bank statement?): the payment registered in Teamleader was not booked a second time.",
+                payment.entry
+            )));
+        }
         let account = target.account.ok_or_else(|| {
             rejected(format!(
                 "the invoice of entry {} has no customer in Exact Online; register the payment there by hand.",

@@ -307,6 +307,12 @@ impl InvoiceExport<'_> {
         for warning in std::mem::take(&mut pass.customers.warnings) {
             run.warn(warning);
         }
+        if !pass.write_customer_numbers && pass.customers.created + pass.customers.matched > 0 {
+            run.warn(format!(
+                "Customer numbers are not written to Teamleader's external id: this Teamleader account is linked to more than one {} administration, and a company has one external id. Koppel keeps its own link to each administration's customer.",
+                run.systems.ledger.kind().display_name()
+            ));
+        }
         for summary in candidates {
             if run.must_hand_over() {
                 return Err(Stop::Deadline);

@@ -549,6 +549,11 @@ async fn with_a_second_connection_on_the_account_teamleaders_external_ids_are_le
     assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
     assert_eq!(counts(&report).customers_created, 2);
     assert_eq!(counts(&report).customer_numbers_written, 0);
-    assert!(report.warnings.is_empty(), "{:#?}", report.warnings);
+    assert_eq!(report.warnings.len(), 1, "{:#?}", report.warnings);
+    assert!(
+        report.warnings[0].contains("not written to Teamleader's external id"),
+        "the user learns why the column stays empty: {:#?}",
+        report.warnings
+    );
     assert_eq!(external_ids(&world), before);
 }

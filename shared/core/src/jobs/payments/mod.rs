@@ -310,6 +310,22 @@ impl PaymentPoll<'_> {
         }
         if let Some(carry) = &carry {
             self.recover_carry(run, &mut record, carry).await?;
+            if record.payments_carried > paid_in_ledger
+                && previously_seen.is_none_or(|seen| seen > paid_in_ledger)
+            {
+                // Booked, but the ledger did not settle the invoice with it.
+                run.issue(
+                    subject(&record),
+                    IssueOutcome::UnmatchedInLedger,
+                    format!(
+                        "Koppel booked {} paid in Teamleader in journal {}, but {} shows only {} of this invoice paid: match the payment line to the invoice there.",
+                        record.payments_carried,
+                        carry.journal,
+                        run.connection.ledger.display_name(),
+                        paid_in_ledger
+                    ),
+                );
+            }
         }
         // What the ledger shows paid beyond what Koppel booked there: never echoed back.
         let own = ledger_own(&record, paid_in_ledger);
@@ -477,6 +493,9 @@ impl PaymentPoll<'_> {
             Ok(_) => {
                 record.payments_carried += amount;
                 record.carry_intent = None;
+                // What the ledger should show from now on: less on the next poll means it
+                // did not settle the invoice with Koppel's booking (reported then).
+                record.ledger_paid = Some(record.ledger_paid.unwrap_or_default() + amount);
                 run.counts.payments_booked += 1;
                 run.notice(
                     subject(record),

@@ -437,3 +437,30 @@ async fn a_booking_whose_answer_was_lost_is_found_and_never_booked_twice() {
     poll(&world, "poll-2", 1000).await;
     assert_eq!(world.ledger.received_payments().len(), 1);
 }
+
+#[tokio::test]
+async fn a_booking_the_ledger_did_not_match_is_reported_once_and_never_booked_again() {
+    let world = carrying(1).await;
+    world.ledger.leave_received_payments_unmatched();
+    paid_by_hand(&world, "INV-1", dec!(121), 20);
+    let first = poll(&world, "poll-1", 1000).await;
+    assert_eq!(counts(&first).payments_booked, 1, "{first:#?}");
+    let second = poll(&world, "poll-2", 1000).await;
+    assert_eq!(counts(&second).payments_booked, 0, "{second:#?}");
+    assert_eq!(second.issues.len(), 1, "{second:#?}");
+    assert!(
+        second.issues[0]
+            .reason
+            .contains("match the payment line to the invoice"),
+        "{:?}",
+        second.issues
+    );
+    let third = poll(&world, "poll-3", 1000).await;
+    assert!(third.issues.is_empty(), "reported once: {third:#?}");
+    assert_eq!(
+        world.ledger.received_payments().len(),
+        1,
+        "never booked again"
+    );
+    assert!(world.source.payments().is_empty());
+}
