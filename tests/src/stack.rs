@@ -504,6 +504,19 @@ impl Stack {
         self.companies_of(&self.account_id)
     }
 
+    /// (name, VAT number) of every company of a Teamleader account of the simulator, in id
+    /// order: what a test hands the ledger simulator as customers Teamleader already has.
+    pub fn company_identities(&self, account_id: &str) -> Vec<(String, Option<String>)> {
+        self.teamleader
+            .with_account(account_id, |a| {
+                a.companies
+                    .values()
+                    .map(|c| (c.name.clone(), c.vat_number.clone()))
+                    .collect()
+            })
+            .expect("a Teamleader account of the simulator")
+    }
+
     /// The companies of any Teamleader account of the simulator, by id (see
     /// [`Stack::teamleader_companies_by_id`]).
     pub fn companies_of(&self, account_id: &str) -> BTreeMap<String, CompanyView> {

@@ -38,15 +38,10 @@ async fn an_account_holding_half_the_customers_gets_no_duplicate_and_a_second_ru
     // Half of Teamleader's companies are in Exact too (same VAT number, or same name written
     // another way), plus new customers Teamleader does not know.
     let existing: Vec<(String, Option<String>)> = stack
-        .teamleader
-        .with_account(&stack.account_id, |a| {
-            a.companies
-                .values()
-                .take(4)
-                .map(|c| (c.name.clone(), c.vat_number.clone()))
-                .collect()
-        })
-        .unwrap();
+        .company_identities(&stack.account_id)
+        .into_iter()
+        .take(4)
+        .collect();
     for (name, vat) in &existing {
         let written_otherwise = format!("{} ", name.to_uppercase());
         let exact_name = if vat.is_some() {

@@ -39,15 +39,7 @@ async fn scenario_c_the_merge_file_links_the_originals_and_reports_the_duplicate
     let connection = stack.connect(&department, DIVISION).await;
     // Exact knows three of Teamleader's companies under other names and without VAT number
     // (the import cannot match them and creates duplicates), the others as they are.
-    let companies: Vec<(String, Option<String>)> = stack
-        .teamleader
-        .with_account(&stack.account_id, |a| {
-            a.companies
-                .values()
-                .map(|c| (c.name.clone(), c.vat_number.clone()))
-                .collect()
-        })
-        .unwrap();
+    let companies = stack.company_identities(&stack.account_id);
     let (with_vat, rest): (Vec<_>, Vec<_>) = companies.into_iter().partition(|(_, v)| v.is_some());
     assert!(with_vat.len() >= 3, "the generated account has VAT numbers");
     let originals: Vec<(String, String)> = with_vat

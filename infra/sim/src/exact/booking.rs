@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::model::{Division, SalesEntry, SalesEntryLine, VatKind};
 use super::payload::Payload;
-use super::schema::SALES_ENTRY_LINE;
+use super::schema::{EntitySchema, SALES_ENTRY_LINE};
 use super::wire::cents;
 
 /// Refusal texts (Dutch, as a Belgian or Dutch user's Exact answers).
@@ -63,9 +63,14 @@ pub fn period_closed(year: i32, period: i32) -> String {
     format!("Periode is afgesloten: {year} - {period}")
 }
 
-/// The lines of a POST: an array, or `{"results": [...]}`.
-fn line_payloads(payload: &Payload) -> Result<Vec<Payload>, ApiError> {
-    let items = match payload.nested("SalesEntryLines") {
+/// The lines of a POST in its navigation property `lines` (an array, or
+/// `{"results": [...]}`), each read against `schema`.
+pub(crate) fn nested_payloads(
+    payload: &Payload,
+    lines: &str,
+    schema: &'static EntitySchema,
+) -> Result<Vec<Payload>, ApiError> {
+    let items = match payload.nested(lines) {
         None => return Ok(Vec::new()),
         Some(Value::Array(items)) => items.clone(),
         Some(Value::Object(map)) => match map.get("results") {
@@ -76,7 +81,7 @@ fn line_payloads(payload: &Payload) -> Result<Vec<Payload>, ApiError> {
     };
     items
         .into_iter()
-        .map(|item| Payload::from_value(item, &SALES_ENTRY_LINE))
+        .map(|item| Payload::from_value(item, schema))
         .collect()
 }
 
@@ -188,7 +193,7 @@ pub(crate) fn build_entry(
     today: NaiveDate,
     now: NaiveDateTime,
 ) -> Result<SalesEntry, ApiError> {
-    let lines = line_payloads(payload)?;
+    let lines = nested_payloads(payload, "SalesEntryLines", &SALES_ENTRY_LINE)?;
     let mut errors: Vec<String> = Vec::new();
 
     let journal = match payload.text("Journal") {

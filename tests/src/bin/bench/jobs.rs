@@ -254,15 +254,7 @@ fn import(customers: usize, seed: u64) -> Result<ImportFigures, RunError> {
         },
     );
     let division = exact::DEFAULT_BE_DIVISION;
-    let known: Vec<(String, Option<String>)> = stack
-        .teamleader
-        .with_account(&stack.account_id, |a| {
-            a.companies
-                .values()
-                .map(|c| (c.name.clone(), c.vat_number.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let known = stack.company_identities(&stack.account_id);
     let add = |name: &str, vat: Option<&str>| {
         stack
             .exact

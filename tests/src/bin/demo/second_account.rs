@@ -42,15 +42,7 @@ pub async fn import_and_merge(checks: &mut Checks, stack: &Stack) {
         .teamleader
         .with_account(&account, |a| DepartmentId::new(a.departments[0].id.clone()))
         .expect("the second account");
-    let companies: Vec<(String, Option<String>)> = stack
-        .teamleader
-        .with_account(&account, |a| {
-            a.companies
-                .values()
-                .map(|c| (c.name.clone(), c.vat_number.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let companies = stack.company_identities(&account);
     // The accountant's customer list: a third of Teamleader's companies with their VAT number,
     // a few written another way (no VAT number), a few the import cannot recognise ("& Zonen"),
     // and customers Teamleader never had.

@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::{Ctx, obj};
-use crate::exact::booking::{period_closed, text};
+use crate::exact::booking::{nested_payloads, period_closed, text};
 use crate::exact::error::ApiError;
 use crate::exact::model::{Division, FinancialEntry, FinancialKind, FinancialLine};
 use crate::exact::odata::{self, ListSpec};
@@ -145,24 +145,6 @@ pub(crate) fn get_lines(
     }
 }
 
-/// The lines of a POST: an array, or `{"results": [...]}`.
-fn line_payloads(payload: &Payload, kind: FinancialKind) -> Result<Vec<Payload>, ApiError> {
-    let (_, schema, name) = schemas(kind);
-    let items = match payload.nested(name) {
-        None => return Ok(Vec::new()),
-        Some(Value::Array(items)) => items.clone(),
-        Some(Value::Object(map)) => match map.get("results") {
-            Some(Value::Array(items)) => items.clone(),
-            _ => return Err(ApiError::not_an_object()),
-        },
-        Some(_) => return Err(ApiError::not_an_object()),
-    };
-    items
-        .into_iter()
-        .map(|item| Payload::from_value(item, schema))
-        .collect()
-}
-
 /// Check a POST and build the entry; every violated rule is reported at once.
 fn build(
     division: &Division,
@@ -180,7 +162,8 @@ fn build(
         }
         Some(Some(_)) => {}
     }
-    let line_payloads = line_payloads(payload, kind)?;
+    let (_, line_schema, lines_name) = schemas(kind);
+    let line_payloads = nested_payloads(payload, lines_name, line_schema)?;
     if line_payloads.is_empty() {
         errors.push(text::LINES_REQUIRED.to_owned());
     }

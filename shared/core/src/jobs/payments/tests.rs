@@ -49,6 +49,16 @@ fn invoice_payments(world: &World, id: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The stored record of a document of connection c1.
+async fn record(world: &World, id: &str) -> crate::DocumentRecord {
+    world
+        .store
+        .document(&ConnectionId::from("c1"), &DocumentId::from(id))
+        .await
+        .unwrap()
+        .expect("a record")
+}
+
 fn at(day: u32) -> DateTime<Utc> {
     chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, day, 9, 30, 0).unwrap()
 }
@@ -163,12 +173,7 @@ async fn a_registration_whose_answer_was_lost_is_found_on_the_invoice_not_sent_a
     let second = poll(&world, "poll-2", 1000).await;
     assert_eq!(second.status, RunStatus::Succeeded, "{second:#?}");
     assert_eq!(world.source.payments().len(), 1, "never registered twice");
-    let record = world
-        .store
-        .document(&ConnectionId::from("c1"), &DocumentId::from("INV-1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let record = record(&world, "INV-1").await;
     assert!(record.paid);
     assert_eq!(record.payments_registered, dec!(121));
 
@@ -353,12 +358,7 @@ async fn a_payment_registered_by_hand_in_teamleader_is_booked_in_the_ledger_once
         "nothing registered by Koppel"
     );
     assert_eq!(world.ledger.received_payments().len(), 1);
-    let record = world
-        .store
-        .document(&ConnectionId::from("c1"), &DocumentId::from("INV-2"))
-        .await
-        .unwrap()
-        .unwrap();
+    let record = record(&world, "INV-2").await;
     assert!(record.paid, "{record:#?}");
     assert_eq!(counts(&poll(&world, "poll-3", 1000).await).checked, 2);
 }
@@ -416,12 +416,7 @@ async fn a_booking_whose_answer_was_lost_is_found_and_never_booked_twice() {
     let second = poll(&world, "poll-2", 1000).await;
     assert_eq!(counts(&second).payments_booked, 0, "{second:#?}");
     assert_eq!(world.ledger.received_payments().len(), 1, "booked once");
-    let record = world
-        .store
-        .document(&ConnectionId::from("c1"), &DocumentId::from("INV-1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let record = record(&world, "INV-1").await;
     assert_eq!(record.payments_carried, dec!(121));
     assert!(record.carry_intent.is_none());
     assert!(world.source.payments().is_empty(), "no echo");
