@@ -20,16 +20,7 @@ async fn an_account_holding_half_the_customers_gets_no_duplicate_and_a_second_ru
     let stack = Stack::start(StackOptions {
         exact_limits: None,
         backend: Backend::moto_for_tests(),
-        generate: teamleader::GenerateSpec {
-            seed: 41,
-            departments: 1,
-            companies: 8,
-            contacts: 0,
-            invoices: 0,
-            drafts: 0,
-            credit_notes: 0,
-            ..Default::default()
-        },
+        generate: teamleader::GenerateSpec::companies_only(41, 8),
         ..Default::default()
     })
     .await;

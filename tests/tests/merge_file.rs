@@ -23,14 +23,8 @@ async fn scenario_c_the_merge_file_links_the_originals_and_reports_the_duplicate
         exact_limits: None,
         backend: Backend::moto_for_tests(),
         generate: teamleader::GenerateSpec {
-            seed: 53,
-            departments: 1,
-            companies: 5,
-            contacts: 0,
             invoices: 12,
-            drafts: 0,
-            credit_notes: 0,
-            ..Default::default()
+            ..teamleader::GenerateSpec::companies_only(53, 5)
         },
         ..Default::default()
     })

@@ -5,8 +5,8 @@
 //! spec forbids. Clients should treat both as "no value".
 
 use super::model::{
-    Account, Address, Company, Contact, CreditNote, CustomFieldDefinition, Department, Invoice,
-    Line, ProductCategory, Section, TaxRate, Totals, User, booking_number,
+    Account, Address, Company, Contact, CreditNote, CustomFieldDefinition, Deal, Department,
+    Invoice, Line, ProductCategory, Section, TaxRate, Totals, User, booking_number,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -712,6 +712,18 @@ fn contact_common(contact: &Contact) -> Map<String, Value> {
     );
     object.insert("marketing_mails_consent".into(), Value::Bool(false));
     object
+}
+
+/// A `deals.list` item: id, title and the customer (`lead.customer`).
+pub fn deal_list_item(deal: &Deal) -> Value {
+    json!({
+        "id": deal.id,
+        "title": deal.title,
+        "lead": {
+            "customer": type_and_id(&deal.customer.kind, &deal.customer.id),
+            "contact_person": null,
+        },
+    })
 }
 
 /// A `contacts.list` item.

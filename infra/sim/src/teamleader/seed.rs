@@ -836,6 +836,23 @@ pub struct GenerateSpec {
     pub days: u32,
 }
 
+impl GenerateSpec {
+    /// An account of one department with `companies` companies and nothing else (no contacts,
+    /// no documents): what the company-import and merge-file scenarios start from.
+    pub fn companies_only(seed: u64, companies: usize) -> Self {
+        Self {
+            seed,
+            departments: 1,
+            companies,
+            contacts: 0,
+            invoices: 0,
+            drafts: 0,
+            credit_notes: 0,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for GenerateSpec {
     fn default() -> Self {
         Self {

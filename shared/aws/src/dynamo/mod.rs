@@ -693,14 +693,7 @@ impl CustomerMappingStore for DynamoStore {
         .s(codec::ENTITY, "created_customer")
         .s("customer", customer.key())
         .build();
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| self.failed("PutItem (created customer)", e))?;
-        Ok(())
+        self.put("created customer", item).await
     }
 
     async fn created_by_koppel(

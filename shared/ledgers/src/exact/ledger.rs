@@ -683,44 +683,58 @@ impl ExactLedger {
         asked: &HashMap<String, &LedgerEntryId>,
         since: Option<NaiveDate>,
     ) -> Result<Vec<wire::Receivable>, ExternalError> {
-        const BULK: &str = "bulk/Cashflow/Receivables";
-        let mut scanned = self
-            .http
-            .get_all::<wire::Receivable>(
-                BULK,
-                &[
-                    ("$select", wire::RECEIVABLE_SELECT),
-                    ("$filter", "Status eq 20 or Status eq 30 or Status eq 40"),
-                ],
-            )
-            .await?;
-        let unmatched_asked = scanned
-            .iter()
-            .filter(|r| {
-                r.transaction_entry_id
-                    .as_deref()
-                    .is_some_and(|id| asked.contains_key(&id.trim().to_ascii_lowercase()))
-            })
-            .count();
+        let mut read = AskedReceivables {
+            asked,
+            found: Vec::new(),
+            seen: std::collections::HashSet::new(),
+        };
+        read.keep(
+            self.bulk_receivables("Status eq 20 or Status eq 30 or Status eq 40")
+                .await?,
+        );
         if let Some(since) = since
-            && asked.len() - unmatched_asked > SCAN_ABOVE
+            && asked.len() - read.seen.len() > SCAN_ABOVE
         {
             let filter = format!(
                 "Status eq 50 and EntryDate ge datetime'{}'",
                 format_date(since)
             );
-            scanned.extend(
-                self.http
-                    .get_all::<wire::Receivable>(
-                        BULK,
-                        &[("$select", wire::RECEIVABLE_SELECT), ("$filter", &filter)],
-                    )
-                    .await?,
-            );
+            read.keep(self.bulk_receivables(&filter).await?);
         }
-        let mut found: Vec<wire::Receivable> = Vec::new();
-        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-        for receivable in scanned {
+        let AskedReceivables {
+            mut found, seen, ..
+        } = read;
+        let mut rest: Vec<&String> = asked.keys().filter(|k| !seen.contains(*k)).collect();
+        rest.sort();
+        let literals: Vec<String> = rest.iter().filter_map(|id| guid_literal(id)).collect();
+        for chunk in literals.chunks(RECEIVABLES_PER_CALL) {
+            found.extend(self.bulk_receivables(&or_filter("EntryID", chunk)).await?);
+        }
+        Ok(found)
+    }
+
+    /// Every receivable of `bulk/Cashflow/Receivables` answering `filter` (pages of 1,000).
+    async fn bulk_receivables(&self, filter: &str) -> Result<Vec<wire::Receivable>, ExternalError> {
+        self.http
+            .get_all::<wire::Receivable>(
+                "bulk/Cashflow/Receivables",
+                &[("$select", wire::RECEIVABLE_SELECT), ("$filter", filter)],
+            )
+            .await
+    }
+}
+
+/// The receivables of the asked entries among those read (lower-case entry id → entry asked).
+struct AskedReceivables<'a> {
+    asked: &'a HashMap<String, &'a LedgerEntryId>,
+    found: Vec<wire::Receivable>,
+    seen: std::collections::HashSet<String>,
+}
+
+impl AskedReceivables<'_> {
+    /// Keep those of `receivables` that belong to an asked entry.
+    fn keep(&mut self, receivables: Vec<wire::Receivable>) {
+        for receivable in receivables {
             let Some(entry) = receivable
                 .transaction_entry_id
                 .as_deref()
@@ -728,25 +742,10 @@ impl ExactLedger {
             else {
                 continue;
             };
-            if asked.contains_key(&entry) {
-                seen.insert(entry);
-                found.push(receivable);
+            if self.asked.contains_key(&entry) {
+                self.seen.insert(entry);
+                self.found.push(receivable);
             }
         }
-        let mut rest: Vec<&String> = asked.keys().filter(|k| !seen.contains(*k)).collect();
-        rest.sort();
-        let literals: Vec<String> = rest.iter().filter_map(|id| guid_literal(id)).collect();
-        for chunk in literals.chunks(RECEIVABLES_PER_CALL) {
-            let filter = or_filter("EntryID", chunk);
-            found.extend(
-                self.http
-                    .get_all::<wire::Receivable>(
-                        BULK,
-                        &[("$select", wire::RECEIVABLE_SELECT), ("$filter", &filter)],
-                    )
-                    .await?,
-            );
-        }
-        Ok(found)
     }
 }

@@ -242,16 +242,7 @@ fn import(customers: usize, seed: u64) -> Result<ImportFigures, RunError> {
     let existing = customers / 5;
     let stack = stack(
         &sims,
-        teamleader::GenerateSpec {
-            seed,
-            departments: 1,
-            companies: existing,
-            contacts: 0,
-            invoices: 0,
-            drafts: 0,
-            credit_notes: 0,
-            ..Default::default()
-        },
+        teamleader::GenerateSpec::companies_only(seed, existing),
     );
     let division = exact::DEFAULT_BE_DIVISION;
     let known = stack.company_identities(&stack.account_id);

@@ -23,16 +23,9 @@ pub async fn import_and_merge(checks: &mut Checks, stack: &Stack) {
     let account = stack
         .teamleader
         .generate(&teamleader::GenerateSpec {
-            seed: 4242,
             account_id: Some("b0a7c3e2-2a4f-4c1e-9d55-5ec0d0acc0b2".to_owned()),
             name: Some("Bouwbedrijf Verstraete".to_owned()),
-            departments: 1,
-            companies: COMPANIES,
-            contacts: 0,
-            invoices: 0,
-            drafts: 0,
-            credit_notes: 0,
-            ..Default::default()
+            ..teamleader::GenerateSpec::companies_only(4242, COMPANIES)
         })
         .expect("second account generated");
     stack

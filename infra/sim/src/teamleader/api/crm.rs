@@ -433,16 +433,7 @@ pub(crate) fn deals_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> A
     let data = page
         .slice(found)
         .into_iter()
-        .map(|d| {
-            serde_json::json!({
-                "id": d.id,
-                "title": d.title,
-                "lead": {
-                    "customer": {"type": d.customer.kind, "id": d.customer.id},
-                    "contact_person": null,
-                },
-            })
-        })
+        .map(render::deal_list_item)
         .collect();
     Ok(Reply::Data(Value::Array(data)))
 }
