@@ -31,6 +31,8 @@ struct Common {
     teamleader: ClientCredentials,
     #[serde(default)]
     session_key: Option<String>,
+    #[serde(default)]
+    page_url: Option<String>,
 }
 
 /// The app secret's JSON document, read.
@@ -42,6 +44,9 @@ pub struct AppSecret {
     pub session_key: Option<String>,
     /// The ledgers this deployment offers, configured from their sections.
     pub ledgers: LedgerApps,
+    /// The connection page's public address (the function URL or the operator's domain):
+    /// OAuth redirect URIs are built from it, never from a request's Host header.
+    pub page_url: Option<String>,
 }
 
 impl fmt::Debug for AppSecret {
@@ -49,6 +54,7 @@ impl fmt::Debug for AppSecret {
         f.debug_struct("AppSecret")
             .field("teamleader", &self.teamleader)
             .field("ledgers", &self.ledgers)
+            .field("page_url", &self.page_url)
             .finish_non_exhaustive()
     }
 }
@@ -66,7 +72,7 @@ pub enum AppSecretError {
     Missing(String),
     /// The secret's JSON is not of the expected shape.
     #[error(
-        "the app secret {name} is not filled in correctly: {detail}. Expected {{\"teamleader\":{{\"client_id\",\"client_secret\"}}, \"session_key\", and a section per ledger}}"
+        "the app secret {name} is not filled in correctly: {detail}. Expected {{\"teamleader\":{{\"client_id\",\"client_secret\"}}, \"session_key\", \"page_url\", and a section per ledger}}"
     )]
     Invalid {
         /// Secret name.
@@ -108,6 +114,7 @@ impl AppSecret {
             teamleader: common.teamleader,
             session_key: common.session_key,
             ledgers,
+            page_url: common.page_url,
         })
     }
 }

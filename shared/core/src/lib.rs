@@ -7,6 +7,7 @@
 //! With the cargo feature `contract`, `contract` holds the suite of checks every store
 //! implementation must pass (see [`ports::store`]).
 
+pub mod account;
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
 pub mod domain;

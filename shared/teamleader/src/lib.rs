@@ -8,6 +8,7 @@
 //! [`koppel_core::ExternalError::Malformed`] naming the endpoint and the field. [`mapping`]
 //! turns wire types into core types without I/O, and [`source`] implements the core port.
 
+pub mod access;
 pub mod client;
 pub mod common;
 pub mod companies;

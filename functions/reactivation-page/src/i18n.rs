@@ -1,0 +1,567 @@
+//! The page's languages and every text it shows, in Dutch, French and English. One struct
+//! per language with a field per text: a text missing in one language does not compile.
+
+use serde::{Deserialize, Serialize};
+
+/// Languages of the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Dutch.
+    Nl,
+    /// French.
+    Fr,
+    /// English.
+    En,
+}
+
+impl Language {
+    /// Every language, in the order the switch shows them.
+    pub const ALL: [Language; 3] = [Language::Nl, Language::Fr, Language::En];
+
+    /// The first supported language of an `Accept-Language` header (English by default).
+    pub fn negotiate(accept_language: Option<&str>) -> Self {
+        let header = accept_language.unwrap_or_default().to_ascii_lowercase();
+        for part in header.split(',') {
+            let tag = part.split(';').next().unwrap_or_default().trim();
+            if let Some(language) = tag.get(..2).and_then(Self::from_code) {
+                return language;
+            }
+        }
+        Self::En
+    }
+
+    /// "nl", "fr" or "en".
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Nl => "nl",
+            Self::Fr => "fr",
+            Self::En => "en",
+        }
+    }
+
+    /// The language of a two-letter code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "nl" => Some(Self::Nl),
+            "fr" => Some(Self::Fr),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    /// Its name in itself, for the switch.
+    pub fn own_name(self) -> &'static str {
+        match self {
+            Self::Nl => "Nederlands",
+            Self::Fr => "Français",
+            Self::En => "English",
+        }
+    }
+
+    /// The label of a run count (the counts' field names), in this language; an unknown
+    /// one (a newer job's) is shown as its name.
+    pub fn count_label(self, name: &str) -> String {
+        let label = match (name, self) {
+            ("already_exported", Self::Nl) => "al overgezet",
+            ("already_exported", Self::Fr) => "déjà transférés",
+            ("already_exported", Self::En) => "already exported",
+            ("already_linked", Self::Nl) => "al gekoppeld",
+            ("already_linked", Self::Fr) => "déjà liées",
+            ("already_linked", Self::En) => "already linked",
+            ("already_paid", Self::Nl) => "al betaald",
+            ("already_paid", Self::Fr) => "déjà payées",
+            ("already_paid", Self::En) => "already paid",
+            ("ambiguous", Self::Nl) => "dubbelzinnig",
+            ("ambiguous", Self::Fr) => "ambiguës",
+            ("ambiguous", Self::En) => "ambiguous",
+            ("changed_after_export", Self::Nl) => "gewijzigd na overzetten",
+            ("changed_after_export", Self::Fr) => "modifiés après transfert",
+            ("changed_after_export", Self::En) => "changed after export",
+            ("checked", Self::Nl) => "nagekeken",
+            ("checked", Self::Fr) => "vérifiés",
+            ("checked", Self::En) => "checked",
+            ("conflicts", Self::Nl) => "conflicten",
+            ("conflicts", Self::Fr) => "conflits",
+            ("conflicts", Self::En) => "conflicts",
+            ("created", Self::Nl) => "aangemaakt",
+            ("created", Self::Fr) => "créées",
+            ("created", Self::En) => "created",
+            ("credit_notes_settled", Self::Nl) => "creditnota's vereffend",
+            ("credit_notes_settled", Self::Fr) => "notes de crédit soldées",
+            ("credit_notes_settled", Self::En) => "credit notes settled",
+            ("customer_numbers_written", Self::Nl) => "klantnummers ingevuld",
+            ("customer_numbers_written", Self::Fr) => "numéros de client inscrits",
+            ("customer_numbers_written", Self::En) => "customer numbers written",
+            ("customers_created", Self::Nl) => "klanten aangemaakt",
+            ("customers_created", Self::Fr) => "clients créés",
+            ("customers_created", Self::En) => "customers created",
+            ("customers_matched", Self::Nl) => "klanten herkend",
+            ("customers_matched", Self::Fr) => "clients reconnus",
+            ("customers_matched", Self::En) => "customers matched",
+            ("duplicates", Self::Nl) => "dubbels",
+            ("duplicates", Self::Fr) => "doublons",
+            ("duplicates", Self::En) => "duplicates",
+            ("exported", Self::Nl) => "overgezet",
+            ("exported", Self::Fr) => "transférés",
+            ("exported", Self::En) => "exported",
+            ("failed", Self::Nl) => "mislukt",
+            ("failed", Self::Fr) => "échoués",
+            ("failed", Self::En) => "failed",
+            ("linked", Self::Nl) => "gekoppeld",
+            ("linked", Self::Fr) => "liées",
+            ("linked", Self::En) => "linked",
+            ("listed", Self::Nl) => "gelezen",
+            ("listed", Self::Fr) => "lues",
+            ("listed", Self::En) => "listed",
+            ("marked_paid", Self::Nl) => "op betaald gezet",
+            ("marked_paid", Self::Fr) => "marquées payées",
+            ("marked_paid", Self::En) => "marked paid",
+            ("missing_in_ledger", Self::Nl) => "ontbreken in de boekhouding",
+            ("missing_in_ledger", Self::Fr) => "absents de la comptabilité",
+            ("missing_in_ledger", Self::En) => "missing in the ledger",
+            ("partly_paid", Self::Nl) => "deels betaald",
+            ("partly_paid", Self::Fr) => "partiellement payées",
+            ("partly_paid", Self::En) => "partly paid",
+            ("payments_booked", Self::Nl) => "betalingen geboekt",
+            ("payments_booked", Self::Fr) => "paiements comptabilisés",
+            ("payments_booked", Self::En) => "payments booked",
+            ("payments_registered", Self::Nl) => "betalingen geregistreerd",
+            ("payments_registered", Self::Fr) => "paiements enregistrés",
+            ("payments_registered", Self::En) => "payments registered",
+            ("removed", Self::Nl) => "verwijderd",
+            ("removed", Self::Fr) => "supprimées",
+            ("removed", Self::En) => "removed",
+            ("rows", Self::Nl) => "rijen",
+            ("rows", Self::Fr) => "lignes",
+            ("rows", Self::En) => "rows",
+            ("skipped", Self::Nl) => "overgeslagen",
+            ("skipped", Self::Fr) => "ignorés",
+            ("skipped", Self::En) => "skipped",
+            ("to_link", Self::Nl) => "te koppelen",
+            ("to_link", Self::Fr) => "à lier",
+            ("to_link", Self::En) => "to link",
+            ("unmatched", Self::Nl) => "niet gevonden",
+            ("unmatched", Self::Fr) => "non trouvées",
+            ("unmatched", Self::En) => "unmatched",
+            _ => return name.replace('_', " "),
+        };
+        label.to_owned()
+    }
+
+    /// The texts in this language.
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Self::Nl => &NL,
+            Self::Fr => &FR,
+            Self::En => &EN,
+        }
+    }
+}
+
+/// Every text of the page.
+#[derive(Debug)]
+pub struct Texts {
+    /// Entry page title.
+    pub title: &'static str,
+    /// Entry page lead.
+    pub lead: &'static str,
+    /// Sign-in button.
+    pub sign_in: &'static str,
+    /// Sign-out button.
+    pub sign_out: &'static str,
+    /// Language switch label.
+    pub language: &'static str,
+    /// Skip link.
+    pub skip_to_content: &'static str,
+    /// "Up & Running".
+    pub up_and_running: &'static str,
+    /// Lead under "Up & Running".
+    pub up_and_running_lead: &'static str,
+    /// The anonymous answer when the link needs a sign-in.
+    pub sign_in_to_reactivate: &'static str,
+    /// Lead under it.
+    pub sign_in_to_reactivate_lead: &'static str,
+    /// Status page title.
+    pub your_connections: &'static str,
+    /// Signed in as … (followed by the name).
+    pub signed_in_as: &'static str,
+    /// No connection yet.
+    pub no_connections: &'static str,
+    /// Department label.
+    pub department: &'static str,
+    /// Ledger label.
+    pub ledger: &'static str,
+    /// Administration label.
+    pub administration: &'static str,
+    /// Status: active.
+    pub status_active: &'static str,
+    /// Status: paused.
+    pub status_paused: &'static str,
+    /// Status: needs a sign-in.
+    pub status_needs_reauth: &'static str,
+    /// Teamleader link label.
+    pub teamleader_link: &'static str,
+    /// Ledger link label.
+    pub ledger_link: &'static str,
+    /// Link works.
+    pub link_ok: &'static str,
+    /// Link needs attention.
+    pub link_attention: &'static str,
+    /// Next scheduled run label.
+    pub next_run: &'static str,
+    /// Next run when automatic sync is off.
+    pub next_run_manual: &'static str,
+    /// Next run when paused.
+    pub next_run_paused: &'static str,
+    /// "Sync now" button.
+    pub sync_now: &'static str,
+    /// "Import companies" button.
+    pub import_companies: &'static str,
+    /// Pause button.
+    pub pause: &'static str,
+    /// Resume button.
+    pub resume: &'static str,
+    /// Latest runs heading.
+    pub latest_runs: &'static str,
+    /// No runs yet.
+    pub no_runs: &'static str,
+    /// Column: started.
+    pub started: &'static str,
+    /// Column: job.
+    pub job: &'static str,
+    /// Column: result.
+    pub result: &'static str,
+    /// Link to a report.
+    pub details: &'static str,
+    /// Run status: running.
+    pub run_running: &'static str,
+    /// Run status: succeeded.
+    pub run_succeeded: &'static str,
+    /// Run status: completed with issues.
+    pub run_with_issues: &'static str,
+    /// Run status: paused.
+    pub run_paused: &'static str,
+    /// Run status: failed.
+    pub run_failed: &'static str,
+    /// Run queued, not started yet.
+    pub run_queued: &'static str,
+    /// The page refreshes itself while a run goes on.
+    pub refreshes_itself: &'static str,
+    /// Report heading.
+    pub report: &'static str,
+    /// Counts heading.
+    pub counts: &'static str,
+    /// Issues heading.
+    pub needs_attention: &'static str,
+    /// Notices heading.
+    pub notices: &'static str,
+    /// Warnings heading.
+    pub warnings: &'static str,
+    /// Search label.
+    pub search_document: &'static str,
+    /// Search button.
+    pub search: &'static str,
+    /// Nothing matches the search.
+    pub nothing_found: &'static str,
+    /// No issue.
+    pub no_issues: &'static str,
+    /// Back to the connections.
+    pub back: &'static str,
+    /// Column: item.
+    pub item: &'static str,
+    /// Column: reason.
+    pub reason: &'static str,
+    /// Invocations label.
+    pub invocations: &'static str,
+    /// Flash: sync started.
+    pub flash_sync_started: &'static str,
+    /// Flash: import started.
+    pub flash_import_started: &'static str,
+    /// Flash: paused.
+    pub flash_paused: &'static str,
+    /// Flash: resumed.
+    pub flash_resumed: &'static str,
+    /// Flash: reactivated after sign-in.
+    pub flash_signed_in: &'static str,
+    /// Error page title.
+    pub something_went_wrong: &'static str,
+    /// Try again link.
+    pub try_again: &'static str,
+    /// Consent refused.
+    pub error_access_denied: &'static str,
+    /// State missing, expired or replayed.
+    pub error_state: &'static str,
+    /// Code refused (expired, used).
+    pub error_code: &'static str,
+    /// Teamleader unreachable.
+    pub error_unavailable: &'static str,
+    /// Missing scopes (followed by the list).
+    pub error_missing_access: &'static str,
+    /// Session expired or CSRF token wrong.
+    pub error_session: &'static str,
+    /// Too many attempts.
+    pub error_too_many: &'static str,
+    /// Not found.
+    pub not_found: &'static str,
+    /// Internal failure.
+    pub error_internal: &'static str,
+    /// The page is not configured.
+    pub error_not_configured: &'static str,
+}
+
+/// Dutch.
+pub const NL: Texts = Texts {
+    title: "Koppel je boekhouding aan Teamleader Focus",
+    lead: "Meld je aan met Teamleader om je koppeling te activeren of opnieuw te activeren.",
+    sign_in: "Aanmelden met Teamleader",
+    sign_out: "Afmelden",
+    language: "Taal",
+    skip_to_content: "Naar de inhoud",
+    up_and_running: "Up & Running",
+    up_and_running_lead: "Je koppeling werkt. Facturen en creditnota's worden verder overgezet.",
+    sign_in_to_reactivate: "Meld je aan om je koppeling opnieuw te activeren",
+    sign_in_to_reactivate_lead: "Teamleader aanvaardt de opgeslagen toegang niet meer. Meld je aan met Teamleader: daarmee is de koppeling opnieuw actief.",
+    your_connections: "Je koppelingen",
+    signed_in_as: "Aangemeld als",
+    no_connections: "Er is nog geen koppeling voor deze Teamleader-account.",
+    department: "Departement",
+    ledger: "Boekhoudpakket",
+    administration: "Administratie",
+    status_active: "Actief",
+    status_paused: "Gepauzeerd",
+    status_needs_reauth: "Aanmelding nodig",
+    teamleader_link: "Koppeling met Teamleader",
+    ledger_link: "Koppeling met het boekhoudpakket",
+    link_ok: "In orde",
+    link_attention: "Vraagt aandacht",
+    next_run: "Volgende synchronisatie",
+    next_run_manual: "Alleen met de hand (automatische synchronisatie staat uit)",
+    next_run_paused: "Geen: de koppeling is gepauzeerd",
+    sync_now: "Nu synchroniseren",
+    import_companies: "Bedrijven importeren",
+    pause: "Pauzeren",
+    resume: "Hervatten",
+    latest_runs: "Laatste synchronisaties",
+    no_runs: "Nog geen synchronisatie.",
+    started: "Gestart",
+    job: "Taak",
+    result: "Resultaat",
+    details: "Details",
+    run_running: "Bezig",
+    run_succeeded: "Geslaagd",
+    run_with_issues: "Klaar, met aandachtspunten",
+    run_paused: "Onderbroken (gaat later verder)",
+    run_failed: "Mislukt",
+    run_queued: "In de wachtrij",
+    refreshes_itself: "Deze pagina ververst zichzelf tot de synchronisatie klaar is.",
+    report: "Verslag",
+    counts: "Aantallen",
+    needs_attention: "Vraagt aandacht",
+    notices: "Ter info",
+    warnings: "Waarschuwingen",
+    search_document: "Zoek een documentnummer",
+    search: "Zoeken",
+    nothing_found: "Geen document met dat nummer in dit verslag.",
+    no_issues: "Niets vraagt aandacht.",
+    back: "Terug naar je koppelingen",
+    item: "Document",
+    reason: "Reden en oplossing",
+    invocations: "Aanroepen",
+    flash_sync_started: "De synchronisatie is gestart.",
+    flash_import_started: "Het importeren van bedrijven is gestart.",
+    flash_paused: "De koppeling is gepauzeerd.",
+    flash_resumed: "De koppeling is hervat.",
+    flash_signed_in: "Je bent aangemeld; de koppelingen van deze account gebruiken je nieuwe toegang.",
+    something_went_wrong: "Dat lukte niet",
+    try_again: "Opnieuw proberen",
+    error_access_denied: "Je hebt Koppel geen toegang gegeven in Teamleader. Zonder toegang kan Koppel niets overzetten.",
+    error_state: "Deze aanmeldlink is verlopen of al gebruikt. Begin opnieuw.",
+    error_code: "Teamleader aanvaardde de aanmelding niet (de code was verlopen of al gebruikt). Begin opnieuw.",
+    error_unavailable: "Teamleader is nu niet bereikbaar. Probeer het over enkele minuten opnieuw.",
+    error_missing_access: "Je Teamleader-gebruiker heeft geen toegang tot:",
+    error_session: "Je sessie is verlopen of het formulier is niet meer geldig. Meld je opnieuw aan.",
+    error_too_many: "Te veel pogingen. Wacht een minuut en probeer opnieuw.",
+    not_found: "Deze pagina bestaat niet.",
+    error_internal: "Er ging iets mis aan onze kant. Probeer het opnieuw; blijft het mislukken, neem dan contact op met je leverancier.",
+    error_not_configured: "Deze Koppel-installatie is nog niet ingesteld (de beheerder moet de app-gegevens invullen).",
+};
+
+/// French.
+pub const FR: Texts = Texts {
+    title: "Reliez votre comptabilité à Teamleader Focus",
+    lead: "Connectez-vous avec Teamleader pour activer ou réactiver votre connexion.",
+    sign_in: "Se connecter avec Teamleader",
+    sign_out: "Se déconnecter",
+    language: "Langue",
+    skip_to_content: "Aller au contenu",
+    up_and_running: "Up & Running",
+    up_and_running_lead: "Votre connexion fonctionne. Les factures et notes de crédit continuent d'être transférées.",
+    sign_in_to_reactivate: "Connectez-vous pour réactiver votre connexion",
+    sign_in_to_reactivate_lead: "Teamleader n'accepte plus l'accès enregistré. Connectez-vous avec Teamleader : la connexion sera de nouveau active.",
+    your_connections: "Vos connexions",
+    signed_in_as: "Connecté en tant que",
+    no_connections: "Aucune connexion pour ce compte Teamleader.",
+    department: "Département",
+    ledger: "Logiciel comptable",
+    administration: "Dossier",
+    status_active: "Active",
+    status_paused: "En pause",
+    status_needs_reauth: "Connexion requise",
+    teamleader_link: "Lien avec Teamleader",
+    ledger_link: "Lien avec le logiciel comptable",
+    link_ok: "En ordre",
+    link_attention: "Demande votre attention",
+    next_run: "Prochaine synchronisation",
+    next_run_manual: "Uniquement à la main (la synchronisation automatique est désactivée)",
+    next_run_paused: "Aucune : la connexion est en pause",
+    sync_now: "Synchroniser maintenant",
+    import_companies: "Importer les entreprises",
+    pause: "Mettre en pause",
+    resume: "Reprendre",
+    latest_runs: "Dernières synchronisations",
+    no_runs: "Pas encore de synchronisation.",
+    started: "Début",
+    job: "Tâche",
+    result: "Résultat",
+    details: "Détails",
+    run_running: "En cours",
+    run_succeeded: "Réussie",
+    run_with_issues: "Terminée, avec des points d'attention",
+    run_paused: "Interrompue (reprendra plus tard)",
+    run_failed: "Échouée",
+    run_queued: "En file d'attente",
+    refreshes_itself: "Cette page se met à jour jusqu'à la fin de la synchronisation.",
+    report: "Rapport",
+    counts: "Nombres",
+    needs_attention: "Demande votre attention",
+    notices: "Pour info",
+    warnings: "Avertissements",
+    search_document: "Rechercher un numéro de document",
+    search: "Rechercher",
+    nothing_found: "Aucun document avec ce numéro dans ce rapport.",
+    no_issues: "Rien ne demande votre attention.",
+    back: "Retour à vos connexions",
+    item: "Document",
+    reason: "Raison et solution",
+    invocations: "Appels",
+    flash_sync_started: "La synchronisation a démarré.",
+    flash_import_started: "L'importation des entreprises a démarré.",
+    flash_paused: "La connexion est en pause.",
+    flash_resumed: "La connexion a repris.",
+    flash_signed_in: "Vous êtes connecté ; les connexions de ce compte utilisent votre nouvel accès.",
+    something_went_wrong: "Cela n'a pas fonctionné",
+    try_again: "Réessayer",
+    error_access_denied: "Vous n'avez pas donné accès à Koppel dans Teamleader. Sans accès, Koppel ne peut rien transférer.",
+    error_state: "Ce lien de connexion a expiré ou a déjà été utilisé. Recommencez.",
+    error_code: "Teamleader n'a pas accepté la connexion (le code avait expiré ou avait déjà servi). Recommencez.",
+    error_unavailable: "Teamleader n'est pas joignable pour le moment. Réessayez dans quelques minutes.",
+    error_missing_access: "Votre utilisateur Teamleader n'a pas accès à :",
+    error_session: "Votre session a expiré ou le formulaire n'est plus valable. Reconnectez-vous.",
+    error_too_many: "Trop de tentatives. Attendez une minute et réessayez.",
+    not_found: "Cette page n'existe pas.",
+    error_internal: "Un problème est survenu de notre côté. Réessayez ; si cela persiste, contactez votre fournisseur.",
+    error_not_configured: "Cette installation de Koppel n'est pas encore configurée (l'administrateur doit compléter les données de l'application).",
+};
+
+/// English.
+pub const EN: Texts = Texts {
+    title: "Link your accounting to Teamleader Focus",
+    lead: "Sign in with Teamleader to activate or reactivate your connection.",
+    sign_in: "Sign in with Teamleader",
+    sign_out: "Sign out",
+    language: "Language",
+    skip_to_content: "Skip to content",
+    up_and_running: "Up & Running",
+    up_and_running_lead: "Your connection works. Invoices and credit notes keep flowing.",
+    sign_in_to_reactivate: "Sign in to reactivate your connection",
+    sign_in_to_reactivate_lead: "Teamleader no longer accepts the stored access. Sign in with Teamleader: that reactivates the connection.",
+    your_connections: "Your connections",
+    signed_in_as: "Signed in as",
+    no_connections: "There is no connection for this Teamleader account yet.",
+    department: "Department",
+    ledger: "Accounting software",
+    administration: "Administration",
+    status_active: "Active",
+    status_paused: "Paused",
+    status_needs_reauth: "Sign-in needed",
+    teamleader_link: "Link with Teamleader",
+    ledger_link: "Link with the accounting software",
+    link_ok: "Working",
+    link_attention: "Needs attention",
+    next_run: "Next sync",
+    next_run_manual: "By hand only (automatic sync is off)",
+    next_run_paused: "None: the connection is paused",
+    sync_now: "Sync now",
+    import_companies: "Import companies",
+    pause: "Pause",
+    resume: "Resume",
+    latest_runs: "Latest runs",
+    no_runs: "No run yet.",
+    started: "Started",
+    job: "Job",
+    result: "Result",
+    details: "Details",
+    run_running: "Running",
+    run_succeeded: "Succeeded",
+    run_with_issues: "Done, with items to look at",
+    run_paused: "Interrupted (continues later)",
+    run_failed: "Failed",
+    run_queued: "Queued",
+    refreshes_itself: "This page refreshes itself until the run is done.",
+    report: "Report",
+    counts: "Counts",
+    needs_attention: "Needs attention",
+    notices: "For your information",
+    warnings: "Warnings",
+    search_document: "Search a document number",
+    search: "Search",
+    nothing_found: "No document with that number in this report.",
+    no_issues: "Nothing needs attention.",
+    back: "Back to your connections",
+    item: "Document",
+    reason: "Reason and fix",
+    invocations: "Invocations",
+    flash_sync_started: "The sync has started.",
+    flash_import_started: "The company import has started.",
+    flash_paused: "The connection is paused.",
+    flash_resumed: "The connection is resumed.",
+    flash_signed_in: "You are signed in; this account's connections use your new access.",
+    something_went_wrong: "That did not work",
+    try_again: "Try again",
+    error_access_denied: "You did not give Koppel access in Teamleader. Without access Koppel cannot transfer anything.",
+    error_state: "This sign-in link expired or was already used. Start again.",
+    error_code: "Teamleader did not accept the sign-in (the code had expired or was already used). Start again.",
+    error_unavailable: "Teamleader cannot be reached right now. Try again in a few minutes.",
+    error_missing_access: "Your Teamleader user has no access to:",
+    error_session: "Your session expired or the form is no longer valid. Sign in again.",
+    error_too_many: "Too many attempts. Wait a minute and try again.",
+    not_found: "This page does not exist.",
+    error_internal: "Something went wrong on our side. Try again; if it keeps failing, contact your provider.",
+    error_not_configured: "This Koppel installation is not set up yet (the operator must fill in the app credentials).",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_first_supported_language() {
+        assert_eq!(Language::negotiate(Some("nl-BE,nl;q=0.9")), Language::Nl);
+        assert_eq!(
+            Language::negotiate(Some("de-DE, fr-BE;q=0.8")),
+            Language::Fr
+        );
+        assert_eq!(Language::negotiate(Some("de")), Language::En);
+        assert_eq!(Language::negotiate(None), Language::En);
+    }
+
+    #[test]
+    fn every_language_has_its_own_texts() {
+        assert_ne!(NL.sign_in, FR.sign_in);
+        assert_ne!(FR.sign_in, EN.sign_in);
+        for language in Language::ALL {
+            assert_eq!(Language::from_code(language.code()), Some(language));
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The signed-in pages: the status page, a run's report, and the actions on a connection.
+//! Every connection is looked up through `koppel_core::account`, which answers "not found"
+//! for connections of other accounts: a session of account A gets 404 for anything of B.
+
+use super::sign_in::CsrfForm;
+use super::{Page, Visitor, html, internal, not_found_for, problem};
+use crate::ReactivationPage;
+use crate::signing::{self, Session};
+use crate::views::{self, ConnectionView, Flash, Frame};
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
+use chrono_tz::Europe::Brussels;
+use koppel_core::account::{self, AccountError};
+use koppel_core::{
+    AccountId, ConnectionId, ConnectionStatus, Deadline, DepartmentId, JobKind, RunId, RunStatus,
+};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// Runs shown per connection on the status page.
+const RUNS_SHOWN: usize = 5;
+/// Seconds between refreshes of a page following a run.
+const REFRESH_SECONDS: u32 = 3;
+/// The nightly export's hour in Brussels (template.yaml: `cron(0 2 * * ? *)`,
+/// Europe/Brussels).
+pub const NIGHTLY_HOUR: u32 = 2;
+
+/// The session when the form's CSRF token is the session's.
+pub(crate) fn checked_session<'a>(visitor: &'a Visitor, csrf: Option<&str>) -> Option<&'a Session> {
+    let session = visitor.session.as_ref()?;
+    signing::same_token(&session.csrf, csrf?).then_some(session)
+}
+
+/// The next nightly run after `now`.
+pub fn next_nightly(now: DateTime<Utc>) -> DateTime<Utc> {
+    let local = now.with_timezone(&Brussels);
+    let at = |day: chrono::NaiveDate| {
+        Brussels
+            .from_local_datetime(
+                &day.and_time(NaiveTime::from_hms_opt(NIGHTLY_HOUR, 0, 0).unwrap_or_default()),
+            )
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let today = local.date_naive();
+    match at(today) {
+        Some(t) if t > now => t,
+        _ => today
+            .checked_add_days(Days::new(1))
+            .and_then(at)
+            .unwrap_or(now),
+    }
+}
+
+/// The status page of the signed-in account.
+pub(crate) async fn status_page(
+    page: &ReactivationPage,
+    visitor: &Visitor,
+    session: &Session,
+    flash: Option<Flash>,
+) -> Response {
+    let account_id = AccountId::new(session.account.clone());
+    let store = page.services.store.as_ref();
+    let overviews = match account::overview(store, store, &account_id, RUNS_SHOWN).await {
+        Ok(all) => all,
+        Err(error) => return internal(visitor, &error),
+    };
+    let departments = department_names(page, &overviews).await;
+    let now = page.services.clock.now();
+    let views: Vec<ConnectionView<'_>> = overviews
+        .iter()
+        .map(|overview| {
+            let connection = &overview.connection;
+            ConnectionView {
+                overview,
+                department: departments
+                    .get(&connection.department_id)
+                    .cloned()
+                    .unwrap_or_else(|| connection.department_id.as_str().to_owned()),
+                next_run: (connection.status == ConnectionStatus::Active
+                    && connection.settings.automatic_sync)
+                    .then(|| next_nightly(now)),
+            }
+        })
+        .collect();
+    let following = overviews.iter().any(|o| {
+        o.runs
+            .first()
+            .is_some_and(|r| r.status == RunStatus::Running)
+    });
+    let frame = Frame {
+        refresh: following.then_some(REFRESH_SECONDS),
+        ..visitor.frame("/teamleader")
+    };
+    html(
+        StatusCode::OK,
+        views::status(&frame, &session.csrf, &views, flash),
+    )
+}
+
+/// Department names from Teamleader (one call; the ids are shown when it fails).
+async fn department_names(
+    page: &ReactivationPage,
+    overviews: &[account::ConnectionOverview],
+) -> HashMap<DepartmentId, String> {
+    let Some(first) = overviews.first() else {
+        return HashMap::new();
+    };
+    let connector: &dyn koppel_core::Connector = page.services.connector.as_ref();
+    let departments = match connector.source(&first.connection, Deadline::none()).await {
+        Ok(source) => source.departments().await,
+        Err(error) => Err(error),
+    };
+    match departments {
+        Ok(all) => all.into_iter().map(|d| (d.id, d.name)).collect(),
+        Err(error) => {
+            tracing::warn!(%error, "department names unavailable");
+            HashMap::new()
+        }
+    }
+}
+
+/// Query of a report page.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReportQuery {
+    q: Option<String>,
+}
+
+/// `GET /connections/{id}/runs/{run}`.
+pub(crate) async fn run_report(
+    State(page): Page,
+    headers: HeaderMap,
+    Path((id, run)): Path<(String, String)>,
+    Query(query): Query<ReportQuery>,
+) -> Response {
+    let visitor = Visitor::of(&page, &headers);
+    let Some(session) = &visitor.session else {
+        return Redirect::to("/teamleader").into_response();
+    };
+    let store = page.services.store.as_ref();
+    let found = account::run_of(
+        store,
+        store,
+        &AccountId::new(session.account.clone()),
+        &ConnectionId::new(id),
+        &RunId::new(run.clone()),
+    )
+    .await;
+    match found {
+        Ok((connection, report)) => {
+            let following = report
+                .as_ref()
+                .is_none_or(|r| r.status == RunStatus::Running);
+            let path = format!("/connections/{}/runs/{run}", connection.id.as_str());
+            let frame = Frame {
+                refresh: following.then_some(REFRESH_SECONDS),
+                ..visitor.frame(&path)
+            };
+            html(
+                StatusCode::OK,
+                views::run_report(
+                    &frame,
+                    &connection,
+                    &run,
+                    report.as_ref(),
+                    query.q.as_deref().filter(|q| !q.trim().is_empty()),
+                ),
+            )
+        }
+        Err(AccountError::NotFound) => not_found_for(&visitor),
+        Err(error) => internal(&visitor, &error),
+    }
+}
+
+/// `POST /connections/{id}/{sync|import|pause|resume}`.
+pub(crate) async fn action(
+    State(page): Page,
+    headers: HeaderMap,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let visitor = Visitor::of(&page, &headers);
+    let t = visitor.language.texts();
+    let Some(session) = checked_session(&visitor, form.csrf.as_deref()) else {
+        return problem(&visitor, StatusCode::FORBIDDEN, t.error_session, None);
+    };
+    let account_id = AccountId::new(session.account.clone());
+    let id = ConnectionId::new(id);
+    let services = &page.services;
+    let store = services.store.as_ref();
+    let started = |kind: JobKind| async {
+        let queue = services.queue.as_ref();
+        account::start_run(
+            store,
+            queue,
+            services.clock.as_ref(),
+            &account_id,
+            &id,
+            kind,
+        )
+        .await
+        .map(|run| format!("/connections/{}/runs/{}", id.as_str(), run.as_str()))
+    };
+    let done = |flash: Flash| format!("/teamleader?done={}", flash.code());
+    let target = match action.as_str() {
+        "sync" => started(JobKind::InvoiceExport).await,
+        "import" => started(JobKind::CompanyImport).await,
+        "pause" => account::set_paused(store, &account_id, &id, true)
+            .await
+            .map(|_| done(Flash::Paused)),
+        "resume" => account::set_paused(store, &account_id, &id, false)
+            .await
+            .map(|_| done(Flash::Resumed)),
+        _ => Err(AccountError::NotFound),
+    };
+    match target {
+        Ok(target) => Redirect::to(&target).into_response(),
+        Err(AccountError::NotFound) => not_found_for(&visitor),
+        Err(error) => internal(&visitor, &error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_nightly_run_is_two_in_the_morning_in_brussels() {
+        let winter = Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap();
+        assert_eq!(
+            next_nightly(winter),
+            Utc.with_ymd_and_hms(2026, 12, 1, 1, 0, 0).unwrap()
+        );
+        let summer_night = Utc.with_ymd_and_hms(2026, 6, 30, 23, 30, 0).unwrap();
+        assert_eq!(
+            next_nightly(summer_night),
+            Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap(),
+            "01:30 CEST: tonight's run at 02:00 CEST, 00:00 UTC"
+        );
+    }
+}

@@ -1,0 +1,468 @@
+//! The page's HTML, rendered with `maud` (escaped by construction), one function per page
+//! over one layout. No script at all: progress is followed with `<meta http-equiv=refresh>`.
+
+use crate::i18n::{Language, Texts};
+use chrono::{DateTime, Utc};
+use chrono_tz::Europe::Brussels;
+use koppel_core::account::ConnectionOverview;
+use koppel_core::{Connection, ConnectionStatus, RunCounts, RunIssue, RunReport, RunStatus};
+use maud::{DOCTYPE, Markup, html};
+
+/// What every page needs besides its content.
+pub struct Frame<'a> {
+    /// Language of the page.
+    pub language: Language,
+    /// The path the language switch returns to.
+    pub path: &'a str,
+    /// The signed-in user's name and the CSRF token of the sign-out form.
+    pub signed_in: Option<(&'a str, &'a str)>,
+    /// Refresh the page after this many seconds (a run in progress).
+    pub refresh: Option<u32>,
+}
+
+/// The one layout: header with the language switch (and sign-out), main, footer.
+pub fn layout(frame: &Frame<'_>, title: &str, content: Markup) -> Markup {
+    let t = frame.language.texts();
+    html! {
+        (DOCTYPE)
+        html lang=(frame.language.code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(seconds) = frame.refresh {
+                    meta http-equiv="refresh" content=(seconds);
+                }
+                title { (title) " · Koppel" }
+                link rel="stylesheet" href="/style.css";
+            }
+            body {
+                a.skip href="#main" { (t.skip_to_content) }
+                header.top {
+                    a.brand href="/teamleader" { "Koppel" }
+                    nav aria-label=(t.language) {
+                        ul.languages {
+                            @for language in Language::ALL {
+                                li {
+                                    @if language == frame.language {
+                                        span aria-current="true" lang=(language.code()) { (language.own_name()) }
+                                    } @else {
+                                        a lang=(language.code()) hreflang=(language.code())
+                                            href=(format!("/lang/{}?back={}", language.code(), urlencode(frame.path))) {
+                                            (language.own_name())
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some((name, csrf)) = frame.signed_in {
+                        form.signout method="post" action="/signout" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            span.who { (t.signed_in_as) " " strong { (name) } }
+                            button.link type="submit" { (t.sign_out) }
+                        }
+                    }
+                }
+                main #main { (content) }
+                footer { "Koppel · Teamleader Focus ↔ Exact Online · Octopus · Twinfield · Clearfacts" }
+            }
+        }
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The entry page: what Koppel is, and the sign-in button.
+pub fn entry(frame: &Frame<'_>) -> Markup {
+    let t = frame.language.texts();
+    layout(
+        frame,
+        t.title,
+        html! {
+            section.card.hero {
+                h1 { (t.title) }
+                p.lead { (t.lead) }
+                a.button.primary href="/teamleader" { (t.sign_in) }
+            }
+        },
+    )
+}
+
+/// The anonymous answer of `/teamleader?c=…`: only "Up & Running" or "sign in".
+pub fn link_state(frame: &Frame<'_>, up: bool) -> Markup {
+    let t = frame.language.texts();
+    let (title, lead) = if up {
+        (t.up_and_running, t.up_and_running_lead)
+    } else {
+        (t.sign_in_to_reactivate, t.sign_in_to_reactivate_lead)
+    };
+    layout(
+        frame,
+        title,
+        html! {
+            section.card.hero {
+                @if up {
+                    p.badge.ok role="status" { "✓ " (t.up_and_running) }
+                    h1 { (title) }
+                    p.lead { (lead) }
+                } @else {
+                    h1 { (title) }
+                    p.lead { (lead) }
+                    a.button.primary href="/teamleader" { (t.sign_in) }
+                }
+            }
+        },
+    )
+}
+
+/// A page saying what went wrong and offering to try again.
+pub fn problem(frame: &Frame<'_>, message: &str, detail: Option<&str>, again: &str) -> Markup {
+    let t = frame.language.texts();
+    layout(
+        frame,
+        t.something_went_wrong,
+        html! {
+            section.card.problem role="alert" {
+                h1 { (t.something_went_wrong) }
+                p { (message) }
+                @if let Some(detail) = detail { p.detail { (detail) } }
+                a.button.primary href=(again) { (t.try_again) }
+            }
+        },
+    )
+}
+
+/// A message after an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flash {
+    /// "Sync now" started a run.
+    SyncStarted,
+    /// "Import companies" started a run.
+    ImportStarted,
+    /// Paused.
+    Paused,
+    /// Resumed.
+    Resumed,
+    /// Signed in (the reactivation).
+    SignedIn,
+}
+
+impl Flash {
+    /// The query value naming it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::SyncStarted => "sync",
+            Self::ImportStarted => "import",
+            Self::Paused => "paused",
+            Self::Resumed => "resumed",
+            Self::SignedIn => "signed-in",
+        }
+    }
+
+    /// The flash a query value names.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            Self::SyncStarted,
+            Self::ImportStarted,
+            Self::Paused,
+            Self::Resumed,
+            Self::SignedIn,
+        ]
+        .into_iter()
+        .find(|f| f.code() == code)
+    }
+
+    fn text(self, t: &Texts) -> &'static str {
+        match self {
+            Self::SyncStarted => t.flash_sync_started,
+            Self::ImportStarted => t.flash_import_started,
+            Self::Paused => t.flash_paused,
+            Self::Resumed => t.flash_resumed,
+            Self::SignedIn => t.flash_signed_in,
+        }
+    }
+}
+
+/// What the status page shows of one connection besides the stored data.
+pub struct ConnectionView<'a> {
+    /// The connection and its latest runs.
+    pub overview: &'a ConnectionOverview,
+    /// Department name (its id when Teamleader did not say).
+    pub department: String,
+    /// The next scheduled run, when there is one.
+    pub next_run: Option<DateTime<Utc>>,
+}
+
+/// The status page: every connection of the signed-in account.
+pub fn status(
+    frame: &Frame<'_>,
+    csrf: &str,
+    connections: &[ConnectionView<'_>],
+    flash: Option<Flash>,
+) -> Markup {
+    let t = frame.language.texts();
+    layout(
+        frame,
+        t.your_connections,
+        html! {
+            h1 { (t.your_connections) }
+            @if let Some(flash) = flash {
+                p.flash role="status" { (flash.text(t)) }
+            }
+            @if connections.is_empty() {
+                section.card { p { (t.no_connections) } }
+            }
+            @for view in connections {
+                (connection_card(frame.language, csrf, view))
+            }
+        },
+    )
+}
+
+fn status_text(t: &Texts, status: ConnectionStatus) -> (&'static str, &'static str) {
+    match status {
+        ConnectionStatus::Active => (t.status_active, "ok"),
+        ConnectionStatus::Paused => (t.status_paused, "muted"),
+        ConnectionStatus::NeedsReauth => (t.status_needs_reauth, "bad"),
+    }
+}
+
+/// Which side's link a needs-reauth reason is about.
+fn reason_names_teamleader(connection: &Connection) -> bool {
+    connection
+        .status_reason
+        .as_deref()
+        .is_some_and(|r| r.contains("Teamleader"))
+}
+
+fn connection_card(language: Language, csrf: &str, view: &ConnectionView<'_>) -> Markup {
+    let t = language.texts();
+    let connection = &view.overview.connection;
+    let id = connection.id.as_str();
+    let (status, tone) = status_text(t, connection.status);
+    let needs_reauth = connection.status == ConnectionStatus::NeedsReauth;
+    let teamleader_ok = !(needs_reauth && reason_names_teamleader(connection));
+    let ledger_ok = !needs_reauth || reason_names_teamleader(connection);
+    let all_well = connection.status == ConnectionStatus::Active
+        && view
+            .overview
+            .runs
+            .first()
+            .is_none_or(|r| !matches!(r.status, RunStatus::Failed));
+    let heading = format!("{} → {}", view.department, connection.ledger.display_name());
+    html! {
+        section.card.connection aria-labelledby=(format!("c-{id}")) {
+            div.card-head {
+                h2 id=(format!("c-{id}")) { (heading) }
+                span class=(format!("badge {tone}")) { (status) }
+            }
+            @if all_well {
+                p.badge.ok role="status" { "✓ " (t.up_and_running) }
+            }
+            @if let Some(reason) = &connection.status_reason {
+                p.reason { (reason) }
+            }
+            dl.facts {
+                dt { (t.department) } dd { (view.department) }
+                dt { (t.ledger) } dd { (connection.ledger.display_name()) }
+                dt { (t.administration) } dd { (connection.ledger_company) }
+                dt { (t.teamleader_link) } dd { (if teamleader_ok { t.link_ok } else { t.link_attention }) }
+                dt { (t.ledger_link) } dd { (if ledger_ok { t.link_ok } else { t.link_attention }) }
+                dt { (t.next_run) }
+                dd {
+                    @match (connection.status, view.next_run) {
+                        (ConnectionStatus::Paused, _) => (t.next_run_paused),
+                        (_, Some(at)) => (local_time(at)),
+                        (_, None) => (t.next_run_manual),
+                    }
+                }
+            }
+            div.actions {
+                (post_button(&format!("/connections/{id}/sync"), csrf, t.sync_now, "primary"))
+                (post_button(&format!("/connections/{id}/import"), csrf, t.import_companies, ""))
+                @if connection.status == ConnectionStatus::Paused {
+                    (post_button(&format!("/connections/{id}/resume"), csrf, t.resume, ""))
+                } @else if connection.status == ConnectionStatus::Active {
+                    (post_button(&format!("/connections/{id}/pause"), csrf, t.pause, ""))
+                }
+            }
+            h3 { (t.latest_runs) }
+            @if view.overview.runs.is_empty() {
+                p.muted { (t.no_runs) }
+            } @else {
+                div.table-wrap {
+                    table {
+                        thead { tr { th scope="col" { (t.started) } th scope="col" { (t.job) } th scope="col" { (t.result) } th scope="col" { span.visually-hidden { (t.details) } } } }
+                        tbody {
+                            @for run in &view.overview.runs {
+                                tr {
+                                    td { (local_time(run.started_at)) }
+                                    td { (run.job) }
+                                    td { (run_status_text(t, run.status)) " · " (counts_line(language, &run.counts)) }
+                                    td { a href=(format!("/connections/{id}/runs/{}", run.run_id.as_str())) { (t.details) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn post_button(action: &str, csrf: &str, label: &str, class: &str) -> Markup {
+    html! {
+        form method="post" action=(action) {
+            input type="hidden" name="csrf" value=(csrf);
+            button class=(format!("button {class}")) type="submit" { (label) }
+        }
+    }
+}
+
+/// A time as people in Belgium read it.
+pub fn local_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&Brussels)
+        .format("%d/%m/%Y %H:%M")
+        .to_string()
+}
+
+fn run_status_text(t: &Texts, status: RunStatus) -> &'static str {
+    match status {
+        RunStatus::Running => t.run_running,
+        RunStatus::Succeeded => t.run_succeeded,
+        RunStatus::CompletedWithIssues => t.run_with_issues,
+        RunStatus::Paused => t.run_paused,
+        RunStatus::Failed => t.run_failed,
+    }
+}
+
+/// The counts of a run as `label value` pairs (the job's own counts, by their JSON names).
+fn count_pairs(language: Language, counts: &RunCounts) -> Vec<(String, String)> {
+    let value = serde_json::to_value(counts).unwrap_or_default();
+    value
+        .as_object()
+        .map(|fields| {
+            fields
+                .iter()
+                .filter(|(name, _)| name.as_str() != "job")
+                .filter(|(_, value)| value.is_number() || value.is_string())
+                .map(|(name, value)| {
+                    let shown = value
+                        .as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| value.to_string());
+                    (language.count_label(name), shown)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn counts_line(language: Language, counts: &RunCounts) -> String {
+    count_pairs(language, counts)
+        .into_iter()
+        .filter(|(_, value)| value != "0")
+        .map(|(name, value)| format!("{value} {name}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One run's report, its issues filtered by `query` (a document number).
+pub fn run_report(
+    frame: &Frame<'_>,
+    connection: &Connection,
+    run_id: &str,
+    report: Option<&RunReport>,
+    query: Option<&str>,
+) -> Markup {
+    let t = frame.language.texts();
+    let matches = |issue: &RunIssue| {
+        query.is_none_or(|q| {
+            let q = q.trim().to_lowercase();
+            issue.subject.to_string().to_lowercase().contains(&q)
+                || issue
+                    .document_number()
+                    .is_some_and(|n| n.to_lowercase().contains(&q))
+        })
+    };
+    html! {
+        (layout(frame, t.report, html! {
+            p { a href="/teamleader" { "← " (t.back) } }
+            h1 { (t.report) " · " (connection.ledger.display_name()) }
+            @match report {
+                None => {
+                    p.badge.muted role="status" { (t.run_queued) }
+                    p.muted { (t.refreshes_itself) }
+                    p.mono { (run_id) }
+                }
+                Some(report) => {
+                    p role="status" {
+                        span class=(format!("badge {}", match report.status {
+                            RunStatus::Succeeded => "ok",
+                            RunStatus::Failed => "bad",
+                            _ => "muted",
+                        })) { (run_status_text(t, report.status)) }
+                        " " (report.job) " · " (local_time(report.started_at))
+                    }
+                    @if report.status == RunStatus::Running { p.muted { (t.refreshes_itself) } }
+                    @if let Some(message) = &report.message { p.reason { (message) } }
+                    section.card {
+                        h2 { (t.counts) }
+                        dl.facts {
+                            @for (name, value) in count_pairs(frame.language, &report.counts) {
+                                dt { (name) } dd { (value) }
+                            }
+                            dt { (t.invocations) } dd { (report.invocations) }
+                        }
+                    }
+                    section.card {
+                        h2 { (t.needs_attention) " (" (report.issues.len()) ")" }
+                        form.search method="get" role="search" {
+                            label for="q" { (t.search_document) }
+                            input #q type="search" name="q" value=(query.unwrap_or_default());
+                            button.button type="submit" { (t.search) }
+                        }
+                        @let shown: Vec<&RunIssue> = report.issues.iter().filter(|i| matches(i)).collect();
+                        @if report.issues.is_empty() {
+                            p.muted { (t.no_issues) }
+                        } @else if shown.is_empty() {
+                            p.muted { (t.nothing_found) }
+                        } @else {
+                            (issue_table(t, &shown))
+                        }
+                    }
+                    @if !report.warnings.is_empty() {
+                        section.card {
+                            h2 { (t.warnings) }
+                            ul { @for warning in &report.warnings { li { (warning) } } }
+                        }
+                    }
+                    @if !report.notices.is_empty() {
+                        section.card {
+                            h2 { (t.notices) " (" (report.notices.len()) ")" }
+                            @let notices: Vec<&RunIssue> = report.notices.iter().collect();
+                            (issue_table(t, &notices))
+                        }
+                    }
+                }
+            }
+        }))
+    }
+}
+
+fn issue_table(t: &Texts, issues: &[&RunIssue]) -> Markup {
+    html! {
+        div.table-wrap {
+            table {
+                thead { tr { th scope="col" { (t.item) } th scope="col" { (t.reason) } } }
+                tbody {
+                    @for issue in issues {
+                        tr { td.mono { (issue.subject) } td { (issue.reason) } }
+                    }
+                }
+            }
+        }
+    }
+}

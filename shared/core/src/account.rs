@@ -1,0 +1,415 @@
+//! What a signed-in person does with the connections of their Teamleader account on the
+//! connection page: sign in again (the reactivation), look at the connections and their runs,
+//! start a run now, pause and resume. The page is an HTTP adapter around these use-cases;
+//! tenant isolation is enforced here: every function takes the signed-in account and
+//! refuses connections of any other one as [`AccountError::NotFound`] (the page answers 404,
+//! never "forbidden", so ids of other accounts cannot even be confirmed).
+
+use crate::{
+    AccountId, Clock, Connection, ConnectionId, ConnectionStatus, ConnectionStore, Connector,
+    Deadline, ExternalError, Job, JobKind, JobQueue, OAuthTokens, QueueError, RunId, RunReport,
+    RunReportStore, StoreError, Vault, VaultError,
+};
+use thiserror::Error;
+
+/// Why an account use-case did not happen.
+#[derive(Debug, Error)]
+pub enum AccountError {
+    /// No such connection in the signed-in account (or in any account).
+    #[error("no such connection in this account")]
+    NotFound,
+    /// The state store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The vault failed.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// The queue refused the job.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// What a fresh Teamleader sign-in changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reactivation {
+    /// Every connection of the account (now reading the fresh tokens).
+    pub connections: Vec<ConnectionId>,
+    /// Those that were waiting for a sign-in and are active again.
+    pub reactivated: Vec<ConnectionId>,
+}
+
+/// The name of the vault secret holding an account's Teamleader tokens. One secret per
+/// Teamleader account, shared by its connections: Teamleader's refresh tokens are single-use,
+/// so two copies of a pair would kill each other at the first refresh (the refresh lease is
+/// taken per secret name, so the connections of an account take turns).
+pub fn teamleader_secret_name(prefix: &str, account: &AccountId) -> String {
+    format!("{prefix}account-{account}/teamleader")
+}
+
+/// The reactivation: a person of `account` signed in to Teamleader and Koppel received
+/// `tokens`. They are written to the account's secret, every connection of the account
+/// reads them from now on, and connections waiting for a sign-in become active again (if
+/// the ledger's link is what broke, the next run or the page's health check says so again).
+pub async fn reactivate(
+    connections: &dyn ConnectionStore,
+    vault: &dyn Vault,
+    account: &AccountId,
+    secret_name: &str,
+    tokens: &OAuthTokens,
+) -> Result<Reactivation, AccountError> {
+    let value = serde_json::to_value(tokens).map_err(|e| VaultError::Corrupt {
+        name: secret_name.to_owned(),
+        detail: e.to_string(),
+    })?;
+    vault.write(secret_name, &value).await?;
+    let mut done = Reactivation {
+        connections: Vec::new(),
+        reactivated: Vec::new(),
+    };
+    for mut connection in connections.connections_of_account(account).await? {
+        let waiting = connection.status == ConnectionStatus::NeedsReauth;
+        if connection.teamleader_secret != secret_name || waiting {
+            connection.teamleader_secret = secret_name.to_owned();
+            if waiting {
+                connection.status = ConnectionStatus::Active;
+                connection.status_reason = None;
+                done.reactivated.push(connection.id.clone());
+            }
+            connections.put_connection(&connection).await?;
+        }
+        done.connections.push(connection.id);
+    }
+    tracing::info!(
+        account = %account,
+        connections = done.connections.len(),
+        reactivated = done.reactivated.len(),
+        "Teamleader sign-in stored"
+    );
+    Ok(done)
+}
+
+/// Where a connection's Teamleader link stands after [`retry_teamleader_link`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// Teamleader answered with the stored tokens: "Up & Running".
+    UpAndRunning,
+    /// A person must sign in to Teamleader again (or the connection does not exist: the
+    /// anonymous answer is the same, so ids cannot be probed).
+    SignInNeeded,
+}
+
+/// The reactivation URL opened without a session (`/teamleader?c=…`): try the connection's
+/// Teamleader tokens once more — refreshing them if they are due — with one cheap call. A
+/// connection waiting for a sign-in is given that one chance (Teamleader's refusal may have
+/// been passing); refused again, the token source marks it back with the new reason. Any
+/// other failure (Teamleader down) leaves the connection as it was.
+pub async fn retry_teamleader_link(
+    connections: &dyn ConnectionStore,
+    connector: &dyn Connector,
+    id: &ConnectionId,
+    deadline: Deadline,
+) -> Result<LinkState, AccountError> {
+    let Some(connection) = connections.connection(id).await? else {
+        return Ok(LinkState::SignInNeeded);
+    };
+    let was = (connection.status, connection.status_reason.clone());
+    if was.0 == ConnectionStatus::NeedsReauth {
+        connections
+            .set_connection_status(id, ConnectionStatus::Active, None)
+            .await?;
+    }
+    let probe = async {
+        let mut active = connection.clone();
+        active.status = ConnectionStatus::Active;
+        connector
+            .source(&active, deadline)
+            .await?
+            .departments()
+            .await
+    };
+    match probe.await {
+        Ok(_) => {
+            tracing::info!(connection = %id, "Teamleader link answered: up and running");
+            Ok(LinkState::UpAndRunning)
+        }
+        Err(ExternalError::NeedsReauth { .. }) => Ok(LinkState::SignInNeeded),
+        Err(error) => {
+            tracing::warn!(connection = %id, %error, "Teamleader link check failed");
+            if was.0 == ConnectionStatus::NeedsReauth {
+                connections.set_connection_status(id, was.0, was.1).await?;
+            }
+            Ok(LinkState::SignInNeeded)
+        }
+    }
+}
+
+/// A connection of `account`, or [`AccountError::NotFound`] when it belongs to another one.
+pub async fn connection_of(
+    connections: &dyn ConnectionStore,
+    account: &AccountId,
+    id: &ConnectionId,
+) -> Result<Connection, AccountError> {
+    match connections.connection(id).await? {
+        Some(connection) if &connection.account_id == account => Ok(connection),
+        _ => Err(AccountError::NotFound),
+    }
+}
+
+/// A connection with its latest runs, as the status page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionOverview {
+    /// The connection.
+    pub connection: Connection,
+    /// Its latest runs, newest first.
+    pub runs: Vec<RunReport>,
+}
+
+/// Every connection of `account` with its `runs` latest runs.
+pub async fn overview(
+    connections: &dyn ConnectionStore,
+    reports: &dyn RunReportStore,
+    account: &AccountId,
+    runs: usize,
+) -> Result<Vec<ConnectionOverview>, AccountError> {
+    let mut all = Vec::new();
+    for connection in connections.connections_of_account(account).await? {
+        let runs = reports.run_reports(&connection.id, runs).await?;
+        all.push(ConnectionOverview { connection, runs });
+    }
+    Ok(all)
+}
+
+/// One run of a connection of `account` (None when the run is unknown: not started yet).
+pub async fn run_of(
+    connections: &dyn ConnectionStore,
+    reports: &dyn RunReportStore,
+    account: &AccountId,
+    connection: &ConnectionId,
+    run: &RunId,
+) -> Result<(Connection, Option<RunReport>), AccountError> {
+    let connection = connection_of(connections, account, connection).await?;
+    let report = reports.run_report(&connection.id, run).await?;
+    Ok((connection, report))
+}
+
+/// Start `kind` now for a connection of `account` ("Sync now", "Import companies"): one job
+/// on the queue with a fresh run id, which the page follows. A paused connection can be run
+/// by hand (pausing stops the schedule, not the person).
+pub async fn start_run(
+    connections: &dyn ConnectionStore,
+    queue: &dyn JobQueue,
+    clock: &dyn Clock,
+    account: &AccountId,
+    id: &ConnectionId,
+    kind: JobKind,
+) -> Result<RunId, AccountError> {
+    let connection = connection_of(connections, account, id).await?;
+    let run = RunId::new(format!(
+        "manual-{}-{}",
+        clock.now().format("%Y%m%dT%H%M%S"),
+        RunId::generate().as_str().get(..8).unwrap_or_default()
+    ));
+    queue
+        .send(&[Job::start(connection.id.clone(), run.clone(), kind)])
+        .await?;
+    tracing::info!(connection = %connection.id, run = %run, "run started by hand");
+    Ok(run)
+}
+
+/// Pause (`paused = true`) or resume a connection of `account`. A connection waiting for a
+/// sign-in stays so: only signing in resumes it.
+pub async fn set_paused(
+    connections: &dyn ConnectionStore,
+    account: &AccountId,
+    id: &ConnectionId,
+    paused: bool,
+) -> Result<ConnectionStatus, AccountError> {
+    let connection = connection_of(connections, account, id).await?;
+    let status = match (connection.status, paused) {
+        (ConnectionStatus::NeedsReauth, _) => ConnectionStatus::NeedsReauth,
+        (_, true) => ConnectionStatus::Paused,
+        (_, false) => ConnectionStatus::Active,
+    };
+    if status != connection.status {
+        let reason = connection
+            .status_reason
+            .filter(|_| status != ConnectionStatus::Active);
+        connections
+            .set_connection_status(&connection.id, status, reason)
+            .await?;
+    }
+    Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::ManualClock;
+    use crate::memory::{InMemoryQueue, InMemoryStore, InMemoryVault};
+    use crate::{Clock, ConnectionSettings, DepartmentId, LedgerKind, RunCounts, RunStatus};
+    use chrono::{TimeZone, Utc};
+
+    fn connection(id: &str, account: &str, status: ConnectionStatus) -> Connection {
+        Connection {
+            id: ConnectionId::new(id),
+            account_id: AccountId::new(account),
+            department_id: DepartmentId::new("dep"),
+            ledger: LedgerKind::ExactOnline,
+            ledger_company: "1".into(),
+            status,
+            settings: ConnectionSettings::default(),
+            teamleader_secret: format!("old/{id}"),
+            ledger_secret: format!("ledger/{id}"),
+            created_at: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+            status_reason: (status == ConnectionStatus::NeedsReauth)
+                .then(|| "Teamleader refused".to_owned()),
+        }
+    }
+
+    async fn store_with(connections: &[Connection]) -> InMemoryStore {
+        let store = InMemoryStore::default();
+        for c in connections {
+            store.put_connection(c).await.unwrap();
+        }
+        store
+    }
+
+    fn tokens() -> OAuthTokens {
+        OAuthTokens {
+            access_token: "a".into(),
+            refresh_token: "r".into(),
+            expires_at: Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sign_in_stores_one_pair_for_the_account_and_reactivates_only_its_connections() {
+        let store = store_with(&[
+            connection("a1", "A", ConnectionStatus::NeedsReauth),
+            connection("a2", "A", ConnectionStatus::Paused),
+            connection("b1", "B", ConnectionStatus::NeedsReauth),
+        ])
+        .await;
+        let vault = InMemoryVault::default();
+        let account = AccountId::new("A");
+        let secret = teamleader_secret_name("stack/connections/", &account);
+        let done = reactivate(&store, &vault, &account, &secret, &tokens())
+            .await
+            .unwrap();
+        assert_eq!(
+            done.connections,
+            vec![ConnectionId::new("a1"), ConnectionId::new("a2")]
+        );
+        assert_eq!(done.reactivated, vec![ConnectionId::new("a1")]);
+        let a1 = store
+            .connection(&ConnectionId::new("a1"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(a1.status, ConnectionStatus::Active);
+        assert_eq!(a1.status_reason, None);
+        assert_eq!(a1.teamleader_secret, secret);
+        let a2 = store
+            .connection(&ConnectionId::new("a2"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            a2.status,
+            ConnectionStatus::Paused,
+            "a pause is the user's choice"
+        );
+        assert_eq!(a2.teamleader_secret, secret);
+        let b1 = store
+            .connection(&ConnectionId::new("b1"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(b1.status, ConnectionStatus::NeedsReauth, "another account");
+        assert_eq!(b1.teamleader_secret, "old/b1");
+        let stored = vault.read(&secret).await.unwrap().unwrap();
+        assert_eq!(stored.value["refresh_token"], "r");
+    }
+
+    #[tokio::test]
+    async fn another_accounts_connection_is_not_found_for_every_use_case() {
+        let store = store_with(&[connection("b1", "B", ConnectionStatus::Active)]).await;
+        let queue = InMemoryQueue::new();
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap());
+        let a = AccountId::new("A");
+        let b1 = ConnectionId::new("b1");
+        assert!(matches!(
+            connection_of(&store, &a, &b1).await,
+            Err(AccountError::NotFound)
+        ));
+        assert!(matches!(
+            start_run(&store, &queue, &clock, &a, &b1, JobKind::InvoiceExport).await,
+            Err(AccountError::NotFound)
+        ));
+        assert!(matches!(
+            set_paused(&store, &a, &b1, true).await,
+            Err(AccountError::NotFound)
+        ));
+        assert!(matches!(
+            run_of(&store, &store, &a, &b1, &RunId::new("r")).await,
+            Err(AccountError::NotFound)
+        ));
+        assert!(overview(&store, &store, &a, 5).await.unwrap().is_empty());
+        assert!(queue.sent().is_empty(), "nothing was queued");
+        let b = store.connection(&b1).await.unwrap().unwrap();
+        assert_eq!(b.status, ConnectionStatus::Active, "nothing was paused");
+    }
+
+    #[tokio::test]
+    async fn sync_now_queues_one_export_with_a_fresh_run_and_pause_keeps_a_pending_sign_in() {
+        let store = store_with(&[
+            connection("a1", "A", ConnectionStatus::Active),
+            connection("a2", "A", ConnectionStatus::NeedsReauth),
+        ])
+        .await;
+        let queue = InMemoryQueue::new();
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap());
+        let a = AccountId::new("A");
+        let a1 = ConnectionId::new("a1");
+        let run = start_run(&store, &queue, &clock, &a, &a1, JobKind::InvoiceExport)
+            .await
+            .unwrap();
+        assert!(run.as_str().starts_with("manual-20261130T090000-"), "{run}");
+        let sent = queue.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(
+            sent[0],
+            Job::start(a1.clone(), run.clone(), JobKind::InvoiceExport)
+        );
+
+        assert_eq!(
+            set_paused(&store, &a, &a1, true).await.unwrap(),
+            ConnectionStatus::Paused
+        );
+        assert_eq!(
+            set_paused(&store, &a, &a1, false).await.unwrap(),
+            ConnectionStatus::Active
+        );
+        let a2 = ConnectionId::new("a2");
+        assert_eq!(
+            set_paused(&store, &a, &a2, false).await.unwrap(),
+            ConnectionStatus::NeedsReauth,
+            "only a sign-in resumes a connection waiting for one"
+        );
+
+        let mut report = RunReport::start(
+            a1.clone(),
+            run.clone(),
+            "invoice-export",
+            RunCounts::Nothing,
+            clock.now(),
+        );
+        report.status = RunStatus::Succeeded;
+        store.put_run_report(&report).await.unwrap();
+        let all = overview(&store, &store, &a, 5).await.unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].runs, vec![report.clone()]);
+        let (_, found) = run_of(&store, &store, &a, &a1, &run).await.unwrap();
+        assert_eq!(found, Some(report));
+    }
+}
