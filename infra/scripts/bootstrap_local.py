@@ -212,12 +212,30 @@ def create_bucket(session: Any, endpoint: str, properties: dict[str, Any]) -> di
     return {"Ref": name, "Arn": f"arn:aws:s3:::{name}"}
 
 
+# Sections merged over the generated app secret (--app-secret): the simulators' credentials.
+APP_SECRET_OVERRIDES: dict[str, Any] = {}
+
+
+def merged(base: Any, over: Any) -> Any:
+    """`over` merged into `base`, objects key by key, anything else replaced."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        result = dict(base)
+        for key, value in over.items():
+            result[key] = merged(base.get(key), value)
+        return result
+    return over
+
+
 def create_secret(session: Any, endpoint: str, properties: dict[str, Any]) -> dict[str, Any]:
-    """Create the app secret with local placeholder credentials (kept if it already exists)."""
+    """Create the app secret with local placeholder credentials, or the simulators' ones given
+    with --app-secret (kept if it already exists)."""
     client = session.client("secretsmanager", endpoint_url=endpoint)
     name = properties["Name"]
+    value = local_secret_string(properties)
+    if APP_SECRET_OVERRIDES and "GenerateSecretString" in properties:
+        value = json.dumps(merged(json.loads(value), APP_SECRET_OVERRIDES))
     try:
-        arn = client.create_secret(Name=name, SecretString=local_secret_string(properties))["ARN"]
+        arn = client.create_secret(Name=name, SecretString=value)["ARN"]
     except client.exceptions.ResourceExistsException:
         arn = client.describe_secret(SecretId=name)["ARN"]
     return {"Ref": arn, "Id": arn, "Name": name}
@@ -287,7 +305,14 @@ def main() -> int:
     parser.add_argument("--stack", default="koppel-local")
     parser.add_argument("--region", default="eu-west-1")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--app-secret", default="", metavar="JSON",
+                        help="sections merged over the generated app secret (the simulators' credentials)")
     args = parser.parse_args()
+    if args.app_secret:
+        try:
+            APP_SECRET_OVERRIDES.update(json.loads(args.app_secret))
+        except json.JSONDecodeError as error:
+            raise SystemExit(f"--app-secret is not JSON: {error}")
 
     overrides = {}
     for item in args.param:

@@ -375,6 +375,33 @@ impl Stack {
         connection
     }
 
+    /// The connection page wired to this stack (its store, vault, queues and connector), at
+    /// `public_url`, signing with `key`, on `clock` (the page's own: a person's session must
+    /// not run out at the simulators' speed).
+    pub fn reactivation_page(
+        &self,
+        public_url: url::Url,
+        key: reactivation_page::signing::SigningKey,
+        clock: Arc<dyn Clock>,
+    ) -> reactivation_page::ReactivationPage {
+        reactivation_page::ReactivationPage::new(
+            reactivation_page::PageConfig {
+                public_url,
+                teamleader: koppel_teamleader::TeamleaderUrls::same(&self.teamleader.base_url),
+                client_id: teamleader::DEFAULT_CLIENT_ID.to_owned(),
+                signing_key: key,
+                secret_prefix: format!("koppel-test/{}/", self.secrets_prefix),
+            },
+            reactivation_page::PageServices {
+                store: self.aws.store.clone(),
+                vault: self.aws.vault.clone(),
+                queue: self.aws.queue.clone(),
+                clock,
+                connector: self.connector.clone(),
+            },
+        )
+    }
+
     /// The export handler wired to this stack.
     pub fn export_function(&self, options: ExportOptions) -> ExportFunction {
         ExportFunction {

@@ -5,7 +5,8 @@
 //! ```
 //! Ports default to 0 (any free port). `--speed` runs the shared clock F times faster.
 //! `--demo-seed N` generates a demo Teamleader account from seed N. When both servers listen,
-//! one JSON line goes to stdout: `{"teamleader": url, "exact": url}` (plus `teamleader_account`
+//! one JSON line goes to stdout: `{"teamleader": url, "exact": url, "app_secret": {…}}` (the
+//! app-secret sections with the simulators' client credentials; plus `teamleader_account`
 //! with `--demo-seed`). Logs go to stderr. Stops on Ctrl-C / SIGTERM.
 
 use koppel_core::{Clock, ScaledClock, SystemClock};
@@ -125,7 +126,23 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let mut ready = serde_json::json!({"teamleader": teamleader.base_url, "exact": exact.base_url});
+    // `app_secret`: the sections of Koppel's app secret that make it talk to these
+    // simulators (`infra/dev up` writes them into the app secret it creates in moto).
+    let mut ready = serde_json::json!({
+        "teamleader": teamleader.base_url,
+        "exact": exact.base_url,
+        "app_secret": {
+            "teamleader": {
+                "client_id": teamleader::DEFAULT_CLIENT_ID,
+                "client_secret": teamleader::DEFAULT_CLIENT_SECRET,
+            },
+            "exact": {
+                "client_id": exact::DEFAULT_CLIENT_ID,
+                "client_secret": exact::DEFAULT_CLIENT_SECRET,
+                "base_url": exact.base_url,
+            },
+        },
+    });
     if let Some(seed) = args.demo_seed {
         let spec = teamleader::GenerateSpec {
             seed,

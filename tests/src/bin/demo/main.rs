@@ -9,6 +9,7 @@
 //! reports, what Exact holds, the API call counts, and a second night after the accountant
 //! reopened the closed period. Exits non-zero when something that should work did not.
 
+mod page;
 mod scenario;
 mod second_account;
 mod show;
@@ -89,7 +90,10 @@ async fn main() -> ExitCode {
             "  the invoices reconciled in Exact turned paid in Teamleader, once, and the second"
         );
         println!(
-            "  account got Exact's customers without duplicates, the merge file linking the rest."
+            "  account got Exact's customers without duplicates, the merge file linking the rest;"
+        );
+        println!(
+            "  on the connection page a sign-in showed every connection, and reactivated them."
         );
         ExitCode::SUCCESS
     } else {
@@ -262,6 +266,9 @@ async fn run() -> Checks {
 
     // ------------------------------------------------------------------ a second account
     second_account::import_and_merge(&mut checks, &stack).await;
+
+    // ------------------------------------------------------------------ the page
+    page::serve(&mut checks, &stack).await;
     checks
 }
 
