@@ -964,22 +964,6 @@ pub(crate) static ALL: &[&EntitySchema] = &[
     &RECEIVABLES_LIST_ITEM,
 ];
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_schema_has_its_key_and_unique_names() {
-        for schema in ALL {
-            assert!(schema.field(schema.key).is_some(), "{}", schema.type_name);
-            let mut names: Vec<_> = schema.fields.iter().map(|f| f.name).collect();
-            names.sort_unstable();
-            names.dedup();
-            assert_eq!(names.len(), schema.fields.len(), "{}", schema.type_name);
-        }
-    }
-}
-
 /// The header properties shared by financialtransaction/BankEntries and CashEntries, with
 /// the name of its lines' navigation property. From Exact's reference pages
 /// `FinancialTransactionBankEntries` / `FinancialTransactionCashEntries` (POST lists the
@@ -1067,3 +1051,19 @@ pub(crate) static CASH_ENTRY_LINE: EntitySchema = EntitySchema {
     key: "ID",
     fields: FINANCIAL_LINE_FIELDS,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_schema_has_its_key_and_unique_names() {
+        for schema in ALL {
+            assert!(schema.field(schema.key).is_some(), "{}", schema.type_name);
+            let mut names: Vec<_> = schema.fields.iter().map(|f| f.name).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), schema.fields.len(), "{}", schema.type_name);
+        }
+    }
+}
