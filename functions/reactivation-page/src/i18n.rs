@@ -308,6 +308,78 @@ pub struct Texts {
     pub error_internal: &'static str,
     /// The page is not configured.
     pub error_not_configured: &'static str,
+    /// Connect button per department.
+    pub connect_department: &'static str,
+    /// Heading: departments without a connection.
+    pub departments_to_connect: &'static str,
+    /// Label: which ledger.
+    pub choose_ledger: &'static str,
+    /// Link: continue a draft.
+    pub continue_setup: &'static str,
+    /// Status: being set up.
+    pub status_draft: &'static str,
+    /// Button: sign in to the ledger again (followed by its name).
+    pub reconnect_ledger: &'static str,
+    /// Set-up page title.
+    pub setup_title: &'static str,
+    /// Label: the administration to link.
+    pub choose_administration: &'static str,
+    /// Button: next step.
+    pub next: &'static str,
+    /// Button: save.
+    pub save: &'static str,
+    /// Label.
+    pub invoice_journal: &'static str,
+    /// Label.
+    pub credit_note_journal: &'static str,
+    /// Heading: VAT mapping.
+    pub vat_codes: &'static str,
+    /// Heading: revenue account per tax rate.
+    pub revenue_by_tax_rate: &'static str,
+    /// Label.
+    pub default_revenue: &'static str,
+    /// Label.
+    pub discount_account: &'static str,
+    /// Label.
+    pub start_date: &'static str,
+    /// Label.
+    pub attach_pdf: &'static str,
+    /// Label.
+    pub automatic_sync: &'static str,
+    /// Note.
+    pub automatic_after_manual: &'static str,
+    /// Button.
+    pub turn_on_automatic: &'static str,
+    /// Button.
+    pub turn_off_automatic: &'static str,
+    /// Label.
+    pub import_companies_now: &'static str,
+    /// Label.
+    pub notify_email: &'static str,
+    /// Label.
+    pub payment_journal: &'static str,
+    /// Warning.
+    pub payment_journal_warning: &'static str,
+    /// Select option.
+    pub none_option: &'static str,
+    /// Heading: what stops saving.
+    pub blockers: &'static str,
+    /// Flash.
+    pub flash_connected: &'static str,
+    /// Flash.
+    pub flash_ledger_signed_in: &'static str,
+    /// Flash.
+    pub flash_automatic_on: &'static str,
+    /// Flash.
+    pub flash_automatic_off: &'static str,
+    /// Error.
+    pub error_ledger_refused: &'static str,
+    /// Error.
+    pub error_already_connected: &'static str,
+    /// Error.
+    pub error_no_ledger: &'static str,
+    /// Button: credentials form.
+    pub sign_in_ledger: &'static str,
 }
 
 /// Dutch.
@@ -385,6 +457,42 @@ pub const NL: Texts = Texts {
     not_found: "Deze pagina bestaat niet.",
     error_internal: "Er ging iets mis aan onze kant. Probeer het opnieuw; blijft het mislukken, neem dan contact op met je leverancier.",
     error_not_configured: "Deze Koppel-installatie is nog niet ingesteld (de beheerder moet de app-gegevens invullen).",
+    connect_department: "Koppelen",
+    departments_to_connect: "Departementen zonder koppeling",
+    choose_ledger: "Boekhoudpakket",
+    continue_setup: "Instellen afwerken",
+    status_draft: "Wordt ingesteld",
+    reconnect_ledger: "Opnieuw aanmelden bij",
+    setup_title: "Koppeling instellen",
+    choose_administration: "Kies de administratie",
+    next: "Volgende",
+    save: "Opslaan",
+    invoice_journal: "Verkoopdagboek voor facturen",
+    credit_note_journal: "Verkoopdagboek voor creditnota's (een ander dagboek)",
+    vat_codes: "Btw-codes per Teamleader-btw-tarief (alleen exclusieve codes)",
+    revenue_by_tax_rate: "Omzetrekening per btw-tarief (optioneel)",
+    default_revenue: "Standaard omzetrekening",
+    discount_account: "Rekening voor kortingen",
+    start_date: "Startdatum (oudere documenten worden nooit overgezet)",
+    attach_pdf: "De pdf van elk document meesturen",
+    automatic_sync: "Elke nacht automatisch synchroniseren",
+    automatic_after_manual: "Automatische synchronisatie kan aan na een geslaagde synchronisatie met de hand.",
+    turn_on_automatic: "Automatische synchronisatie aanzetten",
+    turn_off_automatic: "Automatische synchronisatie uitzetten",
+    import_companies_now: "Bedrijven en contacten importeren uit het boekhoudpakket",
+    notify_email: "E-mail bij betaalde facturen (optioneel)",
+    payment_journal: "Betalingen uit Teamleader boeken in dit financieel dagboek (optioneel)",
+    payment_journal_warning: "Opgelet: importeer je ook bankafschriften (CODA) in je boekhouding, dan wordt dezelfde factuur twee keer afgepunt. Kies dit alleen als betalingen niet via bankafschriften binnenkomen.",
+    none_option: "(geen)",
+    blockers: "Dit moet eerst in orde komen",
+    flash_connected: "De koppeling is ingesteld. Start een eerste synchronisatie met ‘Nu synchroniseren’.",
+    flash_ledger_signed_in: "Aangemeld bij het boekhoudpakket.",
+    flash_automatic_on: "Automatische synchronisatie staat aan.",
+    flash_automatic_off: "Automatische synchronisatie staat uit.",
+    error_ledger_refused: "Het boekhoudpakket aanvaardde de aanmelding niet. Probeer opnieuw.",
+    error_already_connected: "Dit departement is al gekoppeld aan",
+    error_no_ledger: "Deze installatie biedt dat boekhoudpakket niet aan.",
+    sign_in_ledger: "Aanmelden",
 };
 
 /// French.
@@ -462,6 +570,42 @@ pub const FR: Texts = Texts {
     not_found: "Cette page n'existe pas.",
     error_internal: "Un problème est survenu de notre côté. Réessayez ; si cela persiste, contactez votre fournisseur.",
     error_not_configured: "Cette installation de Koppel n'est pas encore configurée (l'administrateur doit compléter les données de l'application).",
+    connect_department: "Connecter",
+    departments_to_connect: "Départements sans connexion",
+    choose_ledger: "Logiciel comptable",
+    continue_setup: "Terminer la configuration",
+    status_draft: "En configuration",
+    reconnect_ledger: "Se reconnecter à",
+    setup_title: "Configurer la connexion",
+    choose_administration: "Choisissez le dossier",
+    next: "Suivant",
+    save: "Enregistrer",
+    invoice_journal: "Journal de vente pour les factures",
+    credit_note_journal: "Journal de vente pour les notes de crédit (un autre journal)",
+    vat_codes: "Codes TVA par taux de TVA Teamleader (codes exclusifs uniquement)",
+    revenue_by_tax_rate: "Compte de produits par taux de TVA (facultatif)",
+    default_revenue: "Compte de produits par défaut",
+    discount_account: "Compte pour les remises",
+    start_date: "Date de début (les documents plus anciens ne sont jamais transférés)",
+    attach_pdf: "Joindre le PDF de chaque document",
+    automatic_sync: "Synchroniser automatiquement chaque nuit",
+    automatic_after_manual: "La synchronisation automatique peut être activée après une synchronisation manuelle réussie.",
+    turn_on_automatic: "Activer la synchronisation automatique",
+    turn_off_automatic: "Désactiver la synchronisation automatique",
+    import_companies_now: "Importer les entreprises et contacts du logiciel comptable",
+    notify_email: "E-mail lorsque des factures sont payées (facultatif)",
+    payment_journal: "Comptabiliser les paiements de Teamleader dans ce journal financier (facultatif)",
+    payment_journal_warning: "Attention : si vous importez aussi des extraits bancaires (CODA) dans votre comptabilité, la même facture sera lettrée deux fois. Ne choisissez ceci que si les paiements n'arrivent pas par extraits bancaires.",
+    none_option: "(aucun)",
+    blockers: "À régler d'abord",
+    flash_connected: "La connexion est configurée. Lancez une première synchronisation avec « Synchroniser maintenant ».",
+    flash_ledger_signed_in: "Connecté au logiciel comptable.",
+    flash_automatic_on: "La synchronisation automatique est activée.",
+    flash_automatic_off: "La synchronisation automatique est désactivée.",
+    error_ledger_refused: "Le logiciel comptable n'a pas accepté la connexion. Réessayez.",
+    error_already_connected: "Ce département est déjà connecté à",
+    error_no_ledger: "Cette installation ne propose pas ce logiciel comptable.",
+    sign_in_ledger: "Se connecter",
 };
 
 /// English.
@@ -539,6 +683,42 @@ pub const EN: Texts = Texts {
     not_found: "This page does not exist.",
     error_internal: "Something went wrong on our side. Try again; if it keeps failing, contact your provider.",
     error_not_configured: "This Koppel installation is not set up yet (the operator must fill in the app credentials).",
+    connect_department: "Connect",
+    departments_to_connect: "Departments without a connection",
+    choose_ledger: "Accounting software",
+    continue_setup: "Finish setting up",
+    status_draft: "Being set up",
+    reconnect_ledger: "Reconnect",
+    setup_title: "Set up the connection",
+    choose_administration: "Choose the administration",
+    next: "Next",
+    save: "Save",
+    invoice_journal: "Sales journal for invoices",
+    credit_note_journal: "Sales journal for credit notes (another journal)",
+    vat_codes: "VAT codes per Teamleader tax rate (exclusive codes only)",
+    revenue_by_tax_rate: "Revenue account per tax rate (optional)",
+    default_revenue: "Default revenue account",
+    discount_account: "Account for discounts",
+    start_date: "Start date (older documents are never exported)",
+    attach_pdf: "Attach each document's PDF",
+    automatic_sync: "Sync automatically every night",
+    automatic_after_manual: "Automatic sync can be turned on after a successful manual sync.",
+    turn_on_automatic: "Turn on automatic sync",
+    turn_off_automatic: "Turn off automatic sync",
+    import_companies_now: "Import companies and contacts from the accounting software",
+    notify_email: "E-mail when invoices were paid (optional)",
+    payment_journal: "Book payments registered in Teamleader in this financial journal (optional)",
+    payment_journal_warning: "Careful: if bank statements (CODA) are also imported into your ledger, the same invoice will be settled twice. Choose this only when payments do not come in through bank statements.",
+    none_option: "(none)",
+    blockers: "Fix this first",
+    flash_connected: "The connection is set up. Start a first sync with “Sync now”.",
+    flash_ledger_signed_in: "Signed in to the accounting software.",
+    flash_automatic_on: "Automatic sync is on.",
+    flash_automatic_off: "Automatic sync is off.",
+    error_ledger_refused: "The accounting software did not accept the sign-in. Try again.",
+    error_already_connected: "This department is already linked to",
+    error_no_ledger: "This installation does not offer that accounting software.",
+    sign_in_ledger: "Sign in",
 };
 
 #[cfg(test)]

@@ -11,7 +11,13 @@
 //! - `GET /oauth/teamleader` — the OAuth callback (state, code, users.me, access check,
 //!   tokens stored for every connection of the account, session cookie);
 //! - `GET /connections/{id}/runs/{run}` — one run's report, `?q=` searches a document number;
-//! - `POST /connections/{id}/sync|import|pause|resume` — actions (CSRF token);
+//! - `POST /connections/{id}/sync|import|pause|resume|automatic-on|automatic-off|reconnect`
+//!   — actions (CSRF token);
+//! - onboarding: `POST /onboarding` (department, ledger) starts a draft connection and the
+//!   ledger's sign-in; `GET /oauth/ledger` (its OAuth callback) or
+//!   `GET|POST /connections/{id}/credentials`; `GET /connections/{id}/setup` and
+//!   `POST /connections/{id}/administration`, `POST /connections/{id}/setup` (pre-flight,
+//!   then save);
 //! - `POST /signout`; `GET /lang/{nl|fr|en}?back=…`; `GET /style.css`.
 //!
 //! Use-cases live in `koppel_core::account`; this crate is HTTP, cookies and HTML.
@@ -112,6 +118,24 @@ impl ReactivationPage {
             .route("/teamleader", get(routes::sign_in::reactivation_url))
             .route(CALLBACK_PATH, get(routes::sign_in::callback))
             .route("/signout", post(routes::sign_in::sign_out))
+            .route("/onboarding", post(routes::onboarding::start))
+            .route(
+                routes::onboarding::LEDGER_CALLBACK_PATH,
+                get(routes::onboarding::ledger_callback),
+            )
+            .route(
+                "/connections/{id}/setup",
+                get(routes::onboarding::setup_page).post(routes::onboarding::setup_sent),
+            )
+            .route(
+                "/connections/{id}/credentials",
+                get(routes::onboarding::credentials_form)
+                    .post(routes::onboarding::credentials_sent),
+            )
+            .route(
+                "/connections/{id}/administration",
+                post(routes::onboarding::administration_chosen),
+            )
             .route(
                 "/connections/{id}/runs/{run}",
                 get(routes::connections::run_report),

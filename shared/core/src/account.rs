@@ -6,9 +6,10 @@
 //! never "forbidden", so ids of other accounts cannot even be confirmed).
 
 use crate::{
-    AccountId, Clock, Connection, ConnectionId, ConnectionStatus, ConnectionStore, Connector,
-    Deadline, ExternalError, Job, JobKind, JobQueue, OAuthTokens, QueueError, RunId, RunReport,
-    RunReportStore, StoreError, Vault, VaultError,
+    AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus,
+    ConnectionStore, Connector, Deadline, DepartmentId, ExternalError, Finding, Job, JobKind,
+    JobQueue, LedgerKind, OAuthTokens, QueueError, RunId, RunReport, RunReportStore, Severity,
+    StoreError, Vault, VaultError,
 };
 use thiserror::Error;
 
@@ -27,6 +28,12 @@ pub enum AccountError {
     /// The queue refused the job.
     #[error(transparent)]
     Queue(#[from] QueueError),
+    /// The department is already linked (one connection per Teamleader department).
+    #[error("this department is already linked to {0}")]
+    AlreadyConnected(&'static str),
+    /// The ledger's pre-flight found blockers: nothing was saved.
+    #[error("the settings cannot be saved yet: {}", .0.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Blocked(Vec<Finding>),
 }
 
 /// What a fresh Teamleader sign-in changed.
@@ -143,6 +150,159 @@ pub async fn retry_teamleader_link(
     }
 }
 
+/// Start linking `department` of `account` to `ledger`: a connection in
+/// [`ConnectionStatus::Draft`] (the schedule never runs it) that the ledger's sign-in and the
+/// settings form complete. A draft of the same department is reused (the person started
+/// over, maybe with another ledger); a department already linked is refused.
+pub async fn begin_connection(
+    connections: &dyn ConnectionStore,
+    clock: &dyn Clock,
+    account: &AccountId,
+    department: &DepartmentId,
+    ledger: LedgerKind,
+    teamleader_secret: &str,
+    ledger_secret: impl Fn(&ConnectionId) -> String,
+) -> Result<Connection, AccountError> {
+    let existing = connections
+        .connections_of_account(account)
+        .await?
+        .into_iter()
+        .find(|c| &c.department_id == department);
+    let connection = match existing {
+        Some(c) if c.status != ConnectionStatus::Draft => {
+            return Err(AccountError::AlreadyConnected(c.ledger.display_name()));
+        }
+        Some(draft) => Connection {
+            ledger,
+            ledger_company: String::new(),
+            ledger_secret: ledger_secret(&draft.id),
+            ..draft
+        },
+        None => {
+            let id = ConnectionId::new(format!(
+                "c-{}",
+                RunId::generate()
+                    .as_str()
+                    .replace('-', "")
+                    .get(..16)
+                    .unwrap_or_default()
+            ));
+            Connection {
+                ledger_secret: ledger_secret(&id),
+                id,
+                account_id: account.clone(),
+                department_id: department.clone(),
+                ledger,
+                ledger_company: String::new(),
+                status: ConnectionStatus::Draft,
+                settings: ConnectionSettings::default(),
+                teamleader_secret: teamleader_secret.to_owned(),
+                created_at: clock.now(),
+                status_reason: None,
+            }
+        }
+    };
+    connections.put_connection(&connection).await?;
+    tracing::info!(connection = %connection.id, ledger = connection.ledger.display_name(), "connection set-up started");
+    Ok(connection)
+}
+
+/// The ledger's sign-in succeeded for a connection of `account` (its credential is in the
+/// connection's ledger secret): a connection waiting for that sign-in works again; a draft
+/// stays a draft until its settings are saved.
+pub async fn ledger_signed_in(
+    connections: &dyn ConnectionStore,
+    account: &AccountId,
+    id: &ConnectionId,
+) -> Result<Connection, AccountError> {
+    let mut connection = connection_of(connections, account, id).await?;
+    if connection.status == ConnectionStatus::NeedsReauth {
+        connection.status = ConnectionStatus::Active;
+        connection.status_reason = None;
+        connections.put_connection(&connection).await?;
+    }
+    Ok(connection)
+}
+
+/// Choose the ledger administration of a connection of `account`.
+pub async fn choose_administration(
+    connections: &dyn ConnectionStore,
+    account: &AccountId,
+    id: &ConnectionId,
+    administration: &str,
+) -> Result<Connection, AccountError> {
+    let mut connection = connection_of(connections, account, id).await?;
+    connection.ledger_company = administration.trim().to_owned();
+    connections.put_connection(&connection).await?;
+    Ok(connection)
+}
+
+/// Save the settings of a connection of `account`, checked by the ledger's pre-flight
+/// (`findings`, computed by the caller with the ledger's current lists): any blocker and
+/// nothing is saved. A draft becomes active. Automatic sync stays as it was until a manual
+/// sync succeeded (see [`may_sync_automatically`]).
+pub async fn save_settings(
+    connections: &dyn ConnectionStore,
+    reports: &dyn RunReportStore,
+    account: &AccountId,
+    id: &ConnectionId,
+    mut settings: ConnectionSettings,
+    findings: &[Finding],
+) -> Result<Connection, AccountError> {
+    let mut connection = connection_of(connections, account, id).await?;
+    let blockers: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Blocker)
+        .cloned()
+        .collect();
+    if !blockers.is_empty() {
+        return Err(AccountError::Blocked(blockers));
+    }
+    if settings.automatic_sync && !may_sync_automatically(reports, &connection.id).await? {
+        settings.automatic_sync = false;
+    }
+    connection.settings = settings;
+    if connection.status == ConnectionStatus::Draft {
+        connection.status = ConnectionStatus::Active;
+    }
+    connections.put_connection(&connection).await?;
+    tracing::info!(connection = %connection.id, "connection settings saved");
+    Ok(connection)
+}
+
+/// Whether automatic sync may be turned on: only after a manual export run ended without a
+/// failure of the whole run (the seeds: "first a good manual sync").
+pub async fn may_sync_automatically(
+    reports: &dyn RunReportStore,
+    id: &ConnectionId,
+) -> Result<bool, AccountError> {
+    Ok(reports.run_reports(id, 20).await?.iter().any(|r| {
+        r.job == JobKind::InvoiceExport.name()
+            && matches!(
+                r.status,
+                crate::RunStatus::Succeeded | crate::RunStatus::CompletedWithIssues
+            )
+    }))
+}
+
+/// Turn automatic sync on or off for a connection of `account` (on only after a good
+/// manual sync: false is returned and nothing changes otherwise).
+pub async fn set_automatic_sync(
+    connections: &dyn ConnectionStore,
+    reports: &dyn RunReportStore,
+    account: &AccountId,
+    id: &ConnectionId,
+    on: bool,
+) -> Result<bool, AccountError> {
+    let mut connection = connection_of(connections, account, id).await?;
+    if on && !may_sync_automatically(reports, id).await? {
+        return Ok(false);
+    }
+    connection.settings.automatic_sync = on;
+    connections.put_connection(&connection).await?;
+    Ok(true)
+}
+
 /// A connection of `account`, or [`AccountError::NotFound`] when it belongs to another one.
 pub async fn connection_of(
     connections: &dyn ConnectionStore,
@@ -227,6 +387,7 @@ pub async fn set_paused(
     let connection = connection_of(connections, account, id).await?;
     let status = match (connection.status, paused) {
         (ConnectionStatus::NeedsReauth, _) => ConnectionStatus::NeedsReauth,
+        (ConnectionStatus::Draft, _) => ConnectionStatus::Draft,
         (_, true) => ConnectionStatus::Paused,
         (_, false) => ConnectionStatus::Active,
     };
@@ -332,6 +493,102 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_department_is_linked_once_through_a_draft_that_blockers_keep_a_draft() {
+        let store = InMemoryStore::default();
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap());
+        let a = AccountId::new("A");
+        let dep = DepartmentId::new("dep");
+        let secret = |id: &ConnectionId| format!("p/{id}/exact");
+        let draft = begin_connection(
+            &store,
+            &clock,
+            &a,
+            &dep,
+            LedgerKind::ExactOnline,
+            "tl",
+            secret,
+        )
+        .await
+        .unwrap();
+        assert_eq!(draft.status, ConnectionStatus::Draft);
+        assert_eq!(draft.ledger_secret, format!("p/{}/exact", draft.id));
+        assert!(
+            store.active_connections().await.unwrap().is_empty(),
+            "never scheduled"
+        );
+        let again = begin_connection(&store, &clock, &a, &dep, LedgerKind::Octopus, "tl", secret)
+            .await
+            .unwrap();
+        assert_eq!(again.id, draft.id, "the draft is reused");
+        assert_eq!(again.ledger, LedgerKind::Octopus);
+
+        choose_administration(&store, &a, &draft.id, " 1001 ")
+            .await
+            .unwrap();
+        let settings = ConnectionSettings {
+            invoice_journal: Some("70".into()),
+            automatic_sync: true,
+            ..Default::default()
+        };
+        let refused = save_settings(
+            &store,
+            &store,
+            &a,
+            &draft.id,
+            settings.clone(),
+            &[Finding::blocker("choose a credit note journal")],
+        )
+        .await;
+        assert!(matches!(refused, Err(AccountError::Blocked(ref b)) if b.len() == 1));
+        let kept = store.connection(&draft.id).await.unwrap().unwrap();
+        assert_eq!(kept.status, ConnectionStatus::Draft, "nothing saved");
+        assert_eq!(kept.ledger_company, "1001");
+
+        let saved = save_settings(&store, &store, &a, &draft.id, settings, &[])
+            .await
+            .unwrap();
+        assert_eq!(saved.status, ConnectionStatus::Active);
+        assert!(
+            !saved.settings.automatic_sync,
+            "only after a good manual sync"
+        );
+        assert!(matches!(
+            begin_connection(
+                &store,
+                &clock,
+                &a,
+                &dep,
+                LedgerKind::ExactOnline,
+                "tl",
+                secret
+            )
+            .await,
+            Err(AccountError::AlreadyConnected("Octopus"))
+        ));
+        assert!(
+            !set_automatic_sync(&store, &store, &a, &draft.id, true)
+                .await
+                .unwrap()
+        );
+        let mut good = RunReport::start(
+            draft.id.clone(),
+            RunId::new("manual-1"),
+            "invoice-export",
+            RunCounts::Nothing,
+            clock.now(),
+        );
+        good.status = RunStatus::Succeeded;
+        store.put_run_report(&good).await.unwrap();
+        assert!(
+            set_automatic_sync(&store, &store, &a, &draft.id, true)
+                .await
+                .unwrap()
+        );
+        let on = store.connection(&draft.id).await.unwrap().unwrap();
+        assert!(on.settings.automatic_sync);
+    }
+
+    #[tokio::test]
     async fn another_accounts_connection_is_not_found_for_every_use_case() {
         let store = store_with(&[connection("b1", "B", ConnectionStatus::Active)]).await;
         let queue = InMemoryQueue::new();
@@ -352,6 +609,22 @@ mod tests {
         ));
         assert!(matches!(
             run_of(&store, &store, &a, &b1, &RunId::new("r")).await,
+            Err(AccountError::NotFound)
+        ));
+        assert!(matches!(
+            choose_administration(&store, &a, &b1, "9").await,
+            Err(AccountError::NotFound)
+        ));
+        assert!(matches!(
+            save_settings(&store, &store, &a, &b1, ConnectionSettings::default(), &[]).await,
+            Err(AccountError::NotFound)
+        ));
+        assert!(matches!(
+            ledger_signed_in(&store, &a, &b1).await,
+            Err(AccountError::NotFound)
+        ));
+        assert!(matches!(
+            set_automatic_sync(&store, &store, &a, &b1, false).await,
             Err(AccountError::NotFound)
         ));
         assert!(overview(&store, &store, &a, 5).await.unwrap().is_empty());

@@ -6,7 +6,7 @@ use super::sign_in::CsrfForm;
 use super::{Page, Visitor, html, internal, not_found_for, problem};
 use crate::ReactivationPage;
 use crate::signing::{self, Session};
-use crate::views::{self, ConnectionView, Flash, Frame};
+use crate::views::{self, ConnectionView, Flash, Frame, Unlinked};
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -68,7 +68,7 @@ pub(crate) async fn status_page(
         Ok(all) => all,
         Err(error) => return internal(visitor, &error),
     };
-    let departments = department_names(page, &overviews).await;
+    let (departments, unlinked) = departments(page, session, &overviews).await;
     let now = page.services.clock.now();
     let views: Vec<ConnectionView<'_>> = overviews
         .iter()
@@ -83,6 +83,13 @@ pub(crate) async fn status_page(
                 next_run: (connection.status == ConnectionStatus::Active
                     && connection.settings.automatic_sync)
                     .then(|| next_nightly(now)),
+                may_sync_automatically: overview.runs.iter().any(|r| {
+                    r.job == JobKind::InvoiceExport.name()
+                        && matches!(
+                            r.status,
+                            RunStatus::Succeeded | RunStatus::CompletedWithIssues
+                        )
+                }),
             }
         })
         .collect();
@@ -97,30 +104,45 @@ pub(crate) async fn status_page(
     };
     html(
         StatusCode::OK,
-        views::status(&frame, &session.csrf, &views, flash),
+        views::status(&frame, &session.csrf, &views, &unlinked, flash),
     )
 }
 
-/// Department names from Teamleader (one call; the ids are shown when it fails).
-async fn department_names(
+/// Department names from Teamleader (one call with the account's tokens; the ids are
+/// shown when it fails), and the departments without a connection with the ledgers offered.
+async fn departments(
     page: &ReactivationPage,
+    session: &Session,
     overviews: &[account::ConnectionOverview],
-) -> HashMap<DepartmentId, String> {
-    let Some(first) = overviews.first() else {
-        return HashMap::new();
-    };
+) -> (HashMap<DepartmentId, String>, Vec<Unlinked>) {
+    let probe = super::onboarding::account_probe(page, &AccountId::new(session.account.clone()));
     let connector: &dyn koppel_core::Connector = page.services.connector.as_ref();
-    let departments = match connector.source(&first.connection, Deadline::none()).await {
+    let departments = match connector.source(&probe, Deadline::none()).await {
         Ok(source) => source.departments().await,
         Err(error) => Err(error),
     };
-    match departments {
-        Ok(all) => all.into_iter().map(|d| (d.id, d.name)).collect(),
+    let departments = match departments {
+        Ok(all) => all,
         Err(error) => {
             tracing::warn!(%error, "department names unavailable");
-            HashMap::new()
+            return (HashMap::new(), Vec::new());
         }
-    }
+    };
+    let ledgers = page.services.connector.app().ledgers.offered();
+    let unlinked = departments
+        .iter()
+        .filter(|d| !overviews.iter().any(|o| o.connection.department_id == d.id))
+        .filter(|_| !ledgers.is_empty())
+        .map(|d| Unlinked {
+            id: d.id.as_str().to_owned(),
+            name: d.name.clone(),
+            ledgers: ledgers.clone(),
+        })
+        .collect();
+    (
+        departments.into_iter().map(|d| (d.id, d.name)).collect(),
+        unlinked,
+    )
 }
 
 /// Query of a report page.
@@ -205,7 +227,23 @@ pub(crate) async fn action(
         .map(|run| format!("/connections/{}/runs/{}", id.as_str(), run.as_str()))
     };
     let done = |flash: Flash| format!("/teamleader?done={}", flash.code());
+    let (account_ref, id_ref) = (&account_id, &id);
+    let automatic = |on: bool| async move {
+        account::set_automatic_sync(store, store, account_ref, id_ref, on)
+            .await
+            .map(|changed| match (on, changed) {
+                (true, true) => done(Flash::AutomaticOn),
+                (false, _) => done(Flash::AutomaticOff),
+                (true, false) => "/teamleader".to_owned(),
+            })
+    };
     let target = match action.as_str() {
+        "reconnect" => {
+            return super::onboarding::reconnect(&page, &visitor, session, id.as_str().to_owned())
+                .await;
+        }
+        "automatic-on" => automatic(true).await,
+        "automatic-off" => automatic(false).await,
         "sync" => started(JobKind::InvoiceExport).await,
         "import" => started(JobKind::CompanyImport).await,
         "pause" => account::set_paused(store, &account_id, &id, true)

@@ -42,6 +42,9 @@ pub enum ConnectionStatus {
     Paused,
     /// A token was refused: a person must sign in again on the reactivation page.
     NeedsReauth,
+    /// Being set up on the connection page (ledger signed in, administration and settings
+    /// not saved yet): never run by the schedule.
+    Draft,
 }
 
 /// The user's mapping choices for one connection.

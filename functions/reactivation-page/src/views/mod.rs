@@ -8,6 +8,8 @@ use koppel_core::account::ConnectionOverview;
 use koppel_core::{Connection, ConnectionStatus, RunCounts, RunIssue, RunReport, RunStatus};
 use maud::{DOCTYPE, Markup, html};
 
+pub mod onboarding;
+
 /// What every page needs besides its content.
 pub struct Frame<'a> {
     /// Language of the page.
@@ -147,6 +149,14 @@ pub enum Flash {
     Resumed,
     /// Signed in (the reactivation).
     SignedIn,
+    /// A connection's set-up was saved.
+    Connected,
+    /// Signed in to the ledger again.
+    LedgerSignedIn,
+    /// Automatic sync turned on.
+    AutomaticOn,
+    /// Automatic sync turned off.
+    AutomaticOff,
 }
 
 impl Flash {
@@ -158,6 +168,10 @@ impl Flash {
             Self::Paused => "paused",
             Self::Resumed => "resumed",
             Self::SignedIn => "signed-in",
+            Self::Connected => "connected",
+            Self::LedgerSignedIn => "ledger-signed-in",
+            Self::AutomaticOn => "automatic-on",
+            Self::AutomaticOff => "automatic-off",
         }
     }
 
@@ -169,6 +183,10 @@ impl Flash {
             Self::Paused,
             Self::Resumed,
             Self::SignedIn,
+            Self::Connected,
+            Self::LedgerSignedIn,
+            Self::AutomaticOn,
+            Self::AutomaticOff,
         ]
         .into_iter()
         .find(|f| f.code() == code)
@@ -181,6 +199,10 @@ impl Flash {
             Self::Paused => t.flash_paused,
             Self::Resumed => t.flash_resumed,
             Self::SignedIn => t.flash_signed_in,
+            Self::Connected => t.flash_connected,
+            Self::LedgerSignedIn => t.flash_ledger_signed_in,
+            Self::AutomaticOn => t.flash_automatic_on,
+            Self::AutomaticOff => t.flash_automatic_off,
         }
     }
 }
@@ -193,6 +215,18 @@ pub struct ConnectionView<'a> {
     pub department: String,
     /// The next scheduled run, when there is one.
     pub next_run: Option<DateTime<Utc>>,
+    /// Whether automatic sync may be turned on (a manual sync succeeded).
+    pub may_sync_automatically: bool,
+}
+
+/// A Teamleader department without a connection, and the ledgers it can be linked to.
+pub struct Unlinked {
+    /// Department id.
+    pub id: String,
+    /// Department name.
+    pub name: String,
+    /// The ledgers this deployment offers.
+    pub ledgers: Vec<koppel_core::LedgerKind>,
 }
 
 /// The status page: every connection of the signed-in account.
@@ -200,6 +234,7 @@ pub fn status(
     frame: &Frame<'_>,
     csrf: &str,
     connections: &[ConnectionView<'_>],
+    unlinked: &[Unlinked],
     flash: Option<Flash>,
 ) -> Markup {
     let t = frame.language.texts();
@@ -217,6 +252,25 @@ pub fn status(
             @for view in connections {
                 (connection_card(frame.language, csrf, view))
             }
+            @if !unlinked.is_empty() {
+                section.card {
+                    h2 { (t.departments_to_connect) }
+                    @for department in unlinked {
+                        form.connect method="post" action="/onboarding" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="department" value=(department.id);
+                            strong { (department.name) }
+                            label for=(format!("ledger-{}", department.id)) { (t.choose_ledger) }
+                            select id=(format!("ledger-{}", department.id)) name="ledger" {
+                                @for ledger in &department.ledgers {
+                                    option value=(onboarding::ledger_code(*ledger)) { (ledger.display_name()) }
+                                }
+                            }
+                            button.button.primary type="submit" { (t.connect_department) }
+                        }
+                    }
+                }
+            }
         },
     )
 }
@@ -226,6 +280,7 @@ fn status_text(t: &Texts, status: ConnectionStatus) -> (&'static str, &'static s
         ConnectionStatus::Active => (t.status_active, "ok"),
         ConnectionStatus::Paused => (t.status_paused, "muted"),
         ConnectionStatus::NeedsReauth => (t.status_needs_reauth, "bad"),
+        ConnectionStatus::Draft => (t.status_draft, "muted"),
     }
 }
 
@@ -279,6 +334,12 @@ fn connection_card(language: Language, csrf: &str, view: &ConnectionView<'_>) ->
                     }
                 }
             }
+            @if connection.status == ConnectionStatus::Draft {
+                div.actions {
+                    a.button.primary href=(format!("/connections/{id}/setup")) { (t.continue_setup) }
+                    (post_button(&format!("/connections/{id}/reconnect"), csrf, &format!("{} {}", t.reconnect_ledger, connection.ledger.display_name()), ""))
+                }
+            } @else {
             div.actions {
                 (post_button(&format!("/connections/{id}/sync"), csrf, t.sync_now, "primary"))
                 (post_button(&format!("/connections/{id}/import"), csrf, t.import_companies, ""))
@@ -287,6 +348,17 @@ fn connection_card(language: Language, csrf: &str, view: &ConnectionView<'_>) ->
                 } @else if connection.status == ConnectionStatus::Active {
                     (post_button(&format!("/connections/{id}/pause"), csrf, t.pause, ""))
                 }
+                @if connection.settings.automatic_sync {
+                    (post_button(&format!("/connections/{id}/automatic-off"), csrf, t.turn_off_automatic, ""))
+                } @else if view.may_sync_automatically {
+                    (post_button(&format!("/connections/{id}/automatic-on"), csrf, t.turn_on_automatic, ""))
+                }
+                a.button href=(format!("/connections/{id}/setup")) { (t.setup_title) }
+                (post_button(&format!("/connections/{id}/reconnect"), csrf, &format!("{} {}", t.reconnect_ledger, connection.ledger.display_name()), if ledger_ok { "" } else { "primary" }))
+            }
+            @if !connection.settings.automatic_sync && !view.may_sync_automatically {
+                p.muted { (t.automatic_after_manual) }
+            }
             }
             h3 { (t.latest_runs) }
             @if view.overview.runs.is_empty() {
