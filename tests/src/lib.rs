@@ -2,5 +2,6 @@
 //! account linked to Exact divisions, and the real handlers driven the way Lambda's SQS event
 //! source drives them. Used by the end-to-end tests, the demo and the benchmark.
 
+pub mod browser;
 pub mod clock;
 pub mod stack;

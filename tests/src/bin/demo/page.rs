@@ -8,71 +8,13 @@
 use crate::{Checks, show};
 use koppel_connect::AppSecret;
 use koppel_core::{AccountId, Clock, JobKind, SystemClock};
+use koppel_e2e::browser::Browser;
 use koppel_e2e::stack::Stack;
 use koppel_sim::teamleader::{self, Login};
 use reactivation_page::signing::SigningKey;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// A browser without JavaScript: follows redirects by hand, keeps the session cookie.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    session: Option<String>,
-}
-
-impl Browser {
-    fn new(base: &str) -> Self {
-        Self {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("http client"),
-            base: base.to_owned(),
-            session: None,
-        }
-    }
-
-    /// GET `url` (a path of the page or a full URL), following redirects; the final body.
-    async fn open(&mut self, url: &str) -> Result<(u16, String), String> {
-        let mut url = if url.starts_with('/') {
-            format!("{}{url}", self.base)
-        } else {
-            url.to_owned()
-        };
-        for _ in 0..10 {
-            let mut request = self.http.get(&url).header("accept-language", "nl-BE");
-            if url.starts_with(&self.base)
-                && let Some(session) = &self.session
-            {
-                request = request.header("cookie", session);
-            }
-            let response = request.send().await.map_err(|e| e.to_string())?;
-            for cookie in response.headers().get_all("set-cookie") {
-                let cookie = cookie.to_str().unwrap_or_default();
-                if let Some(pair) = cookie.split(';').next()
-                    && pair.starts_with("koppel_session=")
-                {
-                    self.session = Some(pair.to_owned());
-                }
-            }
-            let status = response.status().as_u16();
-            match response.headers().get("location") {
-                Some(location) if (300..400).contains(&status) => {
-                    let location = location.to_str().unwrap_or_default();
-                    url = if location.starts_with('/') {
-                        format!("{}{location}", self.base)
-                    } else {
-                        location.to_owned()
-                    };
-                }
-                _ => return Ok((status, response.text().await.unwrap_or_default())),
-            }
-        }
-        Err(format!("too many redirects at {url}"))
-    }
-}
 
 /// Serve the page, sign in, show the reactivation, print the URL (and wait in a terminal).
 pub async fn serve(checks: &mut Checks, stack: &Stack) {

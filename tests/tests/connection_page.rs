@@ -1,0 +1,345 @@
+//! The connection page end to end over HTTP on 127.0.0.1, against the Teamleader and Exact
+//! simulators: a person signs in, links a department to an Exact division (Exact's OAuth, the
+//! division, the settings form with its pre-flight), asks for the company import, presses
+//! "Sync now", sees the report, turns on automatic sync (offered only after that good manual
+//! sync), signs in to Exact again; and the tokens of both simulators never appear in a page.
+
+use koppel_core::jobs::setup::suggest_settings;
+use koppel_core::{
+    AccountId, ConnectionStatus, Connector, Deadline, JobKind, RunStatus, SystemClock,
+};
+use koppel_e2e::browser::Browser;
+use koppel_e2e::stack::{Stack, StackOptions};
+use koppel_sim::teamleader::{GenerateSpec, Login};
+use reactivation_page::signing::SigningKey;
+use std::sync::Arc;
+use std::time::Duration;
+
+struct Served {
+    stack: Stack,
+    base: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+async fn serve() -> Served {
+    let stack = Stack::start(StackOptions {
+        generate: GenerateSpec {
+            invoices: 12,
+            credit_notes: 2,
+            ..GenerateSpec::default()
+        },
+        ..StackOptions::default()
+    })
+    .await;
+    stack.teamleader.set_login(Login::Approve {
+        account_id: stack.account_id.clone(),
+        user_id: None,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = stack
+        .reactivation_page(
+            base.parse().unwrap(),
+            SigningKey::new("the key of the connection page test, 32+ bytes").unwrap(),
+            Arc::new(SystemClock),
+        )
+        .router();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Served {
+        stack,
+        base,
+        server,
+    }
+}
+
+fn option_values(page: &str, select: &str) -> Vec<String> {
+    let start = page
+        .find(&format!("name=\"{select}\""))
+        .unwrap_or_else(|| panic!("no select {select}"));
+    let end = page[start..].find("</select>").unwrap() + start;
+    page[start..end]
+        .split("<option value=\"")
+        .skip(1)
+        .filter_map(|o| o.split('"').next())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_person_links_a_department_to_exact_syncs_and_turns_on_automatic_sync() {
+    let Served {
+        stack,
+        base,
+        server,
+    } = serve().await;
+    let mut browser = Browser::new(&base);
+    let (status, page) = browser.open("/teamleader").await.unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Departementen zonder koppeling"), "{page}");
+    let department = stack.departments()[0].clone();
+    let csrf = Browser::csrf(&page).unwrap();
+
+    // Link the first department to Exact: Exact's consent, back on the division choice.
+    let (status, page) = browser
+        .post(
+            "/onboarding",
+            &[
+                ("csrf", &csrf),
+                ("department", department.as_str()),
+                ("ledger", "exact_online"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Kies de administratie"), "{page}");
+    let divisions = option_values(&page, "administration");
+    assert!(divisions.len() >= 2, "{divisions:?}");
+    let account = AccountId::new(stack.account_id.clone());
+    let drafts = stack
+        .aws
+        .store
+        .connections_of_account(&account)
+        .await
+        .unwrap();
+    assert_eq!(drafts.len(), 1);
+    let draft = drafts[0].clone();
+    assert_eq!(draft.status, ConnectionStatus::Draft);
+    assert!(
+        stack
+            .aws
+            .vault
+            .read(&draft.ledger_secret)
+            .await
+            .unwrap()
+            .is_some(),
+        "Exact's tokens kept"
+    );
+    assert!(
+        stack
+            .aws
+            .store
+            .active_connections()
+            .await
+            .unwrap()
+            .is_empty(),
+        "a draft never runs"
+    );
+
+    // A division this user cannot reach is refused; then the real one.
+    let form_path = format!("/connections/{}/administration", draft.id.as_str());
+    let (status, _) = browser
+        .post(&form_path, &[("csrf", &csrf), ("administration", "999999")])
+        .await
+        .unwrap();
+    assert_eq!(status, 404);
+    let (status, page) = browser
+        .post(
+            &form_path,
+            &[("csrf", &csrf), ("administration", &divisions[0])],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Verkoopdagboek voor facturen"), "{page}");
+    assert!(
+        page.contains("Opgelet: importeer je ook bankafschriften"),
+        "the payment-journal warning"
+    );
+
+    // The suggested settings, as the form shows them.
+    let chosen = stack
+        .aws
+        .store
+        .connection(&draft.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut usable = chosen.clone();
+    usable.status = ConnectionStatus::Active;
+    let ledger = stack
+        .connector
+        .ledger(&usable, Deadline::none())
+        .await
+        .unwrap();
+    let reference = ledger.reference_data().await.unwrap();
+    let rates = stack
+        .connector
+        .source(&usable, Deadline::none())
+        .await
+        .unwrap()
+        .tax_rates()
+        .await
+        .unwrap();
+    let suggested = suggest_settings(&chosen.department_id, &rates, &reference);
+    let invoice = suggested.invoice_journal.clone().expect("a sales journal");
+    let sales = option_values(&page, "invoice_journal");
+    assert!(sales.contains(&invoice), "{sales:?}");
+    for code in &sales {
+        let journal = reference.journals.iter().find(|j| &j.code == code).unwrap();
+        assert!(
+            matches!(
+                journal.kind,
+                koppel_core::JournalKind::Sales | koppel_core::JournalKind::SalesReturns
+            ),
+            "only sales journals offered: {code}"
+        );
+    }
+    let mut fields: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.clone()),
+        ("invoice_journal".into(), invoice.clone()),
+        (
+            "default_gl_account".into(),
+            suggested.default_gl_account.clone().unwrap(),
+        ),
+        ("start_date".into(), "2026-01-01".into()),
+        ("import_companies".into(), "on".into()),
+        ("automatic_sync".into(), "on".into()),
+    ];
+    for (rate, code) in &suggested.vat_codes {
+        fields.push((format!("vat.{}", rate.as_str()), code.clone()));
+    }
+    // The same journal twice: the pre-flight refuses, nothing is saved.
+    let mut same = fields.clone();
+    same.push(("credit_note_journal".into(), invoice.clone()));
+    let same_refs = pairs(&same);
+    let setup_path = format!("/connections/{}/setup", draft.id.as_str());
+    let (status, page) = browser.post(&setup_path, &same_refs).await.unwrap();
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("Dit moet eerst in orde komen"), "{page}");
+    let kept = stack
+        .aws
+        .store
+        .connection(&draft.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.status, ConnectionStatus::Draft, "nothing saved");
+
+    let credit = suggested
+        .credit_note_journal
+        .clone()
+        .expect("a second sales journal");
+    fields.push(("credit_note_journal".into(), credit));
+    let good = pairs(&fields);
+    let (status, page) = browser.post(&setup_path, &good).await.unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("De koppeling is ingesteld"), "{page}");
+    let saved = stack
+        .aws
+        .store
+        .connection(&draft.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(saved.status, ConnectionStatus::Active);
+    assert!(
+        !saved.settings.automatic_sync,
+        "only after a good manual sync"
+    );
+    assert!(page.contains("Automatische synchronisatie kan aan na een geslaagde synchronisatie"));
+
+    // The import asked for, then "Sync now" and its report.
+    let import = stack.company_import_function();
+    let imported = stack
+        .drain(JobKind::CompanyImport, &import, Duration::from_secs(900))
+        .await;
+    assert_eq!(imported.messages, 1, "the company import was queued once");
+    let (status, page) = browser
+        .post(
+            &format!("/connections/{}/sync", draft.id.as_str()),
+            &[("csrf", &csrf)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("In de wachtrij") && page.contains("http-equiv=\"refresh\""),
+        "{page}"
+    );
+    let export = stack.export_function(Default::default());
+    stack
+        .drain(JobKind::InvoiceExport, &export, Duration::from_secs(900))
+        .await;
+    let runs = stack.aws.store.run_reports(&draft.id, 5).await.unwrap();
+    let export_run = runs
+        .iter()
+        .find(|r| r.job == "invoice-export")
+        .expect("an export report");
+    assert!(matches!(
+        export_run.status,
+        RunStatus::Succeeded | RunStatus::CompletedWithIssues
+    ));
+    let (_, page) = browser
+        .open(&format!(
+            "/connections/{}/runs/{}",
+            draft.id.as_str(),
+            export_run.run_id.as_str()
+        ))
+        .await
+        .unwrap();
+    assert!(page.contains("overgezet"), "counts in Dutch: {page}");
+    assert!(!page.contains("http-equiv=\"refresh\""));
+
+    // Now automatic sync is offered, and turned on.
+    let (_, page) = browser.open("/teamleader").await.unwrap();
+    assert!(
+        page.contains("Automatische synchronisatie aanzetten"),
+        "{page}"
+    );
+    let (_, page) = browser
+        .post(
+            &format!("/connections/{}/automatic-on", draft.id.as_str()),
+            &[("csrf", &csrf)],
+        )
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Automatische synchronisatie staat aan"),
+        "{page}"
+    );
+    let on = stack
+        .aws
+        .store
+        .connection(&draft.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(on.settings.automatic_sync);
+
+    // Signing in to Exact again (the "Reconnect" button) comes back to the status page.
+    let (status, page) = browser
+        .post(
+            &format!("/connections/{}/reconnect", draft.id.as_str()),
+            &[("csrf", &csrf)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("Aangemeld bij het boekhoudpakket"), "{page}");
+
+    // No token of either simulator in any page the person saw.
+    let exact_tokens = stack
+        .aws
+        .vault
+        .read(&draft.ledger_secret)
+        .await
+        .unwrap()
+        .unwrap();
+    for token in ["access_token", "refresh_token"] {
+        let value = exact_tokens.value[token].as_str().unwrap();
+        assert!(!page.contains(value), "Exact {token} in a page");
+    }
+    server.abort();
+}
+
+/// A form's fields as the browser takes them.
+fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect()
+}
