@@ -496,3 +496,97 @@ fn schedules_send_the_dispatcher_a_job_kind_it_knows() {
         .collect();
     assert_eq!(jobs, expected);
 }
+
+/// Every action an IAM statement list grants, with the resources' logical ids or ARNs.
+fn granted(policies: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut actions = BTreeSet::new();
+    let mut resources = BTreeSet::new();
+    for policy in policies.as_sequence().expect("Policies is a list") {
+        let statements = policy
+            .get("Statement")
+            .unwrap_or_else(|| panic!("a SAM policy template instead of statements: {policy:?}"));
+        for statement in statements.as_sequence().expect("Statement is a list") {
+            for action in at(statement, &["Action"])
+                .as_sequence()
+                .expect("Action list")
+            {
+                actions.insert(text(action));
+            }
+            let resource = at(statement, &["Resource"]);
+            let list: Vec<&Value> = match resource.as_sequence() {
+                Some(list) => list.iter().collect(),
+                None => vec![resource],
+            };
+            for r in list {
+                resources.insert(match intrinsic(r) {
+                    Some((tag, inner)) if tag == "GetAtt" => text(inner),
+                    Some((tag, inner)) if tag == "Ref" => text(inner),
+                    Some((tag, inner)) if tag == "Sub" => text(inner),
+                    _ => text(r),
+                });
+            }
+        }
+    }
+    (actions, resources)
+}
+
+#[test]
+fn the_page_may_do_what_its_code_does_and_nothing_more() {
+    // The page reads and writes connections, run reports and sign-in leases (GetItem,
+    // BatchGetItem, Query; PutItem/UpdateItem, transactions of puts), starts exports and
+    // company imports, reads the app secret and writes the tokens of a sign-in. It never
+    // deletes, scans, reads an index, sends to the payment or merge queues, or touches S3.
+    let template = template();
+    let policies = at(
+        &template,
+        &[
+            "Resources",
+            "ReactivationPageFunction",
+            "Properties",
+            "Policies",
+        ],
+    );
+    let (actions, resources) = granted(policies);
+    let expected: BTreeSet<String> = [
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "sqs:SendMessage",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:CreateSecret",
+        "secretsmanager:PutSecretValue",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(actions, expected);
+    let expected_resources: BTreeSet<String> = [
+        "Table.Arn",
+        "ExportQueue.Arn",
+        "ImportQueue.Arn",
+        "AppSecret",
+        "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/connections/*",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(resources, expected_resources);
+    // The queues it sends to are those of the jobs it starts.
+    for (kind, queue) in [
+        (JobKind::InvoiceExport, "ExportQueue"),
+        (JobKind::CompanyImport, "ImportQueue"),
+    ] {
+        let name = resolved_string(at(
+            &template,
+            &["Resources", queue, "Properties", "QueueName"],
+        ));
+        assert!(
+            name.contains(kind.name()),
+            "{queue} is not the {} queue",
+            kind.name()
+        );
+    }
+}

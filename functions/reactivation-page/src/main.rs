@@ -17,9 +17,9 @@ async fn main() -> Result<(), Error> {
     let config = PageConfig {
         public_url: app
             .page_url
-            .clone()
-            .ok_or("the app secret has no page_url: set it to the function URL (or your domain)")?
-            .parse()?,
+            .as_deref()
+            .and_then(|url| url.parse().ok())
+            .ok_or("the app secret's page_url is not an https URL: set it to the function URL (or your domain) before people sign in")?,
         teamleader: teamleader.clone(),
         client_id: app.teamleader.client_id.clone(),
         signing_key: app
