@@ -8,6 +8,9 @@ pub struct Browser {
     base: String,
     /// The session cookie (`koppel_session=…`), once signed in.
     pub session: Option<String>,
+    /// Everything the browser saw: every URL asked, every `Location` and `Set-Cookie`, every
+    /// body (tests scan it for tokens).
+    pub transcript: String,
 }
 
 impl Browser {
@@ -20,6 +23,7 @@ impl Browser {
                 .expect("http client"),
             base: base.to_owned(),
             session: None,
+            transcript: String::new(),
         }
     }
 
@@ -38,6 +42,7 @@ impl Browser {
                 request = request.header("cookie", session);
             }
             let response = request.send().await.map_err(|e| e.to_string())?;
+            self.saw(&url, response.headers());
             for cookie in response.headers().get_all("set-cookie") {
                 let cookie = cookie.to_str().unwrap_or_default();
                 if let Some(pair) = cookie.split(';').next()
@@ -56,10 +61,25 @@ impl Browser {
                         location.to_owned()
                     };
                 }
-                _ => return Ok((status, response.text().await.unwrap_or_default())),
+                _ => {
+                    let body = response.text().await.unwrap_or_default();
+                    self.transcript.push_str(&body);
+                    return Ok((status, body));
+                }
             }
         }
         Err(format!("too many redirects at {url}"))
+    }
+
+    fn saw(&mut self, url: &str, headers: &reqwest::header::HeaderMap) {
+        self.transcript.push_str(url);
+        self.transcript.push('\n');
+        for name in ["location", "set-cookie"] {
+            for value in headers.get_all(name) {
+                self.transcript.push_str(value.to_str().unwrap_or_default());
+                self.transcript.push('\n');
+            }
+        }
     }
 
     /// POST `form` to a path of the page, then follow the redirects; the final body.
@@ -77,13 +97,18 @@ impl Browser {
             request = request.header("cookie", session);
         }
         let response = request.send().await.map_err(|e| e.to_string())?;
+        self.saw(&format!("POST {}{path}", self.base), response.headers());
         let status = response.status().as_u16();
         match response.headers().get("location") {
             Some(location) if (300..400).contains(&status) => {
                 let location = location.to_str().unwrap_or_default().to_owned();
                 self.open(&location).await
             }
-            _ => Ok((status, response.text().await.unwrap_or_default())),
+            _ => {
+                let body = response.text().await.unwrap_or_default();
+                self.transcript.push_str(&body);
+                Ok((status, body))
+            }
         }
     }
 

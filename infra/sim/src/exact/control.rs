@@ -116,6 +116,12 @@ impl SimControl {
         })
     }
 
+    /// Every access and refresh token the simulator ever issued: what a test scans pages and
+    /// logs for (a token must never appear in either).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state(|s| s.oauth.issued())
+    }
+
     /// Add a customer (Status C) with the next free code; returns its id.
     pub fn add_customer(
         &self,

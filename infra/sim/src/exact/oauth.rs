@@ -146,6 +146,15 @@ fn random(len: usize) -> String {
 }
 
 impl OAuthStore {
+    /// Every access and refresh token ever issued (for tests that look for leaks).
+    pub(crate) fn issued(&self) -> Vec<String> {
+        self.access
+            .keys()
+            .chain(self.refresh.keys())
+            .cloned()
+            .collect()
+    }
+
     /// Issue a fresh pair for `client_id` with `division` as current division.
     pub(crate) fn issue(
         &mut self,

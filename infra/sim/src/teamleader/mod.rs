@@ -389,6 +389,18 @@ impl SimHandle {
         self.core().revoke_tokens(account_id);
     }
 
+    /// Every access and refresh token the simulator ever issued: what a test scans pages and
+    /// logs for (a token must never appear in either).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        let state = self.sim.state();
+        state
+            .access_tokens
+            .keys()
+            .chain(state.refresh_tokens.keys())
+            .cloned()
+            .collect()
+    }
+
     /// Expire access tokens now (one account, or all).
     pub fn expire_access_tokens(&self, account_id: Option<&str>) {
         self.core().expire_access_tokens(account_id);
