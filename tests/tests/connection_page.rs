@@ -28,6 +28,8 @@ async fn serve() -> Served {
             credit_notes: 2,
             ..GenerateSpec::default()
         },
+        // The page is under test here, not Exact's quota (its own tests pace it).
+        exact_limits: None,
         ..StackOptions::default()
     })
     .await;
@@ -241,6 +243,30 @@ async fn a_person_links_a_department_to_exact_syncs_and_turns_on_automatic_sync(
         "only after a good manual sync"
     );
     assert!(page.contains("Automatische synchronisatie kan aan na een geslaagde synchronisatie"));
+
+    // The preview: what the first run would post, with the real mapping; nothing posted.
+    let division: i32 = divisions[0].parse().unwrap();
+    let before = stack.exact.entries(division).len();
+    let (status, page) = browser
+        .open(&format!("/connections/{}/preview", draft.id.as_str()))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Voorbeeld van de volgende synchronisatie"),
+        "{page}"
+    );
+    assert!(page.contains("factuur"), "documents listed: {page}");
+    assert!(
+        page.contains(&invoice),
+        "the invoice journal {invoice}: {page}"
+    );
+    assert!(page.contains("nieuwe klant, wordt aangemaakt"), "{page}");
+    assert_eq!(
+        stack.exact.entries(division).len(),
+        before,
+        "the preview posts nothing"
+    );
 
     // The import asked for, then "Sync now" and its report.
     let import = stack.company_import_function();

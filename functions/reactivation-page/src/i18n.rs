@@ -149,6 +149,30 @@ impl Language {
         label.to_owned()
     }
 
+    /// "invoice" / "credit note" in this language.
+    pub fn document_kind(self, kind: koppel_core::DocumentKind) -> &'static str {
+        let t = self.texts();
+        match kind {
+            koppel_core::DocumentKind::Invoice => t.kind_invoice,
+            koppel_core::DocumentKind::CreditNote => t.kind_credit_note,
+        }
+    }
+
+    /// What a report line is about, in this language ("factuur 2026 / 17").
+    pub fn subject(self, subject: &koppel_core::IssueSubject) -> String {
+        use koppel_core::IssueSubject;
+        let t = self.texts();
+        match subject {
+            IssueSubject::Document { id, number, kind } => format!(
+                "{} {}",
+                self.document_kind(*kind),
+                number.clone().unwrap_or_else(|| id.to_string())
+            ),
+            IssueSubject::Company { name, .. } => format!("{} {name}", t.kind_company),
+            IssueSubject::FileRow { file, row } => format!("{file} {} {row}", t.kind_row),
+        }
+    }
+
     /// The texts in this language.
     pub fn texts(self) -> &'static Texts {
         match self {
@@ -380,6 +404,52 @@ pub struct Texts {
     pub error_no_ledger: &'static str,
     /// Button: credentials form.
     pub sign_in_ledger: &'static str,
+    /// Document kind.
+    pub kind_invoice: &'static str,
+    /// Document kind.
+    pub kind_credit_note: &'static str,
+    /// Subject: a company.
+    pub kind_company: &'static str,
+    /// Subject: a file row.
+    pub kind_row: &'static str,
+    /// Button/link: the preview.
+    pub preview: &'static str,
+    /// Lead of the preview.
+    pub preview_lead: &'static str,
+    /// Heading when blockers stop the run.
+    pub preview_blocked: &'static str,
+    /// No document waits.
+    pub nothing_waiting: &'static str,
+    /// More documents wait.
+    pub more_waiting: &'static str,
+    /// Outcome: refused.
+    pub would_refuse: &'static str,
+    /// Label.
+    pub journal: &'static str,
+    /// Label.
+    pub customer: &'static str,
+    /// Customer known.
+    pub customer_linked: &'static str,
+    /// Customer found in the ledger.
+    pub customer_found: &'static str,
+    /// Customer to create.
+    pub customer_new: &'static str,
+    /// Customer inside the file.
+    pub customer_in_document: &'static str,
+    /// Column.
+    pub account: &'static str,
+    /// Column.
+    pub vat_code: &'static str,
+    /// Column.
+    pub amount_excl: &'static str,
+    /// Column.
+    pub vat_amount: &'static str,
+    /// Column.
+    pub description: &'static str,
+    /// Button.
+    pub export_again: &'static str,
+    /// Flash.
+    pub flash_export_again: &'static str,
 }
 
 /// Dutch.
@@ -493,6 +563,29 @@ pub const NL: Texts = Texts {
     error_already_connected: "Dit departement is al gekoppeld aan",
     error_no_ledger: "Deze installatie biedt dat boekhoudpakket niet aan.",
     sign_in_ledger: "Aanmelden",
+    preview: "Voorbeeld van de volgende synchronisatie",
+    preview_lead: "Wat de volgende synchronisatie zou boeken, berekend met je instellingen en de huidige lijsten van het boekhoudpakket. Er wordt niets geboekt.",
+    preview_blocked: "De synchronisatie zou niet starten",
+    nothing_waiting: "Geen document wacht op overzetten.",
+    more_waiting: "Er wachten nog meer documenten; hier staan de eerste.",
+    would_refuse: "Zou geweigerd worden",
+    journal: "Dagboek",
+    customer: "Klant",
+    customer_linked: "gekoppelde klant",
+    customer_found: "bestaande klant in het boekhoudpakket",
+    customer_new: "nieuwe klant, wordt aangemaakt:",
+    customer_in_document: "klant zit in het document",
+    account: "Rekening",
+    vat_code: "Btw-code",
+    amount_excl: "Bedrag excl. btw",
+    vat_amount: "Btw",
+    description: "Omschrijving",
+    export_again: "Opnieuw overzetten",
+    flash_export_again: "Het document wordt bij de volgende synchronisatie opnieuw overgezet.",
+    kind_invoice: "factuur",
+    kind_credit_note: "creditnota",
+    kind_company: "bedrijf",
+    kind_row: "rij",
 };
 
 /// French.
@@ -606,6 +699,29 @@ pub const FR: Texts = Texts {
     error_already_connected: "Ce département est déjà connecté à",
     error_no_ledger: "Cette installation ne propose pas ce logiciel comptable.",
     sign_in_ledger: "Se connecter",
+    preview: "Aperçu de la prochaine synchronisation",
+    preview_lead: "Ce que la prochaine synchronisation comptabiliserait, calculé avec vos réglages et les listes actuelles du logiciel comptable. Rien n'est comptabilisé.",
+    preview_blocked: "La synchronisation ne démarrerait pas",
+    nothing_waiting: "Aucun document n'attend d'être transféré.",
+    more_waiting: "D'autres documents attendent ; voici les premiers.",
+    would_refuse: "Serait refusé",
+    journal: "Journal",
+    customer: "Client",
+    customer_linked: "client lié",
+    customer_found: "client existant dans le logiciel comptable",
+    customer_new: "nouveau client, sera créé :",
+    customer_in_document: "client inclus dans le document",
+    account: "Compte",
+    vat_code: "Code TVA",
+    amount_excl: "Montant HTVA",
+    vat_amount: "TVA",
+    description: "Description",
+    export_again: "Transférer à nouveau",
+    flash_export_again: "Le document sera transféré à nouveau lors de la prochaine synchronisation.",
+    kind_invoice: "facture",
+    kind_credit_note: "note de crédit",
+    kind_company: "entreprise",
+    kind_row: "ligne",
 };
 
 /// English.
@@ -719,6 +835,29 @@ pub const EN: Texts = Texts {
     error_already_connected: "This department is already linked to",
     error_no_ledger: "This installation does not offer that accounting software.",
     sign_in_ledger: "Sign in",
+    preview: "Preview of the next sync",
+    preview_lead: "What the next sync would book, computed with your settings and the ledger's current lists. Nothing is booked.",
+    preview_blocked: "The sync would not start",
+    nothing_waiting: "No document is waiting to be exported.",
+    more_waiting: "More documents are waiting; these are the first.",
+    would_refuse: "Would be refused",
+    journal: "Journal",
+    customer: "Customer",
+    customer_linked: "linked customer",
+    customer_found: "existing customer in the ledger",
+    customer_new: "new customer, will be created:",
+    customer_in_document: "customer travels in the document",
+    account: "Account",
+    vat_code: "VAT code",
+    amount_excl: "Amount excl. VAT",
+    vat_amount: "VAT",
+    description: "Description",
+    export_again: "Export again",
+    flash_export_again: "The document will be exported again at the next sync.",
+    kind_invoice: "invoice",
+    kind_credit_note: "credit note",
+    kind_company: "company",
+    kind_row: "row",
 };
 
 #[cfg(test)]

@@ -11,6 +11,8 @@
 //! - `GET /oauth/teamleader` — the OAuth callback (state, code, users.me, access check,
 //!   tokens stored for every connection of the account, session cookie);
 //! - `GET /connections/{id}/runs/{run}` — one run's report, `?q=` searches a document number;
+//! - `GET /connections/{id}/preview` — what the next export would post (posting nothing);
+//! - `POST /connections/{id}/documents/{document}/again` — "Export again" (CSRF token);
 //! - `POST /connections/{id}/sync|import|pause|resume|automatic-on|automatic-off|reconnect`
 //!   — actions (CSRF token);
 //! - onboarding: `POST /onboarding` (department, ledger) starts a draft connection and the
@@ -135,6 +137,14 @@ impl ReactivationPage {
             .route(
                 "/connections/{id}/administration",
                 post(routes::onboarding::administration_chosen),
+            )
+            .route(
+                "/connections/{id}/preview",
+                get(routes::connections::preview),
+            )
+            .route(
+                "/connections/{id}/documents/{document}/again",
+                post(routes::connections::export_again),
             )
             .route(
                 "/connections/{id}/runs/{run}",

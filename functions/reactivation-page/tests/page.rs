@@ -612,8 +612,32 @@ async fn a_session_of_account_a_gets_404_for_everything_of_account_b_and_posts_n
 
     let report = world.get("/connections/b-1/runs/r-b", Some(&session)).await;
     assert_eq!(report.status, StatusCode::NOT_FOUND);
+    for path in [
+        "/connections/b-1/preview",
+        "/connections/b-1/setup",
+        "/connections/b-1/credentials",
+    ] {
+        assert_eq!(
+            world.get(path, Some(&session)).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    for path in [
+        "/connections/b-1/documents/d-1/again",
+        "/connections/b-1/setup",
+        "/connections/b-1/administration",
+        "/connections/b-1/credentials",
+        "/connections/b-1/automatic-on",
+        "/connections/b-1/reconnect",
+    ] {
+        let answer = world
+            .send(Method::POST, path, Some(&session), Some(&form))
+            .await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+    }
     assert_security_headers(&report);
-    for action in ["sync", "import", "pause", "resume"] {
+    for action in ["sync", "import", "pause", "resume", "automatic-off"] {
         let answer = world
             .send(
                 Method::POST,
@@ -736,4 +760,54 @@ async fn a_lambda_function_url_event_reaches_the_router() {
     assert_eq!(response.status(), StatusCode::OK);
     let body = response.into_body().collect().await.unwrap().to_bytes();
     assert!(String::from_utf8_lossy(&body).contains("Aanmelden met Teamleader"));
+}
+
+#[tokio::test]
+async fn export_again_puts_a_refused_document_back_for_the_next_run() {
+    use koppel_core::{DocumentId, DocumentKind, DocumentRecord, DocumentStore, ExportState};
+    let world = World::start().await;
+    world
+        .connection("a-1", &world.account, ConnectionStatus::Active)
+        .await;
+    let mut record = DocumentRecord::pending(
+        ConnectionId::new("a-1"),
+        DocumentId::new("d-1"),
+        DocumentKind::Invoice,
+        Some("2026 / 7".into()),
+        world.clock.now(),
+    );
+    record.state = ExportState::Failed {
+        reason: "Map the line to a revenue account".into(),
+    };
+    world.store.put_document(&record).await.unwrap();
+    let session = world.sign_in().await;
+    let csrf = World::csrf_of(&world.get("/teamleader", Some(&session)).await.body);
+    let answer = world
+        .send(
+            Method::POST,
+            "/connections/a-1/documents/d-1/again",
+            Some(&session),
+            Some(&format!("csrf={csrf}")),
+        )
+        .await;
+    assert_eq!(
+        answer.location.as_deref(),
+        Some("/teamleader?done=export-again")
+    );
+    let again = world
+        .store
+        .document(&ConnectionId::new("a-1"), &DocumentId::new("d-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.state, ExportState::Pending);
+    let unknown = world
+        .send(
+            Method::POST,
+            "/connections/a-1/documents/nope/again",
+            Some(&session),
+            Some(&format!("csrf={csrf}")),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }

@@ -14,8 +14,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Brussels;
 use koppel_core::account::{self, AccountError};
+use koppel_core::jobs::export::preview::preview_export;
+use koppel_core::jobs::export::{ExportStores, request_reexport};
 use koppel_core::{
-    AccountId, ConnectionId, ConnectionStatus, Deadline, DepartmentId, JobKind, RunId, RunStatus,
+    AccountId, ConnectionId, ConnectionStatus, Deadline, DepartmentId, DocumentId, JobKind, RunId,
+    RunStatus,
 };
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -257,6 +260,103 @@ pub(crate) async fn action(
     match target {
         Ok(target) => Redirect::to(&target).into_response(),
         Err(AccountError::NotFound) => not_found_for(&visitor),
+        Err(error) => internal(&visitor, &error),
+    }
+}
+
+/// Documents shown by the preview.
+const PREVIEW_LIMIT: usize = 50;
+
+/// `GET /connections/{id}/preview`: what the next export would post, posting nothing.
+pub(crate) async fn preview(
+    State(page): Page,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let visitor = Visitor::of(&page, &headers);
+    let Some(session) = &visitor.session else {
+        return Redirect::to("/teamleader").into_response();
+    };
+    let store = page.services.store.as_ref();
+    let connection = match account::connection_of(
+        store,
+        &AccountId::new(session.account.clone()),
+        &ConnectionId::new(id),
+    )
+    .await
+    {
+        Ok(c) if c.status != ConnectionStatus::Draft => c,
+        Ok(_) | Err(AccountError::NotFound) => return not_found_for(&visitor),
+        Err(error) => return internal(&visitor, &error),
+    };
+    let connector: &dyn koppel_core::Connector = page.services.connector.as_ref();
+    let systems = async {
+        let source = connector.source(&connection, Deadline::none()).await?;
+        let ledger = connector.ledger(&connection, Deadline::none()).await?;
+        Ok::<_, koppel_core::ExternalError>((source, ledger))
+    };
+    let (source, ledger) = match systems.await {
+        Ok(systems) => systems,
+        Err(error) => return internal(&visitor, &error),
+    };
+    let computed = preview_export(
+        ExportStores::of(store),
+        source.as_ref(),
+        ledger.as_ref(),
+        &connection,
+        PREVIEW_LIMIT,
+    )
+    .await;
+    match computed {
+        Ok(preview) => {
+            let path = format!("/connections/{}/preview", connection.id.as_str());
+            html(
+                StatusCode::OK,
+                views::preview::preview(&visitor.frame(&path), &connection, &preview),
+            )
+        }
+        Err(error) => internal(&visitor, &error),
+    }
+}
+
+/// `POST /connections/{id}/documents/{document}/again`: export a document again at the next
+/// run (a refused one the user fixed, or one whose entry is gone from the ledger).
+pub(crate) async fn export_again(
+    State(page): Page,
+    headers: HeaderMap,
+    Path((id, document)): Path<(String, String)>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let visitor = Visitor::of(&page, &headers);
+    let t = visitor.language.texts();
+    let Some(session) = checked_session(&visitor, form.csrf.as_deref()) else {
+        return problem(&visitor, StatusCode::FORBIDDEN, t.error_session, None);
+    };
+    let store = page.services.store.as_ref();
+    let connection = match account::connection_of(
+        store,
+        &AccountId::new(session.account.clone()),
+        &ConnectionId::new(id),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(AccountError::NotFound) => return not_found_for(&visitor),
+        Err(error) => return internal(&visitor, &error),
+    };
+    match request_reexport(
+        store,
+        store,
+        page.services.clock.as_ref(),
+        &connection.id,
+        &DocumentId::new(document),
+    )
+    .await
+    {
+        Ok(true) => {
+            Redirect::to(&format!("/teamleader?done={}", Flash::ExportAgain.code())).into_response()
+        }
+        Ok(false) => not_found_for(&visitor),
         Err(error) => internal(&visitor, &error),
     }
 }

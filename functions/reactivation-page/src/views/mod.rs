@@ -5,10 +5,13 @@ use crate::i18n::{Language, Texts};
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Brussels;
 use koppel_core::account::ConnectionOverview;
-use koppel_core::{Connection, ConnectionStatus, RunCounts, RunIssue, RunReport, RunStatus};
+use koppel_core::{
+    Connection, ConnectionStatus, IssueOutcome, RunCounts, RunIssue, RunReport, RunStatus,
+};
 use maud::{DOCTYPE, Markup, html};
 
 pub mod onboarding;
+pub mod preview;
 
 /// What every page needs besides its content.
 pub struct Frame<'a> {
@@ -157,6 +160,8 @@ pub enum Flash {
     AutomaticOn,
     /// Automatic sync turned off.
     AutomaticOff,
+    /// A document will be exported again.
+    ExportAgain,
 }
 
 impl Flash {
@@ -172,6 +177,7 @@ impl Flash {
             Self::LedgerSignedIn => "ledger-signed-in",
             Self::AutomaticOn => "automatic-on",
             Self::AutomaticOff => "automatic-off",
+            Self::ExportAgain => "export-again",
         }
     }
 
@@ -187,6 +193,7 @@ impl Flash {
             Self::LedgerSignedIn,
             Self::AutomaticOn,
             Self::AutomaticOff,
+            Self::ExportAgain,
         ]
         .into_iter()
         .find(|f| f.code() == code)
@@ -203,6 +210,7 @@ impl Flash {
             Self::LedgerSignedIn => t.flash_ledger_signed_in,
             Self::AutomaticOn => t.flash_automatic_on,
             Self::AutomaticOff => t.flash_automatic_off,
+            Self::ExportAgain => t.flash_export_again,
         }
     }
 }
@@ -353,6 +361,7 @@ fn connection_card(language: Language, csrf: &str, view: &ConnectionView<'_>) ->
                 } @else if view.may_sync_automatically {
                     (post_button(&format!("/connections/{id}/automatic-on"), csrf, t.turn_on_automatic, ""))
                 }
+                a.button href=(format!("/connections/{id}/preview")) { (t.preview) }
                 a.button href=(format!("/connections/{id}/setup")) { (t.setup_title) }
                 (post_button(&format!("/connections/{id}/reconnect"), csrf, &format!("{} {}", t.reconnect_ledger, connection.ledger.display_name()), if ledger_ok { "" } else { "primary" }))
             }
@@ -450,10 +459,18 @@ pub fn run_report(
     query: Option<&str>,
 ) -> Markup {
     let t = frame.language.texts();
+    let again = frame.signed_in.map(|(_, csrf)| ExportAgain {
+        connection: connection.id.as_str(),
+        csrf,
+    });
     let matches = |issue: &RunIssue| {
         query.is_none_or(|q| {
             let q = q.trim().to_lowercase();
-            issue.subject.to_string().to_lowercase().contains(&q)
+            frame
+                .language
+                .subject(&issue.subject)
+                .to_lowercase()
+                .contains(&q)
                 || issue
                     .document_number()
                     .is_some_and(|n| n.to_lowercase().contains(&q))
@@ -502,7 +519,7 @@ pub fn run_report(
                         } @else if shown.is_empty() {
                             p.muted { (t.nothing_found) }
                         } @else {
-                            (issue_table(t, &shown))
+                            (issue_table(frame.language, &shown, again.as_ref()))
                         }
                     }
                     @if !report.warnings.is_empty() {
@@ -515,7 +532,7 @@ pub fn run_report(
                         section.card {
                             h2 { (t.notices) " (" (report.notices.len()) ")" }
                             @let notices: Vec<&RunIssue> = report.notices.iter().collect();
-                            (issue_table(t, &notices))
+                            (issue_table(frame.language, &notices, None))
                         }
                     }
                 }
@@ -524,14 +541,43 @@ pub fn run_report(
     }
 }
 
-fn issue_table(t: &Texts, issues: &[&RunIssue]) -> Markup {
+/// Where "Export again" posts for a document of a report: (connection id, CSRF token).
+pub struct ExportAgain<'a> {
+    /// The connection.
+    pub connection: &'a str,
+    /// The session's CSRF token.
+    pub csrf: &'a str,
+}
+
+fn issue_table(
+    language: Language,
+    issues: &[&RunIssue],
+    again: Option<&ExportAgain<'_>>,
+) -> Markup {
+    let t = language.texts();
     html! {
         div.table-wrap {
             table {
-                thead { tr { th scope="col" { (t.item) } th scope="col" { (t.reason) } } }
+                thead { tr {
+                    th scope="col" { (t.item) }
+                    th scope="col" { (t.reason) }
+                    @if again.is_some() { th scope="col" { span.visually-hidden { (t.export_again) } } }
+                } }
                 tbody {
                     @for issue in issues {
-                        tr { td.mono { (issue.subject) } td { (issue.reason) } }
+                        tr {
+                            td.mono { (language.subject(&issue.subject)) }
+                            td { (issue.reason) }
+                            @if let Some(again) = again {
+                                td {
+                                    @if let Some(document) = issue.document_id() {
+                                        @if matches!(issue.outcome, IssueOutcome::Failed | IssueOutcome::MissingInLedger) {
+                                            (post_button(&format!("/connections/{}/documents/{}/again", again.connection, document.as_str()), again.csrf, t.export_again, ""))
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }

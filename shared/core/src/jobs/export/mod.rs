@@ -7,7 +7,8 @@
 //! - [`mapping`]: a Teamleader document as a ledger entry, within the ledger's limits;
 //! - [`document`]: one document exactly once (claim, crash recovery, post once, outcome);
 //! - [`exported`]: documents listed again after export (edits, deletions in the ledger);
-//! - [`cursor`]: where a run stands, and "export again".
+//! - [`cursor`]: where a run stands, and "export again";
+//! - [`preview`]: what the next run would do, computed with the same mapping, posting nothing.
 //!
 //! Continuation: the job stops taking documents when the deadline is near and the lifecycle
 //! sends a message that resumes at the same list page; documents already exported are skipped
@@ -18,6 +19,7 @@ pub mod customers;
 pub mod document;
 pub mod exported;
 pub mod mapping;
+pub mod preview;
 #[cfg(test)]
 mod tests;
 
@@ -31,6 +33,7 @@ use async_trait::async_trait;
 pub use cursor::{ExportCursor, SINCE_CURSOR, request_reexport};
 use customers::{CustomerCounts, CustomerPorts, ensure_customers};
 use mapping::{CategoryAccounts, MappingContext};
+use preview::category_accounts_of as category_accounts;
 
 /// Tunables with sensible defaults.
 #[derive(Debug, Clone)]
@@ -183,23 +186,8 @@ impl InvoiceExport<'_> {
         if !blockers.is_empty() {
             return Err(Stop::Refused(blockers.join(" ")));
         }
-        let department = &run.connection.department_id;
-        let category_accounts = run
-            .systems
-            .source
-            .product_categories()
-            .await?
-            .into_iter()
-            .filter_map(|c| {
-                let account = c
-                    .ledger_accounts
-                    .iter()
-                    .find(|(d, _)| d == department)?
-                    .1
-                    .clone();
-                Some((c.id, account))
-            })
-            .collect();
+        let category_accounts =
+            category_accounts(run.systems.source.as_ref(), &run.connection.department_id).await?;
         let others = self
             .stores
             .connections

@@ -557,3 +557,96 @@ async fn with_a_second_connection_on_the_account_teamleaders_external_ids_are_le
     );
     assert_eq!(external_ids(&world), before);
 }
+
+#[tokio::test]
+async fn the_preview_shows_what_the_next_run_would_post_and_posts_nothing() {
+    use super::preview::{PreviewCustomer, PreviewOutcome, preview_export};
+    let world = World::with_account(4, 1, 2);
+    world.connect(connection()).await;
+    // One document whose line the mapping refuses (no account anywhere for its category).
+    world.source.edit_document(&DocumentId::new("inv-2"), |d| {
+        d.lines[0].product_category_id = Some(ProductCategoryId::new("unmapped"));
+    });
+    let mut settings_without_default = connection();
+    settings_without_default.settings.default_gl_account = None;
+    let preview = preview_export(
+        ExportStores::of(&world.store),
+        world.source.as_ref(),
+        world.ledger.as_ref(),
+        &settings_without_default,
+        50,
+    )
+    .await
+    .unwrap();
+    assert!(preview.blockers.is_empty(), "{:?}", preview.blockers);
+    assert_eq!(
+        preview.items.len(),
+        5,
+        "4 invoices and 1 credit note, never the draft"
+    );
+    assert!(!preview.truncated);
+    let refused: Vec<_> = preview
+        .items
+        .iter()
+        .filter(|i| matches!(i.outcome, PreviewOutcome::Refused(_)))
+        .collect();
+    assert!(
+        !refused.is_empty(),
+        "the unmapped line is refused with its reason"
+    );
+    for item in &preview.items {
+        if let PreviewOutcome::Entry { entry, customer } = &item.outcome {
+            let expected = match entry.kind {
+                DocumentKind::Invoice => "700",
+                DocumentKind::CreditNote => "710",
+            };
+            assert_eq!(entry.journal.as_deref(), Some(expected));
+            assert!(matches!(customer, PreviewCustomer::New(_)), "{customer:?}");
+            assert!(
+                entry
+                    .lines
+                    .iter()
+                    .all(|l| l.gl_account.is_some() && l.vat_code.is_some())
+            );
+        }
+    }
+    assert_eq!(world.ledger.posts(), 0, "nothing posted");
+    assert_eq!(world.ledger.customers_created(), 0, "no customer created");
+    assert!(
+        world
+            .store
+            .document(&ConnectionId::new("conn-1"), &DocumentId::new("inv-1"))
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing recorded"
+    );
+
+    // After the run, exported documents are no longer in the preview; customers are linked.
+    world.run("night-1", None).await;
+    let mut new = document(DocumentKind::Invoice, 50, 1);
+    new.updated_at = world.clock.now() + chrono::Duration::hours(1);
+    world.source.put_document(new);
+    let after = preview_export(
+        ExportStores::of(&world.store),
+        world.source.as_ref(),
+        world.ledger.as_ref(),
+        &connection(),
+        1,
+    )
+    .await
+    .unwrap();
+    let numbers: Vec<_> = after
+        .items
+        .iter()
+        .map(|i| i.summary.number.clone())
+        .collect();
+    assert_eq!(after.items.len(), 1, "{numbers:?}");
+    assert!(matches!(
+        &after.items[0].outcome,
+        PreviewOutcome::Entry {
+            customer: PreviewCustomer::Linked(_),
+            ..
+        }
+    ));
+}
