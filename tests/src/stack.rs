@@ -396,6 +396,7 @@ impl Stack {
                 store: self.aws.store.clone(),
                 vault: self.aws.vault.clone(),
                 queue: self.aws.queue.clone(),
+                files: self.aws.files.clone(),
                 clock,
                 connector: self.connector.clone(),
             },

@@ -532,10 +532,11 @@ fn granted(policies: &Value) -> (BTreeSet<String>, BTreeSet<String>) {
 
 #[test]
 fn the_page_may_do_what_its_code_does_and_nothing_more() {
-    // The page reads and writes connections, run reports and sign-in leases (GetItem,
-    // BatchGetItem, Query; PutItem/UpdateItem, transactions of puts), starts exports and
-    // company imports, reads the app secret and writes the tokens of a sign-in. It never
-    // deletes, scans, reads an index, sends to the payment or merge queues, or touches S3.
+    // The page reads and writes connections, run reports, merge jobs, document records and
+    // sign-in leases (GetItem, BatchGetItem, Query; PutItem/UpdateItem, transactions of
+    // puts), starts exports, company imports and merge files, puts uploaded files in the
+    // bucket, reads the app secret and writes the tokens of a sign-in. It never deletes,
+    // scans, reads an index or a file, or sends to the payment queue.
     let template = template();
     let policies = at(
         &template,
@@ -554,6 +555,7 @@ fn the_page_may_do_what_its_code_does_and_nothing_more() {
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "sqs:SendMessage",
+        "s3:PutObject",
         "secretsmanager:GetSecretValue",
         "secretsmanager:DescribeSecret",
         "secretsmanager:CreateSecret",
@@ -567,6 +569,8 @@ fn the_page_may_do_what_its_code_does_and_nothing_more() {
         "Table.Arn",
         "ExportQueue.Arn",
         "ImportQueue.Arn",
+        "MergeQueue.Arn",
+        "${MergeFileBucket.Arn}/*",
         "AppSecret",
         "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/connections/*",
     ]
@@ -578,6 +582,13 @@ fn the_page_may_do_what_its_code_does_and_nothing_more() {
     for (kind, queue) in [
         (JobKind::InvoiceExport, "ExportQueue"),
         (JobKind::CompanyImport, "ImportQueue"),
+        (
+            JobKind::MergeFile {
+                merge_id: String::new(),
+                apply: false,
+            },
+            "MergeQueue",
+        ),
     ] {
         let name = resolved_string(at(
             &template,

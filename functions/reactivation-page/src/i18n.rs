@@ -404,6 +404,28 @@ pub struct Texts {
     pub error_no_ledger: &'static str,
     /// Button: credentials form.
     pub sign_in_ledger: &'static str,
+    /// Heading.
+    pub merge_title: &'static str,
+    /// Lead.
+    pub merge_lead: &'static str,
+    /// Label.
+    pub merge_file: &'static str,
+    /// Legend.
+    pub match_by: &'static str,
+    /// Option.
+    pub match_by_name: &'static str,
+    /// Option.
+    pub match_by_vat: &'static str,
+    /// Button.
+    pub upload_preview: &'static str,
+    /// Button.
+    pub apply_merge: &'static str,
+    /// Lead above the apply button.
+    pub apply_merge_lead: &'static str,
+    /// Error.
+    pub error_upload_too_large: &'static str,
+    /// Error.
+    pub error_upload_missing: &'static str,
     /// Document kind.
     pub kind_invoice: &'static str,
     /// Document kind.
@@ -586,6 +608,17 @@ pub const NL: Texts = Texts {
     kind_credit_note: "creditnota",
     kind_company: "bedrijf",
     kind_row: "rij",
+    merge_title: "Dubbele klanten samenvoegen (mergebestand)",
+    merge_lead: "Exporteer je bedrijvensegment uit Teamleader (Naam, Klantennummer boekhoudpakket, Btw-nummer) als CSV of Excel en laad het hier op. Je ziet eerst wat er zou gebeuren.",
+    merge_file: "Bestand (CSV of XLSX, hoogstens 10 MB)",
+    match_by: "Vergelijken op",
+    match_by_name: "naam",
+    match_by_vat: "btw-nummer",
+    upload_preview: "Opladen en voorbeeld tonen",
+    apply_merge: "Toepassen",
+    apply_merge_lead: "Klopt het voorbeeld? Pas het bestand dan toe: de bedrijven krijgen hun klantnummer en dubbels die Koppel zelf aanmaakte en waar niets naar verwijst, worden verwijderd.",
+    error_upload_too_large: "Het bestand is groter dan 10 MB. Exporteer alleen de kolommen Naam, Klantennummer en Btw-nummer.",
+    error_upload_missing: "Kies een bestand om op te laden.",
 };
 
 /// French.
@@ -722,6 +755,17 @@ pub const FR: Texts = Texts {
     kind_credit_note: "note de crédit",
     kind_company: "entreprise",
     kind_row: "ligne",
+    merge_title: "Fusionner les clients en double (fichier de fusion)",
+    merge_lead: "Exportez votre segment d'entreprises depuis Teamleader (Nom, ID externe, Numéro de TVA) en CSV ou Excel et chargez-le ici. Vous voyez d'abord ce qui se passerait.",
+    merge_file: "Fichier (CSV ou XLSX, 10 Mo au plus)",
+    match_by: "Comparer sur",
+    match_by_name: "nom",
+    match_by_vat: "numéro de TVA",
+    upload_preview: "Charger et voir l'aperçu",
+    apply_merge: "Appliquer",
+    apply_merge_lead: "L'aperçu est correct ? Appliquez alors le fichier : les entreprises reçoivent leur numéro de client et les doublons créés par Koppel auxquels rien ne renvoie sont supprimés.",
+    error_upload_too_large: "Le fichier dépasse 10 Mo. N'exportez que les colonnes Nom, ID externe et Numéro de TVA.",
+    error_upload_missing: "Choisissez un fichier à charger.",
 };
 
 /// English.
@@ -858,6 +902,17 @@ pub const EN: Texts = Texts {
     kind_credit_note: "credit note",
     kind_company: "company",
     kind_row: "row",
+    merge_title: "Merge duplicate customers (merge file)",
+    merge_lead: "Export your company segment from Teamleader (Name, External ID, VAT number) as CSV or Excel and upload it here. You first see what would happen.",
+    merge_file: "File (CSV or XLSX, at most 10 MB)",
+    match_by: "Match by",
+    match_by_name: "name",
+    match_by_vat: "VAT number",
+    upload_preview: "Upload and preview",
+    apply_merge: "Apply",
+    apply_merge_lead: "Does the preview look right? Then apply the file: companies receive their customer number, and duplicates Koppel itself created that nothing refers to are removed.",
+    error_upload_too_large: "The file is larger than 10 MB. Export only the Name, External ID and VAT number columns.",
+    error_upload_missing: "Choose a file to upload.",
 };
 
 #[cfg(test)]

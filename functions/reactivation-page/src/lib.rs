@@ -12,6 +12,8 @@
 //!   tokens stored for every connection of the account, session cookie);
 //! - `GET /connections/{id}/runs/{run}` — one run's report, `?q=` searches a document number;
 //! - `GET /connections/{id}/preview` — what the next export would post (posting nothing);
+//! - `POST /connections/{id}/merge` — upload a merge file (multipart, size checked before
+//!   reading, rate-limited), its preview queued; `POST /connections/{id}/merge/{merge}/apply`;
 //! - `POST /connections/{id}/documents/{document}/again` — "Export again" (CSRF token);
 //! - `POST /connections/{id}/sync|import|pause|resume|automatic-on|automatic-off|reconnect`
 //!   — actions (CSRF token);
@@ -35,7 +37,7 @@ pub mod views;
 use axum::Router;
 use axum::routing::{get, post};
 use koppel_connect::LiveConnector;
-use koppel_core::{Clock, JobQueue, Store, Vault};
+use koppel_core::{Clock, FileStore, JobQueue, Store, Vault};
 use koppel_teamleader::TeamleaderUrls;
 use security::RateLimiter;
 use signing::SigningKey;
@@ -81,8 +83,11 @@ pub struct PageServices {
     pub store: Arc<dyn Store>,
     /// Secrets (tokens).
     pub vault: Arc<dyn Vault>,
-    /// The job queues ("Sync now", "Import companies"; each job goes to its kind's queue).
+    /// The job queues ("Sync now", "Import companies", merge files; each job goes to its
+    /// kind's queue).
     pub queue: Arc<dyn JobQueue>,
+    /// Where uploaded merge files are kept.
+    pub files: Arc<dyn FileStore>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
     /// Opens Teamleader and the ledgers for a connection; holds the app credentials.
@@ -97,16 +102,18 @@ pub struct ReactivationPage {
     pub services: PageServices,
     /// Sign-in attempts per client.
     pub limiter: RateLimiter,
+    /// Uploads per client.
+    pub upload_limiter: RateLimiter,
 }
 
 impl ReactivationPage {
     /// A page with the default rate limit (20 sign-ins per client and minute).
     pub fn new(config: PageConfig, services: PageServices) -> Self {
-        let limiter = RateLimiter::new(20, chrono::Duration::minutes(1));
         Self {
             config,
             services,
-            limiter,
+            limiter: RateLimiter::new(20, chrono::Duration::minutes(1)),
+            upload_limiter: RateLimiter::new(10, chrono::Duration::minutes(1)),
         }
     }
 
@@ -137,6 +144,16 @@ impl ReactivationPage {
             .route(
                 "/connections/{id}/administration",
                 post(routes::onboarding::administration_chosen),
+            )
+            .route(
+                "/connections/{id}/merge",
+                post(routes::merge::upload).layer(axum::extract::DefaultBodyLimit::max(
+                    routes::merge::MAX_UPLOAD_BYTES,
+                )),
+            )
+            .route(
+                "/connections/{id}/merge/{merge}/apply",
+                post(routes::merge::apply),
             )
             .route(
                 "/connections/{id}/preview",

@@ -42,6 +42,7 @@ async fn main() -> Result<(), Error> {
         store,
         vault: Arc::new(aws.vault),
         queue: Arc::new(aws.queue),
+        files: Arc::new(aws.files),
         clock,
         connector: Arc::new(connector),
     };

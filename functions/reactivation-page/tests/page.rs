@@ -10,11 +10,13 @@ use axum::http::{Method, Request, StatusCode, header};
 use chrono::{TimeZone, Utc};
 use http_body_util::BodyExt;
 use koppel_connect::{AppSecret, LiveConnector};
-use koppel_core::memory::{InMemoryQueue, InMemoryStore, InMemoryVault, ManualClock};
+use koppel_core::memory::{
+    InMemoryFileStore, InMemoryQueue, InMemoryStore, InMemoryVault, ManualClock,
+};
 use koppel_core::{
     AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus,
-    ConnectionStore, DepartmentId, JobKind, LedgerKind, OAuthTokens, RunCounts, RunId, RunReport,
-    RunReportStore, RunStatus, Vault,
+    ConnectionStore, DepartmentId, FileStore, JobKind, LedgerKind, OAuthTokens, RunCounts, RunId,
+    RunReport, RunReportStore, RunStatus, Vault,
 };
 use koppel_sim::teamleader::{self, GenerateSpec, Login, OAuthApp};
 use reactivation_page::signing::SigningKey;
@@ -31,6 +33,7 @@ struct World {
     store: Arc<InMemoryStore>,
     vault: Arc<InMemoryVault>,
     queue: Arc<InMemoryQueue>,
+    files: Arc<InMemoryFileStore>,
     account: String,
     other_account: String,
     connector: Arc<LiveConnector>,
@@ -95,6 +98,7 @@ impl World {
             store,
             vault,
             queue: Arc::new(InMemoryQueue::new()),
+            files: Arc::new(InMemoryFileStore::default()),
             account,
             other_account,
             connector,
@@ -114,6 +118,7 @@ impl World {
                 store: self.store.clone(),
                 vault: self.vault.clone(),
                 queue: self.queue.clone(),
+                files: self.files.clone(),
                 clock: self.clock.clone(),
                 connector: self.connector.clone(),
             },
@@ -810,4 +815,248 @@ async fn export_again_puts_a_refused_document_back_for_the_next_run() {
         )
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+/// A multipart body with the CSRF token, the criterion and a file (what a browser sends).
+fn multipart(csrf: &str, match_by: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----koppel-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in [("csrf", csrf), ("match_by", match_by)] {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(
+    world: &World,
+    path: &str,
+    cookie: &str,
+    content_type: &str,
+    body: Vec<u8>,
+    length: Option<usize>,
+) -> (StatusCode, Option<String>, String) {
+    let mut request = Request::post(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::ACCEPT_LANGUAGE, "en");
+    if let Some(length) = length {
+        request = request.header(header::CONTENT_LENGTH, length);
+    }
+    let response = world
+        .router()
+        .oneshot(request.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        location,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_merge_file_is_uploaded_previewed_then_applied_and_bad_uploads_are_refused() {
+    use koppel_core::{MergeJobStore, RunIssue};
+    let world = World::start().await;
+    world
+        .connection("a-1", &world.account, ConnectionStatus::Active)
+        .await;
+    world
+        .connection("b-1", &world.other_account, ConnectionStatus::Active)
+        .await;
+    let session = world.sign_in().await;
+    let status_page = world.get("/teamleader", Some(&session)).await;
+    assert!(status_page.body.contains("enctype=\"multipart/form-data\""));
+    let csrf = World::csrf_of(&status_page.body);
+    let file = "Naam;Btw-nummer\r\nAcme NV;BE0403170701\r\n".as_bytes();
+
+    let (content_type, body) = multipart(&csrf, "vat", "segment.csv", file);
+    let (status, location, page) = upload(
+        &world,
+        "/connections/a-1/merge",
+        &session,
+        &content_type,
+        body,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let location = location.unwrap();
+    assert!(
+        location.starts_with("/connections/a-1/runs/merge-") && location.ends_with("-preview"),
+        "{location}"
+    );
+    let sent = world.queue.sent();
+    let JobKind::MergeFile { merge_id, apply } = sent[0].kind.clone() else {
+        panic!("{:?}", sent[0].kind)
+    };
+    assert!(!apply, "a preview first");
+    let job = world
+        .store
+        .merge_job(&ConnectionId::new("a-1"), &merge_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(job.file_name, "segment.csv");
+    assert_eq!(job.match_by, koppel_core::jobs::merge::MatchBy::VatNumber);
+    assert_eq!(world.files.get(&job.file_key).await.unwrap().unwrap(), file);
+
+    // The finished preview offers "Apply"; applying queues it once.
+    let mut report = RunReport::start(
+        ConnectionId::new("a-1"),
+        sent[0].run_id.clone(),
+        "merge-file",
+        RunCounts::Nothing,
+        world.clock.now(),
+    );
+    report.status = RunStatus::CompletedWithIssues;
+    report.issues.push(RunIssue {
+        subject: koppel_core::IssueSubject::FileRow {
+            file: "segment.csv".into(),
+            row: 2,
+        },
+        outcome: koppel_core::IssueOutcome::Failed,
+        reason: "No Teamleader company has this VAT number: merge it by hand.".into(),
+    });
+    world.store.put_run_report(&report).await.unwrap();
+    let preview = world.get(&location, Some(&session)).await;
+    assert!(
+        preview.body.contains("segment.csv row 2"),
+        "{}",
+        preview.body
+    );
+    assert!(
+        preview
+            .body
+            .contains(&format!("/connections/a-1/merge/{merge_id}/apply"))
+    );
+    let applied = world
+        .send(
+            Method::POST,
+            &format!("/connections/a-1/merge/{merge_id}/apply"),
+            Some(&session),
+            Some(&format!("csrf={csrf}")),
+        )
+        .await;
+    assert_eq!(applied.status, StatusCode::SEE_OTHER);
+    assert!(applied.location.unwrap().ends_with("-apply"));
+    assert_eq!(
+        world.queue.sent()[1].kind,
+        JobKind::MergeFile {
+            merge_id: merge_id.clone(),
+            apply: true
+        }
+    );
+
+    // Bad uploads: too large by its announced length (nothing read), no CSRF, another
+    // account's connection, no file.
+    let (content_type, body) = multipart(&csrf, "vat", "big.csv", b"x");
+    let (status, _, page) = upload(
+        &world,
+        "/connections/a-1/merge",
+        &session,
+        &content_type,
+        body,
+        Some(50 * 1024 * 1024),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(page.contains("larger than 10 MB"), "{page}");
+    let big = vec![b'a'; 11 * 1024 * 1024];
+    let (content_type, body) = multipart(&csrf, "vat", "big.csv", &big);
+    let (status, _, _) = upload(
+        &world,
+        "/connections/a-1/merge",
+        &session,
+        &content_type,
+        body,
+        None,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "a body over the limit is not read whole"
+    );
+    let (content_type, body) = multipart("wrong", "vat", "x.csv", file);
+    let (status, _, _) = upload(
+        &world,
+        "/connections/a-1/merge",
+        &session,
+        &content_type,
+        body,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (content_type, body) = multipart(&csrf, "vat", "x.csv", file);
+    let (status, _, _) = upload(
+        &world,
+        "/connections/b-1/merge",
+        &session,
+        &content_type,
+        body,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (content_type, body) = multipart(&csrf, "vat", "", b"");
+    let (status, _, page) = upload(
+        &world,
+        "/connections/a-1/merge",
+        &session,
+        &content_type,
+        body,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
+    assert_eq!(world.queue.sent().len(), 2, "nothing else queued");
+    let apply_b = world
+        .send(
+            Method::POST,
+            &format!("/connections/b-1/merge/{merge_id}/apply"),
+            Some(&session),
+            Some(&format!("csrf={csrf}")),
+        )
+        .await;
+    assert_eq!(apply_b.status, StatusCode::NOT_FOUND);
+
+    // Uploads are rate-limited per client (one page instance, as one Lambda instance).
+    let router = world.router();
+    let mut statuses = Vec::new();
+    for _ in 0..11 {
+        let (content_type, body) = multipart(&csrf, "name", "x.csv", file);
+        let request = Request::post("/connections/a-1/merge")
+            .header(header::COOKIE, &session)
+            .header(header::CONTENT_TYPE, content_type)
+            .header("x-forwarded-for", "198.51.100.7")
+            .body(Body::from(body))
+            .unwrap();
+        statuses.push(router.clone().oneshot(request).await.unwrap().status());
+    }
+    assert!(
+        statuses[..10].iter().all(|s| *s == StatusCode::SEE_OTHER),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[10], StatusCode::TOO_MANY_REQUESTS);
 }

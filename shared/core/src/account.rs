@@ -5,11 +5,12 @@
 //! refuses connections of any other one as [`AccountError::NotFound`] (the page answers 404,
 //! never "forbidden", so ids of other accounts cannot even be confirmed).
 
+use crate::jobs::merge::MatchBy;
 use crate::{
     AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus,
-    ConnectionStore, Connector, Deadline, DepartmentId, ExternalError, Finding, Job, JobKind,
-    JobQueue, LedgerKind, OAuthTokens, QueueError, RunId, RunReport, RunReportStore, Severity,
-    StoreError, Vault, VaultError,
+    ConnectionStore, Connector, Deadline, DepartmentId, ExternalError, FileStore, Finding, Job,
+    JobKind, JobQueue, LedgerKind, MergeJob, MergeJobStore, OAuthTokens, QueueError, RunId,
+    RunReport, RunReportStore, Severity, StoreError, Vault, VaultError,
 };
 use thiserror::Error;
 
@@ -28,6 +29,9 @@ pub enum AccountError {
     /// The queue refused the job.
     #[error(transparent)]
     Queue(#[from] QueueError),
+    /// The file store failed.
+    #[error(transparent)]
+    Files(#[from] crate::FileStoreError),
     /// The department is already linked (one connection per Teamleader department).
     #[error("this department is already linked to {0}")]
     AlreadyConnected(&'static str),
@@ -301,6 +305,111 @@ pub async fn set_automatic_sync(
     connection.settings.automatic_sync = on;
     connections.put_connection(&connection).await?;
     Ok(true)
+}
+
+/// The run of a merge file's preview or application: named after the merge so the page can
+/// offer "Apply" under a finished preview.
+pub fn merge_run_id(merge_id: &str, apply: bool) -> RunId {
+    RunId::new(format!(
+        "merge-{merge_id}-{}",
+        if apply { "apply" } else { "preview" }
+    ))
+}
+
+/// The merge job and whether it is applied, when `run` is a merge file's run.
+pub fn merge_of_run(run: &RunId) -> Option<(&str, bool)> {
+    let rest = run.as_str().strip_prefix("merge-")?;
+    if let Some(id) = rest.strip_suffix("-preview") {
+        return Some((id, false));
+    }
+    rest.strip_suffix("-apply").map(|id| (id, true))
+}
+
+/// The ports a merge-file upload needs.
+pub struct MergeUpload<'a> {
+    /// Connections (ownership).
+    pub connections: &'a dyn ConnectionStore,
+    /// Merge jobs.
+    pub merges: &'a dyn MergeJobStore,
+    /// Where the file is kept.
+    pub files: &'a dyn FileStore,
+    /// The merge-file queue.
+    pub queue: &'a dyn JobQueue,
+    /// Time.
+    pub clock: &'a dyn Clock,
+}
+
+/// A merge file uploaded for a connection of `account`: the file kept, the merge job
+/// recorded, its preview queued. Returns the merge id and the preview's run.
+pub async fn upload_merge_file(
+    ports: MergeUpload<'_>,
+    account: &AccountId,
+    id: &ConnectionId,
+    file_name: &str,
+    bytes: &[u8],
+    match_by: MatchBy,
+) -> Result<(String, RunId), AccountError> {
+    let connection = connection_of(ports.connections, account, id).await?;
+    let merge_id = RunId::generate()
+        .as_str()
+        .replace('-', "")
+        .get(..16)
+        .unwrap_or_default()
+        .to_owned();
+    let key = format!("{}/{merge_id}", connection.id);
+    ports.files.put(&key, bytes).await?;
+    let now = ports.clock.now();
+    ports
+        .merges
+        .put_merge_job(&MergeJob {
+            connection_id: connection.id.clone(),
+            merge_id: merge_id.clone(),
+            file_name: file_name.chars().take(200).collect(),
+            file_key: key,
+            match_by,
+            uploaded_at: now,
+            preview: None,
+            applied: None,
+            updated_at: now,
+        })
+        .await?;
+    let run = merge_run_id(&merge_id, false);
+    let kind = JobKind::MergeFile {
+        merge_id: merge_id.clone(),
+        apply: false,
+    };
+    ports
+        .queue
+        .send(&[Job::start(connection.id.clone(), run.clone(), kind)])
+        .await?;
+    tracing::info!(connection = %connection.id, merge = %merge_id, bytes = bytes.len(), "merge file uploaded");
+    Ok((merge_id, run))
+}
+
+/// Apply a previewed merge file of a connection of `account` (once: an applied one answers
+/// its earlier run).
+pub async fn apply_merge_file(
+    ports: MergeUpload<'_>,
+    account: &AccountId,
+    id: &ConnectionId,
+    merge_id: &str,
+) -> Result<RunId, AccountError> {
+    let connection = connection_of(ports.connections, account, id).await?;
+    let Some(merge) = ports.merges.merge_job(&connection.id, merge_id).await? else {
+        return Err(AccountError::NotFound);
+    };
+    let run = merge_run_id(&merge.merge_id, true);
+    if merge.applied.is_none() {
+        let kind = JobKind::MergeFile {
+            merge_id: merge.merge_id.clone(),
+            apply: true,
+        };
+        ports
+            .queue
+            .send(&[Job::start(connection.id.clone(), run.clone(), kind)])
+            .await?;
+    }
+    Ok(run)
 }
 
 /// A connection of `account`, or [`AccountError::NotFound`] when it belongs to another one.
@@ -586,6 +695,76 @@ mod tests {
         );
         let on = store.connection(&draft.id).await.unwrap().unwrap();
         assert!(on.settings.automatic_sync);
+    }
+
+    #[tokio::test]
+    async fn a_merge_file_is_kept_recorded_previewed_and_applied_once() {
+        use crate::memory::InMemoryFileStore;
+        let store = store_with(&[connection("a1", "A", ConnectionStatus::Active)]).await;
+        let files = InMemoryFileStore::default();
+        let queue = InMemoryQueue::new();
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap());
+        let ports = || MergeUpload {
+            connections: &store,
+            merges: &store,
+            files: &files,
+            queue: &queue,
+            clock: &clock,
+        };
+        let a = AccountId::new("A");
+        let a1 = ConnectionId::new("a1");
+        let (merge, run) = upload_merge_file(
+            ports(),
+            &a,
+            &a1,
+            "export.csv",
+            b"Name\nAcme\n",
+            MatchBy::VatNumber,
+        )
+        .await
+        .unwrap();
+        assert_eq!(merge_of_run(&run), Some((merge.as_str(), false)));
+        let job = store.merge_job(&a1, &merge).await.unwrap().unwrap();
+        assert_eq!(job.match_by, MatchBy::VatNumber);
+        assert_eq!(
+            files.get(&job.file_key).await.unwrap().unwrap(),
+            b"Name\nAcme\n"
+        );
+        let apply = apply_merge_file(ports(), &a, &a1, &merge).await.unwrap();
+        assert_eq!(merge_of_run(&apply), Some((merge.as_str(), true)));
+        let kinds: Vec<JobKind> = queue.sent().into_iter().map(|j| j.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                JobKind::MergeFile {
+                    merge_id: merge.clone(),
+                    apply: false
+                },
+                JobKind::MergeFile {
+                    merge_id: merge.clone(),
+                    apply: true
+                },
+            ]
+        );
+        let mut applied = job.clone();
+        applied.applied = Some(Default::default());
+        store.put_merge_job(&applied).await.unwrap();
+        apply_merge_file(ports(), &a, &a1, &merge).await.unwrap();
+        assert_eq!(
+            queue.sent().len(),
+            2,
+            "an applied file is not applied again"
+        );
+        let b = AccountId::new("B");
+        assert!(matches!(
+            upload_merge_file(ports(), &b, &a1, "x.csv", b"x", MatchBy::Name).await,
+            Err(AccountError::NotFound)
+        ));
+        assert!(matches!(
+            apply_merge_file(ports(), &b, &a1, &merge).await,
+            Err(AccountError::NotFound)
+        ));
+        assert_eq!(merge_of_run(&RunId::new("manual-1")), None);
     }
 
     #[tokio::test]

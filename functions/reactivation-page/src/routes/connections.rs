@@ -179,6 +179,16 @@ pub(crate) async fn run_report(
             let following = report
                 .as_ref()
                 .is_none_or(|r| r.status == RunStatus::Running);
+            // A finished merge-file preview offers "Apply" until the file was applied.
+            let run_id = RunId::new(run.clone());
+            let mut apply_merge = None;
+            if let (Some((merge, false)), false) = (account::merge_of_run(&run_id), following) {
+                match store.merge_job(&connection.id, merge).await {
+                    Ok(Some(job)) if job.applied.is_none() => apply_merge = Some(job.merge_id),
+                    Ok(_) => {}
+                    Err(error) => return internal(&visitor, &error),
+                }
+            }
             let path = format!("/connections/{}/runs/{run}", connection.id.as_str());
             let frame = Frame {
                 refresh: following.then_some(REFRESH_SECONDS),
@@ -192,6 +202,7 @@ pub(crate) async fn run_report(
                     &run,
                     report.as_ref(),
                     query.q.as_deref().filter(|q| !q.trim().is_empty()),
+                    apply_merge.as_deref(),
                 ),
             )
         }

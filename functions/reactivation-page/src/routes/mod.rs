@@ -2,6 +2,7 @@
 //! (language, session), and the answers for problems.
 
 pub(crate) mod connections;
+pub(crate) mod merge;
 pub(crate) mod onboarding;
 pub(crate) mod sign_in;
 

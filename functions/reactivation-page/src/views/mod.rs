@@ -368,6 +368,29 @@ fn connection_card(language: Language, csrf: &str, view: &ConnectionView<'_>) ->
             @if !connection.settings.automatic_sync && !view.may_sync_automatically {
                 p.muted { (t.automatic_after_manual) }
             }
+            details.merge {
+                summary { (t.merge_title) }
+                p.muted { (t.merge_lead) }
+                form method="post" action=(format!("/connections/{id}/merge")) enctype="multipart/form-data" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    div.field {
+                        label for=(format!("file-{id}")) { (t.merge_file) }
+                        input id=(format!("file-{id}")) type="file" name="file" accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" required;
+                    }
+                    fieldset {
+                        legend { (t.match_by) }
+                        div.check {
+                            input id=(format!("by-vat-{id}")) type="radio" name="match_by" value="vat" checked;
+                            label for=(format!("by-vat-{id}")) { (t.match_by_vat) }
+                        }
+                        div.check {
+                            input id=(format!("by-name-{id}")) type="radio" name="match_by" value="name";
+                            label for=(format!("by-name-{id}")) { (t.match_by_name) }
+                        }
+                    }
+                    button.button type="submit" { (t.upload_preview) }
+                }
+            }
             }
             h3 { (t.latest_runs) }
             @if view.overview.runs.is_empty() {
@@ -457,6 +480,7 @@ pub fn run_report(
     run_id: &str,
     report: Option<&RunReport>,
     query: Option<&str>,
+    apply_merge: Option<&str>,
 ) -> Markup {
     let t = frame.language.texts();
     let again = frame.signed_in.map(|(_, csrf)| ExportAgain {
@@ -497,6 +521,12 @@ pub fn run_report(
                     }
                     @if report.status == RunStatus::Running { p.muted { (t.refreshes_itself) } }
                     @if let Some(message) = &report.message { p.reason { (message) } }
+                    @if let (Some(merge), Some(again)) = (apply_merge, again.as_ref()) {
+                        section.card {
+                            p { (t.apply_merge_lead) }
+                            (post_button(&format!("/connections/{}/merge/{merge}/apply", again.connection), again.csrf, t.apply_merge, "primary"))
+                        }
+                    }
                     section.card {
                         h2 { (t.counts) }
                         dl.facts {
