@@ -117,8 +117,30 @@ impl ReactivationPage {
         }
     }
 
+    /// Where the page's forms may end up: itself, Teamleader's sign-in, each offered
+    /// ledger's sign-in (see [`security::content_security_policy`]).
+    pub fn sign_in_origins(&self) -> Vec<String> {
+        let mut origins = vec![];
+        let mut add = |url: Option<String>| {
+            if let Some(origin) = url.as_deref().and_then(security::origin_of)
+                && !origins.contains(&origin)
+            {
+                origins.push(origin);
+            }
+        };
+        add(Some(self.config.teamleader.authorize_endpoint()));
+        let ledgers = &self.services.connector.app().ledgers;
+        for kind in ledgers.offered() {
+            if let Some(app) = ledgers.get(kind) {
+                add(app.authorize_url(&self.config.redirect_uri(), "state"));
+            }
+        }
+        origins
+    }
+
     /// The page's routes, with the security headers on every answer.
     pub fn router(self) -> Router {
+        let policy = security::content_security_policy(&self.sign_in_origins());
         let page = Arc::new(self);
         Router::new()
             .route("/", get(routes::entry))
@@ -172,7 +194,10 @@ impl ReactivationPage {
                 post(routes::connections::action),
             )
             .fallback(routes::not_found)
-            .layer(axum::middleware::from_fn(security::headers))
+            .layer(axum::middleware::from_fn_with_state(
+                policy,
+                security::headers,
+            ))
             .with_state(page)
     }
 }

@@ -12,18 +12,47 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// The Content-Security-Policy of every answer: own stylesheet only, no script at all, no
-/// framing, forms post only to the page itself.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// framing. Forms post to the page itself, and may be redirected only to the sign-in pages
+/// of Teamleader and the ledgers offered (`sign_in_origins`: browsers apply `form-action`
+/// to the redirects that follow a form, and "Connect" ends at the ledger's consent page).
+pub fn content_security_policy(sign_in_origins: &[String]) -> HeaderValue {
+    let mut form_action = String::from("'self'");
+    for origin in sign_in_origins {
+        form_action.push(' ');
+        form_action.push_str(origin);
+    }
+    let policy = format!(
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action {form_action}; \
+         frame-ancestors 'none'; base-uri 'none'"
+    );
+    HeaderValue::from_str(&policy).unwrap_or_else(|_| {
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
+    })
+}
 
-/// Adds the security headers to every answer.
-pub async fn headers(request: Request, next: Next) -> Response {
+/// The origin (`scheme://host[:port]`) of a URL, for the policy.
+pub fn origin_of(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    match url.origin() {
+        url::Origin::Tuple(..) => Some(url.origin().ascii_serialization()),
+        url::Origin::Opaque(_) => None,
+    }
+}
+
+/// Adds the security headers to every answer (`policy`: the Content-Security-Policy).
+pub async fn headers(
+    axum::extract::State(policy): axum::extract::State<HeaderValue>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     let mut set = |name: header::HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
     };
-    set(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY);
     set(header::X_FRAME_OPTIONS, "DENY");
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "same-origin");
@@ -122,6 +151,22 @@ mod tests {
         assert!(!limiter.allow("a", t0));
         assert!(limiter.allow("b", t0), "another client");
         assert!(limiter.allow("a", t0 + Duration::minutes(1)), "next window");
+    }
+
+    #[test]
+    fn forms_may_lead_only_to_the_page_and_the_sign_in_origins() {
+        let policy = content_security_policy(&[
+            origin_of("https://focus.teamleader.eu/oauth2/authorize?x=1").unwrap(),
+            origin_of("http://127.0.0.1:4100/api/oauth2/auth").unwrap(),
+        ]);
+        let policy = policy.to_str().unwrap();
+        assert!(
+            policy
+                .contains("form-action 'self' https://focus.teamleader.eu http://127.0.0.1:4100;"),
+            "{policy}"
+        );
+        assert!(policy.contains("default-src 'none'") && !policy.contains("script-src"));
+        assert_eq!(origin_of("not a url"), None);
     }
 
     #[test]

@@ -495,8 +495,11 @@ async fn lists(
     Ok((reference, rates))
 }
 
-fn first_of_month(today: NaiveDate) -> NaiveDate {
-    today.with_day(1).unwrap_or(today)
+/// The suggested start date: the first day of the current (calendar, and for most Belgian
+/// and Dutch small businesses fiscal) year; the person changes it, and the preview shows
+/// what it takes in.
+fn start_of_year(today: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today)
 }
 
 async fn settings_page(
@@ -522,7 +525,7 @@ async fn settings_page(
         None if first_setup => {
             let mut s = suggest_settings(&connection.department_id, &rates, &reference);
             s.automatic_sync = false;
-            s.start_date = Some(first_of_month(page.services.clock.now().date_naive()));
+            s.start_date = Some(start_of_year(page.services.clock.now().date_naive()));
             suggested = s;
             &suggested
         }
