@@ -212,6 +212,11 @@ async fn a_person_links_a_department_to_exact_syncs_and_turns_on_automatic_sync(
     let (status, page) = browser.post(&setup_path, &same_refs).await.unwrap();
     assert_eq!(status, 422, "{page}");
     assert!(page.contains("Dit moet eerst in orde komen"), "{page}");
+    assert!(
+        page.contains("Facturen en creditnota&#39;s gaan naar hetzelfde dagboek")
+            || page.contains("Facturen en creditnota's gaan naar hetzelfde dagboek"),
+        "the blocker in the visitor's language: {page}"
+    );
     let kept = stack
         .aws
         .store

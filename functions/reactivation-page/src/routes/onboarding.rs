@@ -666,7 +666,11 @@ pub(crate) async fn setup_sent(
         Err(error) => return internal(&visitor, &error),
     };
     if settings.start_date.is_none() {
-        findings.push(Finding::blocker(visitor.language.texts().start_date));
+        findings.push(Finding::blocker_in(koppel_core::Localized {
+            nl: crate::i18n::NL.start_date.to_owned(),
+            fr: crate::i18n::FR.start_date.to_owned(),
+            en: crate::i18n::EN.start_date.to_owned(),
+        }));
     }
     let account_id = account_of(session);
     let store = page.services.store.as_ref();

@@ -200,7 +200,7 @@ pub fn settings(frame: &Frame<'_>, csrf: &str, form: &SettingsForm<'_>) -> Marku
             @if !blockers.is_empty() {
                 section.card.problem role="alert" {
                     h2 { (t.blockers) }
-                    ul { @for finding in &blockers { li { (finding.message) } } }
+                    ul { @for finding in &blockers { li { (finding.text(frame.language.code())) } } }
                 }
             }
             form.card.settings method="post" action=(format!("/connections/{id}/setup")) {

@@ -32,13 +32,13 @@ pub fn preview(frame: &Frame<'_>, connection: &Connection, preview: &Preview) ->
             @if !preview.blockers.is_empty() {
                 section.card.problem role="alert" {
                     h2 { (t.preview_blocked) }
-                    ul { @for b in &preview.blockers { li { (b) } } }
+                    ul { @for b in &preview.blockers { li { (b.text(frame.language.code())) } } }
                 }
             }
             @if !preview.warnings.is_empty() {
                 section.card {
                     h2 { (t.warnings) }
-                    ul { @for w in &preview.warnings { li { (w) } } }
+                    ul { @for w in &preview.warnings { li { (w.text(frame.language.code())) } } }
                 }
             }
             @if preview.blockers.is_empty() && preview.items.is_empty() {

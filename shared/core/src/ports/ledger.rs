@@ -59,22 +59,65 @@ pub enum Severity {
     Warning,
 }
 
+/// A text for people in the three languages of the connection page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Localized {
+    /// Dutch.
+    pub nl: String,
+    /// French.
+    pub fr: String,
+    /// English.
+    pub en: String,
+}
+
 /// Something the ledger found wrong with a connection's settings before a run, in words the
 /// user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Blocker or warning.
     pub severity: Severity,
-    /// What is wrong and what to do about it.
+    /// What is wrong and what to do about it (English: run reports and logs).
     pub message: String,
+    /// The same in Dutch, French and English, for the connection page (rules written before
+    /// the page had none: `message` is shown then).
+    #[serde(default)]
+    pub localized: Option<Localized>,
 }
 
 impl Finding {
+    /// A blocker said in three languages.
+    pub fn blocker_in(text: Localized) -> Self {
+        Self {
+            severity: Severity::Blocker,
+            message: text.en.clone(),
+            localized: Some(text),
+        }
+    }
+
+    /// A warning said in three languages.
+    pub fn warning_in(text: Localized) -> Self {
+        Self {
+            severity: Severity::Warning,
+            message: text.en.clone(),
+            localized: Some(text),
+        }
+    }
+
+    /// The text in the language `code` ("nl", "fr", "en"); English when it has no other.
+    pub fn text(&self, code: &str) -> &str {
+        match (&self.localized, code) {
+            (Some(l), "nl") => &l.nl,
+            (Some(l), "fr") => &l.fr,
+            _ => &self.message,
+        }
+    }
+
     /// A finding that stops the run.
     pub fn blocker(message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Blocker,
             message: message.into(),
+            localized: None,
         }
     }
 
@@ -83,6 +126,7 @@ impl Finding {
         Self {
             severity: Severity::Warning,
             message: message.into(),
+            localized: None,
         }
     }
 }

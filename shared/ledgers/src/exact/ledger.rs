@@ -31,7 +31,10 @@ use async_trait::async_trait;
 use base64::Engine;
 use chrono::NaiveDate;
 use koppel_api::TokenSource;
-use koppel_core::domain::preflight::{payment_journal_findings, sales_journal_findings};
+use koppel_core::domain::preflight::{
+    payment_journal_findings, period_findings, revenue_account_findings, sales_journal_findings,
+    vat_code_findings,
+};
 use koppel_core::{
     AttachmentSupport, Clock, ConnectionSettings, Customer, Deadline, DocumentFile, EntryKey,
     ExternalError, FileFormat, Finding, Ledger, LedgerCapabilities, LedgerCustomerKey,
@@ -365,6 +368,9 @@ impl Ledger for ExactLedger {
         reference: &LedgerReferenceData,
     ) -> Vec<Finding> {
         let mut findings = sales_journal_findings(SYSTEM, settings, reference);
+        findings.extend(vat_code_findings(SYSTEM, settings, reference));
+        findings.extend(revenue_account_findings(SYSTEM, settings, reference));
+        findings.extend(period_findings(SYSTEM, settings, reference));
         findings.extend(payment_journal_findings(SYSTEM, settings, reference));
         findings
     }

@@ -9,7 +9,7 @@ use super::cursor::read_since;
 use super::mapping::{CategoryAccounts, MappingContext, build_entry, journal_for};
 use crate::{
     Connection, CustomerLink, CustomerRef, DocumentKind, DocumentQuery, DocumentSummary,
-    ExportState, ExternalError, Ledger, LedgerCustomerId, LedgerEntry, Severity, Source,
+    ExportState, ExternalError, Finding, Ledger, LedgerCustomerId, LedgerEntry, Severity, Source,
     StoreError,
 };
 use std::collections::HashMap;
@@ -60,9 +60,9 @@ pub struct PreviewItem {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Preview {
     /// Pre-flight blockers: the run would not start (every document would wait).
-    pub blockers: Vec<String>,
+    pub blockers: Vec<Finding>,
     /// Pre-flight warnings.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Finding>,
     /// The documents, invoices first.
     pub items: Vec<PreviewItem>,
     /// More documents wait than the preview shows.
@@ -92,8 +92,8 @@ pub async fn preview_export(
     let reference = ledger.reference_data().await?;
     for finding in ledger.preflight(&connection.settings, &reference) {
         match finding.severity {
-            Severity::Blocker => preview.blockers.push(finding.message),
-            Severity::Warning => preview.warnings.push(finding.message),
+            Severity::Blocker => preview.blockers.push(finding),
+            Severity::Warning => preview.warnings.push(finding),
         }
     }
     if !preview.blockers.is_empty() {
