@@ -227,9 +227,9 @@ pub fn revenue_account_findings(
     let mut findings = Vec::new();
     if settings.default_gl_account.is_none() {
         findings.push(Finding::warning_in(said(
-            format!("Er is geen standaard omzetrekening gekozen: lijnen zonder rekening via hun productcategorie worden geweigerd. Kies een omzetrekening (70xxxx in België, 8xxx in Nederland) op de koppelingspagina."),
-            format!("Aucun compte de produits par défaut n'est choisi : les lignes sans compte via leur catégorie de produits seront refusées. Choisissez un compte de produits (70xxxx en Belgique, 8xxx aux Pays-Bas) sur la page de connexion."),
-            format!("No default revenue account is chosen: lines without an account from their product category will be refused. Choose a revenue account (70xxxx in Belgium, 8xxx in the Netherlands) on the connection page."),
+            "Er is geen standaard omzetrekening gekozen: lijnen zonder rekening via hun productcategorie worden geweigerd. Kies een omzetrekening (70xxxx in België, 8xxx in Nederland) op de koppelingspagina.".to_owned(),
+            "Aucun compte de produits par défaut n'est choisi : les lignes sans compte via leur catégorie de produits seront refusées. Choisissez un compte de produits (70xxxx en Belgique, 8xxx aux Pays-Bas) sur la page de connexion.".to_owned(),
+            "No default revenue account is chosen: lines without an account from their product category will be refused. Choose a revenue account (70xxxx in Belgium, 8xxx in the Netherlands) on the connection page.".to_owned(),
         )));
     }
     if reference.gl_accounts.is_empty() {
