@@ -601,3 +601,24 @@ fn the_page_may_do_what_its_code_does_and_nothing_more() {
         );
     }
 }
+
+#[test]
+fn the_page_answers_before_its_function_times_out() {
+    let template = template();
+    let timeout: u64 = text(at(
+        &template,
+        &[
+            "Resources",
+            "ReactivationPageFunction",
+            "Properties",
+            "Timeout",
+        ],
+    ))
+    .parse()
+    .unwrap();
+    assert!(
+        reactivation_page::REQUEST_SECONDS + 5 <= timeout,
+        "outside calls may take {} s of the page's {timeout} s",
+        reactivation_page::REQUEST_SECONDS
+    );
+}

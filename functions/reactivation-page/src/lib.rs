@@ -46,6 +46,9 @@ use url::Url;
 
 pub use i18n::Language;
 
+/// Seconds a request may spend on outside calls (the function's timeout is 30 s).
+pub const REQUEST_SECONDS: u64 = 25;
+
 /// Where Teamleader sends people back after sign-in, below the page's public address.
 pub const CALLBACK_PATH: &str = "/oauth/teamleader";
 
@@ -115,6 +118,16 @@ impl ReactivationPage {
             limiter: RateLimiter::new(20, chrono::Duration::minutes(1)),
             upload_limiter: RateLimiter::new(10, chrono::Duration::minutes(1)),
         }
+    }
+
+    /// How long a request may wait on Teamleader or a ledger: the function's timeout
+    /// (template.yaml: 30 s) less a margin to answer with a page rather than be cut off.
+    pub fn request_deadline(&self) -> koppel_core::Deadline {
+        koppel_core::Deadline::after(
+            self.services.clock.now(),
+            std::time::Duration::from_secs(REQUEST_SECONDS),
+            std::time::Duration::from_secs(0),
+        )
     }
 
     /// Where the page's forms may end up: itself, Teamleader's sign-in, each offered

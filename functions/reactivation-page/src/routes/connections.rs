@@ -17,8 +17,7 @@ use koppel_core::account::{self, AccountError};
 use koppel_core::jobs::export::preview::preview_export;
 use koppel_core::jobs::export::{ExportStores, request_reexport};
 use koppel_core::{
-    AccountId, ConnectionId, ConnectionStatus, Deadline, DepartmentId, DocumentId, JobKind, RunId,
-    RunStatus,
+    AccountId, ConnectionId, ConnectionStatus, DepartmentId, DocumentId, JobKind, RunId, RunStatus,
 };
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -120,7 +119,7 @@ async fn departments(
 ) -> (HashMap<DepartmentId, String>, Vec<Unlinked>) {
     let probe = super::onboarding::account_probe(page, &AccountId::new(session.account.clone()));
     let connector: &dyn koppel_core::Connector = page.services.connector.as_ref();
-    let departments = match connector.source(&probe, Deadline::none()).await {
+    let departments = match connector.source(&probe, page.request_deadline()).await {
         Ok(source) => source.departments().await,
         Err(error) => Err(error),
     };
@@ -302,8 +301,12 @@ pub(crate) async fn preview(
     };
     let connector: &dyn koppel_core::Connector = page.services.connector.as_ref();
     let systems = async {
-        let source = connector.source(&connection, Deadline::none()).await?;
-        let ledger = connector.ledger(&connection, Deadline::none()).await?;
+        let source = connector
+            .source(&connection, page.request_deadline())
+            .await?;
+        let ledger = connector
+            .ledger(&connection, page.request_deadline())
+            .await?;
         Ok::<_, koppel_core::ExternalError>((source, ledger))
     };
     let (source, ledger) = match systems.await {

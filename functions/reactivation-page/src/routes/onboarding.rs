@@ -19,8 +19,8 @@ use koppel_core::account::{self, AccountError};
 use koppel_core::jobs::setup::suggest_settings;
 use koppel_core::{
     AccountId, Authorisation, Connection, ConnectionId, ConnectionSettings, ConnectionStatus,
-    Connector, Deadline, DepartmentId, ExternalError, Finding, Grant, JobKind, LedgerReferenceData,
-    TaxRate, TaxRateId,
+    Connector, DepartmentId, ExternalError, Finding, Grant, JobKind, LedgerReferenceData, TaxRate,
+    TaxRateId,
 };
 use koppel_ledgers::LedgerApp;
 use serde::{Deserialize, Serialize};
@@ -111,7 +111,7 @@ pub(crate) async fn start(
     // Only a department of the signed-in account's Teamleader.
     let probe = account_probe(&page, &account_id);
     let connector: &dyn Connector = page.services.connector.as_ref();
-    let departments = match connector.source(&probe, Deadline::none()).await {
+    let departments = match connector.source(&probe, page.request_deadline()).await {
         Ok(source) => source.departments().await,
         Err(error) => Err(error),
     };
@@ -480,12 +480,12 @@ async fn lists(
     let mut usable = connection.clone();
     usable.status = ConnectionStatus::Active;
     let reference = connector
-        .ledger(&usable, Deadline::none())
+        .ledger(&usable, page.request_deadline())
         .await?
         .reference_data()
         .await?;
     let rates = connector
-        .source(&usable, Deadline::none())
+        .source(&usable, page.request_deadline())
         .await?
         .tax_rates()
         .await?
@@ -654,7 +654,7 @@ pub(crate) async fn setup_sent(
         Ok((reference, _)) => match page
             .services
             .connector
-            .ledger(&connection, Deadline::none())
+            .ledger(&connection, page.request_deadline())
             .await
         {
             Ok(ledger) => ledger.preflight(&settings, &reference),

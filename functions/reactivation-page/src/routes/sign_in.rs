@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use koppel_api::{OAuthError, TokenSource, TokenStores};
 use koppel_core::account::{self, LinkState};
 use koppel_core::memory::{InMemoryStore, InMemoryVault};
-use koppel_core::{AccountId, ConnectionId, Deadline, ExternalError, OAuthTokens, Vault};
+use koppel_core::{AccountId, ConnectionId, ExternalError, OAuthTokens, Vault};
 use koppel_teamleader::TeamleaderClient;
 use koppel_teamleader::access::Area;
 use koppel_teamleader::users::Me;
@@ -44,11 +44,24 @@ pub(crate) async fn reactivation_url(
         return super::connections::status_page(&page, &visitor, session, flash).await;
     }
     if let Some(connection) = query.c.filter(|c| !c.trim().is_empty()) {
+        // Each try may cost a Teamleader call and a token refresh: counted like sign-ins.
+        if !page
+            .limiter
+            .allow(&security::client_key(&headers), page.services.clock.now())
+        {
+            let t = visitor.language.texts();
+            return problem(
+                &visitor,
+                StatusCode::TOO_MANY_REQUESTS,
+                t.error_too_many,
+                None,
+            );
+        }
         let state = account::retry_teamleader_link(
             page.services.store.as_ref(),
             page.services.connector.as_ref(),
             &ConnectionId::new(connection.trim()),
-            Deadline::none(),
+            page.request_deadline(),
         )
         .await;
         return match state {
@@ -248,8 +261,12 @@ async fn who_signed_in(
         vault,
         clock.clone(),
     );
-    let client =
-        TeamleaderClient::connect(&page.config.teamleader.api, source, clock, Deadline::none());
+    let client = TeamleaderClient::connect(
+        &page.config.teamleader.api,
+        source,
+        clock,
+        page.request_deadline(),
+    );
     let me = client.users().me().await?;
     let missing = client.missing_access().await?;
     Ok((me, missing))
