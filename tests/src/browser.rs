@@ -118,4 +118,22 @@ impl Browser {
         let start = page.find(marker)? + marker.len();
         page[start..].split('"').next().map(str::to_owned)
     }
+
+    /// The option values of the `<select name=…>` of `page` (the page's HTML as served:
+    /// `maud` writes `<option value="…">`), empty values left out.
+    pub fn options(page: &str, select: &str) -> Vec<String> {
+        let Some(start) = page.find(&format!("name=\"{select}\"")) else {
+            return Vec::new();
+        };
+        let end = page[start..]
+            .find("</select>")
+            .map_or(page.len(), |e| e + start);
+        page[start..end]
+            .split("<option value=\"")
+            .skip(1)
+            .filter_map(|o| o.split('"').next())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
 }

@@ -56,20 +56,6 @@ async fn serve() -> Served {
     }
 }
 
-fn option_values(page: &str, select: &str) -> Vec<String> {
-    let start = page
-        .find(&format!("name=\"{select}\""))
-        .unwrap_or_else(|| panic!("no select {select}"));
-    let end = page[start..].find("</select>").unwrap() + start;
-    page[start..end]
-        .split("<option value=\"")
-        .skip(1)
-        .filter_map(|o| o.split('"').next())
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 #[tokio::test]
 async fn a_person_links_a_department_to_exact_syncs_and_turns_on_automatic_sync() {
     let Served {
@@ -98,7 +84,7 @@ async fn a_person_links_a_department_to_exact_syncs_and_turns_on_automatic_sync(
         .unwrap();
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Kies de administratie"), "{page}");
-    let divisions = option_values(&page, "administration");
+    let divisions = Browser::options(&page, "administration");
     assert!(divisions.len() >= 2, "{divisions:?}");
     let account = AccountId::new(stack.account_id.clone());
     let drafts = stack
@@ -178,7 +164,7 @@ async fn a_person_links_a_department_to_exact_syncs_and_turns_on_automatic_sync(
         .unwrap();
     let suggested = suggest_settings(&chosen.department_id, &rates, &reference);
     let invoice = suggested.invoice_journal.clone().expect("a sales journal");
-    let sales = option_values(&page, "invoice_journal");
+    let sales = Browser::options(&page, "invoice_journal");
     assert!(sales.contains(&invoice), "{sales:?}");
     for code in &sales {
         let journal = reference.journals.iter().find(|j| &j.code == code).unwrap();

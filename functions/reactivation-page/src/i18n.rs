@@ -173,6 +173,18 @@ impl Language {
         }
     }
 
+    /// A job's name as people read it ("invoice-export" → "Facturen overzetten").
+    pub fn job_name(self, job: &str) -> String {
+        let t = self.texts();
+        match job {
+            "invoice-export" => t.job_export.to_owned(),
+            "payment-poll" => t.job_poll.to_owned(),
+            "company-import" => t.job_import.to_owned(),
+            "merge-file" => t.job_merge.to_owned(),
+            other => other.to_owned(),
+        }
+    }
+
     /// The texts in this language.
     pub fn texts(self) -> &'static Texts {
         match self {
@@ -404,6 +416,14 @@ pub struct Texts {
     pub error_no_ledger: &'static str,
     /// Button: credentials form.
     pub sign_in_ledger: &'static str,
+    /// Job name.
+    pub job_export: &'static str,
+    /// Job name.
+    pub job_poll: &'static str,
+    /// Job name.
+    pub job_import: &'static str,
+    /// Job name.
+    pub job_merge: &'static str,
     /// Heading.
     pub merge_title: &'static str,
     /// Lead.
@@ -619,6 +639,10 @@ pub const NL: Texts = Texts {
     apply_merge_lead: "Klopt het voorbeeld? Pas het bestand dan toe: de bedrijven krijgen hun klantnummer en dubbels die Koppel zelf aanmaakte en waar niets naar verwijst, worden verwijderd.",
     error_upload_too_large: "Het bestand is groter dan 10 MB. Exporteer alleen de kolommen Naam, Klantennummer en Btw-nummer.",
     error_upload_missing: "Kies een bestand om op te laden.",
+    job_export: "Facturen overzetten",
+    job_poll: "Betalingen ophalen",
+    job_import: "Bedrijven importeren",
+    job_merge: "Mergebestand",
 };
 
 /// French.
@@ -766,6 +790,10 @@ pub const FR: Texts = Texts {
     apply_merge_lead: "L'aperçu est correct ? Appliquez alors le fichier : les entreprises reçoivent leur numéro de client et les doublons créés par Koppel auxquels rien ne renvoie sont supprimés.",
     error_upload_too_large: "Le fichier dépasse 10 Mo. N'exportez que les colonnes Nom, ID externe et Numéro de TVA.",
     error_upload_missing: "Choisissez un fichier à charger.",
+    job_export: "Transfert des factures",
+    job_poll: "Relevé des paiements",
+    job_import: "Importation des entreprises",
+    job_merge: "Fichier de fusion",
 };
 
 /// English.
@@ -913,6 +941,10 @@ pub const EN: Texts = Texts {
     apply_merge_lead: "Does the preview look right? Then apply the file: companies receive their customer number, and duplicates Koppel itself created that nothing refers to are removed.",
     error_upload_too_large: "The file is larger than 10 MB. Export only the Name, External ID and VAT number columns.",
     error_upload_missing: "Choose a file to upload.",
+    job_export: "Invoice export",
+    job_poll: "Payment check",
+    job_import: "Company import",
+    job_merge: "Merge file",
 };
 
 #[cfg(test)]

@@ -403,7 +403,7 @@ fn connection_card(language: Language, csrf: &str, view: &ConnectionView<'_>) ->
                             @for run in &view.overview.runs {
                                 tr {
                                     td { (local_time(run.started_at)) }
-                                    td { (run.job) }
+                                    td { (language.job_name(&run.job)) }
                                     td { (run_status_text(t, run.status)) " · " (counts_line(language, &run.counts)) }
                                     td { a href=(format!("/connections/{id}/runs/{}", run.run_id.as_str())) { (t.details) } }
                                 }
@@ -517,7 +517,7 @@ pub fn run_report(
                             RunStatus::Failed => "bad",
                             _ => "muted",
                         })) { (run_status_text(t, report.status)) }
-                        " " (report.job) " · " (local_time(report.started_at))
+                        " " (frame.language.job_name(&report.job)) " · " (local_time(report.started_at))
                     }
                     @if report.status == RunStatus::Running { p.muted { (t.refreshes_itself) } }
                     @if let Some(message) = &report.message { p.reason { (message) } }

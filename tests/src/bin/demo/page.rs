@@ -7,10 +7,11 @@
 
 use crate::{Checks, show};
 use koppel_connect::AppSecret;
-use koppel_core::{AccountId, Clock, JobKind, SystemClock};
+use koppel_core::jobs::setup::suggest_settings;
+use koppel_core::{AccountId, Clock, Connector, JobKind, SystemClock};
 use koppel_e2e::browser::Browser;
 use koppel_e2e::stack::Stack;
-use koppel_sim::teamleader::{self, Login};
+use koppel_sim::teamleader::{self, GenerateSpec, Login};
 use reactivation_page::signing::SigningKey;
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -123,13 +124,19 @@ pub async fn serve(checks: &mut Checks, stack: &Stack) {
         });
     }
 
+    onboard_a_new_account(checks, stack, &base).await;
+
     println!("  the page: {base}/teamleader");
     let interactive = std::io::stdin().is_terminal()
         && std::env::var("CI").map_or(true, |v| v.is_empty() || v == "false");
     if interactive {
         println!(
-            "  open it in a browser (\"Aanmelden met Teamleader\" signs in as the demo account's user);"
+            "  open it in a browser: \"Aanmelden met Teamleader\" signs in as the new account's user"
         );
+        println!(
+            "  (its second department is still to link: \"Koppelen\"); the demo account's own connections"
+        );
+        println!("  are what the checks above signed into.");
         println!(
             "  \"Sync now\" and \"Import companies\" run here while the page is up. Press Enter to stop."
         );
@@ -153,4 +160,115 @@ pub async fn serve(checks: &mut Checks, stack: &Stack) {
         println!("  (not a terminal, or CI: the page stops with the demo)");
     }
     server.abort();
+}
+
+/// A Teamleader account that has never used Koppel signs in and links its first department
+/// to Exact through the page, as a person would: the ledger's consent, the division, the
+/// settings form (the suggested journals, VAT codes and revenue account), the pre-flight.
+/// The sign-in stays on this account, so a person trying the page next finds its second
+/// department waiting.
+async fn onboard_a_new_account(checks: &mut Checks, stack: &Stack, base: &str) {
+    let spec = GenerateSpec {
+        seed: 808,
+        departments: 2,
+        ..GenerateSpec::companies_only(808, 6)
+    };
+    let Ok(account) = stack.teamleader.generate(&spec) else {
+        checks.expect(false, || {
+            "the new demo account could not be generated".to_owned()
+        });
+        return;
+    };
+    stack.teamleader.set_login(Login::Approve {
+        account_id: account.clone(),
+        user_id: None,
+    });
+    let mut person = Browser::new(base);
+    let result = async {
+        let (_, page) = person.open("/teamleader").await?;
+        let csrf = Browser::csrf(&page).ok_or("no form on the status page")?;
+        let department = stack
+            .teamleader
+            .with_account(&account, |a| a.departments[0].id.clone())
+            .ok_or("no department")?;
+        let (_, page) = person
+            .post(
+                "/onboarding",
+                &[
+                    ("csrf", &csrf),
+                    ("department", &department),
+                    ("ledger", "exact_online"),
+                ],
+            )
+            .await?;
+        let division = Browser::options(&page, "administration")
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("no division offered: {page}"))?;
+        let draft = stack
+            .aws
+            .store
+            .connections_of_account(&AccountId::new(account.clone()))
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .next()
+            .ok_or("no draft connection")?;
+        person
+            .post(
+                &format!("/connections/{}/administration", draft.id.as_str()),
+                &[("csrf", &csrf), ("administration", &division)],
+            )
+            .await?;
+        let mut chosen = draft.clone();
+        chosen.ledger_company = division.clone();
+        chosen.status = koppel_core::ConnectionStatus::Active;
+        let deadline = koppel_core::Deadline::none();
+        let connector: &dyn Connector = stack.connector.as_ref();
+        let reference = connector
+            .ledger(&chosen, deadline.clone())
+            .await
+            .map_err(|e| e.to_string())?
+            .reference_data()
+            .await
+            .map_err(|e| e.to_string())?;
+        let rates = connector
+            .source(&chosen, deadline)
+            .await
+            .map_err(|e| e.to_string())?
+            .tax_rates()
+            .await
+            .map_err(|e| e.to_string())?;
+        let suggested = suggest_settings(&chosen.department_id, &rates, &reference);
+        let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf.clone())];
+        let mut put = |name: &str, value: Option<String>| {
+            if let Some(value) = value {
+                form.push((name.to_owned(), value));
+            }
+        };
+        put("invoice_journal", suggested.invoice_journal.clone());
+        put("credit_note_journal", suggested.credit_note_journal.clone());
+        put("default_gl_account", suggested.default_gl_account.clone());
+        put(
+            "start_date",
+            Some(format!("{}-01-01", chrono::Utc::now().format("%Y"))),
+        );
+        for (rate, code) in &suggested.vat_codes {
+            form.push((format!("vat.{}", rate.as_str()), code.clone()));
+        }
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let (_, page) = person
+            .post(&format!("/connections/{}/setup", draft.id.as_str()), &pairs)
+            .await?;
+        Ok::<_, String>((division, page.contains("De koppeling is ingesteld")))
+    }
+    .await;
+    match result {
+        Ok((division, true)) => println!(
+            "  a new Teamleader account signed in and linked its first department to Exact division {division} on the page (consent, division, settings, pre-flight)"
+        ),
+        other => checks.expect(false, || {
+            format!("onboarding a new account on the page failed: {other:?}")
+        }),
+    }
 }
