@@ -226,7 +226,7 @@ async fn onboard_a_new_account(checks: &mut Checks, stack: &Stack, base: &str) {
         let deadline = koppel_core::Deadline::none();
         let connector: &dyn Connector = stack.connector.as_ref();
         let reference = connector
-            .ledger(&chosen, deadline.clone())
+            .ledger(&chosen, deadline)
             .await
             .map_err(|e| e.to_string())?
             .reference_data()
