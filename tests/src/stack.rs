@@ -279,6 +279,27 @@ impl Stack {
         }
     }
 
+    /// A small stack for the connection page's tests: 12 invoices and 2 credit notes, no
+    /// Exact quota (the page is under test, not the pacing), the simulated Teamleader's
+    /// sign-in approving as the generated account's first user.
+    pub async fn for_page() -> Self {
+        let stack = Self::start(StackOptions {
+            generate: teamleader::GenerateSpec {
+                invoices: 12,
+                credit_notes: 2,
+                ..teamleader::GenerateSpec::default()
+            },
+            exact_limits: None,
+            ..StackOptions::default()
+        })
+        .await;
+        stack.teamleader.set_login(teamleader::Login::Approve {
+            account_id: stack.account_id.clone(),
+            user_id: None,
+        });
+        stack
+    }
+
     /// The departments of the generated account, in order.
     pub fn departments(&self) -> Vec<DepartmentId> {
         self.teamleader
@@ -401,6 +422,26 @@ impl Stack {
                 connector: self.connector.clone(),
             },
         )
+    }
+
+    /// [`Stack::reactivation_page`] served on 127.0.0.1 (a free port) on the system clock, as
+    /// a browser reaches it: its base URL and the server task (abort it when done).
+    pub async fn serve_page(&self, key: &str) -> (String, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port on 127.0.0.1");
+        let base = format!("http://{}", listener.local_addr().expect("bound address"));
+        let router = self
+            .reactivation_page(
+                base.parse().expect("URL"),
+                reactivation_page::signing::SigningKey::new(key).expect("a key of 32+ bytes"),
+                Arc::new(koppel_core::SystemClock),
+            )
+            .router();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        (base, server)
     }
 
     /// The export handler wired to this stack.

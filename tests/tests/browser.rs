@@ -7,12 +7,9 @@
 //! screenshot at desktop and phone width in docs/screens/ (the README shows them).
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use koppel_core::{AccountId, JobKind, SystemClock};
-use koppel_e2e::stack::{Stack, StackOptions};
-use koppel_sim::teamleader::{GenerateSpec, Login};
-use reactivation_page::signing::SigningKey;
+use koppel_core::{AccountId, JobKind};
+use koppel_e2e::stack::Stack;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a page may take to show what the test waits for (a run, a redirect chain).
@@ -108,32 +105,10 @@ async fn click(client: &Client, css: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_signs_in_onboards_syncs_merges_and_reactivates_in_chromium() {
-    let stack = Stack::start(StackOptions {
-        generate: GenerateSpec {
-            invoices: 12,
-            credit_notes: 2,
-            ..GenerateSpec::default()
-        },
-        exact_limits: None,
-        ..StackOptions::default()
-    })
-    .await;
-    stack.teamleader.set_login(Login::Approve {
-        account_id: stack.account_id.clone(),
-        user_id: None,
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = stack
-        .reactivation_page(
-            base.parse().unwrap(),
-            SigningKey::new("the key of the browser test, at least 32 bytes").unwrap(),
-            Arc::new(SystemClock),
-        )
-        .router();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
+    let stack = Stack::for_page().await;
+    let (base, server) = stack
+        .serve_page("the key of the browser test, at least 32 bytes")
+        .await;
     let profile = std::env::temp_dir().join(format!("koppel-chromium-{}", uuid::Uuid::new_v4()));
     let client = browser(&profile).await;
 
@@ -217,6 +192,9 @@ async fn a_person_signs_in_onboards_syncs_merges_and_reactivates_in_chromium() {
     wait_for_text(&client, "Does the preview look right?").await;
     shoot(&client, "09-merge-preview").await;
     click(&client, "form[action$='/apply'] button").await;
+    // The apply run's page is up (its job queued) before the queue is served; its "row 2"
+    // comes after, when the page refreshes itself ("Queued" pages list no rows).
+    wait_for_text(&client, "Queued").await;
     stack
         .drain(merge_kind, &merge, Duration::from_secs(900))
         .await;

@@ -5,64 +5,51 @@
 //! sync), signs in to Exact again; and the tokens of both simulators never appear in a page.
 
 use koppel_core::jobs::setup::suggest_settings;
-use koppel_core::{
-    AccountId, ConnectionStatus, Connector, Deadline, JobKind, RunStatus, SystemClock,
-};
+use koppel_core::{AccountId, ConnectionStatus, Connector, Deadline, JobKind, RunStatus};
 use koppel_e2e::browser::Browser;
-use koppel_e2e::stack::{Stack, StackOptions};
-use koppel_sim::teamleader::{GenerateSpec, Login};
-use reactivation_page::signing::SigningKey;
+use koppel_e2e::stack::Stack;
 use std::sync::Arc;
 use std::time::Duration;
 
-struct Served {
-    stack: Stack,
-    base: String,
-    server: tokio::task::JoinHandle<()>,
-}
+/// Every log line of the test, as Lambda would write them (JSON), at every level.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
 
-async fn serve() -> Served {
-    let stack = Stack::start(StackOptions {
-        generate: GenerateSpec {
-            invoices: 12,
-            credit_notes: 2,
-            ..GenerateSpec::default()
-        },
-        // The page is under test here, not Exact's quota (its own tests pace it).
-        exact_limits: None,
-        ..StackOptions::default()
-    })
-    .await;
-    stack.teamleader.set_login(Login::Approve {
-        account_id: stack.account_id.clone(),
-        user_id: None,
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = stack
-        .reactivation_page(
-            base.parse().unwrap(),
-            SigningKey::new("the key of the connection page test, 32+ bytes").unwrap(),
-            Arc::new(SystemClock),
-        )
-        .router();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Served {
-        stack,
-        base,
-        server,
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+}
+
+/// The test's tokio runtime is single-threaded, so the subscriber set for its thread sees
+/// everything: the page, the jobs, the clients.
 #[tokio::test]
 async fn a_person_links_a_department_to_exact_syncs_and_turns_on_automatic_sync() {
-    let Served {
-        stack,
-        base,
-        server,
-    } = serve().await;
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _capture = tracing::subscriber::set_default(subscriber);
+    let stack = Stack::for_page().await;
+    let (base, server) = stack
+        .serve_page("the key of the connection page test, 32+ bytes")
+        .await;
     let mut browser = Browser::new(&base);
     let (status, page) = browser.open("/teamleader").await.unwrap();
     assert_eq!(status, 200, "{page}");
@@ -338,17 +325,39 @@ async fn a_person_links_a_department_to_exact_syncs_and_turns_on_automatic_sync(
     assert_eq!(status, 200);
     assert!(page.contains("Aangemeld bij het boekhoudpakket"), "{page}");
 
-    // No token of either simulator in any page the person saw.
-    let exact_tokens = stack
-        .aws
-        .vault
-        .read(&draft.ledger_secret)
-        .await
-        .unwrap()
-        .unwrap();
-    for token in ["access_token", "refresh_token"] {
-        let value = exact_tokens.value[token].as_str().unwrap();
-        assert!(!page.contains(value), "Exact {token} in a page");
+    // The hourly payment poll too, so its log lines are scanned as well.
+    let poll = stack.payment_poll_function();
+    stack
+        .dispatch_at("payment-poll", "2026-11-30T10:00:00Z")
+        .await;
+    stack
+        .drain(JobKind::PaymentPoll, &poll, Duration::from_secs(900))
+        .await;
+
+    // No token of either simulator, and no app secret, in any page, URL, header or log line.
+    let mut secrets = stack.teamleader.issued_tokens();
+    secrets.extend(stack.exact.issued_tokens());
+    assert!(secrets.len() >= 6, "tokens were issued: {}", secrets.len());
+    secrets.push(koppel_sim::teamleader::DEFAULT_CLIENT_SECRET.to_owned());
+    secrets.push(koppel_sim::exact::DEFAULT_CLIENT_SECRET.to_owned());
+    let log_text = logs.text();
+    for line in [
+        "Teamleader sign-in stored",
+        "connection settings saved",
+        "run started by hand",
+    ] {
+        assert!(
+            log_text.contains(line),
+            "the log line {line:?} was captured"
+        );
+    }
+    assert!(!browser.transcript.is_empty());
+    for secret in &secrets {
+        assert!(
+            !browser.transcript.contains(secret.as_str()),
+            "a secret in a page, URL or header"
+        );
+        assert!(!log_text.contains(secret.as_str()), "a secret in the logs");
     }
     server.abort();
 }

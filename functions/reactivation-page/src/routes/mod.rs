@@ -86,6 +86,39 @@ pub(crate) fn problem(
     )
 }
 
+/// Take an OAuth `state`'s nonce, once: held until the state expires, so a replayed
+/// callback finds it taken. `None` when it may go on; otherwise the page to answer.
+pub(crate) async fn take_state_once(
+    page: &ReactivationPage,
+    visitor: &Visitor,
+    nonce: &str,
+    expires_at: chrono::DateTime<chrono::Utc>,
+) -> Option<Response> {
+    let taken = page
+        .services
+        .store
+        .acquire_lease(
+            &format!("oauth-state:{nonce}"),
+            &signing::random_token(),
+            page.services.clock.now(),
+            expires_at,
+        )
+        .await;
+    match taken {
+        Ok(true) => None,
+        Ok(false) => {
+            let t = visitor.language.texts();
+            Some(problem(
+                visitor,
+                StatusCode::BAD_REQUEST,
+                t.error_state,
+                None,
+            ))
+        }
+        Err(error) => Some(internal(visitor, &error)),
+    }
+}
+
 /// Something failed on Koppel's side: logged with its cause, shown without it.
 pub(crate) fn internal(visitor: &Visitor, error: &dyn std::fmt::Display) -> Response {
     tracing::error!(%error, "page request failed");

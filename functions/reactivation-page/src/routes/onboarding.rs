@@ -214,20 +214,10 @@ pub(crate) async fn ledger_callback(
     }) else {
         return problem(&visitor, StatusCode::BAD_REQUEST, t.error_state, None);
     };
-    match page
-        .services
-        .store
-        .acquire_lease(
-            &format!("oauth-state:{}", state.nonce),
-            &signing::random_token(),
-            now,
-            state.expires_at,
-        )
-        .await
+    if let Some(refused) =
+        super::take_state_once(&page, &visitor, &state.nonce, state.expires_at).await
     {
-        Ok(true) => {}
-        Ok(false) => return problem(&visitor, StatusCode::BAD_REQUEST, t.error_state, None),
-        Err(error) => return internal(&visitor, &error),
+        return refused;
     }
     let account_id = account_of(session);
     let store = page.services.store.as_ref();

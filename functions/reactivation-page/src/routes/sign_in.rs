@@ -144,20 +144,10 @@ pub(crate) async fn callback(
         return problem(&visitor, StatusCode::BAD_REQUEST, t.error_state, None);
     };
     // Single use: the nonce is taken until the state expires; a replay finds it taken.
-    let taken = page
-        .services
-        .store
-        .acquire_lease(
-            &format!("oauth-state:{}", state.nonce),
-            &signing::random_token(),
-            now,
-            state.expires_at,
-        )
-        .await;
-    match taken {
-        Ok(true) => {}
-        Ok(false) => return problem(&visitor, StatusCode::BAD_REQUEST, t.error_state, None),
-        Err(error) => return internal(&visitor, &error),
+    if let Some(refused) =
+        super::take_state_once(&page, &visitor, &state.nonce, state.expires_at).await
+    {
+        return refused;
     }
     let Some(code) = callback.code.filter(|c| !c.is_empty()) else {
         return problem(&visitor, StatusCode::BAD_REQUEST, t.error_code, None);
