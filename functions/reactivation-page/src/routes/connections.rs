@@ -288,16 +288,10 @@ pub(crate) async fn preview(
         return Redirect::to("/teamleader").into_response();
     };
     let store = page.services.store.as_ref();
-    let connection = match account::connection_of(
-        store,
-        &AccountId::new(session.account.clone()),
-        &ConnectionId::new(id),
-    )
-    .await
-    {
+    let connection = match super::owned_connection(&page, &visitor, session, &id).await {
         Ok(c) if c.status != ConnectionStatus::Draft => c,
-        Ok(_) | Err(AccountError::NotFound) => return not_found_for(&visitor),
-        Err(error) => return internal(&visitor, &error),
+        Ok(_) => return not_found_for(&visitor),
+        Err(answer) => return answer,
     };
     let connector: &dyn koppel_core::Connector = page.services.connector.as_ref();
     let systems = async {
@@ -347,16 +341,9 @@ pub(crate) async fn export_again(
         return problem(&visitor, StatusCode::FORBIDDEN, t.error_session, None);
     };
     let store = page.services.store.as_ref();
-    let connection = match account::connection_of(
-        store,
-        &AccountId::new(session.account.clone()),
-        &ConnectionId::new(id),
-    )
-    .await
-    {
+    let connection = match super::owned_connection(&page, &visitor, session, &id).await {
         Ok(c) => c,
-        Err(AccountError::NotFound) => return not_found_for(&visitor),
-        Err(error) => return internal(&visitor, &error),
+        Err(answer) => return answer,
     };
     match request_reexport(
         store,

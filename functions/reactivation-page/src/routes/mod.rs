@@ -119,6 +119,27 @@ pub(crate) async fn take_state_once(
     }
 }
 
+/// The connection `id` of the session's account, or the page to answer (404 for another
+/// account's or an unknown one, never "forbidden").
+pub(crate) async fn owned_connection(
+    page: &ReactivationPage,
+    visitor: &Visitor,
+    session: &Session,
+    id: &str,
+) -> Result<koppel_core::Connection, Response> {
+    let found = koppel_core::account::connection_of(
+        page.services.store.as_ref(),
+        &koppel_core::AccountId::new(session.account.clone()),
+        &koppel_core::ConnectionId::new(id),
+    )
+    .await;
+    match found {
+        Ok(connection) => Ok(connection),
+        Err(koppel_core::account::AccountError::NotFound) => Err(not_found_for(visitor)),
+        Err(error) => Err(internal(visitor, &error)),
+    }
+}
+
 /// Something failed on Koppel's side: logged with its cause, shown without it.
 pub(crate) fn internal(visitor: &Visitor, error: &dyn std::fmt::Display) -> Response {
     tracing::error!(%error, "page request failed");

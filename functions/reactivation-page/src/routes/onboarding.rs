@@ -313,17 +313,7 @@ async fn owned(
     id: String,
 ) -> Result<(Connection, Arc<dyn LedgerApp>), Response> {
     let t = visitor.language.texts();
-    let connection = match account::connection_of(
-        page.services.store.as_ref(),
-        &account_of(session),
-        &ConnectionId::new(id),
-    )
-    .await
-    {
-        Ok(connection) => connection,
-        Err(AccountError::NotFound) => return Err(not_found_for(visitor)),
-        Err(error) => return Err(internal(visitor, &error)),
-    };
+    let connection = super::owned_connection(page, visitor, session, &id).await?;
     match page
         .services
         .connector
