@@ -5,3 +5,5 @@
 pub mod browser;
 pub mod clock;
 pub mod stack;
+pub mod store_hook;
+pub mod chaos;

@@ -183,7 +183,6 @@ pub struct DrainOptions {
     /// Clock time each invocation gets before its deadline (Lambda's timeout).
     pub budget: Duration,
     /// Messages per invocation, at most 10 (template.yaml gives the export `BatchSize: 1`).
-    /// The in-memory backend hands over everything waiting at once.
     pub batch_size: i32,
     /// Invocations running at the same time (template.yaml: `MaximumConcurrency`).
     pub concurrency: usize,
@@ -697,12 +696,29 @@ impl Stack {
         options: DrainOptions,
         observe: &(dyn Fn(&Invocation) + Sync),
     ) -> DrainStats {
+        self.drain_killing(kind, function, options, observe, None)
+            .await
+    }
+
+    /// Like [`Stack::drain_with`], with `killer` ending invocations early (a Lambda killed
+    /// mid-flight: its future is dropped wherever it waits, nothing it had received is
+    /// acknowledged). Each invocation runs with its number in [`current_invocation`], so a
+    /// store hook or a fault can tell which invocation is calling.
+    pub async fn drain_killing(
+        &self,
+        kind: JobKind,
+        function: &dyn JobHandler,
+        options: DrainOptions,
+        observe: &(dyn Fn(&Invocation) + Sync),
+        killer: Option<&dyn InvocationKiller>,
+    ) -> DrainStats {
         let drain = Drain {
             stack: self,
             kind,
             function,
             options,
             observe,
+            killer,
             started: AtomicU32::new(0),
             in_flight: AtomicUsize::new(0),
             stats: Mutex::new(DrainStats::default()),
@@ -713,6 +729,23 @@ impl Stack {
     }
 }
 
+tokio::task_local! {
+    /// The number of the invocation whose code is running (see [`current_invocation`]).
+    static INVOCATION: u32;
+}
+
+/// The number of the [`Invocation`] whose code is running now, if any: lets a store hook or
+/// an injected fault act on one invocation of a drain.
+pub fn current_invocation() -> Option<u32> {
+    INVOCATION.try_with(|number| *number).ok()
+}
+
+/// Decides when an invocation of [`Stack::drain_killing`] is killed.
+pub trait InvocationKiller: Send + Sync {
+    /// Resolves when invocation `number` is to be killed (never, for most).
+    fn killed(&self, number: u32) -> futures::future::BoxFuture<'_, ()>;
+}
+
 /// The shared state of one [`Stack::drain_exports_with`].
 struct Drain<'a> {
     stack: &'a Stack,
@@ -720,6 +753,7 @@ struct Drain<'a> {
     function: &'a dyn JobHandler,
     options: DrainOptions,
     observe: &'a (dyn Fn(&Invocation) + Sync),
+    killer: Option<&'a dyn InvocationKiller>,
     started: AtomicU32,
     in_flight: AtomicUsize,
     stats: Mutex<DrainStats>,
@@ -770,13 +804,20 @@ impl Drain<'_> {
         let hard_deadline = self.stack.clock.now() + budget;
         let mut context = lambda_runtime::Context::default();
         context.deadline = (Utc::now() + budget).timestamp_millis() as u64;
+        let killed_early = async {
+            match self.killer {
+                Some(killer) => killer.killed(number).await,
+                None => std::future::pending().await,
+            }
+        };
         let handled = tokio::select! {
             biased;
             () = self.stack.clock.reached(hard_deadline) => None,
-            response = koppel_runtime::handle_batch(
+            () = killed_early => None,
+            response = INVOCATION.scope(number, koppel_runtime::handle_batch(
                 self.function,
                 lambda_runtime::LambdaEvent::new(event, context),
-            ) => {
+            )) => {
                 Some(response.expect("batch handled"))
             }
         };
@@ -927,11 +968,15 @@ impl Aws {
         let mut event = SqsEvent::default();
         let mut receipts = Vec::new();
         if let Some(queue) = &self.memory_queue {
-            let (jobs, others): (Vec<Job>, Vec<Job>) = queue
+            let (mut jobs, mut others): (Vec<Job>, Vec<Job>) = queue
                 .take_sent()
                 .into_iter()
                 .partition(|j| j.kind.name() == kind.name());
-            // Other jobs' messages stay queued for their own drain.
+            // At most a batch, like SQS; the rest and other jobs' messages stay queued.
+            let batch = usize::try_from(batch_size.clamp(1, 10)).unwrap_or(10);
+            if jobs.len() > batch {
+                others.extend(jobs.split_off(batch));
+            }
             self.queue.send(&others).await.expect("requeue");
             for (i, job) in jobs.into_iter().enumerate() {
                 let mut message = SqsMessage::default();

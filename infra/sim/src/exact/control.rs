@@ -193,6 +193,12 @@ impl SimControl {
         self.state(|s| s.faults.crash_after_commit = (count > 0).then_some((count, mode)));
     }
 
+    /// Carry out the next `count` token grants (a refresh rotates the pair) but lose the
+    /// answer: the client sees a 502 and holds a refresh token that is already spent.
+    pub fn lose_token_answers(&self, count: u32) {
+        self.state(|s| s.faults.lose_token_answers = count);
+    }
+
     /// Clear every fault.
     pub fn clear_faults(&self) {
         self.state(|s| s.faults = Default::default());

@@ -500,7 +500,15 @@ pub(crate) async fn token(
     let now = shared.now();
     let mut state = shared.lock();
     state.stats.count("POST", "oauth2/token");
+    let lose_answer = state.faults.lose_token_answers > 0;
     match grant(&mut state, &headers, &body, now) {
+        Ok(_) if lose_answer => {
+            // The pair is issued (the old refresh token is spent), the answer never arrives:
+            // no client can recover from this; it must ask the user to sign in again.
+            state.faults.lose_token_answers -= 1;
+            state.stats.crashes_after_commit += 1;
+            (StatusCode::BAD_GATEWAY, "upstream connection reset").into_response()
+        }
         Ok(pair) => {
             let body = json!({
                 "access_token": pair.access_token,

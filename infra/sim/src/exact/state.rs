@@ -48,6 +48,8 @@ pub(crate) struct Faults {
     pub(crate) fail_next: Option<FailNext>,
     pub(crate) latency: Duration,
     pub(crate) crash_after_commit: Option<(u32, CrashMode)>,
+    /// Token grants still to carry out and then answer with a 502 (the answer lost).
+    pub(crate) lose_token_answers: u32,
 }
 
 impl Faults {
@@ -137,6 +139,8 @@ pub(crate) struct SimState {
     pub(crate) limits: Option<RateLimits>,
     pub(crate) windows: HashMap<(String, i32), Window>,
     pub(crate) faults: Faults,
+    /// Armed "answer with this" faults (`answers.rs`).
+    pub(crate) answers: super::answers::Answers,
     pub(crate) stats: SimStats,
     pub(crate) next_hid: i64,
 }

@@ -333,9 +333,35 @@ impl SimCore<'_> {
     }
 }
 
+/// A cloneable remote for faults, to hand to other tasks (a fault schedule firing in the
+/// middle of a run).
+#[derive(Debug, Clone)]
+pub struct FaultRemote {
+    sim: Arc<Sim>,
+}
+
+impl FaultRemote {
+    /// Arm a fault for the next requests.
+    pub fn inject_fault(&self, fault: Fault) {
+        SimCore(&self.sim).inject(fault);
+    }
+
+    /// Expire access tokens now (one account, or all).
+    pub fn expire_access_tokens(&self, account_id: Option<&str>) {
+        SimCore(&self.sim).expire_access_tokens(account_id);
+    }
+}
+
 impl SimHandle {
     fn core(&self) -> SimCore<'_> {
         SimCore(&self.sim)
+    }
+
+    /// A cloneable remote for faults.
+    pub fn fault_remote(&self) -> FaultRemote {
+        FaultRemote {
+            sim: self.sim.clone(),
+        }
     }
 
     /// The simulator's clock (the given clock plus admin adjustments).

@@ -8,7 +8,7 @@
 use crate::heap::{self, Part};
 use crate::process_memory;
 use crate::tagged_source::TaggedConnector;
-use crate::tagged_store::TaggedStore;
+use crate::tagged_store::{StorePart, TaggedStore};
 use crate::thread_cpu;
 use chrono::{DateTime, Utc};
 use koppel_core::jobs::export::ExportOptions;
@@ -313,7 +313,7 @@ pub fn run(scenario: &Scenario) -> Result<Measurement, RunError> {
     let connector = Arc::new(TaggedConnector::new(stack.connector.clone()));
     let function = {
         let mut function = stack.export_function(ExportOptions::default());
-        function.store = Arc::new(TaggedStore(stack.aws.store.clone()));
+        function.store = Arc::new(TaggedStore::new(stack.aws.store.clone(), StorePart));
         function.connector = connector.clone();
         function
     };

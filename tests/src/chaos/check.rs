@@ -1,0 +1,285 @@
+//! The invariants every schedule must end with, whatever struck it: every booked document in
+//! the ledger exactly once (drafts never), every ledger customer created at most once per
+//! Teamleader customer and imported at most once, every payment registered at most once with
+//! the right amount, nothing lost (each document exported, or failed with a reason), the
+//! connection's status explained by the faults, and Koppel's records agreeing with the ledger.
+
+use super::run::DIVISION;
+use crate::stack::Stack;
+use koppel_core::{Connection, ConnectionStatus, DocumentId, ExportState};
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// What the users changed, which the checks allow for.
+#[derive(Debug, Default)]
+pub struct Expectations {
+    /// Invoices edited in Teamleader after export (reported, never posted again).
+    pub edited: BTreeSet<String>,
+    /// Invoices whose entry was deleted in Exact (reported, never posted again).
+    pub deleted_in_ledger: BTreeSet<String>,
+    /// Invoices reconciled in Exact (fully or partly), with their entry.
+    pub paid_in_ledger: BTreeMap<String, uuid::Uuid>,
+    /// Invoices paid by hand in Teamleader, with the amount.
+    pub paid_by_hand: BTreeMap<String, Decimal>,
+    /// The Exact entries of the invoices paid by hand (those exported by then).
+    pub hand_paid_entries: BTreeMap<String, uuid::Uuid>,
+    /// The connection after the faults, before recovery: status, reason, and whether a fault
+    /// that ends access struck.
+    pub connection_status: Option<(ConnectionStatus, Option<String>, bool)>,
+}
+
+/// What a schedule found.
+#[derive(Debug, Default, Clone)]
+pub struct Outcome {
+    /// The schedule's seed.
+    pub seed: u64,
+    /// Things done twice: entries, customers, imported companies, payments.
+    pub duplicates: u32,
+    /// Things lost: documents neither exported nor failed with a reason, payments not
+    /// registered.
+    pub lost: u32,
+    /// Every broken invariant, in words (duplicates and losses included).
+    pub violations: Vec<String>,
+    /// The classes of the faults that struck.
+    pub fired: Vec<&'static str>,
+    /// Invocations killed.
+    pub kills: u32,
+}
+
+impl Outcome {
+    /// True when every invariant held.
+    pub fn is_clean(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    fn duplicate(&mut self, what: String) {
+        self.duplicates += 1;
+        self.violations.push(format!("duplicate: {what}"));
+    }
+
+    fn lost(&mut self, what: String) {
+        self.lost += 1;
+        self.violations.push(format!("lost: {what}"));
+    }
+
+    fn broken(&mut self, what: String) {
+        self.violations.push(what);
+    }
+}
+
+/// Check the invariants of a schedule that ended (see the module doc).
+pub async fn check(stack: &Stack, connection: &Connection, expect: &Expectations) -> Outcome {
+    let mut outcome = Outcome::default();
+    check_documents(stack, connection, expect, &mut outcome).await;
+    check_customers(stack, &mut outcome);
+    check_payments(stack, expect, &mut outcome);
+    check_connection(stack, connection, expect, &mut outcome).await;
+    outcome
+}
+
+/// Booked documents of the account: (id, number) of booked invoices and credit notes.
+fn booked_documents(stack: &Stack) -> Vec<(String, String)> {
+    stack
+        .teamleader
+        .with_account(&stack.account_id, |a| {
+            let invoices = a
+                .invoices
+                .values()
+                .filter_map(|i| i.number.map(|n| (i.id.clone(), format!("{}/{}", n.0, n.1))));
+            let notes = a.credit_notes.values().map(|c| {
+                (
+                    c.id.clone(),
+                    format!("CN {}/{}", c.number.0, c.number.1),
+                )
+            });
+            invoices.chain(notes).collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn check_documents(
+    stack: &Stack,
+    connection: &Connection,
+    expect: &Expectations,
+    outcome: &mut Outcome,
+) {
+    let entries = stack.exact.entries(DIVISION);
+    let mut by_reference: HashMap<String, u32> = HashMap::new();
+    for entry in &entries {
+        let key = format!(
+            "{} {}",
+            entry.journal,
+            entry.your_ref.clone().unwrap_or_default()
+        );
+        *by_reference.entry(key).or_default() += 1;
+    }
+    for (reference, count) in &by_reference {
+        if *count > 1 {
+            outcome.duplicate(format!("entry {reference} is in Exact {count} times"));
+        }
+    }
+    let mut recorded = BTreeSet::new();
+    for (id, number) in booked_documents(stack) {
+        let record = stack
+            .aws
+            .store
+            .document(&connection.id, &DocumentId::new(id.as_str()))
+            .await
+            .ok()
+            .flatten();
+        match record.map(|r| r.state) {
+            Some(ExportState::Exported { entry_id, .. }) => {
+                let entry = uuid::Uuid::parse_str(entry_id.as_str()).ok();
+                recorded.extend(entry);
+                let present = entries.iter().any(|e| Some(e.entry_id) == entry);
+                if !present && !expect.deleted_in_ledger.contains(&id) {
+                    outcome.broken(format!(
+                        "records disagree: document {number} is recorded as entry {entry_id}, which Exact does not have"
+                    ));
+                }
+            }
+            Some(ExportState::Failed { reason }) if !reason.trim().is_empty() => {}
+            other => outcome.lost(format!(
+                "document {number} ({id}) is neither exported nor failed with a reason: {}",
+                other.map_or("no record", |s| s.name())
+            )),
+        }
+    }
+    for entry in &entries {
+        if !recorded.contains(&entry.entry_id) {
+            outcome.broken(format!(
+                "records disagree: Exact holds entry {} ({}) that no document record points to (a draft, or a post Koppel lost track of)",
+                entry.entry_number,
+                entry.your_ref.clone().unwrap_or_default()
+            ));
+        }
+    }
+}
+
+fn normalized(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+fn check_customers(stack: &Stack, outcome: &mut Outcome) {
+    // Two Teamleader companies may share a name; only names unique there count.
+    let mut teamleader_names: HashMap<String, u32> = HashMap::new();
+    let companies = stack.teamleader_companies_by_id();
+    for company in companies.values() {
+        *teamleader_names
+            .entry(normalized(&company.name))
+            .or_default() += 1;
+    }
+    let accounts = stack
+        .exact
+        .division(DIVISION)
+        .map(|d| d.accounts)
+        .unwrap_or_default();
+    let mut ledger_names: HashMap<String, Vec<String>> = HashMap::new();
+    for account in &accounts {
+        ledger_names
+            .entry(normalized(&account.name))
+            .or_default()
+            .push(account.code.trim().to_owned());
+    }
+    for (name, codes) in &ledger_names {
+        let in_teamleader = teamleader_names.get(name).copied().unwrap_or(0);
+        if codes.len() > 1 && codes.len() as u32 > in_teamleader.max(1) {
+            outcome.duplicate(format!(
+                "customer {name:?} is in Exact {} times ({codes:?})",
+                codes.len()
+            ));
+        }
+    }
+    // The company import: one Teamleader company per ledger customer.
+    let mut external: HashMap<String, u32> = HashMap::new();
+    for company in companies.values() {
+        if let Some(id) = company.external_id.as_deref().filter(|s| !s.is_empty()) {
+            *external.entry(id.trim().to_owned()).or_default() += 1;
+        }
+    }
+    for (id, count) in external {
+        if count > 1 {
+            outcome.duplicate(format!(
+                "ledger customer {id} was imported into Teamleader {count} times"
+            ));
+        }
+    }
+}
+
+fn check_payments(stack: &Stack, expect: &Expectations, outcome: &mut Outcome) {
+    let entries = stack.exact.entries(DIVISION);
+    let paid_in_teamleader: BTreeMap<String, Decimal> = stack
+        .teamleader
+        .with_account(&stack.account_id, |a| {
+            a.invoices
+                .values()
+                .filter(|i| i.number.is_some())
+                .map(|i| (i.id.clone(), i.payments.iter().map(|p| p.amount).sum()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (id, paid) in &paid_in_teamleader {
+        let expected = if let Some(entry) = expect.paid_in_ledger.get(id) {
+            entries
+                .iter()
+                .find(|e| e.entry_id == *entry)
+                .map_or(Decimal::ZERO, |e| e.amount() - e.open_amount())
+        } else {
+            expect.paid_by_hand.get(id).copied().unwrap_or_default()
+        };
+        if *paid > expected {
+            outcome.duplicate(format!(
+                "invoice {id} shows {paid} paid in Teamleader where the ledger reconciled {expected}"
+            ));
+        } else if *paid < expected {
+            outcome.lost(format!(
+                "invoice {id} shows {paid} paid in Teamleader where the ledger reconciled {expected}"
+            ));
+        }
+    }
+    // Paid by hand in Teamleader: never carried to Exact unless asked (off by default).
+    for (id, entry) in &expect.hand_paid_entries {
+        let carried = entries
+            .iter()
+            .any(|e| e.entry_id == *entry && e.open_amount() != e.amount());
+        if carried {
+            outcome.broken(format!(
+                "invoice {id}, paid by hand in Teamleader, was carried to Exact without the opt-in"
+            ));
+        }
+    }
+}
+
+async fn check_connection(
+    stack: &Stack,
+    connection: &Connection,
+    expect: &Expectations,
+    outcome: &mut Outcome,
+) {
+    if let Some((status, reason, access_ended)) = &expect.connection_status {
+        match status {
+            ConnectionStatus::Active => {}
+            ConnectionStatus::NeedsReauth if *access_ended => {
+                if reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+                    outcome.broken("the connection asks for a new sign-in without a reason".into());
+                }
+            }
+            other => outcome.broken(format!(
+                "the connection ended {other:?} ({reason:?}) though no fault ended its access"
+            )),
+        }
+    }
+    let last = stack
+        .aws
+        .store
+        .connection(&connection.id)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.status);
+    if last != Some(ConnectionStatus::Active) {
+        outcome.broken(format!(
+            "after the recovery the connection is {last:?}, not active"
+        ));
+    }
+}
