@@ -258,11 +258,10 @@ impl OAuthClient {
         }
         let refusal: ErrorResponse = serde_json::from_slice(body).unwrap_or_default();
         let code = refusal.error.clone().unwrap_or_default();
-        let detail = refusal
-            .error_description
-            .clone()
-            .filter(|text| !text.trim().is_empty())
-            .or(refusal.error.clone())
+        // The provider's words, read as plain text (a description may carry markup).
+        let words = |text: &Option<String>| text.as_deref().and_then(|t| plain_text(t.as_bytes()));
+        let detail = words(&refusal.error_description)
+            .or_else(|| words(&refusal.error))
             .or_else(|| plain_text(body))
             .unwrap_or_else(|| format!("HTTP {status}"));
         let refusal = GrantRefusal {
@@ -306,10 +305,14 @@ impl OAuthClient {
             ))
         })?;
         let now: DateTime<Utc> = self.inner.clock.now();
+        // A lifetime past the calendar's end is no lifetime a provider means.
+        let expires_at = chrono::Duration::try_seconds(seconds)
+            .and_then(|lifetime| now.checked_add_signed(lifetime))
+            .ok_or_else(|| malformed(format!("expires_in: {seconds} seconds is out of range")))?;
         Ok(OAuthTokens {
             access_token: parsed.access_token,
             refresh_token: parsed.refresh_token,
-            expires_at: now + chrono::Duration::seconds(seconds),
+            expires_at,
         })
     }
 }
