@@ -22,9 +22,16 @@ use koppel_core::{
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
-/// Teamleader's rate fraction (0.21) as the percentage Koppel uses (21).
+/// Teamleader's rate fraction (0.21) as the percentage Koppel uses (21). A fraction too large
+/// to multiply (no real rate is) saturates at the largest decimal, which maps to no VAT code.
 pub fn fraction_to_percentage(rate: Decimal) -> Decimal {
-    (rate * Decimal::ONE_HUNDRED).normalize()
+    rate.checked_mul(Decimal::ONE_HUNDRED)
+        .unwrap_or(if rate.is_sign_negative() {
+            Decimal::MIN
+        } else {
+            Decimal::MAX
+        })
+        .normalize()
 }
 
 /// The status of an invoice in core terms; `None` for statuses Koppel does not know.

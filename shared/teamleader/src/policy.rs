@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use koppel_api::rate::{keep_if_any, number, parse_iso_or_epoch, text};
 use koppel_api::{
-    ErrorBodyParser, HeaderMap, RateLimitPolicy, TokenSourceConfig, TokenTimings, WindowObservation,
+    ErrorBodyParser, HeaderMap, RateLimitPolicy, TokenSourceConfig, TokenTimings,
+    WindowObservation, plain_text,
 };
 use koppel_core::ConnectionId;
 use serde::Deserialize;
@@ -59,7 +60,8 @@ impl ErrorBodyParser for TeamleaderErrors {
                 (Some(title), _) => Some(title),
                 (None, detail) => detail,
             })
-            .filter(|text| !text.trim().is_empty())
+            // Read as plain text: a title may carry markup, and people read these words.
+            .filter_map(|text| plain_text(text.as_bytes()))
             .collect();
         if texts.is_empty() {
             None

@@ -8,126 +8,164 @@
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-/// Values that break assumptions: wrong types, edges of number types, odd dates and text.
-pub fn weird_json() -> impl Strategy<Value = Value> {
-    let fixed = prop::sample::select(vec![
-        Value::Null,
-        json!(true),
-        json!(""),
-        json!("   "),
-        json!(0),
-        json!(-1),
-        json!(-0.0),
-        json!(0.21),
-        json!(1e-30),
-        json!(1e308),
-        json!(-1e308),
-        json!(i64::MAX),
-        json!(i64::MIN),
-        json!(u64::MAX),
-        // Just above and below what a 96-bit decimal holds.
-        serde_json::from_str::<Value>("79228162514264337593543950335").unwrap_or(Value::Null),
-        serde_json::from_str::<Value>("-79228162514264337593543950336").unwrap_or(Value::Null),
-        serde_json::from_str::<Value>("7.9228162514264337593543950335e27").unwrap_or(Value::Null),
-        json!("79228162514264337593543950335"),
-        json!("-0.0000000000000000000000000001"),
-        json!("NaN"),
-        json!("2026-02-30"),
-        json!("0000-00-00T00:00:00"),
-        json!("+262143-12-31T23:59:59Z"),
-        json!("2026-13-01T25:61:61"),
-        json!("/Date(99999999999999999999)/"),
-        json!("/Date(9223372036854775807)/"),
-        json!("/Date(-9223372036854775808+0100)/"),
-        json!("/Date()/"),
-        json!("/Date(-)/"),
-        json!("/Date(1€)/"),
-        json!("Error 1€: x"),
-        json!("<html><body><h1>502 Bad Gateway</h1></body></html>"),
-        json!("€é\u{0}\u{202e}\u{fffd}𝄞"),
-        json!([]),
-        json!({}),
-        json!([null]),
-        json!({"value": null}),
-    ]);
-    let leaf = prop_oneof![
-        4 => fixed,
+/// Numbers at the edges: zero, negative, tiny, huge, past what 64-bit integers and 96-bit
+/// decimals hold.
+pub fn weird_number() -> impl Strategy<Value = Value> {
+    let fixed = prop::sample::select(
+        [
+            "0",
+            "-1",
+            "-0.0",
+            "0.21",
+            "21",
+            "-270.27",
+            "1e-30",
+            "1e308",
+            "-1e308",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "18446744073709551615",
+            "18446744073709551616",
+            "79228162514264337593543950335",
+            "-79228162514264337593543950336",
+            "7.9228162514264337593543950335e27",
+            "-7.9228162514264337593543950335e27",
+            "7.922816251426434e26",
+            "0.0000000000000000000000000001",
+        ]
+        .iter()
+        .filter_map(|text| serde_json::from_str::<Value>(text).ok())
+        .collect::<Vec<_>>(),
+    );
+    prop_oneof![
+        3 => fixed,
         1 => any::<i64>().prop_map(Value::from),
         1 => any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+    ]
+}
+
+/// Texts at the edges: empty, blank, odd dates, numbers as text, markup, non-ASCII.
+pub fn weird_text() -> impl Strategy<Value = Value> {
+    let fixed = prop::sample::select(vec![
+        "",
+        "   ",
+        "79228162514264337593543950335",
+        "-0.0000000000000000000000000001",
+        "NaN",
+        "2026-02-30",
+        "0000-00-00T00:00:00",
+        "+262143-12-31T23:59:59Z",
+        "2026-13-01T25:61:61",
+        "/Date(99999999999999999999)/",
+        "/Date(9223372036854775807)/",
+        "/Date(-9223372036854775808+0100)/",
+        "/Date()/",
+        "/Date(-)/",
+        "/Date(1€)/",
+        "Error 1€: x",
+        "<html><body><h1>502 Bad Gateway</h1></body></html>",
+        "€é\u{0}\u{202e}\u{fffd}𝄞",
+    ]);
+    prop_oneof![
+        3 => fixed.prop_map(Value::from),
         1 => ".{0,12}".prop_map(Value::from),
+    ]
+}
+
+/// Values that break assumptions: wrong types, edges of number types, odd dates and text,
+/// now and then a small nested value.
+pub fn weird_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        1 => prop::sample::select(vec![Value::Null, json!(true), json!([]), json!({}), json!([null])]),
+        2 => weird_number(),
+        2 => weird_text(),
     ];
-    leaf.prop_recursive(3, 12, 4, |inner| {
+    let nested = leaf.clone().prop_recursive(2, 8, 3, |inner| {
         prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map("[a-zA-Z_]{1,8}", inner, 0..4)
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::btree_map("[a-zA-Z_]{1,8}", inner, 0..3)
                 .prop_map(|map| Value::Object(map.into_iter().collect())),
         ]
+    });
+    prop_oneof![6 => leaf, 1 => nested]
+}
+
+/// `sample` with one to three changes at nodes picked anywhere in it: a member dropped, a
+/// value replaced by a [`weird_json`] one, an array doubled. Few changes, so most answers
+/// still decode and the change reaches the code behind the decoding.
+pub fn near_valid(sample: Value) -> impl Strategy<Value = Value> {
+    prop::collection::vec((any::<prop::sample::Index>(), 0u8..10, weird_json()), 0..4).prop_map(
+        move |changes| {
+            let mut value = sample.clone();
+            for (at, kind, replacement) in changes {
+                let paths = node_paths(&value);
+                let path = &paths[at.index(paths.len())];
+                change(&mut value, path, kind, replacement);
+            }
+            value
+        },
+    )
+}
+
+/// One step from a JSON value to a member or item.
+#[derive(Debug, Clone)]
+enum Step {
+    Member(String),
+    Item(usize),
+}
+
+/// The path of every node of `value`, itself first.
+fn node_paths(value: &Value) -> Vec<Vec<Step>> {
+    let mut paths = vec![Vec::new()];
+    let mut next = 0;
+    while next < paths.len() {
+        let path = paths[next].clone();
+        next += 1;
+        let steps: Vec<Step> = match node(value, &path) {
+            Some(Value::Object(map)) => map.keys().cloned().map(Step::Member).collect(),
+            Some(Value::Array(items)) => (0..items.len()).map(Step::Item).collect(),
+            _ => Vec::new(),
+        };
+        for step in steps {
+            let mut longer = path.clone();
+            longer.push(step);
+            paths.push(longer);
+        }
+    }
+    paths
+}
+
+fn node<'a>(value: &'a Value, path: &[Step]) -> Option<&'a Value> {
+    path.iter().try_fold(value, |value, step| match step {
+        Step::Member(name) => value.get(name),
+        Step::Item(index) => value.get(index),
     })
 }
 
-/// `sample` with some members dropped and some values replaced by [`weird_json`] ones; the
-/// `choices` bytes decide, node by node in document order, so shrinking makes the change
-/// smaller.
-pub fn near_valid(sample: Value) -> impl Strategy<Value = Value> {
-    (
-        prop::collection::vec(any::<u8>(), 0..48),
-        prop::collection::vec(weird_json(), 1..6),
-    )
-        .prop_map(move |(choices, replacements)| {
-            let mut value = sample.clone();
-            let mut walk = Walk {
-                choices: &choices,
-                next: 0,
-                replacements: &replacements,
-            };
-            walk.visit(&mut value);
-            value
-        })
+fn node_mut<'a>(value: &'a mut Value, path: &[Step]) -> Option<&'a mut Value> {
+    path.iter().try_fold(value, |value, step| match step {
+        Step::Member(name) => value.get_mut(name),
+        Step::Item(index) => value.get_mut(index),
+    })
 }
 
-/// A walk through a JSON value that changes nodes as its choices say.
-struct Walk<'a> {
-    choices: &'a [u8],
-    next: usize,
-    replacements: &'a [Value],
-}
-
-impl Walk<'_> {
-    fn choice(&mut self) -> u8 {
-        let choice = self.choices.get(self.next).copied().unwrap_or(0);
-        self.next += 1;
-        choice
+/// Applies change `kind` at `path`: 0–1 drop the member, 2 double an array, else replace.
+fn change(value: &mut Value, path: &[Step], kind: u8, replacement: Value) {
+    if let (0..=1, Some((Step::Member(name), parent))) = (kind, path.split_last()) {
+        if let Some(Value::Object(map)) = node_mut(value, parent) {
+            map.remove(name);
+        }
+        return;
     }
-
-    fn visit(&mut self, value: &mut Value) {
-        let choice = self.choice();
-        if choice >= 200 {
-            let index = usize::from(choice) % self.replacements.len();
-            *value = self.replacements[index].clone();
-            return;
+    let Some(target) = node_mut(value, path) else {
+        return;
+    };
+    match (kind, target) {
+        (2, Value::Array(items)) => {
+            let copy = items.clone();
+            items.extend(copy);
         }
-        match value {
-            Value::Object(map) => {
-                let keys: Vec<String> = map.keys().cloned().collect();
-                for key in keys {
-                    if self.choice() >= 235 {
-                        map.remove(&key);
-                    } else if let Some(member) = map.get_mut(&key) {
-                        self.visit(member);
-                    }
-                }
-            }
-            Value::Array(items) => {
-                if self.choice() >= 240 {
-                    let copy = items.clone();
-                    items.extend(copy);
-                }
-                for item in items.iter_mut() {
-                    self.visit(item);
-                }
-            }
-            _ => {}
-        }
+        (_, target) => *target = replacement,
     }
 }
 
@@ -175,8 +213,8 @@ pub fn body_like(sample: Value) -> impl Strategy<Value = Body> {
         text
     });
     prop_oneof![
-        8 => whole,
-        2 => cut,
+        12 => whole,
+        1 => cut,
         1 => weird_json().prop_map(|value| value.to_string().into_bytes()),
         1 => html_error_page().prop_map(String::into_bytes),
         1 => ".{0,64}".prop_map(String::into_bytes),
