@@ -41,7 +41,6 @@ use koppel_core::{
     LedgerCustomerPage, LedgerCustomers, LedgerEntry, LedgerEntryId, LedgerKind, LedgerLimits,
     LedgerPaymentState, LedgerPayments, LedgerReferenceData, PostedEntry, ReceivedPayment,
 };
-use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{Mutex, OnceCell};
@@ -626,7 +625,7 @@ impl LedgerPayments for ExactLedger {
             }
             receivables
         };
-        let mut remaining: HashMap<String, Decimal> = HashMap::new();
+        let mut open_items: Vec<wire::OpenItem> = Vec::new();
         let partly: Vec<String> = mapping::partly_paid(&receivables)
             .iter()
             .filter_map(|id| guid_literal(id))
@@ -640,11 +639,9 @@ impl LedgerPayments for ExactLedger {
                     &[("$select", wire::OPEN_ITEM_SELECT), ("$filter", &filter)],
                 )
                 .await?;
-            for item in items {
-                *remaining.entry(item.id.to_ascii_lowercase()).or_default() +=
-                    item.amount.unwrap_or_default();
-            }
+            open_items.extend(items);
         }
+        let remaining = mapping::remaining_by_entry(&open_items);
         let mut states = mapping::payment_states(RECEIVABLES, receivables, &remaining)?;
         states.retain_mut(
             |state| match asked.get(&state.entry.as_str().to_ascii_lowercase()) {

@@ -344,6 +344,18 @@ pub fn partly_paid(receivables: &[wire::Receivable]) -> Vec<String> {
     ids
 }
 
+/// What the open-items list says remains per sales entry (lower-case entry id → the sum of
+/// its items). Sums saturate: no real amount comes near the decimal's limit, and an answer
+/// that does must not stop the poll.
+pub fn remaining_by_entry(items: &[wire::OpenItem]) -> HashMap<String, Decimal> {
+    let mut remaining: HashMap<String, Decimal> = HashMap::new();
+    for item in items {
+        let sum = remaining.entry(item.id.to_ascii_lowercase()).or_default();
+        *sum = sum.saturating_add(item.amount.unwrap_or_default());
+    }
+    remaining
+}
+
 /// Payment states from receivables: per sales entry (`TransactionEntryID`), the open amount
 /// is the sum of its receivables not fully paid — or, for partly paid entries, what the
 /// open-items list says remains (`remaining`, by lower-case entry id) — it is paid when every
@@ -378,7 +390,7 @@ pub fn payment_states(
                 fully_paid: true,
                 paid_at: None,
             });
-        state.open_amount += open;
+        state.open_amount = state.open_amount.saturating_add(open);
         state.fully_paid &= fully_paid;
         state.paid_at = state.paid_at.max(paid_at);
     }

@@ -61,8 +61,8 @@ impl ExactErrors {
             .error
             .message?
             .value
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
+            // Exact's words as plain text: people read them, markup included or not.
+            .and_then(|v| plain_text(v.as_bytes()))
     }
 }
 

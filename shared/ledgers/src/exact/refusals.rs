@@ -122,8 +122,11 @@ pub fn tidy(text: &str) -> String {
     let text = text.trim();
     let text = match text.strip_prefix("Error ") {
         Some(rest)
+            // `get`: the first three bytes may end inside a character ("Error 1€: …").
             if rest.len() > 4
-                && rest[..3].chars().all(|c| c.is_ascii_digit())
+                && rest
+                    .get(..3)
+                    .is_some_and(|code| code.chars().all(|c| c.is_ascii_digit()))
                 && rest[3..].starts_with(':') =>
         {
             rest[4..].trim_start()
