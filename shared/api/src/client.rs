@@ -4,6 +4,7 @@
 use crate::error_body::{ErrorBodyParser, PlainErrors};
 use crate::{ApiResponse, RateGate, RetryPolicy, TokenSource};
 use koppel_core::{Clock, Deadline, ExternalError};
+use reqwest::header::HeaderMap;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -301,9 +302,11 @@ impl ApiClient {
                                         refreshed_after_401 = true;
                                         continue;
                                     }
-                                    return Err(
-                                        self.refused_after_refresh(&body, inner.tokens.is_some())
-                                    );
+                                    return Err(self.refused_after_refresh(
+                                        &headers,
+                                        &body,
+                                        inner.tokens.is_some(),
+                                    ));
                                 }
                                 429 => {
                                     throttles += 1;
@@ -313,17 +316,21 @@ impl ApiClient {
                                         .await?;
                                     continue;
                                 }
-                                500..=599 if !inner.errors.is_business_error(status, &body) => {
-                                    let message = inner.errors.message(status, &body);
-                                    Transient {
-                                        detail: match message {
-                                            Some(message) => format!("HTTP {status}: {message}"),
-                                            None => format!("HTTP {status}"),
-                                        },
-                                        maybe_applied: true,
-                                    }
+                                // Only a 500 can be a refusal the API words as one; a
+                                // 502/503/504 is a gateway or an outage, whatever its body.
+                                500 if inner.errors.is_business_error(status, &body)
+                                    && !is_web_page(&headers, &body) =>
+                                {
+                                    return Err(self.refusal(endpoint, status, &headers, &body));
                                 }
-                                _ => return Err(self.refusal(endpoint, status, &body)),
+                                500..=599 => Transient {
+                                    detail: match self.words(status, &headers, &body) {
+                                        Some(message) => format!("HTTP {status}: {message}"),
+                                        None => status_text(status),
+                                    },
+                                    maybe_applied: true,
+                                },
+                                _ => return Err(self.refusal(endpoint, status, &headers, &body)),
                             }
                         }
                     }
@@ -362,29 +369,67 @@ impl ApiClient {
         }
     }
 
-    fn refused_after_refresh(&self, body: &[u8], authenticated: bool) -> ExternalError {
-        let message = self
-            .inner
-            .errors
-            .message(401, body)
-            .unwrap_or_else(|| "unauthorized".into());
-        let message = if authenticated {
-            format!(
-                "the access token was refused even right after getting a new one ({message}); check the app's permissions and try again later"
-            )
-        } else {
-            message
-        };
+    /// The API's words for a failed answer, for people: `None` when it has none, or when
+    /// the answer is a web page (a proxy's or load balancer's error page, a login page),
+    /// whose markup must never reach a report; that body is logged instead (cut short,
+    /// tokens masked).
+    fn words(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Option<String> {
+        if is_web_page(headers, body) {
+            tracing::info!(
+                status,
+                body = %log_excerpt(body),
+                "the answer is a web page, not an API answer"
+            );
+            return None;
+        }
+        self.inner.errors.message(status, body)
+    }
+
+    fn refused_after_refresh(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        authenticated: bool,
+    ) -> ExternalError {
+        if authenticated {
+            tracing::warn!(
+                body = %log_excerpt(body),
+                "the access token was refused even right after getting a new one"
+            );
+            return ExternalError::ConnectionRefused {
+                system: self.inner.system,
+                status: 401,
+                message: REFUSED_FRESH_TOKEN.to_owned(),
+            };
+        }
         ExternalError::Rejected {
             system: self.inner.system,
             status: 401,
-            message,
+            message: self
+                .words(401, headers, body)
+                .unwrap_or_else(|| status_text(401)),
         }
     }
 
-    fn refusal(&self, endpoint: &str, status: u16, body: &[u8]) -> ExternalError {
+    fn refusal(
+        &self,
+        endpoint: &str,
+        status: u16,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> ExternalError {
         let system = self.inner.system;
-        let message = self.inner.errors.message(status, body);
+        if (400..500).contains(&status)
+            && let Some(words) = self.inner.errors.connection_refusal(status, headers, body)
+        {
+            tracing::warn!(status, message = %words, "the connection was refused");
+            return ExternalError::ConnectionRefused {
+                system,
+                status,
+                message: words,
+            };
+        }
+        let message = self.words(status, headers, body);
         tracing::info!(
             status,
             message = message.as_deref().unwrap_or(""),
@@ -401,10 +446,98 @@ impl ApiClient {
             _ => ExternalError::Rejected {
                 system,
                 status,
-                message: message.unwrap_or_else(|| format!("HTTP {status} without explanation")),
+                message: message.unwrap_or_else(|| status_text(status)),
             },
         }
     }
+}
+
+/// What a refusal of an access token that was just issued or renewed says: the token is
+/// good, so the API refuses the app or the user, not the token.
+pub const REFUSED_FRESH_TOKEN: &str = "the access token was refused although it had just been issued or renewed, so the app's access itself was refused (withdrawn, blocked, or no access to this administration)";
+
+/// True when an answer is a web page (HTML), not what an API answers.
+pub fn is_web_page(headers: &HeaderMap, body: &[u8]) -> bool {
+    let html_type = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("html"));
+    let start: String = String::from_utf8_lossy(&body[..body.len().min(64)])
+        .trim_start()
+        .chars()
+        .take(14)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    html_type
+        || start.starts_with("<!doctype")
+        || start.starts_with("<html")
+        || start.starts_with("<head")
+        || start.starts_with("<body")
+}
+
+/// A short text for a status without words of its own: "HTTP 403 (Forbidden)".
+pub fn status_text(status: u16) -> String {
+    match reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(reason) => format!("HTTP {status} ({reason}) without an explanation Koppel can show"),
+        None => format!("HTTP {status} without an explanation Koppel can show"),
+    }
+}
+
+/// Longest body excerpt written to a log line.
+pub const MAX_LOGGED_BODY: usize = 500;
+
+/// A body for a log line: cut at [`MAX_LOGGED_BODY`] characters, with the values of token
+/// and secret fields and bearer tokens masked (an error page may echo a request).
+pub fn log_excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut masked = String::with_capacity(text.len().min(4 * MAX_LOGGED_BODY));
+    let mut rest: &str = &text;
+    const SECRETS: [&str; 6] = [
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "bearer ",
+        "code=",
+        "authorization",
+    ];
+    loop {
+        let lower = rest.to_ascii_lowercase();
+        let Some((at, name)) = SECRETS
+            .iter()
+            .filter_map(|name| lower.find(name).map(|at| (at, *name)))
+            .min_by_key(|(at, _)| *at)
+        else {
+            masked.push_str(rest);
+            break;
+        };
+        let after_name = at + name.len();
+        masked.push_str(&rest[..after_name]);
+        // Skip separators (`":"`, `=`, spaces), then mask the value up to a delimiter.
+        let tail = &rest[after_name..];
+        let value_start = tail
+            .find(|c: char| !matches!(c, '"' | '\'' | ':' | '=' | ' '))
+            .unwrap_or(tail.len());
+        masked.push_str(&tail[..value_start]);
+        let value = &tail[value_start..];
+        // A header's value ("Bearer …") runs to the end of its line.
+        let ends_value = |c: char| match name {
+            "authorization" => matches!(c, '"' | '&' | '<' | '\n' | '\r'),
+            _ => matches!(c, '"' | '\'' | '&' | ',' | '}' | '<' | ' ' | '\n' | '\r'),
+        };
+        let value_end = value.find(ends_value).unwrap_or(value.len());
+        if value_end > 0 {
+            masked.push_str("***");
+        }
+        rest = &value[value_end..];
+    }
+    let mut short: String = masked.chars().take(MAX_LOGGED_BODY).collect();
+    if short.len() < masked.len() {
+        short.push('…');
+    }
+    short.replace(['\n', '\r'], " ")
 }
 
 /// A transport error in words, with its causes (no credentials: those travel in headers).
@@ -423,4 +556,50 @@ fn describe_transport(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rate::header_map;
+
+    #[test]
+    fn web_pages_are_recognised_by_type_or_start() {
+        let none = HeaderMap::new();
+        assert!(is_web_page(&none, b"  <!DOCTYPE html><html>..."));
+        assert!(is_web_page(&none, b"<HTML><body>Service Unavailable"));
+        assert!(is_web_page(
+            &header_map(&[("Content-Type", "text/html; charset=utf-8")]),
+            b"Forbidden"
+        ));
+        assert!(!is_web_page(
+            &none,
+            br#"{"error":{"message":{"value":"<b>x</b>"}}}"#
+        ));
+        assert!(!is_web_page(&none, b"a < b"));
+    }
+
+    #[test]
+    fn a_status_without_words_reads_as_a_short_text() {
+        assert_eq!(
+            status_text(403),
+            "HTTP 403 (Forbidden) without an explanation Koppel can show"
+        );
+        assert!(!status_text(599).contains('<'));
+    }
+
+    #[test]
+    fn logged_bodies_are_short_and_carry_no_token() {
+        let body = br#"<html><body>Bad request {"access_token":"eyJhbGciOi.secret","refresh_token": "r3fr3sh"} Authorization: Bearer abc.def&code=xyz</body></html>"#;
+        let logged = log_excerpt(body);
+        for secret in ["eyJhbGciOi.secret", "r3fr3sh", "abc.def", "xyz"] {
+            assert!(!logged.contains(secret), "{secret} in {logged}");
+        }
+        assert!(logged.contains("Bad request"), "{logged}");
+        let long = "x".repeat(5000);
+        assert_eq!(
+            log_excerpt(long.as_bytes()).chars().count(),
+            MAX_LOGGED_BODY + 1
+        );
+    }
 }

@@ -16,6 +16,19 @@ pub trait ErrorBodyParser: Send + Sync {
         let _ = (status, body);
         false
     }
+
+    /// The words to show when this 4xx answer refuses the connection as a whole (no access
+    /// to the administration, the user or the app blocked, rights withdrawn) rather than
+    /// this one request; `None` (the default) when it is about the request.
+    fn connection_refusal(
+        &self,
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) -> Option<String> {
+        let _ = (status, headers, body);
+        None
+    }
 }
 
 /// For APIs without a known error format: the body's text, trimmed and shortened.

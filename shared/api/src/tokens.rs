@@ -146,7 +146,8 @@ enum Freshness {
     Usable,
     /// Refresh it (expiring within the margin, or expired, or refused).
     Refresh,
-    /// Refused by the API but too young to refresh: nothing to do but wait.
+    /// Refused by the API although younger than the provider's minimum age for a refresh:
+    /// the provider is asked anyway (it may have ended the token early).
     RefusedTooYoung,
 }
 
@@ -328,14 +329,10 @@ impl TokenSource {
         let stored = self.read_stored().await?;
         match self.freshness(&stored, refused, None) {
             Freshness::Usable => return Ok(self.remember(stored, None)),
-            Freshness::RefusedTooYoung => {
-                return Err(ExternalError::Unavailable {
-                    system: self.system(),
-                    detail: "the access token was refused and is too young to be refreshed yet"
-                        .into(),
-                });
-            }
-            Freshness::Refresh => {}
+            // Refused though it should still be good: the provider decides. It may have
+            // ended the token early (a refresh then works), or refuse the app itself (it
+            // answers "too early", below: the connection is refused, not the token).
+            Freshness::RefusedTooYoung | Freshness::Refresh => {}
         }
         if let Some(error) = self.already_marked().await {
             return Err(error);
@@ -355,6 +352,14 @@ impl TokenSource {
                         "refresh refused as too early; current token stays in use"
                     );
                     return Ok(self.remember(stored, Some(now + chrono::Duration::seconds(30))));
+                }
+                if refused == Some(stored.access_token.as_str()) && now < stored.expires_at {
+                    tracing::warn!(system = self.system(), %detail, "a valid access token was refused and may not be renewed yet");
+                    return Err(ExternalError::ConnectionRefused {
+                        system: self.system(),
+                        status: 401,
+                        message: crate::client::REFUSED_FRESH_TOKEN.to_owned(),
+                    });
                 }
                 Err(ExternalError::Unavailable {
                     system: self.system(),

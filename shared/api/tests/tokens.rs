@@ -511,7 +511,9 @@ async fn a_401_gets_a_new_token_once_then_retries() {
     assert_eq!(fixture.grants(), 1);
     assert_eq!(fixture.stored().access_token, "access-1");
 
-    // Refused again right after a refresh: Rejected, not an endless loop, not NeedsReauth.
+    // Refused again right after a refresh: the app's access is refused, not the token
+    // (issue 9): ConnectionRefused, so a job stops instead of repeating it for every item;
+    // not an endless loop, not NeedsReauth of the token (the job marks the connection).
     let unauthorized = support::Answer::new(401, r#"{"errors":[{"title":"Forbidden scope"}]}"#);
     fixture
         .server
@@ -523,7 +525,7 @@ async fn a_401_gets_a_new_token_once_then_retries() {
         .unwrap_err();
     assert_eq!(fixture.server.seen_on("/companies.add").len(), 2);
     assert!(
-        matches!(error, ExternalError::Rejected { status: 401, .. }),
+        matches!(error, ExternalError::ConnectionRefused { status: 401, .. }),
         "{error:?}"
     );
     assert_eq!(fixture.grants(), 2);

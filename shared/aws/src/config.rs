@@ -2,6 +2,7 @@
 //! contracts.md §1, read once at cold start with errors naming the missing variable.
 
 use crate::{DynamoStore, QueueUrls, S3FileStore, SecretsVault, SesMailer, SqsJobQueue};
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use thiserror::Error;
 
@@ -36,10 +37,37 @@ pub const DEFAULT_TEAMLEADER_AUTH_URL: &str = "https://focus.teamleader.eu";
 /// Region used with a local endpoint (moto) when none is configured.
 pub const LOCAL_REGION: &str = "eu-west-1";
 
+/// How every AWS client (DynamoDB, SQS, Secrets Manager, S3, SES) retries: the SDK's
+/// standard mode, 4 attempts in all, exponential backoff with full jitter from 200 ms to at
+/// most 5 s, so a blip is outlasted within seconds and a real outage ends the invocation
+/// quickly (its message is delivered again by SQS; no document is blamed for it).
+///
+/// What the SDK classifies as transient, checked in aws-smithy-runtime 1.16 / aws-runtime
+/// 1.10 / aws-sdk-dynamodb 1.136: `HttpStatusCodeClassifier` (HTTP 500, 502, 503, 504) is a
+/// *service-wide* classifier of every DynamoDB operation, `TransactWriteItems` included
+/// (moto's HTTP 500 "dictionary changed size during iteration" under concurrent transactions
+/// is retried); each operation adds `AwsErrorCodeClassifier` (throttling codes —
+/// `ThrottlingException`, `ProvisionedThroughputExceededException`,
+/// `TransactionInProgressException`, `RequestLimitExceeded`, … — and `RequestTimeout`),
+/// `ModeledAsRetryableClassifier` (`InternalServerError` is modelled retryable) and
+/// `TransientErrorClassifier` (timeouts, dropped connections). A
+/// `TransactionCanceledException` (HTTP 400: a condition failed) is not retried: it is the
+/// claim's answer. SQS and Secrets Manager get the same classifiers. The test
+/// `tests::a_500_to_transact_write_items_is_retried_then_given_up` shows it without moto.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(4)
+        .with_initial_backoff(std::time::Duration::from_millis(200))
+        .with_max_backoff(std::time::Duration::from_secs(5))
+}
+
 /// The SDK configuration from the environment (credentials, region, and `AWS_ENDPOINT_URL`
-/// when set, which points every client at moto locally).
+/// when set, which points every client at moto locally), retrying by [`retry_config`].
 pub async fn sdk_config() -> SdkConfig {
-    aws_config::load_from_env().await
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry_config())
+        .load()
+        .await
 }
 
 /// An SDK configuration for an emulator at `endpoint` (moto): fixed test credentials and
@@ -49,6 +77,7 @@ pub async fn local_sdk_config(endpoint: &str) -> SdkConfig {
         .endpoint_url(endpoint)
         .region(Region::new(LOCAL_REGION))
         .test_credentials()
+        .retry_config(retry_config())
         .load()
         .await
 }
@@ -249,5 +278,102 @@ mod tests {
                 variable
             );
         }
+    }
+
+    /// A DynamoDB endpoint that answers HTTP 500 (moto's body under concurrent
+    /// transactions) `failures` times, then `{}`; counts the requests.
+    async fn flaky_dynamodb(
+        failures: usize,
+    ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(AtomicUsize::new(0));
+        let counter = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let mut buffer = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        // One request per connection is enough: read its head and body.
+                        let Ok(n) = socket.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        buffer.extend_from_slice(&chunk[..n]);
+                        let text = String::from_utf8_lossy(&buffer).to_string();
+                        let Some(head_end) = text.find("\r\n\r\n") else {
+                            continue;
+                        };
+                        let length = text[..head_end]
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if buffer.len() < head_end + 4 + length {
+                            continue;
+                        }
+                        let n = counter.fetch_add(1, Ordering::SeqCst);
+                        let (status, body) = if n < failures {
+                            (
+                                "500 Internal Server Error",
+                                "{\"__type\":\"com.amazonaws.dynamodb.v20120810#InternalServerError\",\"message\":\"dictionary changed size during iteration\"}",
+                            )
+                        } else {
+                            ("200 OK", "{}")
+                        };
+                        let answer = format!(
+                            "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        let _ = socket.write_all(answer.as_bytes()).await;
+                        let _ = socket.shutdown().await;
+                        return;
+                    }
+                });
+            }
+        });
+        (url, seen)
+    }
+
+    async fn transact(url: &str) -> Result<(), String> {
+        use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+        let client = aws_sdk_dynamodb::Client::new(&local_sdk_config(url).await);
+        let put = Put::builder()
+            .table_name("t")
+            .item("pk", AttributeValue::S("a".into()))
+            .item("sk", AttributeValue::S("b".into()))
+            .build()
+            .unwrap();
+        client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string())
+    }
+
+    #[tokio::test]
+    async fn a_500_to_transact_write_items_is_retried_then_given_up() {
+        use std::sync::atomic::Ordering;
+        // Two 500s: the third attempt goes through.
+        let (url, seen) = flaky_dynamodb(2).await;
+        transact(&url).await.expect("retried past two 500s");
+        assert_eq!(seen.load(Ordering::SeqCst), 3);
+        // A 500 that lasts: bounded, 4 attempts, then the error (the store's
+        // StoreError::Unavailable; the invocation fails and SQS delivers the message again).
+        let (url, seen) = flaky_dynamodb(usize::MAX).await;
+        let error = transact(&url).await.expect_err("gives up");
+        assert_eq!(seen.load(Ordering::SeqCst), 4, "{error}");
+        assert!(error.contains("dictionary changed size"), "{error}");
     }
 }

@@ -170,7 +170,10 @@ pub(crate) async fn handle(
             }
         }
     };
-    let response = if let Some(status) = state.faults.take_failure(&target.resource) {
+    let response = if let Some(answer) = state.answers.take(method.as_str(), &target.resource) {
+        state.stats.injected_failures += 1;
+        answer
+    } else if let Some(status) = state.faults.take_failure(&target.resource) {
         state.stats.injected_failures += 1;
         outage_response(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
     } else {

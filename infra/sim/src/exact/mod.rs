@@ -29,6 +29,7 @@
 //! error-count quotas, currencies other than the division's (amounts in FC = DC).
 
 mod admin;
+mod answers;
 mod api;
 pub mod booking;
 mod control;
@@ -54,6 +55,7 @@ use uuid::Uuid;
 
 use crate::common::{ServerHandle, SimClock, serve};
 
+pub use answers::AnswerNext;
 pub use control::{SimControl, SimError};
 pub use model::*;
 pub use oauth::{
@@ -137,6 +139,7 @@ pub async fn spawn(options: SimOptions) -> std::io::Result<SimHandle> {
         limits: options.rate_limits,
         windows: Default::default(),
         faults: Default::default(),
+        answers: Default::default(),
         stats: Default::default(),
         next_hid: 0,
     };

@@ -384,26 +384,58 @@ pub async fn run_job<J: ConnectionJob>(
     }
 }
 
-/// End a run that an outside failure stopped, saying why and what happens next.
+/// End a run that an outside failure stopped, saying why and what happens next. The status
+/// and the words always agree: a paused run says the next run continues, a failed one says
+/// what a person must do. A refusal of the whole connection also marks the connection
+/// (`NeedsReauth`, with the reason) so no schedule runs it into the same refusal again
+/// before a person has fixed it on the reactivation page.
 async fn stop_for(
     noun: &str,
     ports: &LifecyclePorts<'_>,
     report: RunReport,
     error: &ExternalError,
 ) -> Result<JobOutcome, JobError> {
-    let (status, message) = match error.disposition() {
+    let (status, message) = stop_words(noun, error);
+    if let ExternalError::ConnectionRefused { .. } = error {
+        warn!(connection_id = %report.connection_id, reason = %error, "marking connection needs_reauth");
+        ports
+            .connections
+            .set_connection_status(
+                &report.connection_id,
+                ConnectionStatus::NeedsReauth,
+                Some(error.to_string()),
+            )
+            .await?;
+    }
+    finish_as(ports, report, status, message).await
+}
+
+/// The status and the message of a run stopped by `error` at a step every item depends on.
+pub(crate) fn stop_words(noun: &str, error: &ExternalError) -> (RunStatus, String) {
+    match error.run_disposition() {
         Disposition::PauseRun | Disposition::HandOver => (
             RunStatus::Paused,
             format!(
                 "The {noun} paused: {error}. Nothing is lost: the next run continues where this one stopped."
             ),
         ),
-        Disposition::FailRun | Disposition::FailItem => (
-            RunStatus::Failed,
-            format!("The {noun} stopped early: {error}"),
-        ),
-    };
-    finish_as(ports, report, status, message).await
+        Disposition::FailRun | Disposition::FailItem => {
+            let what_to_do = match error {
+                // Its own words say what to do (sign in again).
+                ExternalError::NeedsReauth { .. } => String::new(),
+                ExternalError::ConnectionRefused { system, .. } => format!(
+                    " Fix it on the reactivation page (sign in to {system} again there). Koppel stopped at once and sent nothing more, so {system} does not block it for repeated errors; what was not done yet stays pending and is done by the first run after the fix."
+                ),
+                _ => String::from(
+                    " Check the connection on the reactivation page (its pre-flight check names what is wrong), then press \"Sync now\" or wait for the next scheduled run; nothing was lost.",
+                ),
+            };
+            (
+                RunStatus::Failed,
+                format!("The {noun} stopped early: {error}{what_to_do}"),
+            )
+        }
+    }
 }
 
 async fn finish_as(

@@ -56,6 +56,7 @@ struct LedgerState {
     post_faults: VecDeque<PostFault>,
     find_faults: CallFaults,
     reference_faults: CallFaults,
+    customer_find_faults: CallFaults,
     /// Refusals by reference: posting an entry with this reference is refused with the text.
     refusals: BTreeMap<String, String>,
     /// Payments reconciled per entry reference: amount and when.
@@ -117,6 +118,21 @@ impl InMemoryLedger {
     pub fn with_limits(mut self, limits: LedgerLimits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// Forget every armed fault (posts, finds, reference data, customer look-ups): the
+    /// ledger works again.
+    pub fn clear_faults(&self) {
+        let mut state = lock(&self.state);
+        state.post_faults.clear();
+        state.find_faults.clear();
+        state.reference_faults.clear();
+        state.customer_find_faults.clear();
+    }
+
+    /// The next customer look-ups (`find_customers`) fail with these errors, in order.
+    pub fn fault_customer_finds(&self, errors: impl IntoIterator<Item = ExternalError>) {
+        lock(&self.state).customer_find_faults.extend(errors);
     }
 
     /// The next posts meet these faults, in order.
@@ -351,7 +367,10 @@ impl LedgerCustomers for InMemoryLedger {
         &self,
         customers: &[Customer],
     ) -> Result<Vec<Option<LedgerCustomerKey>>, ExternalError> {
-        let state = lock(&self.state);
+        let mut state = lock(&self.state);
+        if let Some(error) = state.customer_find_faults.pop_front() {
+            return Err(error);
+        }
         Ok(customers
             .iter()
             .map(|wanted| {

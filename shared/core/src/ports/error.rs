@@ -28,6 +28,22 @@ pub enum ExternalError {
         /// The system's own message (e.g. Teamleader's error title).
         message: String,
     },
+    /// The system refused the connection as a whole, not this one request: no access to the
+    /// administration (wrong division, division blocked), the user or the app blocked, the
+    /// app's rights withdrawn, or an access token refused right after it was issued or
+    /// renewed. Every other call would be refused the same way, and the ledger counts such
+    /// refusals (Exact blocks an app for an hour after more than 10 per endpoint per hour),
+    /// so a job stops instead of repeating it; a person must act first. `message` says what
+    /// to do.
+    #[error("{system} refused this connection (HTTP {status}): {message}")]
+    ConnectionRefused {
+        /// System name.
+        system: &'static str,
+        /// HTTP status (401, 403).
+        status: u16,
+        /// The system's words and what to do about them.
+        message: String,
+    },
     /// The thing asked for does not exist.
     #[error("{system}: {what} was not found")]
     NotFound {
@@ -132,15 +148,40 @@ impl ExternalError {
             Self::Unavailable { .. }
             | Self::QuotaExhausted { .. }
             | Self::OutcomeUnknown { .. } => Disposition::PauseRun,
-            Self::NeedsReauth { .. } => Disposition::FailRun,
+            Self::NeedsReauth { .. } | Self::ConnectionRefused { .. } => Disposition::FailRun,
             Self::NoTimeLeft { .. } => Disposition::HandOver,
         }
+    }
+
+    /// What a job does when this error hits a step every item depends on (the ledger's
+    /// lists, the customer look-up, the document listing), so no single item is at fault:
+    /// an answer Koppel cannot read (an HTML maintenance page, a cut-off body) is an outage
+    /// there and pauses the run; a refusal stops it as failed (a person must act); the rest
+    /// as [`Self::disposition`] says.
+    pub fn run_disposition(&self) -> Disposition {
+        match self {
+            Self::Malformed { .. } => Disposition::PauseRun,
+            other => match other.disposition() {
+                Disposition::FailItem => Disposition::FailRun,
+                disposition => disposition,
+            },
+        }
+    }
+
+    /// True when this error is about the connection as a whole (every request would be
+    /// refused the same way): [`Self::ConnectionRefused`] and [`Self::NeedsReauth`].
+    pub fn refuses_connection(&self) -> bool {
+        matches!(
+            self,
+            Self::ConnectionRefused { .. } | Self::NeedsReauth { .. }
+        )
     }
 
     /// The system that failed.
     pub fn system(&self) -> &'static str {
         match self {
             Self::NeedsReauth { system, .. }
+            | Self::ConnectionRefused { system, .. }
             | Self::Rejected { system, .. }
             | Self::NotFound { system, .. }
             | Self::QuotaExhausted { system, .. }
@@ -217,6 +258,14 @@ mod tests {
                 Disposition::FailRun,
             ),
             (
+                ExternalError::ConnectionRefused {
+                    system,
+                    status: 403,
+                    message: "Forbidden - WrongDivision".into(),
+                },
+                Disposition::FailRun,
+            ),
+            (
                 ExternalError::NoTimeLeft {
                     system,
                     until: DateTime::UNIX_EPOCH,
@@ -228,5 +277,36 @@ mod tests {
             assert_eq!(error.disposition(), expected, "{error}");
             assert_eq!(error.system(), "S");
         }
+    }
+
+    #[test]
+    fn at_run_level_an_unreadable_answer_pauses_and_a_refusal_fails() {
+        let system = "S";
+        let malformed = ExternalError::Malformed {
+            system,
+            endpoint: "financial/GLAccounts".into(),
+            detail: "expected value at line 1 column 1".into(),
+        };
+        assert_eq!(malformed.disposition(), Disposition::FailItem);
+        assert_eq!(malformed.run_disposition(), Disposition::PauseRun);
+        let rejected = ExternalError::Rejected {
+            system,
+            status: 400,
+            message: "bad filter".into(),
+        };
+        assert_eq!(rejected.run_disposition(), Disposition::FailRun);
+        let down = ExternalError::Unavailable {
+            system,
+            detail: "HTTP 503".into(),
+        };
+        assert_eq!(down.run_disposition(), Disposition::PauseRun);
+        let refused = ExternalError::ConnectionRefused {
+            system,
+            status: 403,
+            message: "no".into(),
+        };
+        assert_eq!(refused.run_disposition(), Disposition::FailRun);
+        assert!(refused.refuses_connection() && !refused.is_transient());
+        assert!(!rejected.refuses_connection());
     }
 }

@@ -2,6 +2,7 @@
 //! and a day window), its error bodies (business refusals answered as HTTP 500), its token
 //! timings and its "too early to refresh" answer.
 
+use super::refusals;
 use koppel_api::rate::{epoch_millis, keep_if_any, number};
 use koppel_api::{
     ErrorBodyParser, GrantRefusal, HeaderMap, RateLimitPolicy, TokenTimings, WindowObservation,
@@ -34,10 +35,40 @@ impl RateLimitPolicy for ExactRateLimit {
     }
 }
 
-/// `{"error":{"code":"","message":{"lang":"","value":"…"}}}`. A 5xx with a message value is a
-/// business refusal (Exact's way of saying "this entry is not valid"): never retried.
+/// `{"error":{"code":"","message":{"lang":"","value":"…"}}}`.
+///
+/// - A **500** with a message value is a business refusal (Exact's way of saying "this entry
+///   is not valid": "Verplicht: Factuur voor", "Periode is afgesloten", see the reference
+///   notes): never retried, the document fails with Exact's words. Unless the words are an
+///   outage's ("Internal server error", "Service unavailable", "try again later",
+///   maintenance): then it is an outage like any other 5xx.
+/// - A **502, 503, 504** (any 5xx but 500) is an outage whatever its body, Exact's JSON error
+///   included: retried, and the run pauses when it persists.
+/// - A **403** refuses the connection, not the request: Exact answers it for a division the
+///   user may not use (`Forbidden - WrongDivision`), a blocked user, customer or division,
+///   an expired licence, a scope the app was not granted (`Reason` header: `BlockedUser`,
+///   `NoDivisionAccess`, …). Every other call would get it too, and each counts towards
+///   Exact's limit of 10 errors per endpoint per hour; the export stops instead.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExactErrors;
+
+/// Words in a 500's message that say "outage", not "this request is wrong" (lower case).
+const OUTAGE_WORDS: &[&str] = &[
+    "internal server error",
+    "service unavailable",
+    "temporarily",
+    "try again",
+    "timeout",
+    "time-out",
+    "timed out",
+    "maintenance",
+    "onderhoud",
+    "maintenance en cours",
+    "bad gateway",
+    "an error has occurred",
+    "er is een fout opgetreden",
+    "une erreur est survenue",
+];
 
 #[derive(Deserialize)]
 struct ExactBody {
@@ -72,7 +103,34 @@ impl ErrorBodyParser for ExactErrors {
     }
 
     fn is_business_error(&self, status: u16, body: &[u8]) -> bool {
-        (500..600).contains(&status) && Self::value(body).is_some()
+        status == 500
+            && Self::value(body).is_some_and(|value| {
+                let lower = value.to_lowercase();
+                !OUTAGE_WORDS.iter().any(|words| lower.contains(words))
+            })
+    }
+
+    fn connection_refusal(&self, status: u16, headers: &HeaderMap, body: &[u8]) -> Option<String> {
+        if status != 403 {
+            return None;
+        }
+        let value = Self::value(body);
+        let reason = headers
+            .get("reason")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|r| !r.is_empty() && !value.as_deref().is_some_and(|v| v.contains(r)));
+        let words = match (value, reason) {
+            (Some(value), Some(reason)) => format!("{value} ({reason})"),
+            (Some(value), None) => value,
+            (None, Some(reason)) => format!("Forbidden ({reason})"),
+            (None, None) => "Forbidden".to_owned(),
+        };
+        let words = refusals::tidy(&words);
+        Some(format!(
+            "{words} — {}.",
+            refusals::connection_advice(&words).en
+        ))
     }
 }
 
@@ -136,13 +194,53 @@ mod tests {
             Some("Dagboek: 70 - Bestaat niet")
         );
         assert!(ExactErrors.is_business_error(500, body));
+        assert!(
+            !ExactErrors.is_business_error(503, body),
+            "only a 500 refuses"
+        );
+        assert!(!ExactErrors.is_business_error(502, body));
+        let outage = br#"{"error":{"code":"","message":{"lang":"","value":"Internal server error. Please try again later."}}}"#;
+        assert!(!ExactErrors.is_business_error(500, outage));
         assert!(!ExactErrors.is_business_error(500, b"<html>Service Unavailable</html>"));
         assert!(!ExactErrors.is_business_error(500, b""));
-        assert_eq!(
+        // A web page's words reach no report as markup: the client shows a status text
+        // for it (`koppel_api::client::is_web_page`).
+        assert!(
             ExactErrors
                 .message(503, b"<html>Service Unavailable</html>")
-                .as_deref(),
-            Some("<html>Service Unavailable</html>")
+                .is_some_and(|m| m.contains("Service Unavailable"))
+        );
+    }
+
+    #[test]
+    fn a_403_refuses_the_connection_and_says_what_to_do() {
+        let body =
+            br#"{"error":{"code":"","message":{"lang":"","value":"Forbidden - WrongDivision"}}}"#;
+        let words = ExactErrors
+            .connection_refusal(403, &HeaderMap::new(), body)
+            .unwrap();
+        assert!(
+            words.starts_with("Forbidden - WrongDivision — ") && words.contains("administration"),
+            "{words}"
+        );
+        let by_header = ExactErrors
+            .connection_refusal(403, &headers(&[("Reason", "BlockedUser")]), b"")
+            .unwrap();
+        assert!(
+            by_header.starts_with("Forbidden (BlockedUser) — "),
+            "{by_header}"
+        );
+        let page = ExactErrors
+            .connection_refusal(
+                403,
+                &HeaderMap::new(),
+                b"<html><body>Forbidden</body></html>",
+            )
+            .unwrap();
+        assert!(!page.contains('<'), "{page}");
+        assert_eq!(
+            ExactErrors.connection_refusal(400, &HeaderMap::new(), body),
+            None
         );
     }
 

@@ -3,7 +3,7 @@
 //! or "Verplicht: Factuur voor\r\nOngeldige referentie: Leveren aan". Koppel keeps that text
 //! (the accountant recognises it) and adds what to do about it. The whole table lives here.
 
-use koppel_core::ExternalError;
+use koppel_core::{ExternalError, Localized};
 
 /// The system name used in Exact errors.
 pub const SYSTEM: &str = "Exact Online";
@@ -112,6 +112,67 @@ const RULES: &[Rule] = &[
         advice: "fill in the missing field on the document or customer in Teamleader and sync again",
     },
 ];
+
+/// A refusal of the whole connection (HTTP 403, a token refused right after renewal): its
+/// words → what a person does, in Dutch, French and English. First match wins.
+struct ConnectionRule {
+    patterns: &'static [&'static str],
+    nl: &'static str,
+    fr: &'static str,
+    en: &'static str,
+}
+
+const CONNECTION_RULES: &[ConnectionRule] = &[
+    ConnectionRule {
+        patterns: &["wrongdivision", "nodivisionaccess", "divisionblocked"],
+        nl: "open de reactivatiepagina en kies een Exact Online-administratie waartoe deze gebruiker toegang heeft",
+        fr: "ouvrez la page de réactivation et choisissez une administration Exact Online à laquelle cet utilisateur a accès",
+        en: "open the reactivation page and choose an Exact Online administration this user may use",
+    },
+    ConnectionRule {
+        patterns: &["blockeduser", "inactiveuser"],
+        nl: "deze Exact Online-gebruiker is geblokkeerd of inactief: laat hem deblokkeren in Exact Online, of meld u op de reactivatiepagina aan bij Exact Online met een andere gebruiker",
+        fr: "cet utilisateur Exact Online est bloqué ou inactif : faites-le débloquer dans Exact Online, ou reconnectez-vous à Exact Online sur la page de réactivation avec un autre utilisateur",
+        en: "this Exact Online user is blocked or inactive: have it unblocked in Exact Online, or sign in to Exact Online again on the reactivation page with another user",
+    },
+    ConnectionRule {
+        patterns: &["blockedcustomer", "licenseexpired", "license expired"],
+        nl: "het Exact Online-abonnement van deze administratie is geblokkeerd of verlopen: regel dit met Exact Online en druk daarna op \"Nu synchroniseren\"",
+        fr: "l'abonnement Exact Online de cette administration est bloqué ou expiré : réglez-le avec Exact Online puis appuyez sur « Synchroniser »",
+        en: "the Exact Online subscription of this administration is blocked or expired: settle it with Exact Online, then press \"Sync now\"",
+    },
+    ConnectionRule {
+        patterns: &["scope", "rights", "rechten", "droits"],
+        nl: "Koppel mist rechten in Exact Online: meld u op de reactivatiepagina opnieuw aan bij Exact Online en geef Koppel alle gevraagde toegang",
+        fr: "Koppel n'a pas tous les droits dans Exact Online : reconnectez-vous à Exact Online sur la page de réactivation et accordez à Koppel tous les accès demandés",
+        en: "Koppel lacks rights in Exact Online: sign in to Exact Online again on the reactivation page and grant Koppel all the access it asks for",
+    },
+];
+
+/// What to do about a connection refusal nothing in [`CONNECTION_RULES`] names (a token
+/// refused right after renewal, a bare 403): sign in again; if Exact blocked the app after
+/// too many errors, that block lifts within the hour.
+const CONNECTION_FALLBACK: ConnectionRule = ConnectionRule {
+    patterns: &[],
+    nl: "meld u op de reactivatiepagina opnieuw aan bij Exact Online met een gebruiker die deze administratie mag gebruiken (heeft Exact de app na te veel fouten geblokkeerd, dan vervalt dat binnen het uur)",
+    fr: "reconnectez-vous à Exact Online sur la page de réactivation avec un utilisateur qui a accès à cette administration (si Exact a bloqué l'application après trop d'erreurs, le blocage cesse dans l'heure)",
+    en: "sign in to Exact Online again on the reactivation page with a user who may use this administration (if Exact blocked the app after too many errors, that block lifts within the hour)",
+};
+
+/// What a person does about a refusal of the whole connection with these Exact words, in
+/// the three languages of the connection page.
+pub fn connection_advice(text: &str) -> Localized {
+    let lower = text.to_lowercase();
+    let rule = CONNECTION_RULES
+        .iter()
+        .find(|rule| rule.patterns.iter().any(|p| lower.contains(p)))
+        .unwrap_or(&CONNECTION_FALLBACK);
+    Localized {
+        nl: rule.nl.to_owned(),
+        fr: rule.fr.to_owned(),
+        en: rule.en.to_owned(),
+    }
+}
 
 /// What to do when nothing in the table matches.
 const FALLBACK_ADVICE: &str = "correct it in Exact Online or in Teamleader and sync again";
@@ -299,6 +360,36 @@ mod tests {
                 advice_for(text).contains(expected),
                 "{text} -> {}",
                 advice_for(text)
+            );
+        }
+    }
+
+    #[test]
+    fn connection_refusals_say_what_to_do_in_three_languages() {
+        let advice = connection_advice("Forbidden - WrongDivision");
+        assert!(advice.en.contains("choose an Exact Online administration"));
+        assert!(advice.nl.contains("administratie") && advice.fr.contains("administration"));
+        assert!(
+            connection_advice("Forbidden (BlockedUser)")
+                .en
+                .contains("blocked or inactive")
+        );
+        assert!(
+            connection_advice("Forbidden (LicenseExpired)")
+                .en
+                .contains("subscription")
+        );
+        assert!(
+            connection_advice("Forbidden - Application Scope Violated. Cannot read")
+                .en
+                .contains("lacks rights")
+        );
+        let fallback = connection_advice("Forbidden");
+        assert!(fallback.en.starts_with("sign in to Exact Online again"));
+        for text in [fallback.nl, fallback.fr, fallback.en] {
+            assert!(
+                !text.contains("Teamleader"),
+                "the ledger's link, not Teamleader's: {text}"
             );
         }
     }

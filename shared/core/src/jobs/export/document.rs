@@ -34,7 +34,7 @@ impl OneDocument<'_> {
     pub(crate) async fn export(
         &self,
         run: &mut ExportRun<'_>,
-        pass: &Pass,
+        pass: &mut Pass,
         cursor: &mut ExportCursor,
         customer: Result<CustomerLink, String>,
     ) -> Result<(), Stop> {
@@ -94,7 +94,7 @@ impl OneDocument<'_> {
                     return self.record_exported(run, record, posted, fp, true).await;
                 }
                 Ok(None) => {}
-                Err(e) => return self.defer(run, cursor, record, e).await,
+                Err(e) => return self.defer(run, pass, cursor, record, e).await,
             }
         }
 
@@ -104,7 +104,7 @@ impl OneDocument<'_> {
                 let reason = format!("Teamleader could not give this {}: {e}", summary.kind);
                 return self.fail(run, cursor, record, reason).await;
             }
-            Err(e) => return self.defer(run, cursor, record, e).await,
+            Err(e) => return self.defer(run, pass, cursor, record, e).await,
         };
         if !document.status.is_booked() {
             record.state = ExportState::Pending;
@@ -136,14 +136,18 @@ impl OneDocument<'_> {
                     let reason = format!("The PDF could not be downloaded from Teamleader: {e}");
                     return self.fail(run, cursor, record, reason).await;
                 }
-                Err(e) => return self.defer(run, cursor, record, e).await,
+                Err(e) => return self.defer(run, pass, cursor, record, e).await,
             },
         };
         let fp = fingerprint(document.date, &document.customer, &document.total_incl);
         record.total_incl = Some(document.total_incl.clone());
         record.document_date = Some(document.date);
         record.source_updated_at = Some(document.updated_at);
-        match ledger(run).post_entry(&entry, file.as_ref()).await {
+        let posted = ledger(run).post_entry(&entry, file.as_ref()).await;
+        if !matches!(posted, Err(ExternalError::ConnectionRefused { .. })) {
+            pass.connection_refusal = None;
+        }
+        match posted {
             Ok(posted) => self.record_exported(run, record, posted, fp, false).await,
             Err(ExternalError::Rejected { message, .. }) => {
                 let name = ledger(run).kind().display_name();
@@ -155,10 +159,10 @@ impl OneDocument<'_> {
                 tracing::warn!(connection_id = %run.connection.id, reference = %key.reference, error = %e, "the ledger's answer is unknown; looking the entry up");
                 match ledger(run).find_entry(&key).await {
                     Ok(Some(posted)) => self.record_exported(run, record, posted, fp, false).await,
-                    _ => self.defer(run, cursor, record, e).await,
+                    _ => self.defer(run, pass, cursor, record, e).await,
                 }
             }
-            Err(e) => self.defer(run, cursor, record, e).await,
+            Err(e) => self.defer(run, pass, cursor, record, e).await,
         }
     }
 
@@ -214,13 +218,30 @@ impl OneDocument<'_> {
 
     /// A failure that may not be the document's fault: give the claim back; what happens to
     /// the run follows the error's disposition.
+    ///
+    /// A refusal of the whole connection ([`ExternalError::ConnectionRefused`]) is taken for
+    /// this document's own the first time (it fails, with the ledger's words); the second
+    /// identical one in a row stops the run: every other document would be refused the same
+    /// way, and ledgers count such refusals (Exact blocks the app for an hour after more
+    /// than 10 per endpoint per hour). The documents not tried stay pending.
     async fn defer(
         &self,
         run: &mut ExportRun<'_>,
+        pass: &mut Pass,
         cursor: &mut ExportCursor,
         mut record: DocumentRecord,
         error: ExternalError,
     ) -> Result<(), Stop> {
+        if let ExternalError::ConnectionRefused { .. } = &error {
+            let text = error.to_string();
+            if pass.connection_refusal.as_deref() != Some(text.as_str()) {
+                tracing::warn!(connection_id = %run.connection.id, reason = %text, "the ledger refused the connection; stopping if it happens again");
+                pass.connection_refusal = Some(text.clone());
+                return self.fail(run, cursor, record, text).await;
+            }
+        } else {
+            pass.connection_refusal = None;
+        }
         record.state = ExportState::Pending;
         record.updated_at = run.clock.now();
         self.documents.put_document(&record).await?;

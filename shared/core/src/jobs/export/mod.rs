@@ -14,6 +14,8 @@
 //! sends a message that resumes at the same list page; documents already exported are skipped
 //! without any ledger call, so nothing is lost and nothing is posted twice.
 
+#[cfg(test)]
+mod bad_answers_tests;
 pub mod cursor;
 pub mod customers;
 pub mod document;
@@ -111,6 +113,9 @@ pub(crate) struct Pass {
     /// external id per company, so with two ledgers (two divisions, two departments) it cannot
     /// say whose customer number it is, and Koppel leaves it to the user.
     write_customer_numbers: bool,
+    /// The last connection-level refusal a document met (its text), when the document
+    /// after it has not yet been answered otherwise: a second identical one stops the run.
+    connection_refusal: Option<String>,
 }
 
 impl Pass {
@@ -201,6 +206,7 @@ impl InvoiceExport<'_> {
             category_accounts,
             customers: CustomerCounts::default(),
             write_customer_numbers: others == 0,
+            connection_refusal: None,
         })
     }
 
