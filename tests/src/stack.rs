@@ -719,6 +719,7 @@ impl Stack {
             options,
             observe,
             killer,
+            delayed: Mutex::new(Vec::new()),
             started: AtomicU32::new(0),
             in_flight: AtomicUsize::new(0),
             stats: Mutex::new(DrainStats::default()),
@@ -746,6 +747,10 @@ pub trait InvocationKiller: Send + Sync {
     fn killed(&self, number: u32) -> futures::future::BoxFuture<'_, ()>;
 }
 
+/// How long SQS hides a message handed back (template.yaml: the export queue's 90 minutes;
+/// the drain moves the clock by it before delivering such messages again).
+const VISIBILITY_TIMEOUT: chrono::Duration = chrono::Duration::minutes(90);
+
 /// The shared state of one [`Stack::drain_exports_with`].
 struct Drain<'a> {
     stack: &'a Stack,
@@ -754,6 +759,8 @@ struct Drain<'a> {
     options: DrainOptions,
     observe: &'a (dyn Fn(&Invocation) + Sync),
     killer: Option<&'a dyn InvocationKiller>,
+    /// Messages a handler handed back: SQS delivers them again after the visibility timeout.
+    delayed: Mutex<Vec<Job>>,
     started: AtomicU32,
     in_flight: AtomicUsize,
     stats: Mutex<DrainStats>,
@@ -768,7 +775,14 @@ impl Drain<'_> {
             let (event, receipts) = aws.receive(&self.kind, self.options.batch_size).await;
             if event.records.is_empty() {
                 if self.in_flight.load(Ordering::SeqCst) == 0 {
-                    return;
+                    // Handed-back messages come again once their visibility timeout passed.
+                    let delayed = std::mem::take(&mut *self.delayed.lock().expect("delayed"));
+                    if delayed.is_empty() {
+                        return;
+                    }
+                    self.stack.clock.advance(VISIBILITY_TIMEOUT);
+                    aws.queue.send(&delayed).await.expect("redelivery");
+                    continue;
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
@@ -791,13 +805,17 @@ impl Drain<'_> {
     async fn invoke(&self, number: u32, event: SqsEvent, receipts: Vec<String>) -> Invocation {
         let started = Instant::now();
         let messages = event.records.len() as u32;
-        let jobs: Vec<Job> = event
+        let by_id: Vec<(String, Job)> = event
             .records
             .iter()
             .filter_map(|m| {
-                koppel_aws::parse_job(m.message_id.as_deref().unwrap_or(""), m.body.as_deref()).ok()
+                let id = m.message_id.clone().unwrap_or_default();
+                koppel_aws::parse_job(&id, m.body.as_deref())
+                    .ok()
+                    .map(|job| (id, job))
             })
             .collect();
+        let jobs: Vec<Job> = by_id.iter().map(|(_, job)| job.clone()).collect();
         // Lambda's context carries the deadline as wall-clock milliseconds; the handler reads
         // the time left from it and measures it on the stack's clock.
         let budget = chrono::Duration::from_std(self.options.budget).expect("budget");
@@ -828,15 +846,21 @@ impl Drain<'_> {
                 .iter()
                 .map(|f| f.item_identifier.clone())
                 .collect(),
-            // Killed: nothing was acknowledged, every message comes back.
-            None => received_ids(&receipts),
+            // Killed: nothing was acknowledged, every message comes back (below).
+            None => Vec::new(),
         };
         if killed {
             self.stack.aws.redeliver(&jobs).await;
+        } else {
+            let handed_back = by_id
+                .iter()
+                .filter(|(id, _)| failed.contains(id))
+                .map(|(_, job)| job.clone());
+            self.delayed.lock().expect("delayed").extend(handed_back);
         }
         self.stack
             .aws
-            .acknowledge(&self.kind, receipts, &failed)
+            .acknowledge(&self.kind, receipts, killed)
             .await;
         let mut reports = Vec::new();
         for job in &jobs {
@@ -1030,13 +1054,13 @@ impl Aws {
         }
     }
 
-    /// Delete handled messages; failed ones become visible again at once (a real event
-    /// source waits for the visibility timeout).
-    async fn acknowledge(&self, kind: &JobKind, receipts: Vec<String>, failed: &[String]) {
+    /// Delete handled messages (those the handler handed back are sent again by the drain
+    /// after the visibility timeout); a killed invocation's become visible again at once.
+    async fn acknowledge(&self, kind: &JobKind, receipts: Vec<String>, killed: bool) {
         let Some((sqs, urls)) = &self.sqs else { return };
         for receipt in receipts {
-            let (id, handle) = receipt.split_once('\u{1f}').expect("receipt");
-            if failed.iter().any(|f| f == id) {
+            let (_, handle) = receipt.split_once('\u{1f}').expect("receipt");
+            if killed {
                 sqs.change_message_visibility()
                     .queue_url(Self::queue_url(urls, kind))
                     .receipt_handle(handle)
@@ -1054,12 +1078,4 @@ impl Aws {
             }
         }
     }
-}
-
-/// Every received message id (on moto), so a killed invocation releases them all.
-fn received_ids(receipts: &[String]) -> Vec<String> {
-    receipts
-        .iter()
-        .filter_map(|r| r.split_once('\u{1f}').map(|(id, _)| id.to_owned()))
-        .collect()
 }

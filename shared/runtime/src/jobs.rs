@@ -69,6 +69,7 @@ impl<F: JobFactory> LifecycleFunction<F> {
             connector: self.connector.as_ref(),
             connections: store,
             reports: store,
+            leases: store,
             queue: self.queue.as_ref(),
             clock: self.clock.as_ref(),
         };

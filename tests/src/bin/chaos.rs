@@ -96,8 +96,11 @@ async fn main() -> ExitCode {
                 outcome.violations[0]
             );
         }
-        if n % 50 == 0 {
-            eprintln!("chaos: {n} schedules ({:.0} s)", started.elapsed().as_secs_f64());
+        if n.is_multiple_of(50) {
+            eprintln!(
+                "chaos: {n} schedules ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
         }
     })
     .await;

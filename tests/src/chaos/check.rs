@@ -23,6 +23,8 @@ pub struct Expectations {
     pub paid_by_hand: BTreeMap<String, Decimal>,
     /// The Exact entries of the invoices paid by hand (those exported by then).
     pub hand_paid_entries: BTreeMap<String, uuid::Uuid>,
+    /// The customers Exact held before the first run (the user's, not Koppel's).
+    pub ledger_customers_before: BTreeSet<uuid::Uuid>,
     /// The connection after the faults, before recovery: status, reason, and whether a fault
     /// that ends access struck.
     pub connection_status: Option<(ConnectionStatus, Option<String>, bool)>,
@@ -71,7 +73,7 @@ impl Outcome {
 pub async fn check(stack: &Stack, connection: &Connection, expect: &Expectations) -> Outcome {
     let mut outcome = Outcome::default();
     check_documents(stack, connection, expect, &mut outcome).await;
-    check_customers(stack, &mut outcome);
+    check_customers(stack, expect, &mut outcome);
     check_payments(stack, expect, &mut outcome);
     check_connection(stack, connection, expect, &mut outcome).await;
     outcome
@@ -86,12 +88,10 @@ fn booked_documents(stack: &Stack) -> Vec<(String, String)> {
                 .invoices
                 .values()
                 .filter_map(|i| i.number.map(|n| (i.id.clone(), format!("{}/{}", n.0, n.1))));
-            let notes = a.credit_notes.values().map(|c| {
-                (
-                    c.id.clone(),
-                    format!("CN {}/{}", c.number.0, c.number.1),
-                )
-            });
+            let notes = a
+                .credit_notes
+                .values()
+                .map(|c| (c.id.clone(), format!("CN {}/{}", c.number.0, c.number.1)));
             invoices.chain(notes).collect()
         })
         .unwrap_or_default()
@@ -160,7 +160,7 @@ fn normalized(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
-fn check_customers(stack: &Stack, outcome: &mut Outcome) {
+fn check_customers(stack: &Stack, expect: &Expectations, outcome: &mut Outcome) {
     // Two Teamleader companies may share a name; only names unique there count.
     let mut teamleader_names: HashMap<String, u32> = HashMap::new();
     let companies = stack.teamleader_companies_by_id();
@@ -174,8 +174,27 @@ fn check_customers(stack: &Stack, outcome: &mut Outcome) {
         .division(DIVISION)
         .map(|d| d.accounts)
         .unwrap_or_default();
+    // Koppel's customers: those Exact did not hold before. Matching by name is not asked of
+    // the export (only by number or VAT), so a user's customer without a VAT number may get
+    // a Koppel twin; a VAT number Exact already knew must never be created again.
+    let known_vats: BTreeSet<String> = accounts
+        .iter()
+        .filter(|a| expect.ledger_customers_before.contains(&a.id))
+        .filter_map(|a| a.vat_number.as_deref().map(normalized))
+        .collect();
     let mut ledger_names: HashMap<String, Vec<String>> = HashMap::new();
-    for account in &accounts {
+    for account in accounts
+        .iter()
+        .filter(|a| !expect.ledger_customers_before.contains(&a.id))
+    {
+        if let Some(vat) = account.vat_number.as_deref().map(normalized)
+            && known_vats.contains(&vat)
+        {
+            outcome.duplicate(format!(
+                "customer {:?} was created in Exact though its VAT number {vat} was there already",
+                account.name
+            ));
+        }
         ledger_names
             .entry(normalized(&account.name))
             .or_default()
@@ -276,10 +295,11 @@ async fn check_connection(
         .await
         .ok()
         .flatten()
-        .map(|c| c.status);
-    if last != Some(ConnectionStatus::Active) {
+        .map(|c| (c.status, c.status_reason));
+    if let Some((status, reason)) = last.filter(|(s, _)| *s != ConnectionStatus::Active) {
         outcome.broken(format!(
-            "after the recovery the connection is {last:?}, not active"
+            "after the recovery the connection is {status:?} ({}), not active",
+            reason.unwrap_or_default()
         ));
     }
 }

@@ -290,7 +290,7 @@ impl Plan {
         }
         Self {
             seed,
-            moto: moto_every > 0 && seed % moto_every == 0,
+            moto: moto_every > 0 && seed.is_multiple_of(moto_every),
             account,
             shared_customers: dice.between(0, companies as u64) as usize,
             ledger_only_customers: dice.between(0, 3) as usize,

@@ -45,7 +45,14 @@ pub async fn run_plan(plan: &Plan, moto_url: Option<&str>) -> Outcome {
     seed_ledger(&stack, plan);
     let department = stack.departments()[0].clone();
     let connection = stack.connect(&department, DIVISION).await;
-    let mut expect = Expectations::default();
+    let mut expect = Expectations {
+        ledger_customers_before: stack
+            .exact
+            .division(DIVISION)
+            .map(|d| d.accounts.iter().map(|a| a.id).collect())
+            .unwrap_or_default(),
+        ..Expectations::default()
+    };
 
     let tripwire = Arc::new(Tripwire::new(Remotes {
         exact: stack.exact.control(),
@@ -92,13 +99,9 @@ pub async fn run_plan(plan: &Plan, moto_url: Option<&str>) -> Outcome {
         .faults
         .iter()
         .any(|(_, f)| f.ends_access() && fired.contains(&f.class()));
-    expect.connection_status = Some((
-        stored.status.clone(),
-        stored.status_reason.clone(),
-        access_ended,
-    ));
+    expect.connection_status = Some((stored.status, stored.status_reason.clone(), access_ended));
 
-    recover(&stack, plan, &department, &connection).await;
+    recover(&stack, plan, &department, &connection, access_ended).await;
     let mut outcome = check(&stack, &connection, &expect).await;
     outcome.seed = plan.seed;
     outcome.fired = fired;
@@ -254,6 +257,7 @@ async fn recover(
     plan: &Plan,
     department: &koppel_core::DepartmentId,
     connection: &Connection,
+    access_ended: bool,
 ) {
     stack.exact.clear_faults();
     stack.exact.set_rate_limits(None);
@@ -275,7 +279,9 @@ async fn recover(
         .ok()
         .flatten()
         .map(|c| c.status);
-    if status != Some(ConnectionStatus::Active) {
+    // The user signs in again when Koppel asked for it, and after withdrawing access even if
+    // no call noticed yet.
+    if status != Some(ConnectionStatus::Active) || access_ended {
         stack.connect(department, DIVISION).await;
     }
     for night in 1..=RECOVERY_NIGHTS {

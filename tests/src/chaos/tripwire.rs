@@ -7,10 +7,10 @@ use super::plan::Fault;
 use crate::stack::{InvocationKiller, current_invocation};
 use crate::store_hook::StoreHook;
 use futures::future::BoxFuture;
+use koppel_core::{Job, JobQueue};
 use koppel_sim::{exact, teamleader};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use koppel_core::{Job, JobQueue};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 

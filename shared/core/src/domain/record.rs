@@ -14,7 +14,8 @@ pub enum ExportState {
     Pending,
     /// Claimed by a worker that is posting it now; the claim lapses at `until`.
     Exporting {
-        /// The run holding the claim.
+        /// The run holding the claim, with the attempt (`run~attempt`): a live claim belongs
+        /// to one invocation, never to a second delivery of the same run.
         run_id: RunId,
         /// When the claim lapses (a crashed worker's claim is taken over after this).
         until: DateTime<Utc>,

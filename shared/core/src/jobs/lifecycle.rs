@@ -10,8 +10,8 @@
 
 use crate::{
     Clock, Connection, ConnectionStatus, ConnectionStore, Connector, Deadline, Disposition,
-    ExternalError, IssueOutcome, IssueSubject, Job, JobCounts, JobQueue, Ledger, QueueError,
-    RunIssue, RunReport, RunReportStore, RunStatus, Source, StoreError,
+    ExternalError, IssueOutcome, IssueSubject, Job, JobCounts, JobQueue, LeaseStore, Ledger,
+    QueueError, RunIssue, RunReport, RunReportStore, RunStatus, Source, StoreError,
 };
 use async_trait::async_trait;
 use serde::Serialize;
@@ -29,6 +29,20 @@ pub enum JobError {
     /// A continuation could not be sent.
     #[error(transparent)]
     Queue(#[from] QueueError),
+    /// Another invocation is working on this job for this connection right now (a second
+    /// delivery of its message, or a second run started at the same time). The message is
+    /// handed back: SQS delivers it again after its visibility timeout, when the other
+    /// invocation has finished (the run is then over and the message skipped) or died (its
+    /// hold has lapsed and this one takes over).
+    #[error(
+        "the {job} of connection {connection} is running in another invocation; this message is retried later"
+    )]
+    Busy {
+        /// The job's name.
+        job: &'static str,
+        /// The connection.
+        connection: String,
+    },
     /// The continuation cursor in the message is unreadable.
     #[error("the continuation cursor of run {run} is unreadable: {detail}")]
     BadCursor {
@@ -189,6 +203,8 @@ pub struct LifecyclePorts<'a> {
     pub reports: &'a dyn RunReportStore,
     /// Where continuations go.
     pub queue: &'a dyn JobQueue,
+    /// Where an invocation holds its job for its connection (one invocation at a time).
+    pub leases: &'a dyn LeaseStore,
     /// Time.
     pub clock: &'a dyn Clock,
 }
@@ -225,6 +241,10 @@ pub struct RunContext<'a, S, C> {
     pub first_invocation: bool,
     report: RunReport,
     options: LifecycleOptions,
+    /// Who holds what this invocation claims: the run and one attempt. Two deliveries of one
+    /// message (or a continuation and a late redelivery of the same run) running at the same
+    /// time are two owners, so neither can take over the other's live claim.
+    claim_owner: crate::RunId,
     /// Units of work started in this invocation: the deadline is honoured only once this is
     /// non-zero, so every invocation makes progress even when setup or waits ate its time.
     attempted: u32,
@@ -287,6 +307,12 @@ impl<S, C: JobCounts> RunContext<'_, S, C> {
     pub fn run_id(&self) -> &crate::RunId {
         &self.report.run_id
     }
+
+    /// The owner of this invocation's claims: the run's id and this attempt (see the field).
+    /// A claim left by a crashed attempt is taken over once it lapses, never while it lives.
+    pub fn claim_owner(&self) -> &crate::RunId {
+        &self.claim_owner
+    }
 }
 
 /// Run (or continue) `job` for the connection of `message`.
@@ -333,19 +359,103 @@ pub async fn run_job<J: ConnectionJob>(
         ),
     };
     report.invocations += 1;
+    let claim_owner = crate::RunId::new(format!(
+        "{}~{}",
+        report.run_id,
+        uuid::Uuid::new_v4().simple()
+    ));
+    let hold = JobHold::take(ports, &connection.id, J::NAME, &claim_owner, deadline).await?;
     info!(connection_id = %connection.id, run_id = %message.run_id, job = J::NAME, sequence = message.sequence, "invocation starts");
-    let systems = match J::Systems::open(ports.connector, &connection, deadline).await {
+    let outcome = run_holding(
+        job,
+        ports,
+        message,
+        deadline,
+        options,
+        (&connection, report, claim_owner),
+        &hold,
+    )
+    .await;
+    hold.release(ports).await;
+    outcome
+}
+
+/// One invocation's hold on its job for its connection: a lease named after both, owned by
+/// the invocation's attempt, lapsing when Lambda kills the invocation at the latest. Two
+/// deliveries of one message, or two runs of one job started together, never work at the
+/// same time: the second hands its message back ([`JobError::Busy`]).
+struct JobHold {
+    name: String,
+    owner: String,
+}
+
+impl JobHold {
+    /// After Lambda's kill instant the holder is surely gone; the margin covers clock skew.
+    const AFTER_KILL: chrono::Duration = chrono::Duration::seconds(30);
+    /// How long a hold lasts when the invocation has no deadline (direct calls, tests).
+    const WITHOUT_DEADLINE: chrono::Duration = chrono::Duration::minutes(15);
+
+    async fn take(
+        ports: &LifecyclePorts<'_>,
+        connection: &crate::ConnectionId,
+        job: &'static str,
+        owner: &crate::RunId,
+        deadline: Deadline,
+    ) -> Result<Self, JobError> {
+        let now = ports.clock.now();
+        let until = deadline
+            .hard()
+            .map_or(now + Self::WITHOUT_DEADLINE, |hard| hard + Self::AFTER_KILL);
+        let hold = Self {
+            name: format!("job:{connection}:{job}"),
+            owner: owner.to_string(),
+        };
+        if ports
+            .leases
+            .acquire_lease(&hold.name, &hold.owner, now, until)
+            .await?
+        {
+            Ok(hold)
+        } else {
+            info!(connection_id = %connection, job, "another invocation holds this job; the message is handed back");
+            Err(JobError::Busy {
+                job,
+                connection: connection.to_string(),
+            })
+        }
+    }
+
+    /// Let the next invocation in (a failed release lapses by itself).
+    async fn release(&self, ports: &LifecyclePorts<'_>) {
+        if let Err(error) = ports.leases.release_lease(&self.name, &self.owner).await {
+            warn!(lease = %self.name, %error, "could not release the job hold; it lapses by itself");
+        }
+    }
+}
+
+/// [`run_job`] once the invocation holds its job.
+async fn run_holding<J: ConnectionJob>(
+    job: &J,
+    ports: &LifecyclePorts<'_>,
+    message: &Job,
+    deadline: Deadline,
+    options: LifecycleOptions,
+    (connection, report, claim_owner): (&Connection, RunReport, crate::RunId),
+    hold: &JobHold,
+) -> Result<JobOutcome, JobError> {
+    let systems = match J::Systems::open(ports.connector, connection, deadline).await {
         Ok(systems) => systems,
         Err(e) => return stop_for(J::NOUN, ports, report, &e).await,
     };
     let mut run = RunContext {
-        connection: &connection,
+        connection,
         message,
         systems,
         counts: J::Counts::from_report(&report.counts),
         clock: ports.clock,
         deadline,
         first_invocation: message.sequence == 0,
+        claim_owner,
         report,
         options,
         attempted: 0,
@@ -355,7 +465,7 @@ pub async fn run_job<J: ConnectionJob>(
             run: message.run_id.to_string(),
             detail: e.to_string(),
         })?,
-        None => job.first_cursor(&connection, &run).await?,
+        None => job.first_cursor(connection, &run).await?,
     };
     match job.work(&mut run, &mut cursor).await {
         Ok(()) => {
@@ -368,9 +478,9 @@ pub async fn run_job<J: ConnectionJob>(
             info!(connection_id = %connection.id, run_id = %report.run_id, job = J::NAME, status = ?report.status, "run finished");
             Ok(JobOutcome::Finished(report))
         }
-        Err(Stop::Deadline) => continue_later(ports, message, run.report(), &cursor).await,
+        Err(Stop::Deadline) => continue_later(ports, message, run.report(), &cursor, hold).await,
         Err(Stop::External(e)) if e.disposition() == Disposition::HandOver => {
-            continue_later(ports, message, run.report(), &cursor).await
+            continue_later(ports, message, run.report(), &cursor, hold).await
         }
         Err(Stop::External(e)) => {
             warn!(connection_id = %connection.id, run_id = %message.run_id, job = J::NAME, error = %e, "run stopped");
@@ -456,16 +566,20 @@ async fn continue_later<C: Serialize>(
     message: &Job,
     mut report: RunReport,
     cursor: &C,
+    hold: &JobHold,
 ) -> Result<JobOutcome, JobError> {
     let cursor = serde_json::to_string(cursor).map_err(|e| JobError::BadCursor {
         run: message.run_id.to_string(),
         detail: e.to_string(),
     })?;
-    ports.queue.send(&[message.continuation(cursor)]).await?;
     report.updated_at = ports.clock.now();
     report.message =
         Some("The Lambda time ran out; the run continues in a new invocation.".to_owned());
     ports.reports.put_run_report(&report).await?;
+    // The continuation may start at once: the report is written and the hold let go first.
+    // Dying before the send loses nothing: this message comes back with the older cursor.
+    hold.release(ports).await;
+    ports.queue.send(&[message.continuation(cursor)]).await?;
     info!(connection_id = %message.connection_id, run_id = %message.run_id, job = message.kind.name(), "continues in a new message");
     Ok(JobOutcome::Continued(report))
 }
@@ -634,10 +748,20 @@ mod tests {
         }
 
         async fn invoke(&self, job: &Toy, message: &Job, budget: Option<u64>) -> JobOutcome {
+            self.try_invoke(job, message, budget).await.unwrap()
+        }
+
+        async fn try_invoke(
+            &self,
+            job: &Toy,
+            message: &Job,
+            budget: Option<u64>,
+        ) -> Result<JobOutcome, JobError> {
             let ports = LifecyclePorts {
                 connector: &self.connector,
                 connections: &self.store,
                 reports: &self.store,
+                leases: &self.store,
                 queue: &self.queue,
                 clock: self.clock.as_ref(),
             };
@@ -648,9 +772,7 @@ mod tests {
                     Duration::from_secs(15),
                 )
             });
-            run_job(job, &ports, message, deadline, LifecycleOptions::default())
-                .await
-                .unwrap()
+            run_job(job, &ports, message, deadline, LifecycleOptions::default()).await
         }
     }
 
@@ -693,6 +815,55 @@ mod tests {
             world.invoke(&job, &message(), None).await,
             JobOutcome::Skipped(_)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_job_held_by_another_invocation_hands_its_message_back_until_the_hold_lapses() {
+        let world = World::new(ConnectionStatus::Active).await;
+        let job = world.toy(3, None);
+        // An invocation of this job for this connection is running (or died holding it; its
+        // Lambda deadline, and so its hold, ends in ten minutes).
+        let now = world.clock.now();
+        assert!(
+            world
+                .store
+                .acquire_lease(
+                    "job:c1:toy",
+                    "r0~other",
+                    now,
+                    now + chrono::Duration::minutes(10)
+                )
+                .await
+                .unwrap()
+        );
+        let turned_away = world.try_invoke(&job, &message(), Some(900)).await;
+        assert!(
+            matches!(turned_away, Err(JobError::Busy { job: "toy", .. })),
+            "{turned_away:?}"
+        );
+        assert!(
+            world
+                .store
+                .run_report(&ConnectionId::from("c1"), &RunId::from("r1"))
+                .await
+                .unwrap()
+                .is_none(),
+            "nothing was done or reported"
+        );
+        // SQS delivers the message again after its visibility timeout: the hold has lapsed.
+        world.clock.advance(Duration::from_secs(11 * 60));
+        let done = report(world.invoke(&job, &message(), Some(900)).await);
+        assert_eq!(Done::from_report(&done.counts), Done(3));
+        // The finished invocation let go of the job: the next run starts at once.
+        let next = Job::start(
+            ConnectionId::from("c1"),
+            RunId::from("r2"),
+            JobKind::PaymentPoll,
+        );
+        assert_eq!(
+            report(world.invoke(&job, &next, Some(900)).await).status,
+            RunStatus::Succeeded
+        );
     }
 
     #[tokio::test]
@@ -781,6 +952,7 @@ mod tests {
             connector: &world.connector,
             connections: &world.store,
             reports: &world.store,
+            leases: &world.store,
             queue: &world.queue,
             clock: world.clock.as_ref(),
         };

@@ -225,6 +225,7 @@ impl World {
             connector: &self.connector,
             connections: &self.store,
             reports: &self.store,
+            leases: &self.store,
             queue: &self.queue,
             clock: self.clock.as_ref(),
         };

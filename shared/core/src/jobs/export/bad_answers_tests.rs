@@ -277,6 +277,7 @@ async fn a_transient_store_failure_fails_no_document_and_the_message_is_retried(
         connector: &world.connector,
         connections: &world.store,
         reports: &world.store,
+        leases: &world.store,
         queue: &world.queue,
         clock: world.clock.as_ref(),
     };

@@ -50,7 +50,7 @@ impl OneDocument<'_> {
         );
         let previous = match self
             .documents
-            .claim_document(&record, run.run_id(), now, until)
+            .claim_document(&record, run.claim_owner(), now, until)
             .await?
         {
             ClaimOutcome::AlreadyExported(_) => {
@@ -66,7 +66,7 @@ impl OneDocument<'_> {
         };
         record.attempts = previous.as_ref().map_or(0, |p| p.attempts) + 1;
         record.state = ExportState::Exporting {
-            run_id: run.run_id().clone(),
+            run_id: run.claim_owner().clone(),
             until,
         };
 

@@ -122,6 +122,7 @@ async fn a_worker_killed_after_the_ledger_booked_is_resolved_by_lookup_not_a_sec
         connector: &connector,
         connections: &world.store,
         reports: &world.store,
+        leases: &world.store,
         queue: &world.queue,
         clock: world.clock.as_ref(),
     };
