@@ -3,7 +3,7 @@
 //! source drives them. Used by the end-to-end tests, the demo and the benchmark.
 
 pub mod browser;
+pub mod chaos;
 pub mod clock;
 pub mod stack;
 pub mod store_hook;
-pub mod chaos;

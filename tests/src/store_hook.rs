@@ -46,22 +46,39 @@ impl<H: StoreHook> HookedStore<H> {
 #[async_trait]
 impl<H: StoreHook> ConnectionStore for HookedStore<H> {
     async fn connection(&self, id: &ConnectionId) -> Result<Option<Connection>, StoreError> {
-        self.hook.around("connection", Box::pin(self.inner.connection(id))).await
+        self.hook
+            .around("connection", Box::pin(self.inner.connection(id)))
+            .await
     }
 
     async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError> {
-        self.hook.around("put_connection", Box::pin(self.inner.put_connection(connection))).await
+        self.hook
+            .around(
+                "put_connection",
+                Box::pin(self.inner.put_connection(connection)),
+            )
+            .await
     }
 
     async fn connections_of_account(
         &self,
         account: &AccountId,
     ) -> Result<Vec<Connection>, StoreError> {
-        self.hook.around("connections_of_account", Box::pin(self.inner.connections_of_account(account))).await
+        self.hook
+            .around(
+                "connections_of_account",
+                Box::pin(self.inner.connections_of_account(account)),
+            )
+            .await
     }
 
     async fn active_connections(&self) -> Result<Vec<Connection>, StoreError> {
-        self.hook.around("active_connections", Box::pin(self.inner.active_connections())).await
+        self.hook
+            .around(
+                "active_connections",
+                Box::pin(self.inner.active_connections()),
+            )
+            .await
     }
 
     async fn set_connection_status(
@@ -70,8 +87,12 @@ impl<H: StoreHook> ConnectionStore for HookedStore<H> {
         status: ConnectionStatus,
         reason: Option<String>,
     ) -> Result<(), StoreError> {
-        self.hook.around("set_connection_status", Box::pin(self.inner.set_connection_status(id, status, reason)))
-        .await
+        self.hook
+            .around(
+                "set_connection_status",
+                Box::pin(self.inner.set_connection_status(id, status, reason)),
+            )
+            .await
     }
 }
 
@@ -84,12 +105,18 @@ impl<H: StoreHook> DocumentStore for HookedStore<H> {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<ClaimOutcome, StoreError> {
-        self.hook.around("claim_document", Box::pin(self.inner.claim_document(record, run_id, now, until)))
-        .await
+        self.hook
+            .around(
+                "claim_document",
+                Box::pin(self.inner.claim_document(record, run_id, now, until)),
+            )
+            .await
     }
 
     async fn put_document(&self, record: &DocumentRecord) -> Result<(), StoreError> {
-        self.hook.around("put_document", Box::pin(self.inner.put_document(record))).await
+        self.hook
+            .around("put_document", Box::pin(self.inner.put_document(record)))
+            .await
     }
 
     async fn document(
@@ -97,14 +124,24 @@ impl<H: StoreHook> DocumentStore for HookedStore<H> {
         connection: &ConnectionId,
         document: &DocumentId,
     ) -> Result<Option<DocumentRecord>, StoreError> {
-        self.hook.around("document", Box::pin(self.inner.document(connection, document))).await
+        self.hook
+            .around(
+                "document",
+                Box::pin(self.inner.document(connection, document)),
+            )
+            .await
     }
 
     async fn unpaid_exported(
         &self,
         connection: &ConnectionId,
     ) -> Result<Vec<DocumentRecord>, StoreError> {
-        self.hook.around("unpaid_exported", Box::pin(self.inner.unpaid_exported(connection))).await
+        self.hook
+            .around(
+                "unpaid_exported",
+                Box::pin(self.inner.unpaid_exported(connection)),
+            )
+            .await
     }
 }
 
@@ -115,7 +152,12 @@ impl<H: StoreHook> CustomerMappingStore for HookedStore<H> {
         connection: &ConnectionId,
         customer: &CustomerRef,
     ) -> Result<Option<LedgerCustomerId>, StoreError> {
-        self.hook.around("customer_mapping", Box::pin(self.inner.customer_mapping(connection, customer))).await
+        self.hook
+            .around(
+                "customer_mapping",
+                Box::pin(self.inner.customer_mapping(connection, customer)),
+            )
+            .await
     }
 
     async fn put_customer_mapping(
@@ -124,9 +166,15 @@ impl<H: StoreHook> CustomerMappingStore for HookedStore<H> {
         customer: &CustomerRef,
         ledger_customer: &LedgerCustomerId,
     ) -> Result<LedgerCustomerId, StoreError> {
-        self.hook.around("put_customer_mapping", Box::pin(self.inner
-                .put_customer_mapping(connection, customer, ledger_customer)))
-        .await
+        self.hook
+            .around(
+                "put_customer_mapping",
+                Box::pin(
+                    self.inner
+                        .put_customer_mapping(connection, customer, ledger_customer),
+                ),
+            )
+            .await
     }
 
     async fn record_created_customer(
@@ -134,8 +182,12 @@ impl<H: StoreHook> CustomerMappingStore for HookedStore<H> {
         connection: &ConnectionId,
         customer: &CustomerRef,
     ) -> Result<(), StoreError> {
-        self.hook.around("record_created_customer", Box::pin(self.inner.record_created_customer(connection, customer)))
-        .await
+        self.hook
+            .around(
+                "record_created_customer",
+                Box::pin(self.inner.record_created_customer(connection, customer)),
+            )
+            .await
     }
 
     async fn created_by_koppel(
@@ -143,7 +195,12 @@ impl<H: StoreHook> CustomerMappingStore for HookedStore<H> {
         connection: &ConnectionId,
         customer: &CustomerRef,
     ) -> Result<bool, StoreError> {
-        self.hook.around("created_by_koppel", Box::pin(self.inner.created_by_koppel(connection, customer))).await
+        self.hook
+            .around(
+                "created_by_koppel",
+                Box::pin(self.inner.created_by_koppel(connection, customer)),
+            )
+            .await
     }
 }
 
@@ -155,15 +212,24 @@ impl<H: StoreHook> ReferenceDataStore for HookedStore<H> {
         data: &LedgerReferenceData,
         fetched_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.hook.around("put_reference_data", Box::pin(self.inner.put_reference_data(connection, data, fetched_at)))
-        .await
+        self.hook
+            .around(
+                "put_reference_data",
+                Box::pin(self.inner.put_reference_data(connection, data, fetched_at)),
+            )
+            .await
     }
 
     async fn reference_data(
         &self,
         connection: &ConnectionId,
     ) -> Result<Option<(LedgerReferenceData, DateTime<Utc>)>, StoreError> {
-        self.hook.around("reference_data", Box::pin(self.inner.reference_data(connection))).await
+        self.hook
+            .around(
+                "reference_data",
+                Box::pin(self.inner.reference_data(connection)),
+            )
+            .await
     }
 }
 
@@ -174,7 +240,9 @@ impl<H: StoreHook> CursorStore for HookedStore<H> {
         connection: &ConnectionId,
         name: &str,
     ) -> Result<Option<String>, StoreError> {
-        self.hook.around("cursor", Box::pin(self.inner.cursor(connection, name))).await
+        self.hook
+            .around("cursor", Box::pin(self.inner.cursor(connection, name)))
+            .await
     }
 
     async fn put_cursor(
@@ -183,7 +251,12 @@ impl<H: StoreHook> CursorStore for HookedStore<H> {
         name: &str,
         value: &str,
     ) -> Result<(), StoreError> {
-        self.hook.around("put_cursor", Box::pin(self.inner.put_cursor(connection, name, value))).await
+        self.hook
+            .around(
+                "put_cursor",
+                Box::pin(self.inner.put_cursor(connection, name, value)),
+            )
+            .await
     }
 }
 
@@ -194,11 +267,18 @@ impl<H: StoreHook> MergeJobStore for HookedStore<H> {
         connection: &ConnectionId,
         merge_id: &str,
     ) -> Result<Option<MergeJob>, StoreError> {
-        self.hook.around("merge_job", Box::pin(self.inner.merge_job(connection, merge_id))).await
+        self.hook
+            .around(
+                "merge_job",
+                Box::pin(self.inner.merge_job(connection, merge_id)),
+            )
+            .await
     }
 
     async fn put_merge_job(&self, job: &MergeJob) -> Result<(), StoreError> {
-        self.hook.around("put_merge_job", Box::pin(self.inner.put_merge_job(job))).await
+        self.hook
+            .around("put_merge_job", Box::pin(self.inner.put_merge_job(job)))
+            .await
     }
 }
 
@@ -211,18 +291,33 @@ impl<H: StoreHook> LeaseStore for HookedStore<H> {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.hook.around("acquire_lease", Box::pin(self.inner.acquire_lease(name, owner, now, until))).await
+        self.hook
+            .around(
+                "acquire_lease",
+                Box::pin(self.inner.acquire_lease(name, owner, now, until)),
+            )
+            .await
     }
 
     async fn release_lease(&self, name: &str, owner: &str) -> Result<(), StoreError> {
-        self.hook.around("release_lease", Box::pin(self.inner.release_lease(name, owner))).await
+        self.hook
+            .around(
+                "release_lease",
+                Box::pin(self.inner.release_lease(name, owner)),
+            )
+            .await
     }
 }
 
 #[async_trait]
 impl<H: StoreHook> RunReportStore for HookedStore<H> {
     async fn put_run_report(&self, report: &RunReport) -> Result<(), StoreError> {
-        self.hook.around("put_run_report", Box::pin(self.inner.put_run_report(report))).await
+        self.hook
+            .around(
+                "put_run_report",
+                Box::pin(self.inner.put_run_report(report)),
+            )
+            .await
     }
 
     async fn run_report(
@@ -230,7 +325,12 @@ impl<H: StoreHook> RunReportStore for HookedStore<H> {
         connection: &ConnectionId,
         run: &RunId,
     ) -> Result<Option<RunReport>, StoreError> {
-        self.hook.around("run_report", Box::pin(self.inner.run_report(connection, run))).await
+        self.hook
+            .around(
+                "run_report",
+                Box::pin(self.inner.run_report(connection, run)),
+            )
+            .await
     }
 
     async fn run_reports(
@@ -238,6 +338,11 @@ impl<H: StoreHook> RunReportStore for HookedStore<H> {
         connection: &ConnectionId,
         limit: usize,
     ) -> Result<Vec<RunReport>, StoreError> {
-        self.hook.around("run_reports", Box::pin(self.inner.run_reports(connection, limit))).await
+        self.hook
+            .around(
+                "run_reports",
+                Box::pin(self.inner.run_reports(connection, limit)),
+            )
+            .await
     }
 }
