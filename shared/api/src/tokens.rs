@@ -367,11 +367,49 @@ impl TokenSource {
                 })
             }
             Err(OAuthError::External(error @ ExternalError::NeedsReauth { .. })) => {
+                // A worker whose lease lapsed while its refresh was under way may have rotated
+                // the pair first: then the refusal of the token read here is no verdict on
+                // the connection, and the newer pair is used.
+                if let Some(newer) = self.rotated_meanwhile(&stored.refresh_token).await {
+                    tracing::info!(
+                        system = self.system(),
+                        "another worker had rotated the tokens; its pair is used"
+                    );
+                    return Ok(self.remember(newer, None));
+                }
                 self.mark_needs_reauth(&error).await;
                 Err(error)
             }
             Err(OAuthError::External(error)) => Err(error),
         }
+    }
+
+    /// A usable pair saved by another worker since `used` was read, looked for a few poll
+    /// intervals (its save follows its grant closely).
+    async fn rotated_meanwhile(&self, used: &str) -> Option<OAuthTokens> {
+        const LOOKS: u32 = 4;
+        for look in 0..LOOKS {
+            if look > 0 {
+                self.inner
+                    .clock
+                    .sleep(self.inner.config.poll_interval)
+                    .await;
+            }
+            let stored = self.read_stored_quietly().await?;
+            if stored.refresh_token != used {
+                return (self.freshness(&stored, None, None) == Freshness::Usable)
+                    .then_some(stored);
+            }
+        }
+        None
+    }
+
+    /// The stored tokens, `None` when they cannot be read (no verdict either way).
+    async fn read_stored_quietly(&self) -> Option<OAuthTokens> {
+        load_tokens(self.inner.vault.as_ref(), &self.inner.config.secret_name)
+            .await
+            .ok()
+            .flatten()
     }
 
     /// Write the new pair, a few times if the vault hiccups: the old refresh token is dead.

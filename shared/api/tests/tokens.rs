@@ -398,6 +398,38 @@ async fn a_lapsed_lease_is_taken_over() {
 }
 
 #[tokio::test]
+async fn a_refresh_refused_because_another_worker_rotated_first_uses_its_pair() {
+    // Read 1 (before the lease) and read 2 (holding it) see the expired pair; the refresh
+    // with it is refused as used; by then the other worker has saved its new pair.
+    let fixture = Fixture::new(chrono::Duration::minutes(-5)).await;
+    fixture.server.with_oauth(|oauth| {
+        oauth.refusal = Some((
+            401,
+            r#"{"error":"unauthorized_client","error_description":"Old refresh token used."}"#
+                .into(),
+            None,
+        ))
+    });
+    let vault = Arc::new(OtherWorkerRefreshes {
+        inner: fixture.vault.clone(),
+        reads: AtomicU64::new(0),
+        switch_after: 2,
+        fresh: tokens(
+            "access-other",
+            "refresh-other",
+            fixture.clock.now() + chrono::Duration::hours(1),
+        ),
+    });
+    let source = fixture.source_with(
+        TokenSourceConfig::new(SECRET, connection_id(), HOUR_TOKENS),
+        vault,
+    );
+    assert_eq!(source.access_token().await.unwrap(), "access-other");
+    assert_eq!(fixture.status().await.0, ConnectionStatus::Active);
+    assert_eq!(fixture.grants(), 1, "one refused grant, no second one");
+}
+
+#[tokio::test]
 async fn a_refused_refresh_marks_the_connection_needs_reauth() {
     let fixture = Fixture::new(chrono::Duration::minutes(-5)).await;
     fixture.server.with_oauth(|oauth| {
