@@ -2,7 +2,8 @@
 //! Lambdas would have), share one Store and one Vault and call the Teamleader simulator on a
 //! fast clock while access tokens expire several times. Refresh tokens are single-use, so a
 //! second refresh with the same token would kill the connection: every expiry must be
-//! refreshed exactly once, by one worker, and no call may fail.
+//! refreshed exactly once, by one worker, and no call may fail. Run twice: with the in-memory
+//! ports, and on the real store (DynamoDB and Secrets Manager on moto).
 
 use chrono::{DateTime, TimeZone, Utc};
 use koppel_api::{
@@ -11,14 +12,15 @@ use koppel_api::{
 };
 use koppel_core::memory::{InMemoryStore, InMemoryVault};
 use koppel_core::{
-    AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus,
-    ConnectionStore, DepartmentId, ExternalError, LedgerKind, OAuthTokens, ScaledClock,
+    AccountId, Clock, Connection, ConnectionId, ConnectionSettings, ConnectionStatus, DepartmentId,
+    ExternalError, LedgerKind, OAuthTokens, ScaledClock, Secret, Store, Vault, VaultError,
 };
 use koppel_sim::teamleader::{
     self, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, Fault, FaultKind, GenerateSpec, SimOptions,
 };
 use koppel_teamleader::policy::{TeamleaderErrors, TeamleaderRateLimit, token_config};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 const WORKERS: usize = 20;
@@ -40,7 +42,7 @@ fn origin() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
 }
 
-fn connection(now: DateTime<Utc>) -> Connection {
+fn connection(now: DateTime<Utc>, secret: &str) -> Connection {
     Connection {
         id: ConnectionId::new("c1"),
         account_id: AccountId::new("acc"),
@@ -49,7 +51,7 @@ fn connection(now: DateTime<Utc>) -> Connection {
         ledger_company: "1".into(),
         status: ConnectionStatus::Active,
         settings: ConnectionSettings::default(),
-        teamleader_secret: SECRET.into(),
+        teamleader_secret: secret.into(),
         ledger_secret: "koppel/c1/exact".into(),
         created_at: now,
         status_reason: None,
@@ -61,11 +63,64 @@ struct Worker {
     tokens: TokenSource,
 }
 
+/// Counts the writes of the vault it wraps (every saved pair).
+struct CountingVault {
+    inner: Arc<dyn Vault>,
+    writes: AtomicU64,
+}
+
+#[async_trait::async_trait]
+impl Vault for CountingVault {
+    async fn read(&self, name: &str) -> Result<Option<Secret>, VaultError> {
+        self.inner.read(name).await
+    }
+    async fn write(&self, name: &str, value: &serde_json::Value) -> Result<String, VaultError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.write(name, value).await
+    }
+}
+
+/// Koppel's store and vault on moto (fresh table; secrets named per run).
+async fn on_moto() -> (Arc<dyn Store>, Arc<dyn Vault>) {
+    let url = std::env::var("KOPPEL_TEST_MOTO_URL").expect(
+        "KOPPEL_TEST_MOTO_URL is not set: run the tests with `infra/dev test` (it starts moto)",
+    );
+    let config = koppel_aws::local_sdk_config(&url).await;
+    let table = format!(
+        "koppel-refresh-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    koppel_aws::create_table(&aws_sdk_dynamodb::Client::new(&config), &table)
+        .await
+        .expect("table created in moto");
+    let unused = String::new;
+    let adapters = koppel_aws::AwsAdapters::new(
+        &config,
+        koppel_aws::Resources {
+            table,
+            queues: koppel_aws::QueueUrls {
+                invoice_export: unused(),
+                payment_poll: unused(),
+                company_import: unused(),
+                merge_file: unused(),
+            },
+            merge_bucket: unused(),
+            mail_from: None,
+            app_secret: unused(),
+            secret_prefix: unused(),
+            teamleader_api_url: unused(),
+            teamleader_auth_url: unused(),
+        },
+    );
+    (Arc::new(adapters.store), Arc::new(adapters.vault))
+}
+
 fn worker(
     base_url: &str,
     clock: Arc<dyn Clock>,
-    store: Arc<InMemoryStore>,
-    vault: Arc<InMemoryVault>,
+    store: Arc<dyn Store>,
+    vault: Arc<dyn Vault>,
+    secret: &str,
 ) -> Worker {
     let oauth = OAuthClient::new(
         "Teamleader Focus",
@@ -79,7 +134,7 @@ fn worker(
         // machine must fit well inside it, as 0.3 s fits in 30 s in production.
         lease_ttl: Duration::from_secs(120),
         max_wait: Duration::from_secs(600),
-        ..token_config(SECRET, ConnectionId::new("c1"))
+        ..token_config(secret, ConnectionId::new("c1"))
     };
     let tokens = TokenSource::new(
         config,
@@ -104,6 +159,29 @@ fn worker(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_workers_refresh_each_expiry_exactly_once() {
+    twenty_workers(
+        Arc::new(InMemoryStore::new()),
+        Arc::new(InMemoryVault::new()),
+        SECRET,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_workers_on_dynamodb_and_secrets_manager_refresh_each_expiry_exactly_once() {
+    let (store, vault) = on_moto().await;
+    let secret = format!(
+        "koppel-refresh-{}/c1/teamleader",
+        uuid::Uuid::new_v4().simple()
+    );
+    twenty_workers(store, vault, &secret).await;
+}
+
+async fn twenty_workers(store: Arc<dyn Store>, vault: Arc<dyn Vault>, secret: &str) {
+    let vault = Arc::new(CountingVault {
+        inner: vault,
+        writes: AtomicU64::new(0),
+    });
     let clock: Arc<dyn Clock> = Arc::new(ScaledClock::new(origin(), SPEED));
     let options = SimOptions {
         access_token_ttl: chrono::Duration::minutes(ACCESS_TTL_MINUTES),
@@ -123,26 +201,30 @@ async fn twenty_workers_refresh_each_expiry_exactly_once() {
     let account = sim.generate(&GenerateSpec::default()).unwrap();
     let pair = sim.issue_tokens(&account, None, None).unwrap();
 
-    let store = Arc::new(InMemoryStore::new());
     store
-        .put_connection(&connection(clock.now()))
+        .put_connection(&connection(clock.now(), secret))
         .await
         .unwrap();
-    let vault = Arc::new(InMemoryVault::new());
     let first = OAuthTokens {
         access_token: pair.access_token,
         refresh_token: pair.refresh_token,
         expires_at: clock.now() + chrono::Duration::seconds(pair.expires_in),
     };
-    save_tokens(vault.as_ref(), SECRET, &first).await.unwrap();
-    let vault_writes_before = vault.writes();
+    save_tokens(vault.as_ref(), secret, &first).await.unwrap();
+    let vault_writes_before = vault.writes.load(Ordering::SeqCst);
 
     let start = clock.now();
     let end = start + chrono::Duration::minutes(RUN_MINUTES);
     let mut handles = Vec::new();
     let mut token_sources = Vec::new();
     for index in 0..WORKERS {
-        let worker = worker(&sim.base_url, clock.clone(), store.clone(), vault.clone());
+        let worker = worker(
+            &sim.base_url,
+            clock.clone(),
+            store.clone(),
+            vault.clone(),
+            secret,
+        );
         token_sources.push(worker.tokens.clone());
         let clock = clock.clone();
         handles.push(tokio::spawn(async move {
@@ -229,7 +311,7 @@ async fn twenty_workers_refresh_each_expiry_exactly_once() {
         "every grant the simulator saw was made by exactly one worker"
     );
     assert_eq!(
-        vault.writes() - vault_writes_before,
+        vault.writes.load(Ordering::SeqCst) - vault_writes_before,
         refreshes,
         "every new pair was saved once"
     );
