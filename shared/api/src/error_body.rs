@@ -65,7 +65,7 @@ pub fn plain_text(body: &[u8]) -> Option<String> {
 /// content of `<script>` and `<style>`; tags become spaces and runs of whitespace one space.
 /// Text without tags comes back unchanged apart from the whitespace; a `<` that does not
 /// open a tag ("a < b") stays.
-fn without_markup(text: &str) -> String {
+pub fn without_markup(text: &str) -> String {
     if !text.contains('<') {
         return text.to_owned();
     }

@@ -293,7 +293,7 @@ impl OAuthClient {
         let malformed = |detail: String| ExternalError::Malformed {
             system: self.inner.system,
             endpoint: "token endpoint".into(),
-            detail,
+            detail: crate::error_body::without_markup(&detail),
         };
         let mut deserializer = serde_json::Deserializer::from_slice(body);
         let parsed: TokenResponse = serde_path_to_error::deserialize(&mut deserializer)

@@ -56,7 +56,8 @@ impl ApiResponse {
         ExternalError::Malformed {
             system: self.system,
             endpoint: self.endpoint.clone(),
-            detail: detail.into(),
+            // Serde quotes what it could not read; a quoted web page must not become markup.
+            detail: crate::error_body::without_markup(&detail.into()),
         }
     }
 }
