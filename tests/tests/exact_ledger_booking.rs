@@ -169,6 +169,22 @@ async fn customers_by_code_by_vat_and_created() {
         .await
         .unwrap();
     assert_eq!(again[0].as_ref(), Some(&created));
+
+    // A creation whose answer never came back is found by the name sent, in one call; a name
+    // Exact does not hold finds nothing.
+    let started = koppel_core::Clock::now(h.sim.clock().as_ref()) - chrono::Duration::minutes(1);
+    h.sim.reset_stats();
+    let lost = customers
+        .find_created(&customer("Zonder Nummer", None, None), started)
+        .await
+        .unwrap();
+    assert_eq!(lost.as_ref(), Some(&numbered));
+    assert_eq!(h.sim.stats().total(), 1);
+    let never = customers
+        .find_created(&customer("Nooit Gemaakt BV", None, None), started)
+        .await
+        .unwrap();
+    assert_eq!(never, None);
 }
 
 #[tokio::test]

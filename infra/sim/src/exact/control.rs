@@ -193,6 +193,12 @@ impl SimControl {
         self.state(|s| s.faults.crash_after_commit = (count > 0).then_some((count, mode)));
     }
 
+    /// Create the next `count` POSTed accounts (customers) but drop the connection without an
+    /// answer.
+    pub fn lose_account_answers(&self, count: u32) {
+        self.state(|s| s.faults.lose_account_answers = count);
+    }
+
     /// Carry out the next `count` token grants (a refresh rotates the pair) but lose the
     /// answer: the client sees a 502 and holds a refresh token that is already spent.
     pub fn lose_token_answers(&self, count: u32) {

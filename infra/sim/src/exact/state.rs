@@ -48,6 +48,8 @@ pub(crate) struct Faults {
     pub(crate) fail_next: Option<FailNext>,
     pub(crate) latency: Duration,
     pub(crate) crash_after_commit: Option<(u32, CrashMode)>,
+    /// Accounts still to create and then lose the answer to (the connection dropped).
+    pub(crate) lose_account_answers: u32,
     /// Token grants still to carry out and then answer with a 502 (the answer lost).
     pub(crate) lose_token_answers: u32,
 }

@@ -405,6 +405,20 @@ impl LedgerCustomers for InMemoryLedger {
         Ok(key_of(&code))
     }
 
+    /// The in-memory ledger keeps no creation times: any customer with that exact name.
+    async fn find_created(
+        &self,
+        customer: &Customer,
+        _since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<LedgerCustomerKey>, ExternalError> {
+        let state = lock(&self.state);
+        Ok(state
+            .customers
+            .iter()
+            .find(|(_, c)| c.name.trim() == customer.name.trim())
+            .map(|(code, _)| key_of(code)))
+    }
+
     /// Pages of [`CUSTOMER_PAGE`] in code order; the cursor is the next page's first index.
     async fn list_customers(
         &self,

@@ -329,6 +329,15 @@ pub trait LedgerCustomers: Send + Sync {
         &self,
         customer: &Customer,
     ) -> Result<LedgerCustomerKey, ExternalError>;
+    /// A customer Koppel may have created since `since` without hearing back (its worker was
+    /// killed after the ledger's answer, or the answer was lost on the wire): one with exactly
+    /// the name `create_customer` sends, created since then. Asked only when Koppel's note
+    /// says a creation of this customer was started, so it never matches a user's namesake.
+    async fn find_created(
+        &self,
+        customer: &Customer,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<LedgerCustomerKey>, ExternalError>;
     /// List customers page by page (company import).
     async fn list_customers(
         &self,

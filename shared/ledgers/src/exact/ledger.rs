@@ -548,6 +548,33 @@ impl LedgerCustomers for ExactLedger {
         Ok(mapping::customer_key(&created.id, created.code.as_deref()))
     }
 
+    /// One call: `crm/Accounts` by the exact name sent, created since the day before `since`
+    /// (a day's slack covers Exact's local time; the name and Koppel's note of a creation
+    /// under way keep it to the one Koppel made).
+    async fn find_created(
+        &self,
+        customer: &Customer,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<LedgerCustomerKey>, ExternalError> {
+        let sent = mapping::new_account(customer);
+        let day_before = since.date_naive() - chrono::Duration::days(1);
+        let filter = format!(
+            "Name eq {} and Created ge datetime'{}'",
+            string_literal(&sent.name),
+            format_date(day_before)
+        );
+        let accounts = self
+            .http
+            .get_all::<wire::Account>(
+                "crm/Accounts",
+                &[("$select", "ID,Code,VATNumber"), ("$filter", &filter)],
+            )
+            .await?;
+        Ok(accounts
+            .first()
+            .map(|a| mapping::customer_key(&a.id, a.code.as_deref())))
+    }
+
     /// Customers (status "C") page by page; the cursor is Exact's `__next` link.
     async fn list_customers(
         &self,

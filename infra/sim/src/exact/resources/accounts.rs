@@ -9,6 +9,7 @@ use super::{Ctx, obj};
 use crate::exact::error::ApiError;
 use crate::exact::model::{ACCOUNT_CODE_WIDTH, Account, Division, pad_account_code, pad_country};
 use crate::exact::odata::{self, ListSpec, PAGE_SIZE};
+use crate::exact::options::CrashMode;
 use crate::exact::payload::Payload;
 use crate::exact::schema::ACCOUNT;
 use crate::exact::state::SimState;
@@ -195,5 +196,11 @@ pub(crate) fn post(state: &mut SimState, ctx: &Ctx<'_>) -> Result<Response, ApiE
         "exact sim: account created"
     );
     division.accounts.push(account);
+    if state.faults.lose_account_answers > 0 {
+        state.faults.lose_account_answers -= 1;
+        state.stats.crashes_after_commit += 1;
+        tracing::info!("exact sim: crash after commit (account stored, answer lost)");
+        return Err(ApiError::CrashAfterCommit(CrashMode::DropConnection));
+    }
     Ok(odata::single(StatusCode::CREATED, Value::Object(record)))
 }

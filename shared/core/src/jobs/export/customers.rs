@@ -5,9 +5,9 @@
 //! invoices").
 
 use crate::{
-    Clock, CompanyUpdate, ConnectionId, Customer, CustomerKind, CustomerLink, CustomerMappingStore,
-    CustomerRef, ExternalError, LeaseStore, Ledger, LedgerCustomerId, LedgerCustomerKey, Source,
-    StoreError,
+    Clock, CompanyUpdate, ConnectionId, CursorStore, Customer, CustomerKind, CustomerLink,
+    CustomerMappingStore, CustomerRef, ExternalError, LeaseStore, Ledger, LedgerCustomerId,
+    LedgerCustomerKey, Source, StoreError,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -52,6 +52,8 @@ pub struct CustomerPorts<'a> {
     pub mappings: &'a dyn CustomerMappingStore,
     /// The lease under which one customer is created once.
     pub leases: &'a dyn LeaseStore,
+    /// Where a creation under way is noted before the ledger is asked (see [`create_once`]).
+    pub notes: &'a dyn CursorStore,
     /// Time (lease lifetimes, waiting for another worker's creation).
     pub clock: &'a dyn Clock,
     /// Write the ledger's customer number into Teamleader's external id (see
@@ -134,7 +136,10 @@ pub async fn ensure_customers(
     Ok(results)
 }
 
-/// Create a customer under a lease so two workers never create the same customer twice.
+/// Create a customer under a lease so two workers never create the same customer twice, and
+/// with a note written before the ledger is asked: a worker killed after the ledger created
+/// it (or an answer lost on the wire) leaves the note, and the next attempt looks the
+/// customer up ([`crate::LedgerCustomers::find_created`]) instead of creating it again.
 async fn create_once(
     connection: &ConnectionId,
     customer: &Customer,
@@ -145,6 +150,7 @@ async fn create_once(
         ledger,
         mappings,
         leases,
+        notes,
         clock,
         ..
     } = ports;
@@ -166,6 +172,25 @@ async fn create_once(
                 {
                     return Ok(Ok(id));
                 }
+                let note = format!("customer-creation:{}", customer.reference.key());
+                let started = notes
+                    .cursor(connection, &note)
+                    .await?
+                    .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok());
+                if let Some(started) = started
+                    && let Some(key) = book
+                        .find_created(customer, started.with_timezone(&chrono::Utc))
+                        .await?
+                {
+                    counts.created += 1;
+                    mappings
+                        .put_customer_mapping(connection, &customer.reference, &key.id)
+                        .await?;
+                    return Ok(Ok(key.id));
+                }
+                notes
+                    .put_cursor(connection, &note, &clock.now().to_rfc3339())
+                    .await?;
                 match book.create_customer(customer).await {
                     Ok(key) => {
                         counts.created += 1;

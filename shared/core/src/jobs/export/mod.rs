@@ -293,6 +293,7 @@ impl InvoiceExport<'_> {
             ledger: run.systems.ledger.as_ref(),
             mappings: self.stores.mappings,
             leases: self.stores.leases,
+            notes: self.stores.cursors,
             clock: run.clock,
             write_numbers: pass.write_customer_numbers,
         };

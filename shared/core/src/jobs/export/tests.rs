@@ -64,6 +64,37 @@ async fn booked_documents_go_to_their_journals_once_drafts_never_customers_first
 }
 
 #[tokio::test]
+async fn a_customer_created_by_a_worker_that_died_before_recording_it_is_found_not_created_again() {
+    use crate::{CursorStore, LedgerCustomers};
+    let world = World::with_account(3, 0, 1);
+    world.connect(connection()).await;
+    // A worker noted the creation, the ledger created the customer, the worker died before
+    // storing the mapping.
+    // Nothing to find it by but its name: no VAT number, no customer number.
+    let mut customer = world.source.companies().remove(0);
+    customer.vat_number = None;
+    customer.external_id = None;
+    world.source.put_customer(customer.clone());
+    let note = format!("customer-creation:{}", customer.reference.key());
+    world
+        .store
+        .put_cursor(&connection().id, &note, &world.clock.now().to_rfc3339())
+        .await
+        .unwrap();
+    world.ledger.create_customer(&customer).await.unwrap();
+    assert_eq!(world.ledger.customers_created(), 1);
+
+    let (_, report) = world.run("night-1", None).await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    assert_eq!(
+        world.ledger.customers_created(),
+        1,
+        "not created a second time"
+    );
+    assert_exactly_once(&world, 3, 0);
+}
+
+#[tokio::test]
 async fn one_refused_document_fails_alone_with_the_ledgers_words() {
     let world = World::with_account(6, 0, 2);
     world.connect(connection()).await;
