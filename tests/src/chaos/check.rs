@@ -15,6 +15,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 pub struct Expectations {
     /// Invoices edited in Teamleader after export (reported, never posted again).
     pub edited: BTreeSet<String>,
+    /// Invoices deleted in Teamleader after export, with their number (their entry stays).
+    pub deleted_in_teamleader: Vec<(String, String)>,
     /// Invoices whose entry was deleted in Exact (reported, never posted again).
     pub deleted_in_ledger: BTreeSet<String>,
     /// Invoices reconciled in Exact (fully or partly), with their entry.
@@ -119,7 +121,9 @@ async fn check_documents(
         }
     }
     let mut recorded = BTreeSet::new();
-    for (id, number) in booked_documents(stack) {
+    let mut documents = booked_documents(stack);
+    documents.extend(expect.deleted_in_teamleader.iter().cloned());
+    for (id, number) in documents {
         let record = stack
             .aws
             .store

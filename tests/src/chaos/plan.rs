@@ -168,6 +168,8 @@ pub enum Change {
     EditInvoice(usize),
     /// The n-th exported entry is deleted in Exact.
     DeleteEntry(usize),
+    /// The n-th booked invoice is deleted in Teamleader after export.
+    DeleteInvoice(usize),
     /// The n-th booked invoice is fully reconciled in Exact.
     PayInFull(usize),
     /// The n-th booked invoice is partly reconciled in Exact (a third of it).
@@ -286,6 +288,7 @@ impl Plan {
                 Change::PayInPart(n),
                 Change::PayByHand(n),
                 Change::PayInFull(n),
+                Change::DeleteInvoice(n),
             ]));
         }
         Self {

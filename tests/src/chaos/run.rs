@@ -157,6 +157,7 @@ async fn make_changes(
         let n = match change {
             Change::EditInvoice(n)
             | Change::DeleteEntry(n)
+            | Change::DeleteInvoice(n)
             | Change::PayInFull(n)
             | Change::PayInPart(n)
             | Change::PayByHand(n) => n % invoices.len(),
@@ -175,6 +176,18 @@ async fn make_changes(
                     }
                 });
                 expect.edited.insert(id);
+            }
+            (Change::DeleteInvoice(_), Some(_)) => {
+                let removed = stack
+                    .teamleader
+                    .with_account(&stack.account_id, |a| a.invoices.remove(&id))
+                    .flatten();
+                if let Some(invoice) = removed {
+                    let number = invoice.number.map(|n| format!("{}/{}", n.0, n.1));
+                    expect
+                        .deleted_in_teamleader
+                        .push((id, number.unwrap_or_default()));
+                }
             }
             (Change::DeleteEntry(_), Some(entry)) => {
                 if stack.exact.delete_entry(DIVISION, entry).is_ok() {
