@@ -4,7 +4,10 @@
 //! must hold; a failure prints each failing seed, its violations and the command that replays
 //! its smallest failing plan. The long run is `infra/dev chaos --schedules 2000`.
 
+use koppel_e2e::chaos::plan::{Fault, Phase, Plan};
+use koppel_e2e::chaos::run::run_plan;
 use koppel_e2e::chaos::{ChaosOptions, run_schedules};
+use koppel_sim::exact::CrashMode;
 
 /// Schedules per half.
 const HALF: u32 = 100;
@@ -46,4 +49,62 @@ async fn first_hundred_schedules_keep_every_invariant() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn second_hundred_schedules_keep_every_invariant() {
     half(1 + u64::from(HALF)).await;
+}
+
+/// The plans that found a defect, replayed as drawn from their seed with only the faults that
+/// broke an invariant (what the shrinker kept). Store-call positions move as the code changes,
+/// so each replay is also run with its faults a few calls earlier and later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plans_that_found_defects_keep_every_invariant() {
+    let found: Vec<(u64, &str, Vec<(Phase, Fault)>)> = vec![
+        (
+            105,
+            "three late copies of the export message: two workers of one run posted the same documents",
+            vec![(Phase::Export, Fault::Redelivered { at: 1, copies: 3 })],
+        ),
+        (
+            113,
+            "duplicate import messages: two invocations created the same Teamleader companies",
+            vec![
+                (
+                    Phase::CompanyImport,
+                    Fault::Redelivered { at: 9, copies: 1 },
+                ),
+                (Phase::CompanyImport, Fault::Kill { at: 6, after: true }),
+            ],
+        ),
+        (
+            1164,
+            "an answer lost after booking, then the daily quota: the failed lookup left the document pending and it was posted again",
+            vec![
+                (Phase::Export, Fault::DailyQuotaSpent { at: 6, left: 4 }),
+                (
+                    Phase::Export,
+                    Fault::ExactAnswerLost {
+                        at: 4,
+                        count: 1,
+                        mode: CrashMode::InternalError,
+                    },
+                ),
+            ],
+        ),
+    ];
+    let mut broken = Vec::new();
+    for (seed, what, faults) in found {
+        for shift in [-2i64, -1, 0, 1, 2] {
+            let mut plan = Plan::draw(seed, 0);
+            plan.faults = faults
+                .iter()
+                .map(|(phase, fault)| (*phase, fault.shifted(shift)))
+                .collect();
+            let outcome = run_plan(&plan, None).await;
+            if !outcome.is_clean() {
+                broken.push(format!(
+                    "seed {seed} shifted {shift} ({what}): {:?}",
+                    outcome.violations
+                ));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{broken:#?}");
 }

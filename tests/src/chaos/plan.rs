@@ -152,6 +152,31 @@ impl Fault {
         }
     }
 
+    /// The same fault `by` store calls later (earlier when negative; never before call 1).
+    pub fn shifted(&self, by: i64) -> Self {
+        let move_at = |at: u64| {
+            if at == 0 {
+                0
+            } else {
+                at.saturating_add_signed(by).max(1)
+            }
+        };
+        let mut fault = self.clone();
+        match &mut fault {
+            Self::Kill { at, .. }
+            | Self::ExactFailures { at, .. }
+            | Self::ExactAnswerLost { at, .. }
+            | Self::TeamleaderFailures { at, .. }
+            | Self::TokensExpire { at }
+            | Self::ExactAccessRevoked { at }
+            | Self::RefreshAnswerLost { at }
+            | Self::DailyQuotaSpent { at, .. }
+            | Self::Redelivered { at, .. } => *at = move_at(*at),
+            Self::PeriodClosed => {}
+        }
+        fault
+    }
+
     /// True when the connection may end up asking for a new sign-in because of it.
     pub fn ends_access(&self) -> bool {
         matches!(

@@ -83,11 +83,11 @@ impl OneDocument<'_> {
             reference: summary.number.clone().unwrap_or_default(),
         };
 
-        // A claim left by a crashed worker: the entry may be in the ledger already.
-        if previous
-            .as_ref()
-            .is_some_and(|p| matches!(p.state, ExportState::Exporting { .. }))
-        {
+        // Any earlier attempt may have reached the ledger: a claim left by a crashed worker,
+        // an answer lost whose lookup failed too (a quota spent, an outage), a 500 taken for a
+        // refusal though the entry was stored. Look before posting again (found by the chaos
+        // harness: an answer lost, then the daily quota, gave a second entry the next night).
+        if previous.as_ref().is_some_and(|p| p.attempts > 0) {
             match ledger(run).find_entry(&key).await {
                 Ok(Some(posted)) => {
                     let fp = fingerprint(summary.date, &summary.customer, &summary.total_incl);

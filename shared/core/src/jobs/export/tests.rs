@@ -205,6 +205,37 @@ async fn an_answer_lost_after_booking_is_looked_up_and_recorded_once() {
 }
 
 #[tokio::test]
+async fn an_answer_lost_whose_lookup_fails_too_is_looked_up_again_before_the_next_post() {
+    // Chaos seed 1164: the entry is booked, its answer lost, and the lookup that should settle
+    // it fails (the daily quota ran out); the next night must look again, not post again.
+    let world = World::with_account(3, 0, 1);
+    world.connect(connection()).await;
+    world
+        .ledger
+        .fault_posts([PostFault::LoseAnswerAfterBooking]);
+    world.ledger.fault_finds([ExternalError::Unavailable {
+        system: "L",
+        detail: "daily quota spent".into(),
+    }]);
+    let (_, first) = world.run("night-1", None).await;
+    assert_eq!(first.status, RunStatus::Paused, "{first:#?}");
+    assert_eq!(
+        world.ledger.entries().len(),
+        1,
+        "booked, though Koppel never heard"
+    );
+    world.clock.advance(Duration::from_secs(24 * 3600));
+    let (_, second) = world.run("night-2", None).await;
+    assert_eq!(second.status, RunStatus::Succeeded, "{second:#?}");
+    assert_eq!(
+        world.ledger.posts(),
+        3,
+        "no second post of the first document"
+    );
+    assert_exactly_once(&world, 3, 0);
+}
+
+#[tokio::test]
 async fn a_request_lost_before_booking_pauses_the_run_and_the_next_run_posts_it_once() {
     let world = World::with_account(5, 0, 1);
     world.connect(connection()).await;
