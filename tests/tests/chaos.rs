@@ -51,12 +51,15 @@ async fn second_hundred_schedules_keep_every_invariant() {
     half(1 + u64::from(HALF)).await;
 }
 
+/// A plan that found a defect: its seed, what broke, the faults the shrinker kept.
+type FoundBy = (u64, &'static str, Vec<(Phase, Fault)>);
+
 /// The plans that found a defect, replayed as drawn from their seed with only the faults that
 /// broke an invariant (what the shrinker kept). Store-call positions move as the code changes,
 /// so each replay is also run with its faults a few calls earlier and later.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_plans_that_found_defects_keep_every_invariant() {
-    let found: Vec<(u64, &str, Vec<(Phase, Fault)>)> = vec![
+    let found: Vec<FoundBy> = vec![
         (
             105,
             "three late copies of the export message: two workers of one run posted the same documents",
