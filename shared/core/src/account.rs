@@ -280,13 +280,19 @@ pub async fn may_sync_automatically(
     reports: &dyn RunReportStore,
     id: &ConnectionId,
 ) -> Result<bool, AccountError> {
-    Ok(reports.run_reports(id, 20).await?.iter().any(|r| {
+    Ok(had_a_good_export(&reports.run_reports(id, 20).await?))
+}
+
+/// True when one of `runs` is an export that ended without a failure of the whole run: the
+/// rule of [`may_sync_automatically`], for a caller that already holds the runs.
+pub fn had_a_good_export(runs: &[crate::RunReport]) -> bool {
+    runs.iter().any(|r| {
         r.job == JobKind::InvoiceExport.name()
             && matches!(
                 r.status,
                 crate::RunStatus::Succeeded | crate::RunStatus::CompletedWithIssues
             )
-    }))
+    })
 }
 
 /// Turn automatic sync on or off for a connection of `account` (on only after a good

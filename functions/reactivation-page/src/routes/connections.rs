@@ -85,13 +85,7 @@ pub(crate) async fn status_page(
                 next_run: (connection.status == ConnectionStatus::Active
                     && connection.settings.automatic_sync)
                     .then(|| next_nightly(now)),
-                may_sync_automatically: overview.runs.iter().any(|r| {
-                    r.job == JobKind::InvoiceExport.name()
-                        && matches!(
-                            r.status,
-                            RunStatus::Succeeded | RunStatus::CompletedWithIssues
-                        )
-                }),
+                may_sync_automatically: account::had_a_good_export(&overview.runs),
             }
         })
         .collect();

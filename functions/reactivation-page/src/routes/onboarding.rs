@@ -452,18 +452,20 @@ pub(crate) async fn setup_page(
 }
 
 /// The ledger's lists and the department's tax rates, for the settings form.
-async fn lists(
-    page: &ReactivationPage,
-    connection: &Connection,
-) -> Result<(LedgerReferenceData, Vec<TaxRate>), ExternalError> {
+/// What the settings form is built from, read once per request: the opened ledger (for its
+/// pre-flight), its lists, and the department's tax rates.
+struct Lists {
+    ledger: std::sync::Arc<dyn koppel_core::Ledger>,
+    reference: LedgerReferenceData,
+    rates: Vec<TaxRate>,
+}
+
+async fn lists(page: &ReactivationPage, connection: &Connection) -> Result<Lists, ExternalError> {
     let connector: &dyn Connector = page.services.connector.as_ref();
     let mut usable = connection.clone();
     usable.status = ConnectionStatus::Active;
-    let reference = connector
-        .ledger(&usable, page.request_deadline())
-        .await?
-        .reference_data()
-        .await?;
+    let ledger = connector.ledger(&usable, page.request_deadline()).await?;
+    let reference = ledger.reference_data().await?;
     let rates = connector
         .source(&usable, page.request_deadline())
         .await?
@@ -472,7 +474,11 @@ async fn lists(
         .into_iter()
         .filter(|r| r.department_id == connection.department_id)
         .collect();
-    Ok((reference, rates))
+    Ok(Lists {
+        ledger,
+        reference,
+        rates,
+    })
 }
 
 /// The suggested start date: the first day of the current (calendar, and for most Belgian
@@ -491,19 +497,52 @@ async fn settings_page(
     shown: Option<&ConnectionSettings>,
     findings: &[Finding],
 ) -> Response {
-    let (reference, rates) = match lists(page, connection).await {
-        Ok(found) => found,
-        Err(ExternalError::NeedsReauth { .. }) => {
-            return sign_in_to_ledger(page, visitor, connection, app);
+    match lists(page, connection).await {
+        Ok(lists) => {
+            let form = FormInput {
+                connection,
+                app,
+                shown,
+                findings,
+            };
+            settings_form(page, visitor, session, form, &lists).await
         }
-        Err(error) => return internal(visitor, &error),
-    };
+        Err(ExternalError::NeedsReauth { .. }) => sign_in_to_ledger(page, visitor, connection, app),
+        Err(error) => internal(visitor, &error),
+    }
+}
+
+/// What a settings form shows besides the lists.
+struct FormInput<'a> {
+    connection: &'a Connection,
+    app: &'a dyn LedgerApp,
+    shown: Option<&'a ConnectionSettings>,
+    findings: &'a [Finding],
+}
+
+/// The settings form from lists already read.
+async fn settings_form(
+    page: &ReactivationPage,
+    visitor: &Visitor,
+    session: &Session,
+    input: FormInput<'_>,
+    lists: &Lists,
+) -> Response {
+    let FormInput {
+        connection,
+        app,
+        shown,
+        findings,
+    } = input;
+    let Lists {
+        reference, rates, ..
+    } = lists;
     let first_setup = connection.status == ConnectionStatus::Draft;
     let suggested;
     let settings = match shown {
         Some(settings) => settings,
         None if first_setup => {
-            let mut s = suggest_settings(&connection.department_id, &rates, &reference);
+            let mut s = suggest_settings(&connection.department_id, rates, reference);
             s.automatic_sync = false;
             s.start_date = Some(start_of_year(page.services.clock.now().date_naive()));
             suggested = s;
@@ -518,8 +557,8 @@ async fn settings_page(
     let form = SettingsForm {
         connection,
         fields: &onboarding.settings,
-        reference: &reference,
-        tax_rates: &rates,
+        reference,
+        tax_rates: rates,
         settings,
         may_sync_automatically: may,
         first_setup,
@@ -630,21 +669,15 @@ pub(crate) async fn setup_sent(
         Err(response) => return response,
     };
     let settings = settings_from(&fields);
-    let mut findings = match lists(&page, &connection).await {
-        Ok((reference, _)) => match page
-            .services
-            .connector
-            .ledger(&connection, page.request_deadline())
-            .await
-        {
-            Ok(ledger) => ledger.preflight(&settings, &reference),
-            Err(error) => return internal(&visitor, &error),
-        },
+    // The lists are read once: for the pre-flight, and for the form again if it refuses.
+    let lists = match lists(&page, &connection).await {
+        Ok(lists) => lists,
         Err(ExternalError::NeedsReauth { .. }) => {
             return sign_in_to_ledger(&page, &visitor, &connection, app.as_ref());
         }
         Err(error) => return internal(&visitor, &error),
     };
+    let mut findings = lists.ledger.preflight(&settings, &lists.reference);
     if settings.start_date.is_none() {
         findings.push(Finding::blocker_in(koppel_core::Localized {
             nl: crate::i18n::NL.start_date.to_owned(),
@@ -683,16 +716,13 @@ pub(crate) async fn setup_sent(
             Redirect::to(&format!("/teamleader?done={}", Flash::Connected.code())).into_response()
         }
         Err(AccountError::Blocked(blockers)) => {
-            settings_page(
-                &page,
-                &visitor,
-                session,
-                &connection,
-                app.as_ref(),
-                Some(&settings),
-                &blockers,
-            )
-            .await
+            let form = FormInput {
+                connection: &connection,
+                app: app.as_ref(),
+                shown: Some(&settings),
+                findings: &blockers,
+            };
+            settings_form(&page, &visitor, session, form, &lists).await
         }
         Err(AccountError::NotFound) => not_found_for(&visitor),
         Err(error) => internal(&visitor, &error),
