@@ -619,6 +619,28 @@ impl Stack {
             .expect("a Teamleader account of the simulator")
     }
 
+    /// Booked documents of the generated account: invoices with a number, and credit notes.
+    pub fn booked_count(&self) -> usize {
+        self.teamleader
+            .with_account(&self.account_id, |a| {
+                a.invoices.values().filter(|i| i.number.is_some()).count() + a.credit_notes.len()
+            })
+            .expect("the generated account")
+    }
+
+    /// The entries of Exact `division` as (journal, YourRef), asserting none is there twice.
+    pub fn entries_once(&self, division: i32) -> std::collections::HashSet<(String, String)> {
+        let keys: Vec<(String, String)> = self
+            .exact
+            .entries(division)
+            .iter()
+            .map(|e| (e.journal.clone(), e.your_ref.clone().unwrap_or_default()))
+            .collect();
+        let unique: std::collections::HashSet<(String, String)> = keys.iter().cloned().collect();
+        assert_eq!(unique.len(), keys.len(), "an entry was posted twice");
+        unique
+    }
+
     /// The dispatcher wired to this stack.
     pub fn dispatcher(&self) -> Dispatcher {
         Dispatcher {

@@ -9,7 +9,6 @@ use koppel_core::{Connection, ConnectionStatus, IssueOutcome, RunReport, RunStat
 use koppel_e2e::stack::{Backend, Stack, StackOptions};
 use koppel_sim::exact::{self, AnswerNext, FailNext};
 use koppel_sim::teamleader;
-use std::collections::HashSet;
 use std::time::Duration;
 
 const DIVISION: i32 = exact::DEFAULT_BE_DIVISION;
@@ -52,25 +51,12 @@ fn exact_error(value: &str) -> String {
 }
 
 fn booked_count(stack: &Stack) -> usize {
-    stack
-        .teamleader
-        .with_account(&stack.account_id, |a| {
-            a.invoices.values().filter(|i| i.number.is_some()).count() + a.credit_notes.len()
-        })
-        .expect("account")
+    stack.booked_count()
 }
 
 /// Entries in Exact, asserting none is there twice.
 fn entries_once(stack: &Stack) -> usize {
-    let keys: Vec<(String, String)> = stack
-        .exact
-        .entries(DIVISION)
-        .iter()
-        .map(|e| (e.journal.clone(), e.your_ref.clone().unwrap_or_default()))
-        .collect();
-    let unique: HashSet<_> = keys.iter().cloned().collect();
-    assert_eq!(unique.len(), keys.len(), "an entry was posted twice");
-    unique.len()
+    stack.entries_once(DIVISION).len()
 }
 
 fn sales_entry_posts(stack: &Stack) -> u64 {

@@ -51,26 +51,13 @@ async fn start_with(options: StackOptions) -> (Stack, Connection) {
     (stack, connection)
 }
 
-/// Booked documents of the account: (kind is credit note, number) pairs.
 fn booked_count(stack: &Stack) -> usize {
-    stack
-        .teamleader
-        .with_account(&stack.account_id, |a| {
-            a.invoices.values().filter(|i| i.number.is_some()).count() + a.credit_notes.len()
-        })
-        .expect("account")
+    stack.booked_count()
 }
 
 /// Entries in Exact as (journal, YourRef), asserting none is there twice.
 fn entries_once(stack: &Stack) -> HashSet<(String, String)> {
-    let entries = stack.exact.entries(DIVISION);
-    let keys: Vec<(String, String)> = entries
-        .iter()
-        .map(|e| (e.journal.clone(), e.your_ref.clone().unwrap_or_default()))
-        .collect();
-    let unique: HashSet<(String, String)> = keys.iter().cloned().collect();
-    assert_eq!(unique.len(), keys.len(), "an entry was posted twice");
-    unique
+    stack.entries_once(DIVISION)
 }
 
 async fn latest_report(stack: &Stack, connection: &Connection) -> RunReport {

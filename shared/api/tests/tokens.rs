@@ -397,11 +397,8 @@ async fn a_lapsed_lease_is_taken_over() {
     assert_eq!(fixture.grants(), 1);
 }
 
-#[tokio::test]
-async fn a_refresh_refused_because_another_worker_rotated_first_uses_its_pair() {
-    // Read 1 (before the lease) and read 2 (holding it) see the expired pair; the refresh
-    // with it is refused as used; by then the other worker has saved its new pair.
-    let fixture = Fixture::new(chrono::Duration::minutes(-5)).await;
+/// The fake token endpoint refuses every refresh token as used already.
+fn refuse_as_used(fixture: &Fixture) {
     fixture.server.with_oauth(|oauth| {
         oauth.refusal = Some((
             401,
@@ -410,6 +407,14 @@ async fn a_refresh_refused_because_another_worker_rotated_first_uses_its_pair() 
             None,
         ))
     });
+}
+
+#[tokio::test]
+async fn a_refresh_refused_because_another_worker_rotated_first_uses_its_pair() {
+    // Read 1 (before the lease) and read 2 (holding it) see the expired pair; the refresh
+    // with it is refused as used; by then the other worker has saved its new pair.
+    let fixture = Fixture::new(chrono::Duration::minutes(-5)).await;
+    refuse_as_used(&fixture);
     let vault = Arc::new(OtherWorkerRefreshes {
         inner: fixture.vault.clone(),
         reads: AtomicU64::new(0),
@@ -432,14 +437,7 @@ async fn a_refresh_refused_because_another_worker_rotated_first_uses_its_pair() 
 #[tokio::test]
 async fn a_refused_refresh_marks_the_connection_needs_reauth() {
     let fixture = Fixture::new(chrono::Duration::minutes(-5)).await;
-    fixture.server.with_oauth(|oauth| {
-        oauth.refusal = Some((
-            401,
-            r#"{"error":"unauthorized_client","error_description":"Old refresh token used."}"#
-                .into(),
-            None,
-        ))
-    });
+    refuse_as_used(&fixture);
     let source = fixture.source();
     let error = source.access_token().await.unwrap_err();
     assert_eq!(
