@@ -56,6 +56,19 @@ impl Phase {
     pub const ALL: [Phase; 3] = [Phase::Export, Phase::PaymentPoll, Phase::CompanyImport];
 }
 
+/// A bad answer from Exact in place of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadAnswer {
+    /// 200 with an HTML maintenance page.
+    HtmlPage,
+    /// 200 with JSON cut off halfway.
+    CutJson,
+    /// 503 carrying Exact's JSON error body.
+    JsonOutage,
+    /// 502 with a proxy's HTML page.
+    HtmlGateway,
+}
+
 /// One fault of a plan.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Fault {
@@ -87,6 +100,15 @@ pub enum Fault {
         count: u32,
         /// A dropped connection or a 500.
         mode: exact::CrashMode,
+    },
+    /// From store call `at` on, Exact answers `count` calls with a malformed or HTML body.
+    ExactBadAnswers {
+        /// Store call of the phase it is armed at.
+        at: u64,
+        /// How many calls.
+        count: u32,
+        /// What comes back.
+        answer: BadAnswer,
     },
     /// Teamleader answers `count` calls with a fault (5xx, or 429 with a reset).
     TeamleaderFailures {
@@ -141,6 +163,7 @@ impl Fault {
             Self::ExactFailures { status: 429, .. } => "Exact 429 burst",
             Self::ExactFailures { .. } => "Exact 5xx storm",
             Self::ExactAnswerLost { .. } => "Exact answer lost after commit",
+            Self::ExactBadAnswers { .. } => "Exact malformed or HTML answers",
             Self::TeamleaderFailures { status: None, .. } => "Teamleader 429 burst",
             Self::TeamleaderFailures { .. } => "Teamleader 5xx storm",
             Self::TokensExpire { .. } => "access tokens expire mid-run",
@@ -166,6 +189,7 @@ impl Fault {
             Self::Kill { at, .. }
             | Self::ExactFailures { at, .. }
             | Self::ExactAnswerLost { at, .. }
+            | Self::ExactBadAnswers { at, .. }
             | Self::TeamleaderFailures { at, .. }
             | Self::TokensExpire { at }
             | Self::ExactAccessRevoked { at }
@@ -258,7 +282,7 @@ impl Plan {
             let count = dice.between(0, 4);
             for _ in 0..count {
                 let at = dice.between(1, calls);
-                let fault = match dice.between(0, 11) {
+                let fault = match dice.between(0, 12) {
                     0..=2 => Fault::Kill {
                         at,
                         after: dice.chance(60),
@@ -294,6 +318,16 @@ impl Plan {
                     9 => Fault::DailyQuotaSpent {
                         at,
                         left: dice.between(0, 6) as u32,
+                    },
+                    10 => Fault::ExactBadAnswers {
+                        at,
+                        count: dice.between(1, 4) as u32,
+                        answer: dice.pick(&[
+                            BadAnswer::HtmlPage,
+                            BadAnswer::CutJson,
+                            BadAnswer::JsonOutage,
+                            BadAnswer::HtmlGateway,
+                        ]),
                     },
                     _ => Fault::Redelivered {
                         at,
@@ -369,6 +403,6 @@ mod tests {
             .flat_map(|seed| Plan::draw(seed, 0).faults)
             .map(|(_, fault)| fault.class())
             .collect();
-        assert_eq!(classes.len(), 13, "{classes:?}");
+        assert_eq!(classes.len(), 14, "{classes:?}");
     }
 }

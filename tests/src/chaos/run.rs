@@ -273,6 +273,7 @@ async fn recover(
     access_ended: bool,
 ) {
     stack.exact.clear_faults();
+    stack.exact.clear_answers();
     stack.exact.set_rate_limits(None);
     stack.teamleader.clear_faults();
     if plan.faults.iter().any(|(_, f)| *f == Fault::PeriodClosed) {

@@ -3,7 +3,7 @@
 //! where a job's progress becomes visible, so "the 7th store call" names the same moment of a
 //! run every time its plan is replayed, whatever this machine's speed.
 
-use super::plan::Fault;
+use super::plan::{BadAnswer, Fault};
 use crate::stack::{InvocationKiller, current_invocation};
 use crate::store_hook::StoreHook;
 use futures::future::BoxFuture;
@@ -149,6 +149,31 @@ impl Tripwire {
                 // The customer created just before an entry loses its answer too, at times.
                 remotes.exact.lose_account_answers(*count % 2);
             }
+            Fault::ExactBadAnswers { count, answer, .. } => {
+                let (status, body, content_type) = match answer {
+                    BadAnswer::HtmlPage => (
+                        200,
+                        "<!doctype html><html><body><h1>Exact Online is being updated</h1></body></html>",
+                        "text/html; charset=utf-8",
+                    ),
+                    BadAnswer::CutJson => {
+                        (200, "{\"d\": {\"results\": [{\"ID\": ", "application/json")
+                    }
+                    BadAnswer::JsonOutage => (
+                        503,
+                        "{\"error\":{\"code\":\"\",\"message\":{\"lang\":\"\",\"value\":\"Service unavailable\"}}}",
+                        "application/json",
+                    ),
+                    BadAnswer::HtmlGateway => (
+                        502,
+                        "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+                        "text/html",
+                    ),
+                };
+                remotes.exact.answer_next(
+                    exact::AnswerNext::new(*count, status, body).content_type(content_type),
+                );
+            }
             Fault::TeamleaderFailures { count, status, .. } => {
                 remotes.teamleader.inject_fault(teamleader::Fault {
                     kind: match status {
@@ -207,6 +232,7 @@ fn at_of(fault: &Fault) -> Option<u64> {
         Fault::Kill { at, .. }
         | Fault::ExactFailures { at, .. }
         | Fault::ExactAnswerLost { at, .. }
+        | Fault::ExactBadAnswers { at, .. }
         | Fault::TeamleaderFailures { at, .. }
         | Fault::TokensExpire { at }
         | Fault::ExactAccessRevoked { at }
