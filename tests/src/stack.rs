@@ -1,7 +1,8 @@
 //! A complete local Koppel: simulated Teamleader and Exact Online on one clock (real time
 //! sped up, or virtual time), Koppel's state on moto (real AWS wire protocol) or in memory,
 //! and the real dispatcher and export handlers, invoked the way Lambda does: each invocation
-//! with a deadline, and killed at it (its messages come back, as SQS would redeliver them).
+//! with a deadline, and killed at it (its messages come back after the visibility timeout, as
+//! SQS redelivers them).
 //!
 //! The clients can be pointed at outside base URLs instead of the simulators (a recording
 //! proxy, a sandbox): see [`OutsideUrls`].
@@ -871,19 +872,15 @@ impl Drain<'_> {
             // Killed: nothing was acknowledged, every message comes back (below).
             None => Vec::new(),
         };
-        if killed {
-            self.stack.aws.redeliver(&jobs).await;
-        } else {
-            let handed_back = by_id
-                .iter()
-                .filter(|(id, _)| failed.contains(id))
-                .map(|(_, job)| job.clone());
-            self.delayed.lock().expect("delayed").extend(handed_back);
-        }
-        self.stack
-            .aws
-            .acknowledge(&self.kind, receipts, killed)
-            .await;
+        // Messages a killed invocation held, and those a handler handed back, come again
+        // after the visibility timeout, as SQS delivers them (by then a killed invocation's
+        // job hold and claims have lapsed).
+        let back = by_id
+            .iter()
+            .filter(|(id, _)| killed || failed.contains(id))
+            .map(|(_, job)| job.clone());
+        self.delayed.lock().expect("delayed").extend(back);
+        self.stack.aws.acknowledge(&self.kind, receipts).await;
         let mut reports = Vec::new();
         for job in &jobs {
             if let Some(report) = self
@@ -1068,36 +1065,18 @@ impl Aws {
         (event, receipts)
     }
 
-    /// A killed invocation's jobs come back: in memory they are queued again (SQS redelivers
-    /// after the visibility timeout; on moto the unacknowledged messages are released).
-    async fn redeliver(&self, jobs: &[Job]) {
-        if self.memory_queue.is_some() {
-            self.queue.send(jobs).await.expect("requeue");
-        }
-    }
-
-    /// Delete handled messages (those the handler handed back are sent again by the drain
-    /// after the visibility timeout); a killed invocation's become visible again at once.
-    async fn acknowledge(&self, kind: &JobKind, receipts: Vec<String>, killed: bool) {
+    /// Delete the received messages: those a handler handed back or a killed invocation held
+    /// are sent again by the drain after the visibility timeout.
+    async fn acknowledge(&self, kind: &JobKind, receipts: Vec<String>) {
         let Some((sqs, urls)) = &self.sqs else { return };
         for receipt in receipts {
             let (_, handle) = receipt.split_once('\u{1f}').expect("receipt");
-            if killed {
-                sqs.change_message_visibility()
-                    .queue_url(Self::queue_url(urls, kind))
-                    .receipt_handle(handle)
-                    .visibility_timeout(0)
-                    .send()
-                    .await
-                    .expect("release failed message");
-            } else {
-                sqs.delete_message()
-                    .queue_url(Self::queue_url(urls, kind))
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .expect("delete");
-            }
+            sqs.delete_message()
+                .queue_url(Self::queue_url(urls, kind))
+                .receipt_handle(handle)
+                .send()
+                .await
+                .expect("delete");
         }
     }
 }
