@@ -39,6 +39,10 @@ pub enum CustomerStepError {
     /// An outside system failed in a way that affects every customer (credentials, quota, outage).
     #[error(transparent)]
     External(#[from] ExternalError),
+    /// The invocation's deadline is near: the customers created so far are recorded, the
+    /// rest are created by the continuation.
+    #[error("the deadline is near; the next invocation creates the remaining customers")]
+    Deadline,
 }
 
 /// What the customer step works with.
@@ -56,6 +60,9 @@ pub struct CustomerPorts<'a> {
     pub notes: &'a dyn CursorStore,
     /// Time (lease lifetimes, waiting for another worker's creation).
     pub clock: &'a dyn Clock,
+    /// The invocation's deadline: a page with many new customers hands over between two
+    /// creations instead of being killed mid-step (at least one is created per invocation).
+    pub deadline: crate::Deadline,
     /// Write the ledger's customer number into Teamleader's external id (see
     /// [`write_number`]).
     pub write_numbers: bool,
@@ -110,6 +117,7 @@ pub async fn ensure_customers(
         }
     }
     let found = book.find_customers(&customers).await?;
+    let mut created_here = 0u32;
     for (customer, existing) in customers.iter().zip(found) {
         let r = &customer.reference;
         let outcome = match existing {
@@ -123,7 +131,13 @@ pub async fn ensure_customers(
                 }
                 Ok(key.id)
             }
-            None => create_once(connection, customer, ports, counts).await?,
+            None => {
+                if created_here > 0 && ports.deadline.is_near(ports.clock) {
+                    return Err(CustomerStepError::Deadline);
+                }
+                created_here += 1;
+                create_once(connection, customer, ports, counts).await?
+            }
         };
         let outcome = outcome.map(|id| CustomerLink::Ledger { id }).map_err(|e| {
             format!(

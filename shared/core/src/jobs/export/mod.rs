@@ -295,6 +295,7 @@ impl InvoiceExport<'_> {
             leases: self.stores.leases,
             notes: self.stores.cursors,
             clock: run.clock,
+            deadline: run.deadline,
             write_numbers: pass.write_customer_numbers,
         };
         let customers =
@@ -343,6 +344,7 @@ impl From<customers::CustomerStepError> for Stop {
         match e {
             customers::CustomerStepError::Store(s) => Stop::Infra(JobError::Store(s)),
             customers::CustomerStepError::External(x) => Stop::External(x),
+            customers::CustomerStepError::Deadline => Stop::Deadline,
         }
     }
 }
