@@ -144,11 +144,10 @@ impl fmt::Debug for TokenSource {
 enum Freshness {
     /// Use it.
     Usable,
-    /// Refresh it (expiring within the margin, or expired, or refused).
+    /// Refresh it (expiring within the margin, or expired, or refused: a refused token is
+    /// renewed even when younger than the provider's minimum age, since the provider may have
+    /// ended it early; a "too early" answer then means the app itself is refused).
     Refresh,
-    /// Refused by the API although younger than the provider's minimum age for a refresh:
-    /// the provider is asked anyway (it may have ended the token early).
-    RefusedTooYoung,
 }
 
 impl TokenSource {
@@ -263,11 +262,7 @@ impl TokenSource {
         let old_enough = now >= issued_at + to_chrono(config.min_token_age)
             && not_before.is_none_or(|at| now >= at);
         if refused == Some(tokens.access_token.as_str()) {
-            return if old_enough {
-                Freshness::Refresh
-            } else {
-                Freshness::RefusedTooYoung
-            };
+            return Freshness::Refresh;
         }
         if now < tokens.expires_at - to_chrono(config.refresh_margin) {
             return Freshness::Usable;
@@ -329,10 +324,10 @@ impl TokenSource {
         let stored = self.read_stored().await?;
         match self.freshness(&stored, refused, None) {
             Freshness::Usable => return Ok(self.remember(stored, None)),
-            // Refused though it should still be good: the provider decides. It may have
-            // ended the token early (a refresh then works), or refuse the app itself (it
+            // Also a refused token that should still be good: the provider decides. It may
+            // have ended the token early (a refresh then works), or refuse the app itself (it
             // answers "too early", below: the connection is refused, not the token).
-            Freshness::RefusedTooYoung | Freshness::Refresh => {}
+            Freshness::Refresh => {}
         }
         if let Some(error) = self.already_marked().await {
             return Err(error);
