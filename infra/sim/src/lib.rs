@@ -7,5 +7,6 @@
 
 pub mod common;
 pub mod exact;
+pub mod octopus;
 pub mod openapi;
 pub mod teamleader;
