@@ -2,7 +2,7 @@
 //! every failure into an [`ExternalError`] the use-cases can act on.
 
 use crate::error_body::{ErrorBodyParser, PlainErrors};
-use crate::{ApiResponse, RateGate, RetryPolicy, TokenSource};
+use crate::{ApiResponse, RateGate, RequestAuth, RetryPolicy, TokenSource};
 use koppel_core::{Clock, Deadline, ExternalError};
 use reqwest::header::HeaderMap;
 use std::fmt;
@@ -27,6 +27,7 @@ struct Inner {
     base_url: String,
     http: reqwest::Client,
     tokens: Option<TokenSource>,
+    auth: Option<Arc<dyn RequestAuth>>,
     gate: RateGate,
     retry: RetryPolicy,
     errors: Arc<dyn ErrorBodyParser>,
@@ -53,6 +54,7 @@ pub struct ApiClientBuilder {
     clock: Arc<dyn Clock>,
     http: Option<reqwest::Client>,
     tokens: Option<TokenSource>,
+    auth: Option<Arc<dyn RequestAuth>>,
     gate: Option<RateGate>,
     retry: RetryPolicy,
     errors: Arc<dyn ErrorBodyParser>,
@@ -81,7 +83,16 @@ impl ApiClientBuilder {
 
     /// Authenticate every request with a bearer token from `tokens`.
     pub fn tokens(mut self, tokens: TokenSource) -> Self {
+        self.auth = Some(Arc::new(tokens.clone()));
         self.tokens = Some(tokens);
+        self
+    }
+
+    /// Authenticate every request with `auth`'s own scheme (an API whose credential is not an
+    /// OAuth bearer token).
+    pub fn auth(mut self, auth: Arc<dyn RequestAuth>) -> Self {
+        self.auth = Some(auth);
+        self.tokens = None;
         self
     }
 
@@ -127,6 +138,7 @@ impl ApiClientBuilder {
                 base_url: self.base_url.trim_end_matches('/').to_owned(),
                 http,
                 tokens: self.tokens,
+                auth: self.auth,
                 gate,
                 retry: self.retry,
                 errors: self.errors,
@@ -162,6 +174,7 @@ impl ApiClient {
             clock,
             http: None,
             tokens: None,
+            auth: None,
             gate: None,
             retry: RetryPolicy::default(),
             errors: Arc::new(PlainErrors),
@@ -201,9 +214,14 @@ impl ApiClient {
         self.inner.deadline
     }
 
-    /// The client's token source, if it authenticates.
+    /// The client's token source, if it authenticates with OAuth bearer tokens.
     pub fn tokens(&self) -> Option<&TokenSource> {
         self.inner.tokens.as_ref()
+    }
+
+    /// The client's authentication, whatever its scheme.
+    pub fn auth(&self) -> Option<&Arc<dyn RequestAuth>> {
+        self.inner.auth.as_ref()
     }
 
     /// Send the request made by `build` (called again for every attempt) for `endpoint` (a
@@ -243,13 +261,13 @@ impl ApiClient {
             attempt += 1;
             span.record("attempt", attempt);
             inner.gate.acquire(&inner.deadline).await?;
-            let token = match &inner.tokens {
-                Some(tokens) => Some(tokens.access_token().await?),
+            let token = match &inner.auth {
+                Some(auth) => Some(auth.credential().await?),
                 None => None,
             };
             let mut request = build(&inner.http);
-            if let Some(token) = &token {
-                request = request.bearer_auth(token);
+            if let (Some(auth), Some(token)) = (&inner.auth, &token) {
+                request = auth.apply(request, token);
             }
             inner.calls.fetch_add(1, Ordering::Relaxed);
             let outcome = match request.send().await {
@@ -291,7 +309,7 @@ impl ApiClient {
                                 }
                                 401 => {
                                     if let (Some(tokens), Some(token), false) =
-                                        (&inner.tokens, &token, refreshed_after_401)
+                                        (&inner.auth, &token, refreshed_after_401)
                                     {
                                         tracing::info!(
                                             status,
@@ -305,7 +323,7 @@ impl ApiClient {
                                     return Err(self.refused_after_refresh(
                                         &headers,
                                         &body,
-                                        inner.tokens.is_some(),
+                                        inner.auth.is_some(),
                                     ));
                                 }
                                 429 => {

@@ -9,6 +9,8 @@
 //!   lease because refresh tokens are single-use;
 //! - [`RateGate`] with a per-API [`RateLimitPolicy`]: obeys the API's own rate headers;
 //! - [`RetryPolicy`]: bounded exponential backoff with full jitter for transient failures;
+//! - [`RequestAuth`]: how a request proves who sends it (a bearer token from a
+//!   [`TokenSource`], or an API's own scheme);
 //! - [`ApiClient`]: sends a request through all of the above and maps failures to
 //!   [`koppel_core::ExternalError`] with the help of a per-API [`ErrorBodyParser`].
 //!
@@ -16,6 +18,7 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod client;
 pub mod error_body;
 pub mod oauth;
@@ -24,6 +27,7 @@ pub mod response;
 pub mod retry;
 pub mod tokens;
 
+pub use auth::RequestAuth;
 pub use client::{ApiClient, ApiClientBuilder};
 pub use error_body::{ErrorBodyParser, PlainErrors, plain_text};
 pub use oauth::{GrantRefusal, OAuthClient, OAuthError, TooEarlyRule};

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod exact;
+pub mod octopus;
 pub mod plugin;
 
 pub use plugin::{
@@ -18,7 +19,7 @@ pub use plugin::{
 
 /// Every ledger plug-in of this build, one line each.
 pub fn plugins() -> Vec<&'static dyn LedgerPlugin> {
-    vec![&exact::PLUGIN]
+    vec![&exact::PLUGIN, &octopus::PLUGIN]
 }
 
 /// The ledgers offered by this deployment: every registered plug-in whose section the app
