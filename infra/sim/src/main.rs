@@ -1,16 +1,18 @@
-//! `koppel-sim`: serve the Teamleader and Exact simulators for the demo and scripts.
+//! `koppel-sim`: serve the Teamleader, Exact and Octopus simulators for the demo and scripts.
 //!
 //! ```text
-//! koppel-sim [--teamleader-port P] [--exact-port Q] [--speed F] [--demo-seed N]
+//! koppel-sim [--teamleader-port P] [--exact-port Q] [--octopus-port R] [--speed F] [--demo-seed N]
 //! ```
 //! Ports default to 0 (any free port). `--speed` runs the shared clock F times faster.
-//! `--demo-seed N` generates a demo Teamleader account from seed N. When both servers listen,
-//! one JSON line goes to stdout: `{"teamleader": url, "exact": url, "app_secret": {…}}` (the
-//! app-secret sections with the simulators' client credentials; plus `teamleader_account`
-//! with `--demo-seed`). Logs go to stderr. Stops on Ctrl-C / SIGTERM.
+//! `--demo-seed N` generates a demo Teamleader account from seed N. When all servers listen,
+//! one JSON line goes to stdout: `{"teamleader": url, "exact": url, "octopus": api_url,
+//! "app_secret": {…}, "octopus_login": {"user", "password", "dossier"}}` (the app-secret
+//! sections with the simulators' client credentials and Octopus' software-house UUID; the
+//! login of Octopus' demo dossier; plus `teamleader_account` with `--demo-seed`). Logs go to
+//! stderr. Stops on Ctrl-C / SIGTERM.
 
 use koppel_core::{Clock, ScaledClock, SystemClock};
-use koppel_sim::{exact, teamleader};
+use koppel_sim::{exact, octopus, teamleader};
 use std::sync::Arc;
 
 /// Command-line options.
@@ -18,12 +20,14 @@ use std::sync::Arc;
 struct Args {
     teamleader_port: u16,
     exact_port: u16,
+    octopus_port: u16,
     speed: Option<f64>,
     demo_seed: Option<u64>,
 }
 
 fn usage() -> String {
-    "usage: koppel-sim [--teamleader-port P] [--exact-port Q] [--speed F] [--demo-seed N]"
+    "usage: koppel-sim [--teamleader-port P] [--exact-port Q] [--octopus-port R] [--speed F] \
+     [--demo-seed N]"
         .to_owned()
 }
 
@@ -43,6 +47,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--exact-port" => {
                 parsed.exact_port = value.parse().map_err(|_| bad("a port number"))?
+            }
+            "--octopus-port" => {
+                parsed.octopus_port = value.parse().map_err(|_| bad("a port number"))?
             }
             "--speed" => {
                 let speed: f64 = value.parse().map_err(|_| bad("a number ≥ 1"))?;
@@ -115,7 +122,7 @@ async fn main() -> std::process::ExitCode {
         port: args.exact_port,
         ..exact::SimOptions::default()
     }
-    .with_clock(clock);
+    .with_clock(clock.clone());
     let exact = match exact::spawn(exact_options).await {
         Ok(sim) => sim,
         Err(error) => {
@@ -126,11 +133,26 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let octopus_options = octopus::SimOptions {
+        port: args.octopus_port,
+        ..octopus::SimOptions::on_clock(clock)
+    };
+    let octopus = match octopus::spawn(octopus_options).await {
+        Ok(sim) => sim,
+        Err(error) => {
+            eprintln!(
+                "cannot start the Octopus simulator on port {}: {error}",
+                args.octopus_port
+            );
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     // `app_secret`: the sections of Koppel's app secret that make it talk to these
     // simulators (`infra/dev up` writes them into the app secret it creates in moto).
     let mut ready = serde_json::json!({
         "teamleader": teamleader.base_url,
         "exact": exact.base_url,
+        "octopus": octopus.api_url(),
         "app_secret": {
             "teamleader": {
                 "client_id": teamleader::DEFAULT_CLIENT_ID,
@@ -141,6 +163,15 @@ async fn main() -> std::process::ExitCode {
                 "client_secret": exact::DEFAULT_CLIENT_SECRET,
                 "base_url": exact.base_url,
             },
+            "octopus": {
+                "software_house_uuid": octopus::DEFAULT_SOFTWARE_HOUSE_UUID,
+                "base_url": octopus.api_url(),
+            },
+        },
+        "octopus_login": {
+            "user": octopus::DEMO_USER,
+            "password": octopus::DEMO_PASSWORD,
+            "dossier": octopus::DEMO_DOSSIER_ID,
         },
     });
     if let Some(seed) = args.demo_seed {
@@ -160,6 +191,7 @@ async fn main() -> std::process::ExitCode {
     stopped().await;
     teamleader.shutdown().await;
     exact.shutdown().await;
+    octopus.shutdown().await;
     std::process::ExitCode::SUCCESS
 }
 
@@ -178,12 +210,15 @@ mod tests {
             "8081",
             "--exact-port",
             "0",
+            "--octopus-port",
+            "8083",
             "--speed",
             "60",
         ])
         .unwrap();
         assert_eq!(parsed.teamleader_port, 8081);
         assert_eq!(parsed.exact_port, 0);
+        assert_eq!(parsed.octopus_port, 8083);
         assert_eq!(parsed.speed, Some(60.0));
         assert!(args(&["--speed", "0.5"]).unwrap_err().contains("≥ 1"));
         assert!(

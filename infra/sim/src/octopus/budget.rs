@@ -161,9 +161,8 @@ mod tests {
     #[test]
     fn retry_after_runs_to_brussels_midnight() {
         // 2026-07-07 21:00 UTC is 23:00 in Brussels (summer time): one hour to go.
-        let now = Utc.with_ymd_and_hms(2026, 7, 7, 21, 0, 0).single();
-        let now = now.map(|n| seconds_until_brussels_midnight(n));
-        assert_eq!(now, Some(3600));
+        let summer = Utc.with_ymd_and_hms(2026, 7, 7, 21, 0, 0).single();
+        assert_eq!(summer.map(seconds_until_brussels_midnight), Some(3600));
         let winter = Utc.with_ymd_and_hms(2026, 1, 7, 22, 59, 30).single();
         assert_eq!(winter.map(seconds_until_brussels_midnight), Some(30));
     }
