@@ -44,11 +44,14 @@
 //! - budgets: only `/buysellbookings/modified` is limited by default, to 48 calls per dossier
 //!   per Brussels day (a client comment; the real scope is unknown); the
 //!   `/authentication` and `GET /dossiers` budgets count against dossier 0;
-//! - attachments' `fileData` must be base64.
+//! - attachments' `fileData` must be base64;
+//! - `modifiedTimeStamp` has millisecond precision: bookings stored in the same millisecond
+//!   share a stamp (as in Octopus, a reader should ask from a little before its last stamp).
 //!
 //! Not simulated: OAuth, `PUT /buysellbookings`, the Invoice module (`/invoices…`),
 //! financial/diverse bookings, `/relations/modified`, `/accounts/modified`, the
-//! client-history report, the booking-file API, session cookies, currencies other than EUR
+//! client-history report and the open-items report's `periodeFrom`/`periodeTo` filters
+//! (ignored), the booking-file API, session cookies, currencies other than EUR
 //! (`exchangeRate` is stored, not used), quarterly periods (seed them yourself), CODA import
 //! and automatic matching (use [`SimControl::match_booking`]).
 

@@ -111,6 +111,14 @@ pub fn demo_accounts() -> Vec<Account> {
             Some("0"),
             None,
         ),
+        account(
+            705_000,
+            "Verkopen transport en verzending",
+            "Ventes de transport et d'expédition",
+            "Shipping sales",
+            Some("21"),
+            None,
+        ),
     ]
 }
 
