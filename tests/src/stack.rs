@@ -27,7 +27,7 @@ use koppel_core::{
     RunReport, Store, Vault,
 };
 use koppel_runtime::JobHandler;
-use koppel_sim::{exact, teamleader};
+use koppel_sim::{exact, octopus, teamleader};
 use merge_file::{Merge, MergeFileFunction};
 use payment_poll::{PaymentPollFunction, Poll};
 use std::collections::BTreeMap;
@@ -143,6 +143,8 @@ pub struct Stack {
     pub teamleader: teamleader::SimHandle,
     /// Simulated Exact Online.
     pub exact: exact::SimHandle,
+    /// Simulated Octopus (its demo dossier seeded).
+    pub octopus: octopus::SimHandle,
     /// Koppel's AWS side.
     pub aws: Aws,
     /// The live connector (real clients against the simulators).
@@ -230,6 +232,9 @@ impl Stack {
         )
         .await
         .expect("Exact simulator starts");
+        let oc = octopus::spawn(octopus::SimOptions::on_clock(shared.clone()))
+            .await
+            .expect("Octopus simulator starts");
         let account_id = tl
             .generate(&options.generate)
             .expect("demo account generated");
@@ -246,6 +251,10 @@ impl Stack {
                     "client_id": exact::DEFAULT_CLIENT_ID,
                     "client_secret": exact::DEFAULT_CLIENT_SECRET,
                     "base_url": outside.exact.clone().unwrap_or_else(|| ex.base_url.clone()),
+                },
+                "octopus": {
+                    "software_house_uuid": octopus::DEFAULT_SOFTWARE_HOUSE_UUID,
+                    "base_url": oc.api_url(),
                 },
             }),
         )
@@ -271,6 +280,7 @@ impl Stack {
             clock,
             teamleader: tl,
             exact: ex,
+            octopus: oc,
             aws,
             connector,
             account_id,
@@ -332,25 +342,73 @@ impl Stack {
             &department.as_str()[..8.min(department.as_str().len())]
         ));
         let now = self.clock.now();
-        let tl = self
-            .teamleader
-            .issue_tokens(account_id, Some(teamleader::DEFAULT_CLIENT_ID), None)
-            .expect("tokens");
         let ex = self
             .exact
             .issue_tokens(exact::DEFAULT_CLIENT_ID, Some(division))
             .expect("tokens");
+        let ex_tokens = OAuthTokens {
+            access_token: ex.access_token,
+            refresh_token: ex.refresh_token,
+            expires_at: now + chrono::Duration::seconds(ex.expires_in),
+        };
+        self.link(
+            account_id,
+            department,
+            id,
+            LedgerKind::ExactOnline,
+            division.to_string(),
+            serde_json::to_value(&ex_tokens).expect("json"),
+        )
+        .await
+    }
+
+    /// Link `department` to the Octopus `dossier` with the demo user's sign-in, settings
+    /// suggested from both sides' lists, connection stored and active.
+    pub async fn connect_octopus(&self, department: &DepartmentId, dossier: i64) -> Connection {
+        let id = ConnectionId::new(format!(
+            "conn-{}-oc{dossier}",
+            &department.as_str()[..8.min(department.as_str().len())]
+        ));
+        let credentials = serde_json::json!({
+            "user": octopus::seed::DEMO_USER,
+            "password": octopus::seed::DEMO_PASSWORD,
+        });
+        self.link(
+            &self.account_id,
+            department,
+            id,
+            LedgerKind::Octopus,
+            dossier.to_string(),
+            credentials,
+        )
+        .await
+    }
+
+    /// Store `ledger_secret` and fresh Teamleader tokens in the vault, then the connection
+    /// with settings suggested from both sides' lists.
+    async fn link(
+        &self,
+        account_id: &str,
+        department: &DepartmentId,
+        id: ConnectionId,
+        ledger: LedgerKind,
+        company: String,
+        ledger_secret: serde_json::Value,
+    ) -> Connection {
+        let now = self.clock.now();
+        let tl = self
+            .teamleader
+            .issue_tokens(account_id, Some(teamleader::DEFAULT_CLIENT_ID), None)
+            .expect("tokens");
         // Secrets outlive a stack in a shared moto: named per stack, so two tests whose
         // generated accounts (same seed) give the same connection id never share tokens.
         let tl_secret = format!("koppel-test/{}/{id}/teamleader", self.secrets_prefix);
-        let ex_secret = format!("koppel-test/{}/{id}/exact", self.secrets_prefix);
-        let write = |access: String, refresh: String, seconds: i64| OAuthTokens {
-            access_token: access,
-            refresh_token: refresh,
-            expires_at: now + chrono::Duration::seconds(seconds),
+        let ledger_secret_name = format!("koppel-test/{}/{id}/ledger", self.secrets_prefix);
+        let tl_tokens = OAuthTokens {
+            access_token: tl.access_token,
+            refresh_token: tl.refresh_token,
+            expires_at: now + chrono::Duration::seconds(tl.expires_in),
         };
-        let tl_tokens = write(tl.access_token, tl.refresh_token, tl.expires_in);
-        let ex_tokens = write(ex.access_token, ex.refresh_token, ex.expires_in);
         self.aws
             .vault
             .write(&tl_secret, &serde_json::to_value(&tl_tokens).expect("json"))
@@ -358,19 +416,19 @@ impl Stack {
             .expect("secret");
         self.aws
             .vault
-            .write(&ex_secret, &serde_json::to_value(&ex_tokens).expect("json"))
+            .write(&ledger_secret_name, &ledger_secret)
             .await
             .expect("secret");
         let mut connection = Connection {
             id,
             account_id: AccountId::new(account_id),
             department_id: department.clone(),
-            ledger: LedgerKind::ExactOnline,
-            ledger_company: division.to_string(),
+            ledger,
+            ledger_company: company,
             status: ConnectionStatus::Active,
             settings: Default::default(),
             teamleader_secret: tl_secret,
-            ledger_secret: ex_secret,
+            ledger_secret: ledger_secret_name,
             created_at: now,
             status_reason: None,
         };
@@ -384,7 +442,10 @@ impl Stack {
             .ledger(&connection, Deadline::none())
             .await
             .expect("ledger");
-        let reference = ledger.reference_data().await.expect("Exact reference data");
+        let reference = ledger
+            .reference_data()
+            .await
+            .expect("ledger reference data");
         let rates = source.tax_rates().await.expect("Teamleader tax rates");
         connection.settings = suggest_settings(department, &rates, &reference);
         connection.settings.attach_pdf = self.options.attach_pdf;
