@@ -369,3 +369,200 @@ fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect()
 }
+
+/// Octopus asks a user name and password instead of a redirect: a wrong password is said on
+/// the same form, the right one leads to the dossier choice, the form offers only the
+/// "Verkoop Boekingen" journals, and "Sync now" books into the dossier. The password never
+/// appears in a page or a log line.
+#[tokio::test]
+async fn a_person_links_a_department_to_octopus_with_user_name_and_password() {
+    use koppel_sim::octopus::seed;
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _capture = tracing::subscriber::set_default(subscriber);
+    let stack = Stack::for_page().await;
+    let (base, server) = stack
+        .serve_page("the key of the Octopus page test, 32 bytes or more")
+        .await;
+    let mut browser = Browser::new(&base);
+    let (_, page) = browser.open("/teamleader").await.unwrap();
+    let department = stack.departments()[0].clone();
+    let csrf = Browser::csrf(&page).unwrap();
+
+    let (status, page) = browser
+        .post(
+            "/onboarding",
+            &[
+                ("csrf", &csrf),
+                ("department", department.as_str()),
+                ("ledger", "octopus"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Octopus-gebruikersnaam"), "{page}");
+    assert!(page.contains("type=\"password\""), "{page}");
+    let account = AccountId::new(stack.account_id.clone());
+    let draft = stack
+        .aws
+        .store
+        .connections_of_account(&account)
+        .await
+        .unwrap()
+        .remove(0);
+    let credentials_path = format!("/connections/{}/credentials", draft.id.as_str());
+
+    // A wrong password: the same form again, saying so; nothing kept.
+    let (status, page) = browser
+        .post(
+            &credentials_path,
+            &[
+                ("csrf", &csrf),
+                ("user", seed::DEMO_USER),
+                ("password", "not the password"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("aanvaardde de aanmelding niet"), "{page}");
+    assert!(
+        page.contains("Octopus-gebruikersnaam"),
+        "the form again: {page}"
+    );
+    assert!(
+        stack
+            .aws
+            .vault
+            .read(&draft.ledger_secret)
+            .await
+            .unwrap()
+            .is_none(),
+        "a refused sign-in is not kept"
+    );
+
+    // The right one: the dossier choice.
+    let (status, page) = browser
+        .post(
+            &credentials_path,
+            &[
+                ("csrf", &csrf),
+                ("user", seed::DEMO_USER),
+                ("password", seed::DEMO_PASSWORD),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("dossier"), "{page}");
+    let dossiers = Browser::options(&page, "administration");
+    assert_eq!(dossiers, vec![seed::DEMO_DOSSIER_ID.to_string()]);
+    let (status, page) = browser
+        .post(
+            &format!("/connections/{}/administration", draft.id.as_str()),
+            &[("csrf", &csrf), ("administration", &dossiers[0])],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        Browser::options(&page, "invoice_journal"),
+        vec!["V1".to_owned(), "V2".to_owned()],
+        "only the Verkoop Boekingen journals are offered"
+    );
+    assert!(
+        !page.contains("name=\"discount_gl_account\""),
+        "Octopus takes no discount account"
+    );
+    assert!(
+        page.contains("gaan niet naar dit boekhoudpakket")
+            && !page.contains("name=\"payment_journal\""),
+        "payments from Teamleader are not offered for Octopus, and the page says so: {page}"
+    );
+
+    let mut usable = stack
+        .aws
+        .store
+        .connection(&draft.id)
+        .await
+        .unwrap()
+        .unwrap();
+    usable.status = ConnectionStatus::Active;
+    let reference = stack
+        .connector
+        .ledger(&usable, Deadline::none())
+        .await
+        .unwrap()
+        .reference_data()
+        .await
+        .unwrap();
+    let rates = stack
+        .connector
+        .source(&usable, Deadline::none())
+        .await
+        .unwrap()
+        .tax_rates()
+        .await
+        .unwrap();
+    let suggested = suggest_settings(&usable.department_id, &rates, &reference);
+    let mut fields: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.clone()),
+        ("invoice_journal".into(), "V1".into()),
+        ("credit_note_journal".into(), "V2".into()),
+        (
+            "default_gl_account".into(),
+            suggested.default_gl_account.clone().unwrap(),
+        ),
+        ("start_date".into(), "2026-01-01".into()),
+    ];
+    for (rate, code) in &suggested.vat_codes {
+        fields.push((format!("vat.{}", rate.as_str()), code.clone()));
+    }
+    let (status, page) = browser
+        .post(
+            &format!("/connections/{}/setup", draft.id.as_str()),
+            &pairs(&fields),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("De koppeling is ingesteld"), "{page}");
+
+    let (status, _) = browser
+        .post(
+            &format!("/connections/{}/sync", draft.id.as_str()),
+            &[("csrf", &csrf)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    stack
+        .drain(
+            JobKind::InvoiceExport,
+            &stack.export_function(Default::default()),
+            Duration::from_secs(900),
+        )
+        .await;
+    let run = stack.aws.store.run_reports(&draft.id, 5).await.unwrap();
+    let export = run.iter().find(|r| r.job == "invoice-export").unwrap();
+    assert_eq!(export.status, RunStatus::Succeeded, "{export:#?}");
+    assert_eq!(
+        stack.octopus.bookings(seed::DEMO_DOSSIER_ID).len(),
+        export.export_counts().exported as usize
+    );
+    assert!(export.export_counts().exported > 0);
+
+    let (_, page) = browser.open("/teamleader").await.unwrap();
+    assert!(!page.contains(seed::DEMO_PASSWORD), "{page}");
+    assert!(
+        !logs.text().contains(seed::DEMO_PASSWORD),
+        "the password is never logged"
+    );
+    server.abort();
+}

@@ -396,6 +396,9 @@ pub struct Texts {
     pub payment_journal: &'static str,
     /// Warning.
     pub payment_journal_warning: &'static str,
+    /// Said instead of the payment journal for ledgers that cannot take payments from
+    /// Teamleader.
+    pub payments_stay_in_ledger: &'static str,
     /// Select option.
     pub none_option: &'static str,
     /// Heading: what stops saving.
@@ -595,6 +598,7 @@ pub const NL: Texts = Texts {
     notify_email: "E-mail bij betaalde facturen (optioneel)",
     payment_journal: "Betalingen uit Teamleader boeken in dit financieel dagboek (optioneel)",
     payment_journal_warning: "Opgelet: importeer je ook bankafschriften (CODA) in je boekhouding, dan wordt dezelfde factuur twee keer afgepunt. Kies dit alleen als betalingen niet via bankafschriften binnenkomen.",
+    payments_stay_in_ledger: "Betalingen die je in Teamleader registreert, gaan niet naar dit boekhoudpakket: het biedt daar geen koppeling voor. Registreer ze in je boekhouding (of importeer je bankafschriften); afgepunte facturen komen wel als betaald terug naar Teamleader.",
     none_option: "(geen)",
     blockers: "Dit moet eerst in orde komen",
     flash_connected: "De koppeling is ingesteld. Start een eerste synchronisatie met ‘Nu synchroniseren’.",
@@ -746,6 +750,7 @@ pub const FR: Texts = Texts {
     notify_email: "E-mail lorsque des factures sont payées (facultatif)",
     payment_journal: "Comptabiliser les paiements de Teamleader dans ce journal financier (facultatif)",
     payment_journal_warning: "Attention : si vous importez aussi des extraits bancaires (CODA) dans votre comptabilité, la même facture sera lettrée deux fois. Ne choisissez ceci que si les paiements n'arrivent pas par extraits bancaires.",
+    payments_stay_in_ledger: "Les paiements enregistrés dans Teamleader ne vont pas vers ce logiciel comptable : il n'offre pas de moyen pour cela. Enregistrez-les dans votre comptabilité (ou importez vos extraits bancaires) ; les factures lettrées reviennent bien comme payées dans Teamleader.",
     none_option: "(aucun)",
     blockers: "À régler d'abord",
     flash_connected: "La connexion est configurée. Lancez une première synchronisation avec « Synchroniser maintenant ».",
@@ -897,6 +902,7 @@ pub const EN: Texts = Texts {
     notify_email: "E-mail when invoices were paid (optional)",
     payment_journal: "Book payments registered in Teamleader in this financial journal (optional)",
     payment_journal_warning: "Careful: if bank statements (CODA) are also imported into your ledger, the same invoice will be settled twice. Choose this only when payments do not come in through bank statements.",
+    payments_stay_in_ledger: "Payments registered in Teamleader do not go to this ledger: it offers no way to take them. Register them in your ledger (or import your bank statements); invoices settled there do come back to Teamleader as paid.",
     none_option: "(none)",
     blockers: "Fix this first",
     flash_connected: "The connection is set up. Start a first sync with “Sync now”.",

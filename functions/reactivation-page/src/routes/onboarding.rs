@@ -274,6 +274,22 @@ async fn store_grant(
         }
         Err(error) => {
             tracing::info!(connection = %connection.id, %error, "ledger sign-in refused");
+            // A typed user name or password that was refused: the same form again, with why.
+            if let (Grant::Credentials(_), Authorisation::Credentials(fields), Some(session)) =
+                (grant, app.onboarding().authorisation, &visitor.session)
+            {
+                let path = format!("/connections/{}/credentials", connection.id.as_str());
+                return html(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    view::credentials(
+                        &visitor.frame(&path),
+                        &session.csrf,
+                        connection,
+                        &fields,
+                        Some(t.error_ledger_refused),
+                    ),
+                );
+            }
             return problem(
                 visitor,
                 StatusCode::BAD_REQUEST,

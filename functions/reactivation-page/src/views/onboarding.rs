@@ -268,7 +268,9 @@ pub fn settings(frame: &Frame<'_>, csrf: &str, form: &SettingsForm<'_>) -> Marku
                     label for="notify_email" { (t.notify_email) }
                     input #notify_email type="email" name="notify_email" value=(settings.notify_email.clone().unwrap_or_default());
                 }
-                @if !financial.is_empty() {
+                @if !asks(SettingField::PaymentJournal) {
+                    p.muted { (t.payments_stay_in_ledger) }
+                } @else if !financial.is_empty() {
                     (select(t, "payment_journal", t.payment_journal, &financial, settings.payment_journal.as_deref(), true))
                     p.reason { (t.payment_journal_warning) }
                 }

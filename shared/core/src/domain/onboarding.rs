@@ -71,6 +71,9 @@ pub enum SettingField {
     AttachPdf,
     /// Whether the nightly run happens by itself.
     AutomaticSync,
+    /// The financial journal payments registered in Teamleader are booked in (only for
+    /// ledgers that document a way to settle a receivable; the page says the others do not).
+    PaymentJournal,
 }
 
 /// An administration (company's books) the authorised user can choose.

@@ -146,6 +146,7 @@ impl LedgerApp for ExactConnections {
                 SettingField::StartDate,
                 SettingField::AttachPdf,
                 SettingField::AutomaticSync,
+                SettingField::PaymentJournal,
             ],
         }
     }
