@@ -10,9 +10,16 @@
 //! Then the other jobs (`bench/jobs.rs`): the payment poll, the company import and the merge
 //! preview, each in its own child process too (`--child-job`); `--jobs none` leaves them out.
 //!
+//! Then Octopus (`bench/octopus.rs`): the export of the same accounts (`--docs`) to the
+//! Octopus simulator and a payment poll of `--octopus-poll` open documents, each in a child
+//! process (`--child-octopus`). `--ledgers` picks the ledgers measured (`exact`, `octopus`,
+//! or both, the default); Exact's payment poll, company import and merge preview belong to
+//! `exact`.
+//!
 //! ```text
 //! bench [--docs 1000,10000] [--pdf-docs 1000] [--pacing-docs 1000] [--speed X]
-//!       [--seed N] [--jobs all|none] [--out FILE]
+//!       [--seed N] [--jobs all|none] [--ledgers exact,octopus] [--octopus-poll N|none]
+//!       [--out FILE]
 //! ```
 
 #[path = "bench/heap.rs"]
@@ -21,6 +28,10 @@ mod heap;
 mod jobs;
 #[path = "bench/jobs_report.rs"]
 mod jobs_report;
+#[path = "bench/octopus.rs"]
+mod octopus;
+#[path = "bench/octopus_report.rs"]
+mod octopus_report;
 #[path = "bench/process_memory.rs"]
 mod process_memory;
 #[path = "bench/report.rs"]
@@ -35,6 +46,7 @@ mod tagged_store;
 mod thread_cpu;
 
 use scenario::{Measurement, Scenario, exact_api_calls};
+use std::fmt::Write;
 use std::process::{Command, ExitCode, Stdio};
 
 #[global_allocator]
@@ -54,6 +66,12 @@ struct Plan {
     speed: Option<f64>,
     seed: u64,
     jobs: bool,
+    /// Measure Exact (the export runs and the other jobs).
+    exact: bool,
+    /// Measure Octopus (the export runs and its payment poll).
+    octopus: bool,
+    /// Open documents of Octopus's payment poll (`None`: no poll run).
+    octopus_poll: Option<usize>,
     out: Option<String>,
 }
 
@@ -66,6 +84,9 @@ impl Default for Plan {
             speed: None,
             seed: 2026,
             jobs: true,
+            exact: true,
+            octopus: true,
+            octopus_poll: Some(10_000),
             out: None,
         }
     }
@@ -81,7 +102,7 @@ impl std::fmt::Display for BenchError {
     }
 }
 
-const USAGE: &str = "usage: bench [--docs 1000,10000] [--pdf-docs N|none] [--pacing-docs N|none] [--speed X] [--seed N] [--jobs all|none] [--out FILE]";
+const USAGE: &str = "usage: bench [--docs 1000,10000] [--pdf-docs N|none] [--pacing-docs N|none] [--speed X] [--seed N] [--jobs all|none] [--ledgers exact,octopus] [--octopus-poll N|none] [--out FILE]";
 
 fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, BenchError> {
     value
@@ -120,6 +141,25 @@ fn parse_plan(args: impl IntoIterator<Item = String>) -> Result<Plan, BenchError
                     _ => return Err(BenchError(format!("--jobs takes all or none\n{USAGE}"))),
                 }
             }
+            "--ledgers" => {
+                let list = args.next().unwrap_or_default();
+                plan.exact = false;
+                plan.octopus = false;
+                for ledger in list.split(',').map(str::trim) {
+                    match ledger {
+                        "exact" => plan.exact = true,
+                        "octopus" => plan.octopus = true,
+                        _ => {
+                            return Err(BenchError(format!(
+                                "--ledgers takes exact, octopus or both (exact,octopus)\n{USAGE}"
+                            )));
+                        }
+                    }
+                }
+            }
+            "--octopus-poll" => {
+                plan.octopus_poll = optional_number("--octopus-poll", args.next())?;
+            }
             "--out" => {
                 plan.out = Some(
                     args.next()
@@ -131,6 +171,9 @@ fn parse_plan(args: impl IntoIterator<Item = String>) -> Result<Plan, BenchError
     }
     if plan.docs.is_empty() || plan.docs.contains(&0) {
         return Err(BenchError("--docs needs positive numbers".into()));
+    }
+    if plan.octopus_poll == Some(0) {
+        return Err(BenchError("--octopus-poll needs a positive number".into()));
     }
     Ok(plan)
 }
@@ -251,6 +294,29 @@ fn run_jobs(plan: &Plan) -> Result<Vec<jobs::JobMeasurement>, BenchError> {
         .collect()
 }
 
+/// Octopus's runs, each in a fresh process: the export at every `--docs` size, then the
+/// payment poll.
+fn run_octopus(plan: &Plan) -> Result<Vec<octopus::OctopusMeasurement>, BenchError> {
+    let mut scenarios: Vec<octopus::OctopusScenario> = plan
+        .docs
+        .iter()
+        .map(|&docs| octopus::OctopusScenario::Export {
+            docs,
+            seed: plan.seed,
+        })
+        .collect();
+    if let Some(docs) = plan.octopus_poll {
+        scenarios.push(octopus::OctopusScenario::PaymentPoll {
+            docs,
+            seed: plan.seed,
+        });
+    }
+    scenarios
+        .iter()
+        .map(|s| in_child("--child-octopus", &s.label(), s))
+        .collect()
+}
+
 fn document(plan: &Plan, runs: &[Measurement], verdicts: &[report::Verdict]) -> String {
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
     let profile = if cfg!(debug_assertions) {
@@ -270,16 +336,37 @@ fn document(plan: &Plan, runs: &[Measurement], verdicts: &[report::Verdict]) -> 
 
 fn parent(args: Vec<String>) -> Result<bool, BenchError> {
     let plan = parse_plan(args)?;
-    let runs = run_plan(&plan)?;
-    let small = plan.docs.iter().min().copied().unwrap_or(0);
-    let large = plan.docs.iter().max().copied().unwrap_or(0);
-    let mut verdicts = report::verdicts(&runs, small, large);
-    let mut text = document(&plan, &runs, &verdicts);
-    if plan.jobs {
-        let measured = run_jobs(&plan)?;
-        let job_verdicts = jobs_report::verdicts(&measured);
-        text.push_str(&jobs_report::section(&measured, &job_verdicts));
-        verdicts.extend(job_verdicts);
+    let mut verdicts = Vec::new();
+    let mut text = String::new();
+    if plan.exact {
+        let runs = run_plan(&plan)?;
+        let small = plan.docs.iter().min().copied().unwrap_or(0);
+        let large = plan.docs.iter().max().copied().unwrap_or(0);
+        verdicts = report::verdicts(&runs, small, large);
+        text = document(&plan, &runs, &verdicts);
+        if plan.jobs {
+            let measured = run_jobs(&plan)?;
+            let job_verdicts = jobs_report::verdicts(&measured);
+            text.push_str(&jobs_report::section(&measured, &job_verdicts));
+            verdicts.extend(job_verdicts);
+        }
+    }
+    if plan.octopus {
+        let measured = run_octopus(&plan)?;
+        let octopus_verdicts = octopus_report::verdicts(&measured);
+        if !plan.exact {
+            let docs: Vec<String> = plan.docs.iter().map(usize::to_string).collect();
+            let _ = writeln!(
+                text,
+                "Command: `infra/dev bench --ledgers octopus` (bench --docs {} --octopus-poll {} --seed {}).",
+                docs.join(","),
+                plan.octopus_poll
+                    .map_or("none".to_owned(), |n| n.to_string()),
+                plan.seed
+            );
+        }
+        text.push_str(&octopus_report::section(&measured, &octopus_verdicts));
+        verdicts.extend(octopus_verdicts);
     }
     println!("{text}");
     if let Some(path) = &plan.out {
@@ -293,6 +380,16 @@ fn child(json: &str) -> Result<(), BenchError> {
     let scenario: Scenario =
         serde_json::from_str(json).map_err(|e| BenchError(format!("unreadable scenario: {e}")))?;
     let measurement = scenario::run(&scenario).map_err(|e| BenchError(e.to_string()))?;
+    let line = serde_json::to_string(&measurement)
+        .map_err(|e| BenchError(format!("result not serialisable: {e}")))?;
+    println!("{RESULT_PREFIX}{line}");
+    Ok(())
+}
+
+fn child_octopus(json: &str) -> Result<(), BenchError> {
+    let scenario: octopus::OctopusScenario =
+        serde_json::from_str(json).map_err(|e| BenchError(format!("unreadable scenario: {e}")))?;
+    let measurement = octopus::run(&scenario).map_err(|e| BenchError(e.to_string()))?;
     let line = serde_json::to_string(&measurement)
         .map_err(|e| BenchError(format!("result not serialisable: {e}")))?;
     println!("{RESULT_PREFIX}{line}");
@@ -314,6 +411,16 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("--child-job") {
         let json = args.get(1).cloned().unwrap_or_default();
         return match child_job(&json) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench (child): {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if args.first().map(String::as_str) == Some("--child-octopus") {
+        let json = args.get(1).cloned().unwrap_or_default();
+        return match child_octopus(&json) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("bench (child): {e}");
@@ -369,6 +476,17 @@ mod tests {
         assert_eq!(plan.speed, Some(120.0));
         assert_eq!(plan.out.as_deref(), Some("x.md"));
         assert!(parse_plan(args("--docs 0")).is_err());
+        let plan = parse_plan(args("--ledgers octopus --octopus-poll none")).unwrap();
+        assert_eq!(
+            (plan.exact, plan.octopus, plan.octopus_poll),
+            (false, true, None)
+        );
+        let plan = parse_plan(args("--ledgers exact,octopus --octopus-poll 2000")).unwrap();
+        assert_eq!(
+            (plan.exact, plan.octopus, plan.octopus_poll),
+            (true, true, Some(2_000))
+        );
+        assert!(parse_plan(args("--ledgers exakt")).is_err());
         assert!(parse_plan(args("--frobnicate")).is_err());
     }
 }
