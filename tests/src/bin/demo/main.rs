@@ -1,14 +1,17 @@
 //! `infra/dev demo`: Koppel's nightly export end to end on this machine.
 //!
-//! A Teamleader Focus account (two departments, ~500 invoices, ~50 credit notes, ~150
-//! customers, some drafts) in the Teamleader simulator; an Exact Online division per
-//! department in the Exact simulator; Koppel's table, queue and secrets in moto (created from
+//! A Teamleader Focus account (three departments, ~750 invoices, ~75 credit notes, ~150
+//! customers, some drafts) in the Teamleader simulator; an Exact Online division for each of
+//! the first two departments in the Exact simulator, the Octopus demo dossier for the third in
+//! the Octopus simulator; Koppel's table, queue and secrets in moto (created from
 //! template.yaml by `infra/dev up`). The real dispatcher sends one SQS message per connection;
 //! messages are received from moto and handed to the real export handler the way Lambda's
 //! event source does (batch size 1, several at once, a deadline per invocation). Then the run
 //! reports, what Exact holds, the API call counts, and a second night after the accountant
-//! reopened the closed period. Exits non-zero when something that should work did not.
+//! reopened the closed period; then the Octopus department (see `octopus.rs`). Exits non-zero
+//! when something that should work did not.
 
+mod octopus;
 mod page;
 mod scenario;
 mod second_account;
@@ -93,6 +96,12 @@ async fn main() -> ExitCode {
             "  account got Exact's customers without duplicates, the merge file linking the rest;"
         );
         println!(
+            "  the Octopus department's documents are in V1/V2 once each, a journal left open in"
+        );
+        println!(
+            "  Octopus paused the run with the fix, and Octopus' matched bookings turned paid in Teamleader;"
+        );
+        println!(
             "  on the connection page a sign-in showed every connection, and reactivated them."
         );
         ExitCode::SUCCESS
@@ -119,7 +128,11 @@ async fn run() -> Checks {
     })
     .await;
     let departments = stack.departments();
-    let (be, nl) = (departments[0].clone(), departments[1].clone());
+    let (be, nl, third) = (
+        departments[0].clone(),
+        departments[1].clone(),
+        departments[2].clone(),
+    );
     scenario::make_dutch_branch(&stack.teamleader, &stack.account_id, nl.as_str());
     scenario::add_credit_note_journal(&stack.exact, exact::DEFAULT_NL_DIVISION);
     let (year, month) = plan.closed;
@@ -264,6 +277,9 @@ async fn run() -> Checks {
 
     calls(&stack, exact_night_one, teamleader_night_one);
 
+    // ------------------------------------------------------------------ Octopus
+    octopus::third_department(&mut checks, &stack, &third, &links).await;
+
     // ------------------------------------------------------------------ a second account
     second_account::import_and_merge(&mut checks, &stack).await;
 
@@ -295,11 +311,12 @@ async fn payments(checks: &mut Checks, stack: &Stack, links: &[Link]) {
         .unwrap_or_default()
         .into_iter()
         .filter_map(|(id, reference)| {
-            let entry = stack
-                .exact
-                .entries(division)
-                .into_iter()
-                .find(|e| e.your_ref.as_deref() == Some(reference.as_str()))?;
+            // In the invoice journal: credit notes are numbered in their own series, so a
+            // credit note can carry the same "2026 / 27" as an invoice.
+            let entry = stack.exact.entries(division).into_iter().find(|e| {
+                Some(&e.journal) == link.connection.settings.invoice_journal.as_ref()
+                    && e.your_ref.as_deref() == Some(reference.as_str())
+            })?;
             Some((id, entry.entry_id, entry.amount()))
         })
         .collect();
@@ -428,6 +445,15 @@ struct Night {
 
 /// Dispatch, drain the export queue with progress output, read each connection's report.
 async fn run_night(stack: &Stack, links: &[Link]) -> Night {
+    let connections: Vec<(&Connection, &str)> = links
+        .iter()
+        .map(|l| (&l.connection, l.label.as_str()))
+        .collect();
+    night(stack, &connections).await
+}
+
+/// [`run_night`] for any connections, each with its label: the reports come in their order.
+async fn night(stack: &Stack, connections: &[(&Connection, &str)]) -> Night {
     let started_real = Instant::now();
     let started_sim = stack.clock.now();
     let sent = stack.dispatch_nightly().await;
@@ -439,9 +465,9 @@ async fn run_night(stack: &Stack, links: &[Link]) -> Night {
         show::duration(BUDGET),
         show::duration(HANDOVER.min(BUDGET / 4))
     );
-    let labels: HashMap<ConnectionId, String> = links
+    let labels: HashMap<ConnectionId, String> = connections
         .iter()
-        .map(|l| (l.connection.id.clone(), l.label.clone()))
+        .map(|(c, label)| (c.id.clone(), (*label).to_owned()))
         .collect();
     let seen: Mutex<HashMap<String, u32>> = Mutex::new(HashMap::new());
     let observe = |invocation: &Invocation| {
@@ -464,15 +490,15 @@ async fn run_night(stack: &Stack, links: &[Link]) -> Night {
         show::duration(sim_elapsed(stack, started_sim))
     );
     let mut reports = Vec::new();
-    for link in links {
+    for (connection, _) in connections {
         let latest = stack
             .aws
             .store
-            .run_reports(&link.connection.id, 1)
+            .run_reports(&connection.id, 1)
             .await
             .expect("run reports readable from moto");
         reports.push(latest.into_iter().next().unwrap_or_else(|| RunReport {
-            connection_id: link.connection.id.clone(),
+            connection_id: connection.id.clone(),
             run_id: koppel_core::RunId::new("none"),
             job: "invoice-export".to_owned(),
             started_at: stack.clock.now(),
@@ -580,6 +606,12 @@ fn header(stack: &Stack, plan: &scenario::Plan) {
     println!(
         "  Exact Online  simulator at {} (OAuth with 10-minute tokens, OData, {}/minute + {}/day per division)",
         stack.exact.base_url, EXACT_LIMITS.per_minute, EXACT_LIMITS.per_day
+    );
+    println!(
+        "  Octopus       simulator at {} (two-step sign-in, 10-minute tokens, its demo dossier {} \"{}\")",
+        stack.octopus.base_url,
+        koppel_sim::octopus::DEMO_DOSSIER_ID,
+        koppel_sim::octopus::seed::DEMO_DOSSIER_NAME
     );
     println!(
         "  Koppel        the real dispatcher and invoice-export handlers (functions/), real clients, in this process"

@@ -45,8 +45,14 @@ pub fn title(text: &str) {
     );
 }
 
-/// The run report of one connection, every issue with its reason.
+/// The run report of one Exact connection, every issue with its reason.
 pub fn report(label: &str, report: &RunReport) {
+    report_for("Exact", label, report);
+}
+
+/// The run report of one connection to `ledger` ("Exact", "Octopus"), every issue with its
+/// reason.
+pub fn report_for(ledger: &str, label: &str, report: &RunReport) {
     let c = report.export_counts();
     println!("  {label}");
     println!(
@@ -54,7 +60,7 @@ pub fn report(label: &str, report: &RunReport) {
         report.status, report.invocations, c.exported, c.already_exported, c.failed, c.skipped
     );
     println!(
-        "    customers created in Exact {}, matched to existing ones {}; customer numbers written to Teamleader {}",
+        "    customers created in {ledger} {}, matched to existing ones {}; customer numbers written to Teamleader {}",
         c.customers_created, c.customers_matched, c.customer_numbers_written
     );
     if let Some(message) = &report.message {
