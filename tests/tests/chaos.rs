@@ -4,6 +4,7 @@
 //! must hold; a failure prints each failing seed, its violations and the command that replays
 //! its smallest failing plan. The long run is `infra/dev chaos --schedules 2000`.
 
+use koppel_e2e::chaos::ledger::LedgerUnderTest;
 use koppel_e2e::chaos::plan::{Fault, Phase, Plan};
 use koppel_e2e::chaos::run::run_plan;
 use koppel_e2e::chaos::{ChaosOptions, run_schedules};
@@ -55,8 +56,9 @@ async fn second_hundred_schedules_keep_every_invariant() {
 type FoundBy = (u64, &'static str, Vec<(Phase, Fault)>);
 
 /// The plans that found a defect, replayed as drawn from their seed with only the faults that
-/// broke an invariant (what the shrinker kept). Store-call positions move as the code changes,
-/// so each replay is also run with its faults a few calls earlier and later.
+/// broke an invariant (what the shrinker kept), in Exact (where they were found) and in
+/// Octopus. Store-call positions move as the code changes, so each replay is also run with
+/// its faults a few calls earlier and later.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_plans_that_found_defects_keep_every_invariant() {
     let found: Vec<FoundBy> = vec![
@@ -94,8 +96,12 @@ async fn the_plans_that_found_defects_keep_every_invariant() {
     ];
     let mut broken = Vec::new();
     for (seed, what, faults) in found {
-        for shift in [-2i64, -1, 0, 1, 2] {
+        for (ledger, shift) in [LedgerUnderTest::Exact, LedgerUnderTest::Octopus]
+            .into_iter()
+            .flat_map(|ledger| [-2i64, -1, 0, 1, 2].map(|shift| (ledger, shift)))
+        {
             let mut plan = Plan::draw(seed, 0);
+            plan.ledger = ledger;
             plan.faults = faults
                 .iter()
                 .map(|(phase, fault)| (*phase, fault.shifted(shift)))
@@ -103,7 +109,8 @@ async fn the_plans_that_found_defects_keep_every_invariant() {
             let outcome = run_plan(&plan, None).await;
             if !outcome.is_clean() {
                 broken.push(format!(
-                    "seed {seed} shifted {shift} ({what}): {:?}",
+                    "seed {seed} in {} shifted {shift} ({what}): {:?}",
+                    ledger.name(),
                     outcome.violations
                 ));
             }

@@ -88,7 +88,13 @@ async fn export_night(stack: &Stack, at: &str) -> RunReport {
 }
 
 async fn last_report(stack: &Stack, job: &str) -> RunReport {
-    let connection = &stack.aws.store.active_connections().await.unwrap()[0];
+    let account = koppel_core::AccountId::new(stack.account_id.clone());
+    let connection = &stack
+        .aws
+        .store
+        .connections_of_account(&account)
+        .await
+        .unwrap()[0];
     stack
         .aws
         .store
@@ -425,4 +431,69 @@ async fn relations_of_octopus_become_teamleader_companies_tagged_octopus_import(
             "{found:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_spent_daily_budget_pauses_the_export_and_the_next_day_finishes_it_each_once() {
+    let stack = stack(Backend::Memory, account(67, 8, 1)).await;
+    let department = stack.departments()[0].clone();
+    stack.connect_octopus(&department, DOSSIER).await;
+    stack.octopus.set_budget(Group::Bookings, Some(3));
+
+    let paused = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    assert_eq!(paused.status, RunStatus::Paused, "{paused:#?}");
+    assert_eq!(paused.export_counts().exported, 3, "{paused:#?}");
+    assert!(
+        paused
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("Octopus") && m.contains("next run")),
+        "{paused:#?}"
+    );
+    assert_eq!(stack.octopus.stats().bookings_posted, 3);
+
+    stack.octopus.set_budget(Group::Bookings, Some(100));
+    stack.clock.advance(chrono::Duration::days(1));
+    let next = export_night(&stack, "2026-12-01T01:00:00Z").await;
+    assert_eq!(next.status, RunStatus::Succeeded, "{next:#?}");
+    let (invoices, credit_notes) = booked(&stack);
+    assert_eq!(references(&stack, "V1"), invoices);
+    assert_eq!(references(&stack, "V2"), credit_notes);
+}
+
+#[tokio::test]
+async fn a_changed_password_asks_for_a_new_sign_in_and_tokens_are_renewed_only_when_due() {
+    let stack = stack(Backend::Memory, account(68, 4, 0)).await;
+    let department = stack.departments()[0].clone();
+    let connection = stack.connect_octopus(&department, DOSSIER).await;
+    let first = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{first:#?}");
+    let stats = stack.octopus.stats();
+    assert!(
+        stats.authentications <= 2 && stats.dossier_tokens <= 2,
+        "one sign-in and one dossier token per run (and one at connect): {stats:?}"
+    );
+
+    stack
+        .octopus
+        .change_password(seed::DEMO_USER, "a new password")
+        .unwrap();
+    stack.clock.advance(chrono::Duration::days(1));
+    let refused = export_night(&stack, "2026-12-01T01:00:00Z").await;
+    assert_eq!(refused.status, RunStatus::Failed, "{refused:#?}");
+    let stored = stack
+        .aws
+        .store
+        .connection(&connection.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, koppel_core::ConnectionStatus::NeedsReauth);
+    assert!(
+        stored
+            .status_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("user name and password")),
+        "{stored:?}"
+    );
 }

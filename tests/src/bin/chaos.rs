@@ -63,6 +63,12 @@ fn print_summary(summary: &Summary, seconds: f64) {
     for (class, count) in &summary.fault_mix {
         println!("  {count:>6}  {class}");
     }
+    let ledgers: Vec<String> = summary
+        .by_ledger
+        .iter()
+        .map(|(ledger, count)| format!("{ledger} {count}"))
+        .collect();
+    println!("schedules per ledger: {}", ledgers.join(", "));
     for failure in &summary.failures {
         println!("FAILED seed {}:", failure.outcome.seed);
         for violation in &failure.outcome.violations {

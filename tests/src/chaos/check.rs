@@ -4,7 +4,7 @@
 //! the right amount, nothing lost (each document exported, or failed with a reason), the
 //! connection's status explained by the faults, and Koppel's records agreeing with the ledger.
 
-use super::run::DIVISION;
+use super::ledger::LedgerUnderTest;
 use crate::stack::Stack;
 use koppel_core::{Connection, ConnectionStatus, DocumentId, ExportState};
 use rust_decimal::Decimal;
@@ -13,20 +13,22 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// What the users changed, which the checks allow for.
 #[derive(Debug, Default)]
 pub struct Expectations {
+    /// The ledger the schedule booked in.
+    pub ledger: LedgerUnderTest,
     /// Invoices edited in Teamleader after export (reported, never posted again).
     pub edited: BTreeSet<String>,
     /// Invoices deleted in Teamleader after export, with their number (their entry stays).
     pub deleted_in_teamleader: Vec<(String, String)>,
-    /// Invoices whose entry was deleted in Exact (reported, never posted again).
+    /// Invoices whose entry was deleted in the ledger (reported, never posted again).
     pub deleted_in_ledger: BTreeSet<String>,
-    /// Invoices reconciled in Exact (fully or partly), with their entry.
-    pub paid_in_ledger: BTreeMap<String, uuid::Uuid>,
+    /// Invoices reconciled in the ledger (fully or partly), with their entry.
+    pub paid_in_ledger: BTreeMap<String, String>,
     /// Invoices paid by hand in Teamleader, with the amount.
     pub paid_by_hand: BTreeMap<String, Decimal>,
-    /// The Exact entries of the invoices paid by hand (those exported by then).
-    pub hand_paid_entries: BTreeMap<String, uuid::Uuid>,
-    /// The customers Exact held before the first run (the user's, not Koppel's).
-    pub ledger_customers_before: BTreeSet<uuid::Uuid>,
+    /// The ledger entries of the invoices paid by hand (those exported by then).
+    pub hand_paid_entries: BTreeMap<String, String>,
+    /// The customers the ledger held before the first run (the user's, not Koppel's).
+    pub ledger_customers_before: BTreeSet<String>,
     /// The connection after the faults, before recovery: status, reason, and whether a fault
     /// that ends access struck.
     pub connection_status: Option<(ConnectionStatus, Option<String>, bool)>,
@@ -105,19 +107,15 @@ async fn check_documents(
     expect: &Expectations,
     outcome: &mut Outcome,
 ) {
-    let entries = stack.exact.entries(DIVISION);
+    let ledger = expect.ledger.name();
+    let entries = expect.ledger.entries(stack);
     let mut by_reference: HashMap<String, u32> = HashMap::new();
     for entry in &entries {
-        let key = format!(
-            "{} {}",
-            entry.journal,
-            entry.your_ref.clone().unwrap_or_default()
-        );
-        *by_reference.entry(key).or_default() += 1;
+        *by_reference.entry(entry.key.clone()).or_default() += 1;
     }
     for (reference, count) in &by_reference {
         if *count > 1 {
-            outcome.duplicate(format!("entry {reference} is in Exact {count} times"));
+            outcome.duplicate(format!("entry {reference} is in {ledger} {count} times"));
         }
     }
     let mut recorded = BTreeSet::new();
@@ -133,12 +131,12 @@ async fn check_documents(
             .flatten();
         match record.map(|r| r.state) {
             Some(ExportState::Exported { entry_id, .. }) => {
-                let entry = uuid::Uuid::parse_str(entry_id.as_str()).ok();
-                recorded.extend(entry);
-                let present = entries.iter().any(|e| Some(e.entry_id) == entry);
+                let entry = entry_id.as_str().to_owned();
+                let present = entries.iter().any(|e| e.id == entry);
+                recorded.insert(entry);
                 if !present && !expect.deleted_in_ledger.contains(&id) {
                     outcome.broken(format!(
-                        "records disagree: document {number} is recorded as entry {entry_id}, which Exact does not have"
+                        "records disagree: document {number} is recorded as entry {entry_id}, which {ledger} does not have"
                     ));
                 }
             }
@@ -150,11 +148,10 @@ async fn check_documents(
         }
     }
     for entry in &entries {
-        if !recorded.contains(&entry.entry_id) {
+        if !recorded.contains(&entry.id) {
             outcome.broken(format!(
-                "records disagree: Exact holds entry {} ({}) that no document record points to (a draft, or a post Koppel lost track of)",
-                entry.entry_number,
-                entry.your_ref.clone().unwrap_or_default()
+                "records disagree: {ledger} holds {} that no document record points to (a draft, or a post Koppel lost track of)",
+                entry.label
             ));
         }
     }
@@ -173,42 +170,39 @@ fn check_customers(stack: &Stack, expect: &Expectations, outcome: &mut Outcome) 
             .entry(normalized(&company.name))
             .or_default() += 1;
     }
-    let accounts = stack
-        .exact
-        .division(DIVISION)
-        .map(|d| d.accounts)
-        .unwrap_or_default();
-    // Koppel's customers: those Exact did not hold before. Matching by name is not asked of
-    // the export (only by number or VAT), so a user's customer without a VAT number may get
-    // a Koppel twin; a VAT number Exact already knew must never be created again.
+    let ledger = expect.ledger.name();
+    let accounts = expect.ledger.customers(stack);
+    // Koppel's customers: those the ledger did not hold before. Matching by name is not asked
+    // of the export (only by number or VAT), so a user's customer without a VAT number may
+    // get a Koppel twin; a VAT number the ledger already knew must never be created again.
     let known_vats: BTreeSet<String> = accounts
         .iter()
         .filter(|a| expect.ledger_customers_before.contains(&a.id))
-        .filter_map(|a| a.vat_number.as_deref().map(normalized))
+        .filter_map(|a| a.vat.as_deref().map(normalized))
         .collect();
     let mut ledger_names: HashMap<String, Vec<String>> = HashMap::new();
     for account in accounts
         .iter()
         .filter(|a| !expect.ledger_customers_before.contains(&a.id))
     {
-        if let Some(vat) = account.vat_number.as_deref().map(normalized)
+        if let Some(vat) = account.vat.as_deref().map(normalized)
             && known_vats.contains(&vat)
         {
             outcome.duplicate(format!(
-                "customer {:?} was created in Exact though its VAT number {vat} was there already",
+                "customer {:?} was created in {ledger} though its VAT number {vat} was there already",
                 account.name
             ));
         }
         ledger_names
             .entry(normalized(&account.name))
             .or_default()
-            .push(account.code.trim().to_owned());
+            .push(account.code.clone());
     }
     for (name, codes) in &ledger_names {
         let in_teamleader = teamleader_names.get(name).copied().unwrap_or(0);
         if codes.len() > 1 && codes.len() as u32 > in_teamleader.max(1) {
             outcome.duplicate(format!(
-                "customer {name:?} is in Exact {} times ({codes:?})",
+                "customer {name:?} is in {ledger} {} times ({codes:?})",
                 codes.len()
             ));
         }
@@ -230,7 +224,8 @@ fn check_customers(stack: &Stack, expect: &Expectations, outcome: &mut Outcome) 
 }
 
 fn check_payments(stack: &Stack, expect: &Expectations, outcome: &mut Outcome) {
-    let entries = stack.exact.entries(DIVISION);
+    let ledger = expect.ledger.name();
+    let entries = expect.ledger.entries(stack);
     let paid_in_teamleader: BTreeMap<String, Decimal> = stack
         .teamleader
         .with_account(&stack.account_id, |a| {
@@ -245,8 +240,8 @@ fn check_payments(stack: &Stack, expect: &Expectations, outcome: &mut Outcome) {
         let expected = if let Some(entry) = expect.paid_in_ledger.get(id) {
             entries
                 .iter()
-                .find(|e| e.entry_id == *entry)
-                .map_or(Decimal::ZERO, |e| e.amount() - e.open_amount())
+                .find(|e| e.id == *entry)
+                .map_or(Decimal::ZERO, |e| e.amount - e.open)
         } else {
             expect.paid_by_hand.get(id).copied().unwrap_or_default()
         };
@@ -260,14 +255,12 @@ fn check_payments(stack: &Stack, expect: &Expectations, outcome: &mut Outcome) {
             ));
         }
     }
-    // Paid by hand in Teamleader: never carried to Exact unless asked (off by default).
+    // Paid by hand in Teamleader: never carried to the ledger unless asked (off by default).
     for (id, entry) in &expect.hand_paid_entries {
-        let carried = entries
-            .iter()
-            .any(|e| e.entry_id == *entry && e.open_amount() != e.amount());
+        let carried = entries.iter().any(|e| e.id == *entry && e.open != e.amount);
         if carried {
             outcome.broken(format!(
-                "invoice {id}, paid by hand in Teamleader, was carried to Exact without the opt-in"
+                "invoice {id}, paid by hand in Teamleader, was carried to {ledger} without the opt-in"
             ));
         }
     }

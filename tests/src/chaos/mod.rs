@@ -6,6 +6,7 @@
 //! still break it and printed with its replay command.
 
 pub mod check;
+pub mod ledger;
 pub mod plan;
 pub mod run;
 pub mod tripwire;
@@ -31,6 +32,8 @@ pub struct Summary {
     pub kills: u32,
     /// How often each fault class struck.
     pub fault_mix: BTreeMap<&'static str, u32>,
+    /// Schedules per ledger.
+    pub by_ledger: BTreeMap<&'static str, u32>,
     /// The failing schedules, shrunk.
     pub failures: Vec<Failure>,
 }
@@ -75,6 +78,7 @@ impl Summary {
     fn add(&mut self, plan: &Plan, outcome: &Outcome) {
         self.schedules += 1;
         self.on_moto += u32::from(plan.moto);
+        *self.by_ledger.entry(plan.ledger.name()).or_default() += 1;
         self.duplicates += outcome.duplicates;
         self.lost += outcome.lost;
         self.violations += outcome.violations.len() as u32;

@@ -2,6 +2,7 @@
 //! moment each strikes. The same seed always gives the same plan, so a failing schedule is
 //! replayed by its seed alone; a shrunk plan is replayed by its seed and the faults it kept.
 
+use super::ledger::LedgerUnderTest;
 use koppel_sim::{exact, teamleader};
 
 /// A small deterministic random source (SplitMix64): plans must not depend on a crate's
@@ -160,14 +161,14 @@ impl Fault {
         match self {
             Self::Kill { after: false, .. } => "worker killed before a store write",
             Self::Kill { after: true, .. } => "worker killed after a store write",
-            Self::ExactFailures { status: 429, .. } => "Exact 429 burst",
-            Self::ExactFailures { .. } => "Exact 5xx storm",
-            Self::ExactAnswerLost { .. } => "Exact answer lost after commit",
-            Self::ExactBadAnswers { .. } => "Exact malformed or HTML answers",
+            Self::ExactFailures { status: 429, .. } => "ledger 429 burst",
+            Self::ExactFailures { .. } => "ledger 5xx storm",
+            Self::ExactAnswerLost { .. } => "ledger answer lost after commit",
+            Self::ExactBadAnswers { .. } => "ledger malformed or HTML answers",
             Self::TeamleaderFailures { status: None, .. } => "Teamleader 429 burst",
             Self::TeamleaderFailures { .. } => "Teamleader 5xx storm",
             Self::TokensExpire { .. } => "access tokens expire mid-run",
-            Self::ExactAccessRevoked { .. } => "access revoked in Exact",
+            Self::ExactAccessRevoked { .. } => "access revoked in the ledger",
             Self::RefreshAnswerLost { .. } => "refresh answer lost after rotation",
             Self::PeriodClosed => "period closed then reopened",
             Self::DailyQuotaSpent { .. } => "daily quota spent mid-run",
@@ -248,6 +249,8 @@ pub struct Plan {
     pub faults: Vec<(Phase, Fault)>,
     /// What users change between the export and the payment poll.
     pub changes: Vec<Change>,
+    /// The ledger it books in (drawn last, so adding it left every other draw as it was).
+    pub ledger: LedgerUnderTest,
 }
 
 impl Plan {
@@ -360,6 +363,11 @@ impl Plan {
             batch_size: dice.between(1, 3) as i32,
             faults,
             changes,
+            ledger: if dice.chance(35) {
+                LedgerUnderTest::Octopus
+            } else {
+                LedgerUnderTest::Exact
+            },
         }
     }
 
@@ -404,5 +412,13 @@ mod tests {
             .map(|(_, fault)| fault.class())
             .collect();
         assert_eq!(classes.len(), 14, "{classes:?}");
+    }
+
+    #[test]
+    fn about_a_third_of_the_schedules_book_in_octopus() {
+        let octopus = (0..200)
+            .filter(|&seed| Plan::draw(seed, 0).ledger == LedgerUnderTest::Octopus)
+            .count();
+        assert!((40..=100).contains(&octopus), "{octopus}");
     }
 }

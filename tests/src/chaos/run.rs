@@ -5,6 +5,7 @@
 //! invariants.
 
 use super::check::{Expectations, Outcome, check};
+use super::ledger::LedgerUnderTest;
 use super::plan::{Change, Fault, Phase, Plan};
 use super::tripwire::{Remotes, Tripwire};
 use crate::stack::{Backend, DrainOptions, Stack, StackOptions};
@@ -12,13 +13,10 @@ use crate::store_hook::HookedStore;
 use koppel_core::{
     Clock, Connection, ConnectionStatus, DocumentId, ExportState, Job, JobKind, RunId,
 };
-use koppel_sim::{exact, teamleader};
+use koppel_sim::teamleader;
 use rust_decimal::Decimal;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The Exact division every schedule books in.
-pub const DIVISION: i32 = exact::DEFAULT_BE_DIVISION;
 
 /// Lambda's timeout for the jobs (template.yaml), on the stack's virtual clock.
 const BUDGET: Duration = Duration::from_secs(900);
@@ -44,20 +42,18 @@ pub async fn run_plan(plan: &Plan, moto_url: Option<&str>) -> Outcome {
     .await;
     seed_ledger(&stack, plan);
     let department = stack.departments()[0].clone();
-    let connection = stack.connect(&department, DIVISION).await;
+    let ledger = plan.ledger;
+    let connection = ledger.connect(&stack, &department).await;
     let mut expect = Expectations {
-        ledger_customers_before: stack
-            .exact
-            .division(DIVISION)
-            .map(|d| d.accounts.iter().map(|a| a.id).collect())
-            .unwrap_or_default(),
+        ledger,
+        ledger_customers_before: ledger.customers(&stack).into_iter().map(|c| c.id).collect(),
         ..Expectations::default()
     };
 
     let tripwire = Arc::new(Tripwire::new(Remotes {
-        exact: stack.exact.control(),
+        ledger,
+        ledger_remote: ledger.remote(&stack),
         teamleader: stack.teamleader.fault_remote(),
-        division: DIVISION,
         queue: stack.aws.queue.clone(),
     }));
     stack.aws.store = Arc::new(HookedStore::new(stack.aws.store.clone(), tripwire.clone()));
@@ -109,19 +105,19 @@ pub async fn run_plan(plan: &Plan, moto_url: Option<&str>) -> Outcome {
     outcome
 }
 
-/// Exact's side before the first run: some Teamleader companies are already customers there
-/// (the export must match them, not create them again), others exist only in Exact.
+/// The ledger's side before the first run: some Teamleader companies are already customers
+/// there (the export must match them, not create them again), others exist only there.
 fn seed_ledger(stack: &Stack, plan: &Plan) {
     let shared = stack
         .company_identities(&stack.account_id)
         .into_iter()
         .take(plan.shared_customers);
     for (name, vat) in shared {
-        let _ = stack.exact.add_customer(DIVISION, &name, vat.as_deref());
+        plan.ledger.add_customer(stack, &name, vat.as_deref());
     }
     for n in 0..plan.ledger_only_customers {
-        let name = format!("Enkel in Exact {n} ({})", plan.seed);
-        let _ = stack.exact.add_customer(DIVISION, &name, None);
+        let name = format!("Enkel in {} {n} ({})", plan.ledger.name(), plan.seed);
+        plan.ledger.add_customer(stack, &name, None);
     }
 }
 
@@ -153,6 +149,7 @@ async fn make_changes(
     }
     let mut touched = std::collections::HashSet::new();
     let now = stack.clock.now();
+    let ledger = plan.ledger;
     for change in &plan.changes {
         let n = match change {
             Change::EditInvoice(n)
@@ -190,34 +187,24 @@ async fn make_changes(
                 }
             }
             (Change::DeleteEntry(_), Some(entry)) => {
-                if stack.exact.delete_entry(DIVISION, entry).is_ok() {
+                if ledger.delete_entry(stack, &entry) {
                     expect.deleted_in_ledger.insert(id);
                 }
             }
             (Change::PayInFull(_), Some(entry)) => {
-                if stack
-                    .exact
-                    .register_payment(DIVISION, entry, None, Some(now.date_naive()))
-                    .is_ok()
-                {
+                if ledger.pay(stack, &entry, None, now.date_naive()) {
                     expect.paid_in_ledger.insert(id, entry);
                 }
             }
             (Change::PayInPart(_), Some(entry)) => {
-                let total = stack
-                    .exact
-                    .entries(DIVISION)
+                let total = ledger
+                    .entries(stack)
                     .into_iter()
-                    .find(|e| e.entry_id == entry)
-                    .map(|e| e.amount())
+                    .find(|e| e.id == entry)
+                    .map(|e| e.amount)
                     .unwrap_or_default();
                 let part = (total / Decimal::from(3)).round_dp(2);
-                if part > Decimal::ZERO
-                    && stack
-                        .exact
-                        .register_payment(DIVISION, entry, Some(part), Some(now.date_naive()))
-                        .is_ok()
-                {
+                if part > Decimal::ZERO && ledger.pay(stack, &entry, Some(part), now.date_naive()) {
                     expect.paid_in_ledger.insert(id, entry);
                 }
             }
@@ -244,12 +231,12 @@ async fn make_changes(
     }
 }
 
-/// The Exact entry Koppel recorded for Teamleader document `id`, if exported.
+/// The ledger entry Koppel recorded for Teamleader document `id`, if exported.
 pub(super) async fn exported_entry(
     stack: &Stack,
     connection: &Connection,
     id: &str,
-) -> Option<uuid::Uuid> {
+) -> Option<String> {
     let record = stack
         .aws
         .store
@@ -258,7 +245,7 @@ pub(super) async fn exported_entry(
         .ok()
         .flatten()?;
     match record.state {
-        ExportState::Exported { entry_id, .. } => uuid::Uuid::parse_str(entry_id.as_str()).ok(),
+        ExportState::Exported { entry_id, .. } => Some(entry_id.as_str().to_owned()),
         _ => None,
     }
 }
@@ -272,18 +259,11 @@ async fn recover(
     connection: &Connection,
     access_ended: bool,
 ) {
-    stack.exact.clear_faults();
-    stack.exact.clear_answers();
-    stack.exact.set_rate_limits(None);
+    let ledger: LedgerUnderTest = plan.ledger;
+    ledger.clear_faults(stack);
     stack.teamleader.clear_faults();
     if plan.faults.iter().any(|(_, f)| *f == Fault::PeriodClosed) {
-        let today = stack.clock.now().date_naive();
-        let _ = stack.exact.set_period_closed(
-            DIVISION,
-            chrono::Datelike::year(&today),
-            chrono::Datelike::month(&today) as i32,
-            false,
-        );
+        ledger.set_period_closed(stack, stack.clock.now().date_naive(), false);
     }
     let status = stack
         .aws
@@ -296,7 +276,7 @@ async fn recover(
     // The user signs in again when Koppel asked for it, and after withdrawing access even if
     // no call noticed yet.
     if status != Some(ConnectionStatus::Active) || access_ended {
-        stack.connect(department, DIVISION).await;
+        ledger.connect(stack, department).await;
     }
     for night in 1..=RECOVERY_NIGHTS {
         stack.clock.advance(chrono::Duration::days(1));

@@ -3,12 +3,13 @@
 //! where a job's progress becomes visible, so "the 7th store call" names the same moment of a
 //! run every time its plan is replayed, whatever this machine's speed.
 
-use super::plan::{BadAnswer, Fault};
+use super::ledger::{LedgerRemote, LedgerUnderTest};
+use super::plan::Fault;
 use crate::stack::{InvocationKiller, current_invocation};
 use crate::store_hook::StoreHook;
 use futures::future::BoxFuture;
 use koppel_core::{Job, JobQueue};
-use koppel_sim::{exact, teamleader};
+use koppel_sim::teamleader;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,12 +17,12 @@ use tokio::sync::Notify;
 
 /// What a fault does to the simulators (and the queue) when its store call comes.
 pub struct Remotes {
-    /// Exact's control.
-    pub exact: exact::SimControl,
+    /// The ledger the schedule books in.
+    pub ledger: LedgerUnderTest,
+    /// Its simulator's control.
+    pub ledger_remote: LedgerRemote,
     /// Teamleader's faults.
     pub teamleader: teamleader::FaultRemote,
-    /// Exact's division under test.
-    pub division: i32,
     /// The queue the phase's job message is delivered through once more.
     pub queue: Arc<dyn JobQueue>,
 }
@@ -134,46 +135,6 @@ impl Tripwire {
         let remotes = &self.remotes;
         match fault {
             Fault::Kill { .. } => return,
-            Fault::ExactFailures {
-                count,
-                status,
-                path,
-                ..
-            } => remotes.exact.fail_next(exact::FailNext {
-                count: *count,
-                status: *status,
-                path_contains: path.map(str::to_owned),
-            }),
-            Fault::ExactAnswerLost { count, mode, .. } => {
-                remotes.exact.crash_after_commit(*count, *mode);
-                // The customer created just before an entry loses its answer too, at times.
-                remotes.exact.lose_account_answers(*count % 2);
-            }
-            Fault::ExactBadAnswers { count, answer, .. } => {
-                let (status, body, content_type) = match answer {
-                    BadAnswer::HtmlPage => (
-                        200,
-                        "<!doctype html><html><body><h1>Exact Online is being updated</h1></body></html>",
-                        "text/html; charset=utf-8",
-                    ),
-                    BadAnswer::CutJson => {
-                        (200, "{\"d\": {\"results\": [{\"ID\": ", "application/json")
-                    }
-                    BadAnswer::JsonOutage => (
-                        503,
-                        "{\"error\":{\"code\":\"\",\"message\":{\"lang\":\"\",\"value\":\"Service unavailable\"}}}",
-                        "application/json",
-                    ),
-                    BadAnswer::HtmlGateway => (
-                        502,
-                        "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
-                        "text/html",
-                    ),
-                };
-                remotes.exact.answer_next(
-                    exact::AnswerNext::new(*count, status, body).content_type(content_type),
-                );
-            }
             Fault::TeamleaderFailures { count, status, .. } => {
                 remotes.teamleader.inject_fault(teamleader::Fault {
                     kind: match status {
@@ -187,31 +148,8 @@ impl Tripwire {
                 })
             }
             Fault::TokensExpire { .. } => {
-                remotes.exact.expire_tokens();
+                remotes.ledger.strike(&remotes.ledger_remote, fault);
                 remotes.teamleader.expire_access_tokens(None);
-            }
-            Fault::ExactAccessRevoked { .. } => remotes.exact.revoke_tokens(),
-            Fault::RefreshAnswerLost { .. } => {
-                remotes.exact.lose_token_answers(1);
-                remotes.exact.expire_tokens();
-            }
-            Fault::PeriodClosed => {
-                let today = koppel_core::Clock::now(remotes.exact.clock().as_ref()).date_naive();
-                let _ = remotes.exact.set_period_closed(
-                    remotes.division,
-                    chrono::Datelike::year(&today),
-                    chrono::Datelike::month(&today) as i32,
-                    true,
-                );
-            }
-            Fault::DailyQuotaSpent { left, .. } => {
-                let used = remotes
-                    .exact
-                    .calls_today(exact::DEFAULT_CLIENT_ID, remotes.division);
-                remotes.exact.set_rate_limits(Some(exact::RateLimits {
-                    per_minute: 60,
-                    per_day: used + left,
-                }));
             }
             Fault::Redelivered { copies, .. } => {
                 let job = self.armed().job.clone();
@@ -221,6 +159,7 @@ impl Tripwire {
                     let _ = remotes.queue.send(&copies).await;
                 }
             }
+            ledger_fault => remotes.ledger.strike(&remotes.ledger_remote, ledger_fault),
         }
         self.armed().fired.push(fault.class());
     }

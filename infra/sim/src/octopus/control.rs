@@ -342,6 +342,23 @@ impl SimControl {
         })
     }
 
+    /// Seed a client relation (a user's customer, known before Koppel ran); returns its id.
+    pub fn add_relation(
+        &self,
+        dossier: i64,
+        name: &str,
+        vat_nr: Option<&str>,
+    ) -> Result<i64, SimError> {
+        let now = format_timestamp(koppel_core::Clock::now(self.shared.clock.as_ref()));
+        self.with_dossier(dossier, |d| {
+            let id = d.next_relation_id();
+            let mut relation = Relation::client(id, name, vat_nr);
+            relation.modified_time_stamp = Some(now);
+            d.relations.push(relation);
+            Ok(id)
+        })
+    }
+
     /// The relations of a dossier (empty when it does not exist).
     pub fn relations(&self, dossier: i64) -> Vec<Relation> {
         self.state(|s| {

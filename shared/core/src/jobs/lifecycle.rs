@@ -496,9 +496,11 @@ async fn run_holding<J: ConnectionJob>(
 
 /// End a run that an outside failure stopped, saying why and what happens next. The status
 /// and the words always agree: a paused run says the next run continues, a failed one says
-/// what a person must do. A refusal of the whole connection also marks the connection
-/// (`NeedsReauth`, with the reason) so no schedule runs it into the same refusal again
-/// before a person has fixed it on the reactivation page.
+/// what a person must do. A refusal of the whole connection (access refused, or credentials
+/// that no longer work — a ledger whose sign-in is a user name and password has no token
+/// source to mark it) also marks the connection (`NeedsReauth`, with the reason) so no
+/// schedule runs it into the same refusal again before a person has fixed it on the
+/// reactivation page.
 async fn stop_for(
     noun: &str,
     ports: &LifecyclePorts<'_>,
@@ -506,7 +508,7 @@ async fn stop_for(
     error: &ExternalError,
 ) -> Result<JobOutcome, JobError> {
     let (status, message) = stop_words(noun, error);
-    if let ExternalError::ConnectionRefused { .. } = error {
+    if error.refuses_connection() {
         warn!(connection_id = %report.connection_id, reason = %error, "marking connection needs_reauth");
         ports
             .connections

@@ -63,6 +63,9 @@ struct Numbering {
     last: Option<i64>,
 }
 
+/// (book year, journal) → its numbering.
+type Numberings = HashMap<(i64, String), Arc<Mutex<Numbering>>>;
+
 /// One Octopus dossier seen through one user's sign-in.
 pub struct OctopusLedger {
     http: OctopusHttp,
@@ -72,7 +75,7 @@ pub struct OctopusLedger {
     journals: Mutex<HashMap<i64, Vec<wire::Journal>>>,
     /// (book year, journal) → numbering; the lock is held across a POST, so bookings of one
     /// journal go one at a time and never race for a number.
-    numbering: Mutex<HashMap<(i64, String), Arc<Mutex<Numbering>>>>,
+    numbering: Mutex<Numberings>,
     /// All relations of the dossier, read once per run.
     relations: Mutex<Option<Vec<wire::Relation>>>,
     /// Journal → its recently modified bookings (for finding a booking again).

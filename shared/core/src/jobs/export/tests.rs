@@ -340,6 +340,22 @@ async fn refused_credentials_fail_the_run_and_a_spent_quota_pauses_it() {
             .contains("sign in to L again"),
         "{report:#?}"
     );
+    // The connection waits for a new sign-in; the person signs in again.
+    let id = connection().id;
+    let marked = crate::ConnectionStore::connection(&world.store, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(marked.status, crate::ConnectionStatus::NeedsReauth);
+    assert!(marked.status_reason.is_some_and(|r| r.contains("revoked")));
+    crate::ConnectionStore::set_connection_status(
+        &world.store,
+        &id,
+        crate::ConnectionStatus::Active,
+        None,
+    )
+    .await
+    .unwrap();
 
     world.source.fault_listings([ExternalError::QuotaExhausted {
         system: "Teamleader Focus",

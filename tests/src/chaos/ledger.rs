@@ -1,0 +1,421 @@
+//! The ledger a schedule books in, seen the same way whichever it is: its entries and
+//! customers as the checks read them, the user's doings (customers of their own, deleting
+//! an entry, reconciling a payment, a closed period), and how each fault of a plan strikes
+//! it. Exact Online and Octopus differ in their wire, their ids and their faults; the
+//! schedule, the recovery and the invariants do not.
+
+use super::plan::{BadAnswer, Fault};
+use crate::stack::Stack;
+use chrono::{Datelike, NaiveDate};
+use koppel_core::{Clock, Connection, DepartmentId};
+use koppel_sim::{exact, octopus};
+use rust_decimal::Decimal;
+
+/// The Exact division every Exact schedule books in.
+pub const DIVISION: i32 = exact::DEFAULT_BE_DIVISION;
+
+/// The Octopus dossier every Octopus schedule books in.
+pub const DOSSIER: i64 = octopus::seed::DEMO_DOSSIER_ID;
+
+/// Which ledger a schedule books in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LedgerUnderTest {
+    /// Exact Online (entries with ids, OAuth tokens, minute and day quotas).
+    #[default]
+    Exact,
+    /// Octopus (bookings without ids, user name and password, a daily budget).
+    Octopus,
+}
+
+/// An entry of the ledger, as the checks compare it with Koppel's records.
+#[derive(Debug, Clone)]
+pub struct EntryView {
+    /// The id Koppel records for it.
+    pub id: String,
+    /// Journal and Koppel's reference: what must be unique.
+    pub key: String,
+    /// What a person reads ("entry 12", "V1 3").
+    pub label: String,
+    /// Total including VAT, positive.
+    pub amount: Decimal,
+    /// What is still open, positive.
+    pub open: Decimal,
+}
+
+/// A customer of the ledger.
+#[derive(Debug, Clone)]
+pub struct CustomerView {
+    /// The ledger's id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// VAT number.
+    pub vat: Option<String>,
+    /// The number people read.
+    pub code: String,
+}
+
+impl LedgerUnderTest {
+    /// The ledger's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Exact => "Exact",
+            Self::Octopus => "Octopus",
+        }
+    }
+
+    /// Link `department` to this ledger (signing in again after a lost access is the same).
+    pub async fn connect(self, stack: &Stack, department: &DepartmentId) -> Connection {
+        match self {
+            Self::Exact => stack.connect(department, DIVISION).await,
+            Self::Octopus => {
+                // The user signs in with the password Octopus holds now.
+                let _ = stack
+                    .octopus
+                    .change_password(octopus::seed::DEMO_USER, octopus::seed::DEMO_PASSWORD);
+                stack.connect_octopus(department, DOSSIER).await
+            }
+        }
+    }
+
+    /// Every entry of the ledger.
+    pub fn entries(self, stack: &Stack) -> Vec<EntryView> {
+        match self {
+            Self::Exact => stack
+                .exact
+                .entries(DIVISION)
+                .into_iter()
+                .map(|e| EntryView {
+                    id: e.entry_id.to_string(),
+                    key: format!("{} {}", e.journal, e.your_ref.clone().unwrap_or_default()),
+                    label: format!(
+                        "entry {} ({})",
+                        e.entry_number,
+                        e.your_ref.clone().unwrap_or_default()
+                    ),
+                    amount: e.amount().abs(),
+                    open: e.open_amount().abs(),
+                })
+                .collect(),
+            Self::Octopus => stack
+                .octopus
+                .bookings(DOSSIER)
+                .into_iter()
+                .map(|b| {
+                    let d = &b.data;
+                    EntryView {
+                        id: format!(
+                            "{}/{}/{}",
+                            d.bookyear_key.id, d.journal_key, d.document_sequence_nr
+                        ),
+                        key: format!("{} {}", d.journal_key, d.order_reference),
+                        label: format!(
+                            "booking {} {} ({})",
+                            d.journal_key, d.document_sequence_nr, d.order_reference
+                        ),
+                        amount: d.amount.abs(),
+                        open: b.open_amount.abs(),
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Every customer of the ledger.
+    pub fn customers(self, stack: &Stack) -> Vec<CustomerView> {
+        match self {
+            Self::Exact => stack
+                .exact
+                .division(DIVISION)
+                .map(|d| d.accounts)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| CustomerView {
+                    id: a.id.to_string(),
+                    name: a.name,
+                    vat: a.vat_number,
+                    code: a.code.trim().to_owned(),
+                })
+                .collect(),
+            Self::Octopus => stack
+                .octopus
+                .relations(DOSSIER)
+                .into_iter()
+                .map(|r| CustomerView {
+                    id: r.id().to_string(),
+                    code: r.id().to_string(),
+                    name: r.name,
+                    vat: r.vat_nr,
+                })
+                .collect(),
+        }
+    }
+
+    /// A customer the user has in the ledger before Koppel runs.
+    pub fn add_customer(self, stack: &Stack, name: &str, vat: Option<&str>) {
+        // A customer that cannot be added is simply not there.
+        match self {
+            Self::Exact => {
+                let _ = stack.exact.add_customer(DIVISION, name, vat);
+            }
+            Self::Octopus => {
+                let _ = stack.octopus.add_relation(DOSSIER, name, vat);
+            }
+        }
+    }
+
+    /// The user deletes the entry `id` in the ledger; true when it was there.
+    pub fn delete_entry(self, stack: &Stack, id: &str) -> bool {
+        match self {
+            Self::Exact => uuid::Uuid::parse_str(id)
+                .is_ok_and(|entry| stack.exact.delete_entry(DIVISION, entry).is_ok()),
+            Self::Octopus => booking_key(id).is_some_and(|(year, journal, number)| {
+                stack
+                    .octopus
+                    .delete_booking(DOSSIER, year, &journal, number)
+                    .is_ok()
+            }),
+        }
+    }
+
+    /// The accountant reconciles `part` of entry `id` (all of it when `None`) on `day`; true
+    /// when it was done.
+    pub fn pay(self, stack: &Stack, id: &str, part: Option<Decimal>, day: NaiveDate) -> bool {
+        match self {
+            Self::Exact => uuid::Uuid::parse_str(id).is_ok_and(|entry| {
+                stack
+                    .exact
+                    .register_payment(DIVISION, entry, part, Some(day))
+                    .is_ok()
+            }),
+            Self::Octopus => booking_key(id).is_some_and(|(year, journal, number)| {
+                stack
+                    .octopus
+                    .match_booking(DOSSIER, year, &journal, number, part)
+                    .is_ok()
+            }),
+        }
+    }
+
+    /// Close (or reopen) the period of `day` in the ledger.
+    pub fn set_period_closed(self, stack: &Stack, day: NaiveDate, closed: bool) {
+        // A period that cannot be closed leaves the schedule without that fault.
+        match self {
+            Self::Exact => {
+                let _ =
+                    stack
+                        .exact
+                        .set_period_closed(DIVISION, day.year(), day.month() as i32, closed);
+            }
+            Self::Octopus => {
+                if let Some(year) = octopus_bookyear(stack, day) {
+                    let period = day.year() * 100 + day.month() as i32;
+                    let _ = stack
+                        .octopus
+                        .set_period_closed(DOSSIER, year, period, closed);
+                }
+            }
+        }
+    }
+
+    /// Every fault and limit gone (the recovery).
+    pub fn clear_faults(self, stack: &Stack) {
+        match self {
+            Self::Exact => {
+                stack.exact.clear_faults();
+                stack.exact.clear_answers();
+                stack.exact.set_rate_limits(None);
+            }
+            Self::Octopus => {
+                stack.octopus.clear_faults();
+                stack
+                    .octopus
+                    .set_budgets(octopus::budget::Budgets::default());
+            }
+        }
+    }
+
+    /// Carry out a ledger fault of a plan (the Exact-named faults stand for their class:
+    /// outages, lost answers, bad answers, tokens, access, the period and the quota).
+    pub fn strike(self, stack: &LedgerRemote, fault: &Fault) {
+        match (self, stack) {
+            (Self::Exact, LedgerRemote::Exact(exact)) => strike_exact(exact, fault),
+            (Self::Octopus, LedgerRemote::Octopus(octopus)) => strike_octopus(octopus, fault),
+            _ => {}
+        }
+    }
+
+    /// The remote control of this ledger's simulator.
+    pub fn remote(self, stack: &Stack) -> LedgerRemote {
+        match self {
+            Self::Exact => LedgerRemote::Exact(stack.exact.control()),
+            Self::Octopus => LedgerRemote::Octopus(stack.octopus.control()),
+        }
+    }
+}
+
+/// A ledger simulator's remote control, for the tripwire.
+pub enum LedgerRemote {
+    /// Exact's.
+    Exact(exact::SimControl),
+    /// Octopus's.
+    Octopus(octopus::SimControl),
+}
+
+impl LedgerRemote {
+    /// The simulator's clock.
+    pub fn today(&self) -> NaiveDate {
+        match self {
+            Self::Exact(exact) => exact.clock().now().date_naive(),
+            Self::Octopus(octopus) => octopus.clock().now().date_naive(),
+        }
+    }
+}
+
+/// "year/journal/number" → its parts.
+fn booking_key(id: &str) -> Option<(i64, String, i64)> {
+    let mut parts = id.splitn(3, '/');
+    let year = parts.next()?.parse().ok()?;
+    let journal = parts.next()?.to_owned();
+    let number = parts.next()?.parse().ok()?;
+    Some((year, journal, number))
+}
+
+/// The Octopus book year holding `day`.
+fn octopus_bookyear(stack: &Stack, day: NaiveDate) -> Option<i64> {
+    bookyear_of(&stack.octopus.control(), day)
+}
+
+fn bookyear_of(octopus: &octopus::SimControl, day: NaiveDate) -> Option<i64> {
+    octopus
+        .dossier(DOSSIER)?
+        .bookyears
+        .iter()
+        .find(|b| b.start_date <= day && day <= b.end_date)
+        .map(|b| b.id)
+}
+
+fn strike_exact(exact: &exact::SimControl, fault: &Fault) {
+    match fault {
+        Fault::ExactFailures {
+            count,
+            status,
+            path,
+            ..
+        } => exact.fail_next(exact::FailNext {
+            count: *count,
+            status: *status,
+            path_contains: path.map(str::to_owned),
+        }),
+        Fault::ExactAnswerLost { count, mode, .. } => {
+            exact.crash_after_commit(*count, *mode);
+            // The customer created just before an entry loses its answer too, at times.
+            exact.lose_account_answers(*count % 2);
+        }
+        Fault::ExactBadAnswers { count, answer, .. } => {
+            let (status, body, content_type) = match answer {
+                BadAnswer::HtmlPage => (
+                    200,
+                    "<!doctype html><html><body><h1>Exact Online is being updated</h1></body></html>",
+                    "text/html; charset=utf-8",
+                ),
+                BadAnswer::CutJson => (200, "{\"d\": {\"results\": [{\"ID\": ", "application/json"),
+                BadAnswer::JsonOutage => (
+                    503,
+                    "{\"error\":{\"code\":\"\",\"message\":{\"lang\":\"\",\"value\":\"Service unavailable\"}}}",
+                    "application/json",
+                ),
+                BadAnswer::HtmlGateway => (
+                    502,
+                    "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+                    "text/html",
+                ),
+            };
+            exact.answer_next(
+                exact::AnswerNext::new(*count, status, body).content_type(content_type),
+            );
+        }
+        Fault::TokensExpire { .. } => exact.expire_tokens(),
+        Fault::ExactAccessRevoked { .. } => exact.revoke_tokens(),
+        Fault::RefreshAnswerLost { .. } => {
+            exact.lose_token_answers(1);
+            exact.expire_tokens();
+        }
+        Fault::PeriodClosed => {
+            let today = exact.clock().now().date_naive();
+            let _ = exact.set_period_closed(DIVISION, today.year(), today.month() as i32, true);
+        }
+        Fault::DailyQuotaSpent { left, .. } => {
+            let used = exact.calls_today(exact::DEFAULT_CLIENT_ID, DIVISION);
+            exact.set_rate_limits(Some(exact::RateLimits {
+                per_minute: 60,
+                per_day: used + left,
+            }));
+        }
+        Fault::Kill { .. } | Fault::TeamleaderFailures { .. } | Fault::Redelivered { .. } => {}
+    }
+}
+
+fn strike_octopus(octopus: &octopus::SimControl, fault: &Fault) {
+    use octopus::budget::Group;
+    match fault {
+        Fault::ExactFailures {
+            count,
+            status,
+            path,
+            ..
+        } => octopus.set_fail_next(octopus::FailNext {
+            count: *count,
+            // Octopus's 429 is its spent daily budget (see DailyQuotaSpent); a burst of
+            // refusals is an outage here.
+            status: if *status == 429 { 503 } else { *status },
+            target: path.map(|p| {
+                match p {
+                    "SalesEntries" => "bookings",
+                    "Accounts" => "relations",
+                    _ => "reports",
+                }
+                .to_owned()
+            }),
+            html: false,
+        }),
+        Fault::ExactAnswerLost { count, .. } => {
+            octopus.lose_booking_answers(*count);
+            octopus.lose_relation_answers(*count % 2);
+        }
+        Fault::ExactBadAnswers { count, answer, .. } => octopus.set_fail_next(octopus::FailNext {
+            count: *count,
+            status: match answer {
+                BadAnswer::HtmlGateway => 502,
+                _ => 503,
+            },
+            target: None,
+            html: matches!(answer, BadAnswer::HtmlPage | BadAnswer::HtmlGateway),
+        }),
+        Fault::TokensExpire { .. } | Fault::RefreshAnswerLost { .. } => octopus.expire_tokens(),
+        // The user changes the Octopus password: Koppel's sign-in is refused from then on.
+        Fault::ExactAccessRevoked { .. } => {
+            let _ = octopus.change_password(octopus::seed::DEMO_USER, "changed by the user");
+            octopus.expire_tokens();
+        }
+        Fault::PeriodClosed => {
+            let today = octopus.clock().now().date_naive();
+            if let Some(year) = bookyear_of(octopus, today) {
+                let period = today.year() * 100 + today.month() as i32;
+                let _ = octopus.set_period_closed(DOSSIER, year, period, true);
+            }
+        }
+        Fault::DailyQuotaSpent { left, .. } => {
+            for group in [
+                Group::Bookings,
+                Group::Relations,
+                Group::Reports,
+                Group::Modified,
+            ] {
+                let used = octopus.calls_today(DOSSIER, group);
+                octopus.set_budget(group, Some(used + left));
+            }
+        }
+        Fault::Kill { .. } | Fault::TeamleaderFailures { .. } | Fault::Redelivered { .. } => {}
+    }
+}
