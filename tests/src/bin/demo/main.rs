@@ -623,10 +623,10 @@ fn header(stack: &Stack, plan: &scenario::Plan) {
         "                for real. Simulators and Koppel share one clock running {SPEED} times faster: quotas,"
     );
     println!(
-        "                rate-limit waits and token lifetimes are enforced on it, and the demo takes about a"
+        "                rate-limit waits and token lifetimes are enforced on it, and the demo takes one to"
     );
     println!(
-        "                minute. Each invocation has Lambda's {} on that clock and is killed at its deadline;",
+        "                two minutes. Each invocation has Lambda's {} on that clock and is killed at its deadline;",
         show::duration(BUDGET)
     );
     println!("                a run that needs more hands over to a new message before then.");
