@@ -534,6 +534,15 @@ async fn a_person_links_a_department_to_octopus_with_user_name_and_password() {
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("De koppeling is ingesteld"), "{page}");
 
+    // The preview: what the first run would book in V1, nothing booked.
+    let (status, page) = browser
+        .open(&format!("/connections/{}/preview", draft.id.as_str()))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("V1"), "{page}");
+    assert!(stack.octopus.bookings(seed::DEMO_DOSSIER_ID).is_empty());
+
     let (status, _) = browser
         .post(
             &format!("/connections/{}/sync", draft.id.as_str()),

@@ -497,3 +497,97 @@ async fn a_changed_password_asks_for_a_new_sign_in_and_tokens_are_renewed_only_w
         "{stored:?}"
     );
 }
+
+/// Scenario C of the Octopus article: the customers are in both systems; the import brings
+/// Octopus's relations in (tagged "Octopus Import"), those it could not match become
+/// duplicates, and the merge file by VAT number gives the originals their relation numbers
+/// and removes the duplicates. The next export books on those relations and creates none.
+#[tokio::test]
+async fn scenario_c_the_merge_file_gives_the_originals_their_octopus_numbers() {
+    use koppel_core::jobs::merge::MatchBy;
+    let stack = stack(
+        Backend::Memory,
+        teamleader::GenerateSpec {
+            invoices: 8,
+            ..teamleader::GenerateSpec::companies_only(71, 4)
+        },
+    )
+    .await;
+    let department = stack.departments()[0].clone();
+    let connection = stack.connect_octopus(&department, DOSSIER).await;
+    let companies = stack.company_identities(&stack.account_id);
+    let originals: Vec<(String, String)> = companies
+        .iter()
+        .filter_map(|(n, v)| v.clone().map(|v| (n.clone(), v)))
+        .take(2)
+        .collect();
+    assert_eq!(originals.len(), 2, "the generated account has VAT numbers");
+    for (name, _) in &originals {
+        stack
+            .octopus
+            .add_relation(DOSSIER, &format!("{name} & Zonen"), None)
+            .unwrap();
+    }
+    let import = stack
+        .run_to_report(&connection.id, JobKind::CompanyImport, "import-1")
+        .await;
+    assert_eq!(import.status, RunStatus::Succeeded, "{import:#?}");
+    let imported = stack.teamleader_companies();
+    let mut rows = String::from("Naam;Klantennummer boekhoudpakket;Btw-nummer\n");
+    let mut numbers = BTreeMap::new();
+    for (name, vat) in &originals {
+        let (number, tags) = &imported[&format!("{name} & Zonen")];
+        assert_eq!(tags, &vec!["Octopus Import".to_owned()]);
+        let number = number.clone().expect("imported with its relation number");
+        rows.push_str(&format!("\"{name}\";{number};{vat}\n"));
+        numbers.insert(name.clone(), number);
+    }
+    stack
+        .upload_merge_file(&connection.id, "m1", rows.as_bytes(), MatchBy::VatNumber)
+        .await;
+    let applied = stack
+        .run_to_report(
+            &connection.id,
+            JobKind::MergeFile {
+                merge_id: "m1".into(),
+                apply: true,
+            },
+            "apply-1",
+        )
+        .await;
+    assert_eq!(applied.merge_counts().linked, 2, "{applied:#?}");
+    assert_eq!(applied.merge_counts().removed, 2, "{applied:#?}");
+    let merged = stack.teamleader_companies();
+    for (name, _) in &originals {
+        assert_eq!(merged[name].0.as_ref(), Some(&numbers[name]), "{name}");
+        assert!(!merged.contains_key(&format!("{name} & Zonen")));
+    }
+
+    let relations_before = stack.octopus.relations(DOSSIER).len();
+    let export = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    assert_eq!(export.status, RunStatus::Succeeded, "{export:#?}");
+    let created = stack.octopus.relations(DOSSIER).len() - relations_before;
+    assert_eq!(created, export.export_counts().customers_created as usize);
+    for (name, _) in &originals {
+        let number: i64 = numbers[name].parse().unwrap();
+        let billed = stack.teamleader.with_account(&stack.account_id, |a| {
+            a.invoices.values().any(|i| {
+                i.number.is_some()
+                    && a.companies
+                        .get(&i.customer.id)
+                        .is_some_and(|c| &c.name == name)
+            })
+        });
+        if billed == Some(true) {
+            assert!(
+                stack.octopus.bookings(DOSSIER).iter().any(|b| b
+                    .data
+                    .relation_identification_service_data
+                    .relation_key
+                    .id
+                    == number),
+                "{name}'s invoices are booked on relation {number}"
+            );
+        }
+    }
+}
