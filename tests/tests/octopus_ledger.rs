@@ -295,3 +295,43 @@ async fn koppel_numbers_bookings_steps_past_a_number_taken_meanwhile_and_finds_a
     );
     assert_eq!(h.sim.stats().bookings_posted, 4);
 }
+
+#[tokio::test]
+async fn a_relation_number_in_teamleader_is_trusted_only_when_the_name_or_vat_number_agrees() {
+    use koppel_core::{Customer, CustomerRef};
+    let h = start().await;
+    let ledger = h
+        .app
+        .open(&h.connection, &h.deps, Deadline::none())
+        .unwrap();
+    let customers = ledger.customers().expect("Octopus has relations");
+    let anker = h
+        .sim
+        .relations(seed::DEMO_DOSSIER_ID)
+        .into_iter()
+        .find(|r| r.id() == seed::DEMO_RELATION_ANKER)
+        .unwrap();
+    let customer = |name: &str| Customer {
+        reference: CustomerRef::company("tl-1"),
+        name: name.into(),
+        vat_number: None,
+        enterprise_number: None,
+        addresses: Vec::new(),
+        emails: Vec::new(),
+        // Another department's ledger (Exact) wrote its own customer number "1" here.
+        external_id: Some(seed::DEMO_RELATION_ANKER.to_string()),
+        language: None,
+    };
+    let found = customers
+        .find_customers(&[customer(&anker.name), customer("Garage Peeters BV")])
+        .await
+        .unwrap();
+    assert_eq!(
+        found[0].as_ref().map(|k| k.id.as_str().to_owned()),
+        Some(seed::DEMO_RELATION_ANKER.to_string())
+    );
+    assert_eq!(
+        found[1], None,
+        "another company's number is not this relation"
+    );
+}

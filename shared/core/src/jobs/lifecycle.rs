@@ -274,6 +274,29 @@ impl<S, C: JobCounts> RunContext<'_, S, C> {
         self.attempted
     }
 
+    /// Record that an item failed, once per run: an item already listed with this outcome
+    /// (refused again by a later invocation of the same run, after a hand-over or a
+    /// redelivery) gets the newer reason and is not listed or counted twice. True when the
+    /// item is new to the run's list (the caller counts it then).
+    pub fn issue_once(
+        &mut self,
+        subject: IssueSubject,
+        outcome: IssueOutcome,
+        reason: String,
+    ) -> bool {
+        if let Some(known) = self
+            .report
+            .issues
+            .iter_mut()
+            .find(|i| i.subject == subject && i.outcome == outcome)
+        {
+            known.reason = reason;
+            return false;
+        }
+        self.issue(subject, outcome, reason);
+        true
+    }
+
     /// Record an item that needs attention (the list is capped; counts stay exact).
     pub fn issue(&mut self, subject: IssueSubject, outcome: IssueOutcome, reason: String) {
         if self.report.issues.len() < self.options.max_issues {
@@ -623,6 +646,62 @@ mod tests {
 
     #[derive(Serialize, Deserialize)]
     struct Next(u32);
+
+    #[test]
+    fn an_item_refused_again_in_the_same_run_is_listed_and_counted_once() {
+        let clock = ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap());
+        let connection = Connection {
+            id: ConnectionId::from("c1"),
+            account_id: AccountId::from("a"),
+            department_id: DepartmentId::from("d"),
+            ledger: LedgerKind::Octopus,
+            ledger_company: "1".into(),
+            status: ConnectionStatus::Active,
+            settings: ConnectionSettings::default(),
+            teamleader_secret: "t".into(),
+            ledger_secret: "l".into(),
+            created_at: clock.now(),
+            status_reason: None,
+        };
+        let message = Job::start(
+            connection.id.clone(),
+            RunId::from("r1"),
+            JobKind::InvoiceExport,
+        );
+        let mut run = RunContext {
+            connection: &connection,
+            message: &message,
+            systems: NoSystems,
+            counts: Done(0),
+            clock: &clock,
+            deadline: Deadline::none(),
+            first_invocation: true,
+            report: RunReport::start(
+                connection.id.clone(),
+                RunId::from("r1"),
+                "toy",
+                RunCounts::InvoiceExport(Default::default()),
+                clock.now(),
+            ),
+            options: LifecycleOptions::default(),
+            claim_owner: RunId::from("r1~a"),
+            attempted: 0,
+        };
+        let document = |id: &str| IssueSubject::Document {
+            id: crate::DocumentId::from(id),
+            number: Some(id.to_owned()),
+            kind: crate::DocumentKind::Invoice,
+        };
+        assert!(run.issue_once(document("1"), IssueOutcome::Failed, "closed".into()));
+        assert!(run.issue_once(document("2"), IssueOutcome::Failed, "closed".into()));
+        assert!(!run.issue_once(document("1"), IssueOutcome::Failed, "closed again".into()));
+        let report = run.report();
+        assert_eq!(report.issues.len(), 2);
+        assert_eq!(
+            report.issues[0].reason, "closed again",
+            "the newer reason is kept"
+        );
+    }
 
     /// Works through `items` items, each taking `each` of clock time; item `fail_at` fails
     /// with `error` instead.

@@ -68,6 +68,16 @@ pub enum ExternalError {
         /// What went wrong.
         detail: String,
     },
+    /// The system refused for now because of something a person holds open in it (a
+    /// journal open in the ledger's own program): nothing was applied, every similar request
+    /// would be refused until it is closed, and nothing is wrong with the request itself.
+    #[error("{system} refused it for now: {detail}")]
+    Busy {
+        /// System name.
+        system: &'static str,
+        /// What is held and what to do (close it); the next run goes on.
+        detail: String,
+    },
     /// The system answered something Koppel cannot read.
     #[error("{system} answered {endpoint} with something Koppel cannot read: {detail}")]
     Malformed {
@@ -132,6 +142,7 @@ impl ExternalError {
         matches!(
             self,
             Self::Unavailable { .. }
+                | Self::Busy { .. }
                 | Self::QuotaExhausted { .. }
                 | Self::OutcomeUnknown { .. }
                 | Self::NoTimeLeft { .. }
@@ -146,6 +157,7 @@ impl ExternalError {
             | Self::Malformed { .. }
             | Self::Unsupported { .. } => Disposition::FailItem,
             Self::Unavailable { .. }
+            | Self::Busy { .. }
             | Self::QuotaExhausted { .. }
             | Self::OutcomeUnknown { .. } => Disposition::PauseRun,
             Self::NeedsReauth { .. } | Self::ConnectionRefused { .. } => Disposition::FailRun,
@@ -186,6 +198,7 @@ impl ExternalError {
             | Self::NotFound { system, .. }
             | Self::QuotaExhausted { system, .. }
             | Self::Unavailable { system, .. }
+            | Self::Busy { system, .. }
             | Self::Malformed { system, .. }
             | Self::OutcomeUnknown { system, .. }
             | Self::NoTimeLeft { system, .. }
@@ -300,6 +313,13 @@ mod tests {
             detail: "HTTP 503".into(),
         };
         assert_eq!(down.run_disposition(), Disposition::PauseRun);
+        let busy = ExternalError::Busy {
+            system,
+            detail: "journal V1 is open".into(),
+        };
+        assert_eq!(busy.disposition(), Disposition::PauseRun);
+        assert_eq!(busy.run_disposition(), Disposition::PauseRun);
+        assert!(busy.to_string().contains("refused it for now"), "{busy}");
         let refused = ExternalError::ConnectionRefused {
             system,
             status: 403,

@@ -36,6 +36,7 @@ use super::wire;
 use async_trait::async_trait;
 use base64::Engine;
 use chrono::{Duration, NaiveDate};
+use koppel_core::domain::names::same_company_name;
 use koppel_core::domain::preflight::{
     period_findings, revenue_account_findings, sales_journal_findings, vat_code_findings,
 };
@@ -537,8 +538,8 @@ fn relation_key(relation: &wire::Relation) -> LedgerCustomerKey {
 
 #[async_trait]
 impl LedgerCustomers for OctopusLedger {
-    /// One read of all relations, then by relation number (Teamleader's external id) or VAT
-    /// number.
+    /// One read of all relations, then by relation number (Teamleader's external id, when
+    /// the name or VAT number agrees) or VAT number.
     async fn find_customers(
         &self,
         customers: &[Customer],
@@ -560,18 +561,25 @@ impl LedgerCustomers for OctopusLedger {
         Ok(customers
             .iter()
             .map(|customer| {
+                let vat = customer
+                    .vat_number
+                    .as_ref()
+                    .and_then(|v| mapping::normalised_vat(&v.0));
+                // Teamleader has one external-id field per company, shared by departments
+                // that may use other ledgers: a number is taken for this relation only when
+                // the name or the VAT number agrees too.
                 let by_number = customer
                     .external_id
                     .as_deref()
                     .and_then(|id| id.trim().parse::<i64>().ok())
-                    .and_then(|id| by_id.get(&id));
-                let by_vat_number = || {
-                    customer
-                        .vat_number
-                        .as_ref()
-                        .and_then(|v| mapping::normalised_vat(&v.0))
-                        .and_then(|v| by_vat.get(&v))
-                };
+                    .and_then(|id| by_id.get(&id))
+                    .filter(|relation| {
+                        same_company_name(&relation.name, &customer.name)
+                            || (vat.is_some()
+                                && relation.vat_nr.as_deref().and_then(mapping::normalised_vat)
+                                    == vat)
+                    });
+                let by_vat_number = || vat.as_ref().and_then(|v| by_vat.get(v));
                 by_number.or_else(by_vat_number).map(|r| relation_key(r))
             })
             .collect())

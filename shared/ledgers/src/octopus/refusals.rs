@@ -103,7 +103,7 @@ pub fn is_number_taken(error: &ExternalError) -> bool {
 /// not refusals pass through unchanged.
 pub fn explain(error: ExternalError, subject: &str, journal: &str) -> ExternalError {
     if is_journal_in_use(&error) {
-        return ExternalError::Unavailable {
+        return ExternalError::Busy {
             system: SYSTEM,
             detail: format!(
                 "the sales journal {journal} is open in Octopus (\"het verkoopdagboek mag niet open staan\"): close it in Octopus while the link runs; nothing was booked, and the documents go with the next run"
@@ -170,7 +170,7 @@ mod tests {
             "booking 2026 / 17",
             "V1",
         );
-        let ExternalError::Unavailable { detail, .. } = &error else {
+        let ExternalError::Busy { detail, .. } = &error else {
             panic!("{error:?}");
         };
         assert!(detail.contains("close it in Octopus"), "{detail}");

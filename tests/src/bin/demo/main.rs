@@ -29,9 +29,10 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How much faster than real time the shared clock runs (simulators and Koppel alike).
-const SPEED: f64 = 60.0;
+const SPEED: f64 = 30.0;
 /// Time each export invocation gets before its Lambda deadline, on the shared clock: the
-/// template's timeout (15 minutes), so ×60 makes it 15 real seconds.
+/// template's timeout (15 minutes), so ×30 makes it 30 real seconds (a loaded machine still
+/// hands over before the deadline: the stop comes a simulated minute, two real seconds, early).
 const BUDGET: Duration = Duration::from_secs(900);
 /// How long before the deadline an invocation hands over (`koppel_runtime::jobs`).
 const HANDOVER: Duration = Duration::from_secs(60);
@@ -623,10 +624,10 @@ fn header(stack: &Stack, plan: &scenario::Plan) {
         "                for real. Simulators and Koppel share one clock running {SPEED} times faster: quotas,"
     );
     println!(
-        "                rate-limit waits and token lifetimes are enforced on it, and the demo takes one to"
+        "                rate-limit waits and token lifetimes are enforced on it, and the demo takes two to"
     );
     println!(
-        "                two minutes. Each invocation has Lambda's {} on that clock and is killed at its deadline;",
+        "                four minutes. Each invocation has Lambda's {} on that clock and is killed at its deadline;",
         show::duration(BUDGET)
     );
     println!("                a run that needs more hands over to a new message before then.");

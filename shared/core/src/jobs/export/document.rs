@@ -210,9 +210,10 @@ impl OneDocument<'_> {
         };
         record.updated_at = run.clock.now();
         self.documents.put_document(&record).await?;
-        run.counts.failed += 1;
         cursor.note_unfinished(self.summary.updated_at);
-        run.issue(subject(self.summary), IssueOutcome::Failed, reason);
+        if run.issue_once(subject(self.summary), IssueOutcome::Failed, reason) {
+            run.counts.failed += 1;
+        }
         Ok(())
     }
 
@@ -248,12 +249,13 @@ impl OneDocument<'_> {
         match error.disposition() {
             Disposition::FailItem => {
                 cursor.note_unfinished(self.summary.updated_at);
-                run.counts.failed += 1;
-                run.issue(
+                if run.issue_once(
                     subject(self.summary),
                     IssueOutcome::Failed,
                     error.to_string(),
-                );
+                ) {
+                    run.counts.failed += 1;
+                }
                 Ok(())
             }
             // Tried again by the continuation of this same run.
