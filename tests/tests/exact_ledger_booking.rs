@@ -409,6 +409,7 @@ async fn a_lost_answer_is_an_unknown_outcome_sent_once_and_found_by_reference() 
 
 fn key(journal: &str, reference: &str) -> EntryKey {
     EntryKey {
+        kind: koppel_core::DocumentKind::Invoice,
         journal: Some(journal.to_owned()),
         reference: reference.to_owned(),
     }

@@ -140,6 +140,7 @@ async fn other_instance(h: &exact_ledger_support::Harness) -> exact::ExactLedger
 
 fn key(journal: &str, reference: &str) -> EntryKey {
     EntryKey {
+        kind: koppel_core::DocumentKind::Invoice,
         journal: Some(journal.to_owned()),
         reference: reference.to_owned(),
     }

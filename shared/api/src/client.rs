@@ -243,13 +243,34 @@ impl ApiClient {
             status = tracing::field::Empty,
             attempt = tracing::field::Empty
         );
+        let build = |http: &reqwest::Client, _: Option<&str>| build(http);
+        self.send_inner(endpoint, &build).instrument(span).await
+    }
+
+    /// [`Self::send`] for APIs that carry the credential inside the request itself (a SOAP
+    /// header in the body): `build` gets the current credential of the client's
+    /// [`RequestAuth`] (`None` without one) for every attempt, and the auth's
+    /// [`RequestAuth::apply`] is still called. After a 401 the credential is invalidated and
+    /// the request built again with a new one, as for every API.
+    pub async fn send_carrying_credential(
+        &self,
+        endpoint: &str,
+        build: impl Fn(&reqwest::Client, Option<&str>) -> reqwest::RequestBuilder + Send + Sync,
+    ) -> Result<ApiResponse, ExternalError> {
+        let span = tracing::info_span!(
+            "api_call",
+            system = self.inner.system,
+            endpoint,
+            status = tracing::field::Empty,
+            attempt = tracing::field::Empty
+        );
         self.send_inner(endpoint, &build).instrument(span).await
     }
 
     async fn send_inner(
         &self,
         endpoint: &str,
-        build: &(dyn Fn(&reqwest::Client) -> reqwest::RequestBuilder + Send + Sync),
+        build: &(dyn Fn(&reqwest::Client, Option<&str>) -> reqwest::RequestBuilder + Send + Sync),
     ) -> Result<ApiResponse, ExternalError> {
         let inner = &self.inner;
         let span = tracing::Span::current();
@@ -265,7 +286,7 @@ impl ApiClient {
                 Some(auth) => Some(auth.credential().await?),
                 None => None,
             };
-            let mut request = build(&inner.http);
+            let mut request = build(&inner.http, token.as_deref());
             if let (Some(auth), Some(token)) = (&inner.auth, &token) {
                 request = auth.apply(request, token);
             }

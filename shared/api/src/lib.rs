@@ -32,7 +32,8 @@ pub use client::{ApiClient, ApiClientBuilder};
 pub use error_body::{ErrorBodyParser, PlainErrors, plain_text};
 pub use oauth::{GrantRefusal, OAuthClient, OAuthError, TooEarlyRule};
 pub use rate::{
-    NoRateHeaders, RateGate, RateGateConfig, RateLimitPolicy, RateStats, WindowObservation,
+    NoRateHeaders, RateGate, RateGateConfig, RateLimitPolicy, RateStats, RetryAfter,
+    WindowObservation,
 };
 pub use response::ApiResponse;
 pub use retry::RetryPolicy;

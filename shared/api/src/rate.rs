@@ -50,6 +50,33 @@ impl RateLimitPolicy for NoRateHeaders {
     }
 }
 
+/// For APIs that say only `Retry-After` (seconds) on a 429: the `window` is spent until then.
+/// A wait longer than the gate's maximum (a daily budget spent) becomes
+/// [`ExternalError::QuotaExhausted`]; a short one (a minute's credits, a concurrency limit)
+/// is slept through on the clock.
+#[derive(Clone)]
+pub struct RetryAfter {
+    /// To turn seconds into an instant.
+    pub clock: Arc<dyn Clock>,
+    /// The window it names ("minute", "day").
+    pub window: &'static str,
+}
+
+impl RateLimitPolicy for RetryAfter {
+    fn observe(&self, headers: &HeaderMap) -> Vec<WindowObservation> {
+        let Some(seconds) = number(headers, "retry-after") else {
+            return Vec::new();
+        };
+        let seconds = i64::try_from(seconds).unwrap_or(i64::MAX / 1_000);
+        vec![WindowObservation {
+            window: self.window,
+            limit: None,
+            remaining: Some(0),
+            reset: Some(self.clock.now() + chrono::Duration::seconds(seconds)),
+        }]
+    }
+}
+
 /// `observation` when the response said anything about its window.
 pub fn keep_if_any(observation: WindowObservation) -> Option<WindowObservation> {
     (observation.limit.is_some() || observation.remaining.is_some() || observation.reset.is_some())

@@ -175,9 +175,12 @@ pub struct EntryLine {
 }
 
 /// How an entry is found again in the ledger: Koppel's reference, within a journal where the
-/// ledger has journals.
+/// ledger has journals, for a document of this kind (invoices and credit notes have their own
+/// number series in Teamleader, and a ledger may book both in one journal).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct EntryKey {
+    /// Invoice or credit note.
+    pub kind: DocumentKind,
     /// Journal code, `None` for ledgers without journals.
     pub journal: Option<String>,
     /// Koppel's reference: the Teamleader document number.
@@ -221,6 +224,7 @@ impl LedgerEntry {
     /// The key this entry is found again by.
     pub fn key(&self) -> EntryKey {
         EntryKey {
+            kind: self.kind,
             journal: self.journal.clone(),
             reference: self.reference.clone(),
         }

@@ -2,9 +2,9 @@
 //! data" (Octopus's way of answering an empty list), and writes sent once (a booking whose
 //! answer was lost may be booked: [`ExternalError::OutcomeUnknown`], and the export looks it
 //! up instead of posting again). Both carry the dossier token ([`OctopusSession`]) and share
-//! one rate gate ([`OctopusRateLimit`]).
+//! one rate gate ([`policy::rate_limit`]).
 
-use super::policy::{OctopusErrors, OctopusRateLimit};
+use super::policy::{self, OctopusErrors};
 use super::refusals::SYSTEM;
 use super::session::OctopusSession;
 use koppel_api::{ApiClient, ApiResponse, RateGate, RateGateConfig, RetryPolicy};
@@ -32,9 +32,7 @@ pub fn plain_client(
 ) -> ApiClient {
     let gate = RateGate::new(
         SYSTEM,
-        OctopusRateLimit {
-            clock: clock.clone(),
-        },
+        policy::rate_limit(clock.clone()),
         clock.clone(),
         tuning.rate_gate,
     );

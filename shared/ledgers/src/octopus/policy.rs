@@ -3,36 +3,21 @@
 //!
 //! Octopus documents no rate headers. A spent daily budget is answered with HTTP 429 and a
 //! `Retry-After` in seconds (the simulator's reading of the limit the reference notes as
-//! unconfirmed, "48 calls a day" for the modified-bookings read); [`OctopusRateLimit`] turns
-//! it into a spent "day" window so the rate gate reports a spent quota
+//! unconfirmed, "48 calls a day" for the modified-bookings read); [`rate_limit`] turns it
+//! into a spent "day" window so the rate gate reports a spent quota
 //! ([`koppel_core::ExternalError::QuotaExhausted`]: the run pauses and resumes next time)
 //! instead of sleeping until midnight.
 
 use super::wire::ErrorBody;
-use koppel_api::rate::number;
-use koppel_api::{ErrorBodyParser, HeaderMap, RateLimitPolicy, WindowObservation, plain_text};
+use koppel_api::{ErrorBodyParser, RetryAfter, plain_text};
 use koppel_core::Clock;
 use std::sync::Arc;
 
-/// Reads `Retry-After` (seconds) as "the day window is spent until then".
-#[derive(Clone)]
-pub struct OctopusRateLimit {
-    /// To turn seconds into an instant.
-    pub clock: Arc<dyn Clock>,
-}
-
-impl RateLimitPolicy for OctopusRateLimit {
-    fn observe(&self, headers: &HeaderMap) -> Vec<WindowObservation> {
-        let Some(seconds) = number(headers, "retry-after") else {
-            return Vec::new();
-        };
-        let seconds = i64::try_from(seconds).unwrap_or(i64::MAX / 1_000);
-        vec![WindowObservation {
-            window: "day",
-            limit: None,
-            remaining: Some(0),
-            reset: Some(self.clock.now() + chrono::Duration::seconds(seconds)),
-        }]
+/// Octopus's limit: `Retry-After` (seconds) names the spent day.
+pub fn rate_limit(clock: Arc<dyn Clock>) -> RetryAfter {
+    RetryAfter {
+        clock,
+        window: "day",
     }
 }
 
@@ -59,6 +44,7 @@ impl ErrorBodyParser for OctopusErrors {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use koppel_api::RateLimitPolicy;
     use koppel_api::rate::header_map;
     use koppel_core::memory::ManualClock;
 
@@ -85,9 +71,7 @@ mod tests {
         let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T22:00:00Z")
             .unwrap()
             .to_utc();
-        let policy = OctopusRateLimit {
-            clock: Arc::new(ManualClock::new(now)),
-        };
+        let policy = rate_limit(Arc::new(ManualClock::new(now)));
         let seen = policy.observe(&header_map(&[("retry-after", "3600")]));
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].remaining, Some(0));

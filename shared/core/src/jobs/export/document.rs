@@ -79,6 +79,7 @@ impl OneDocument<'_> {
             Err(reason) => return self.fail(run, cursor, record, reason).await,
         };
         let key = EntryKey {
+            kind: summary.kind,
             journal,
             reference: summary.number.clone().unwrap_or_default(),
         };

@@ -44,6 +44,7 @@ pub(crate) async fn check(
         return Ok(());
     };
     let key = EntryKey {
+        kind: summary.kind,
         journal,
         reference: summary.number.clone().unwrap_or_default(),
     };
