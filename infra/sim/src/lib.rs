@@ -10,3 +10,4 @@ pub mod exact;
 pub mod octopus;
 pub mod openapi;
 pub mod teamleader;
+pub mod twinfield;
