@@ -11,6 +11,7 @@
 
 pub mod exact;
 pub mod octopus;
+pub mod twinfield;
 pub mod plugin;
 
 pub use plugin::{
