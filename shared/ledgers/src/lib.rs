@@ -20,7 +20,7 @@ pub use plugin::{
 
 /// Every ledger plug-in of this build, one line each.
 pub fn plugins() -> Vec<&'static dyn LedgerPlugin> {
-    vec![&exact::PLUGIN, &octopus::PLUGIN]
+    vec![&exact::PLUGIN, &octopus::PLUGIN, &twinfield::PLUGIN]
 }
 
 /// The ledgers offered by this deployment: every registered plug-in whose section the app
