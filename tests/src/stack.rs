@@ -27,7 +27,7 @@ use koppel_core::{
     RunReport, Store, Vault,
 };
 use koppel_runtime::JobHandler;
-use koppel_sim::{exact, octopus, teamleader};
+use koppel_sim::{exact, octopus, teamleader, twinfield};
 use merge_file::{Merge, MergeFileFunction};
 use payment_poll::{PaymentPollFunction, Poll};
 use std::collections::BTreeMap;
@@ -145,6 +145,8 @@ pub struct Stack {
     pub exact: exact::SimHandle,
     /// Simulated Octopus (its demo dossier seeded).
     pub octopus: octopus::SimHandle,
+    /// Simulated Twinfield (its demo organisation seeded).
+    pub twinfield: twinfield::SimHandle,
     /// Koppel's AWS side.
     pub aws: Aws,
     /// The live connector (real clients against the simulators).
@@ -235,6 +237,9 @@ impl Stack {
         let oc = octopus::spawn(octopus::SimOptions::on_clock(shared.clone()))
             .await
             .expect("Octopus simulator starts");
+        let tw = twinfield::spawn(twinfield::SimOptions::on_clock(shared.clone()))
+            .await
+            .expect("Twinfield simulator starts");
         let account_id = tl
             .generate(&options.generate)
             .expect("demo account generated");
@@ -255,6 +260,11 @@ impl Stack {
                 "octopus": {
                     "software_house_uuid": octopus::DEFAULT_SOFTWARE_HOUSE_UUID,
                     "base_url": oc.api_url(),
+                },
+                "twinfield": {
+                    "client_id": twinfield::DEFAULT_CLIENT_ID,
+                    "client_secret": twinfield::DEFAULT_CLIENT_SECRET,
+                    "login_url": tw.base_url,
                 },
             }),
         )
@@ -281,6 +291,7 @@ impl Stack {
             teamleader: tl,
             exact: ex,
             octopus: oc,
+            twinfield: tw,
             aws,
             connector,
             account_id,
@@ -382,6 +393,45 @@ impl Stack {
             credentials,
         )
         .await
+    }
+
+    /// Link `department` to the Twinfield `office` with tokens from the simulator's OIDC,
+    /// settings suggested from both sides' lists (invoices and credit notes in the one sales
+    /// transaction type), connection stored and active.
+    pub async fn connect_twinfield(&self, department: &DepartmentId, office: &str) -> Connection {
+        let id = ConnectionId::new(format!(
+            "conn-{}-tw{office}",
+            &department.as_str()[..8.min(department.as_str().len())]
+        ));
+        let now = self.clock.now();
+        let tokens = self
+            .twinfield
+            .issue_tokens(twinfield::DEFAULT_CLIENT_ID)
+            .expect("tokens");
+        let tokens = OAuthTokens {
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            expires_at: now + chrono::Duration::seconds(tokens.expires_in),
+        };
+        let mut connection = self
+            .link(
+                &self.account_id,
+                department,
+                id,
+                LedgerKind::Twinfield,
+                office.to_owned(),
+                serde_json::to_value(&tokens).expect("json"),
+            )
+            .await;
+        if connection.settings.credit_note_journal.is_none() {
+            connection.settings.credit_note_journal = connection.settings.invoice_journal.clone();
+            self.aws
+                .store
+                .put_connection(&connection)
+                .await
+                .expect("connection stored");
+        }
+        connection
     }
 
     /// Store `ledger_secret` and fresh Teamleader tokens in the vault, then the connection

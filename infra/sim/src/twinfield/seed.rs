@@ -30,8 +30,19 @@ pub fn customer(code: &str, name: &str, country: &str, vat: &str) -> Customer {
     }
 }
 
-/// An office seeded for `year - 1 ..= year + 1`; `country` NL gets a 9% low VAT rate, others 6%.
+/// An office seeded for `year - 1 ..= year + 1`; `country` NL gets a 9% low VAT rate, others 6%
+/// and a 12% middle rate, and Belgian offices the Belgian revenue accounts (70…) next to the
+/// Dutch ones.
 pub fn office(code: &str, name: &str, country: &str, year: i32) -> Office {
+    let belgian: &[(&str, &str, AccountKind)] = if country == "BE" {
+        &[
+            ("700000", "Verkopen handelsgoederen", AccountKind::Pnl),
+            ("700100", "Verkopen diensten", AccountKind::Pnl),
+            ("705000", "Verkopen transport", AccountKind::Pnl),
+        ]
+    } else {
+        &[]
+    };
     let accounts = [
         ("1100", "Bank", AccountKind::Bas),
         ("1300", "Debiteuren", AccountKind::Bas),
@@ -41,6 +52,7 @@ pub fn office(code: &str, name: &str, country: &str, year: i32) -> Office {
         ("8020", "Omzet vrijgesteld", AccountKind::Pnl),
     ]
     .into_iter()
+    .chain(belgian.iter().copied())
     .map(|(code, name, kind)| {
         (
             code.to_owned(),
@@ -53,6 +65,11 @@ pub fn office(code: &str, name: &str, country: &str, year: i32) -> Office {
     })
     .collect();
     let low = if country == "NL" { 9 } else { 6 };
+    let middle: &[(&str, &str, Category, u32)] = if country == "NL" {
+        &[]
+    } else {
+        &[("VM", "BTW midden", Category::Sales, 12)]
+    };
     let vat_codes = [
         ("VH", "BTW hoog", Category::Sales, 21),
         ("VL", "BTW laag", Category::Sales, low),
@@ -60,6 +77,7 @@ pub fn office(code: &str, name: &str, country: &str, year: i32) -> Office {
         ("IH", "BTW hoog inkoop", Category::Purchase, 21),
     ]
     .into_iter()
+    .chain(middle.iter().copied())
     .map(|(code, name, kind, pct)| {
         (
             code.to_owned(),

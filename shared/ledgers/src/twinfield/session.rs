@@ -51,37 +51,46 @@ impl TwinfieldSession {
         self.cluster.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The cluster URL for the current access token (1 validation call per new token).
+    /// The cluster URL for the current access token (1 validation call per new token). A
+    /// token the validation does not accept (ended early) is renewed once and validated
+    /// again; a renewal Twinfield refuses asks for a new sign-in.
     pub async fn cluster(&self) -> Result<String, ExternalError> {
-        let token = self.tokens.access_token().await?;
-        if let Some((known, cluster)) = self.lock().as_ref()
-            && *known == token
-        {
-            return Ok(cluster.clone());
-        }
-        let answer = self
-            .plain
-            .send("accesstokenvalidation", |http| {
-                http.get(&self.validation_url)
-                    .query(&[("token", token.as_str())])
-                    .header(ACCEPT, "application/json")
-            })
-            .await;
-        let validation: Validation = match answer {
-            Ok(answer) => answer.json()?,
-            // An access token the login host does not know: get another, once.
-            Err(ExternalError::Rejected { status: 400, .. }) => {
-                self.tokens.invalidate(&token);
-                return Err(ExternalError::Unavailable {
-                    system: SYSTEM,
-                    detail: "the access token was not accepted by Twinfield's validation; a new one is taken on the next call".into(),
-                });
+        let mut renewed = false;
+        loop {
+            let token = self.tokens.access_token().await?;
+            if let Some((known, cluster)) = self.lock().as_ref()
+                && *known == token
+            {
+                return Ok(cluster.clone());
             }
-            Err(error) => return Err(error),
-        };
-        let cluster = validation.cluster_url.trim_end_matches('/').to_owned();
-        *self.lock() = Some((token, cluster.clone()));
-        Ok(cluster)
+            let answer = self
+                .plain
+                .send("accesstokenvalidation", |http| {
+                    http.get(&self.validation_url)
+                        .query(&[("token", token.as_str())])
+                        .header(ACCEPT, "application/json")
+                })
+                .await;
+            let validation: Validation = match answer {
+                Ok(answer) => answer.json()?,
+                Err(ExternalError::Rejected { status: 400, .. }) if !renewed => {
+                    self.tokens.invalidate(&token);
+                    renewed = true;
+                    continue;
+                }
+                Err(ExternalError::Rejected { status: 400, .. }) => {
+                    return Err(ExternalError::ConnectionRefused {
+                        system: SYSTEM,
+                        status: 400,
+                        message: "Twinfield does not accept the access token it has just issued: sign in to Twinfield again on the reactivation page".into(),
+                    });
+                }
+                Err(error) => return Err(error),
+            };
+            let cluster = validation.cluster_url.trim_end_matches('/').to_owned();
+            *self.lock() = Some((token, cluster.clone()));
+            return Ok(cluster);
+        }
     }
 
     /// The organisation moved: ask for its cluster again on the next call.

@@ -1,0 +1,347 @@
+//! End-to-end with Twinfield: the real dispatcher, export, payment poll and company import
+//! handlers from the Teamleader simulator to the Twinfield simulator (OpenID Connect, the
+//! cluster from the token validation, SOAP ProcessXml, finder, browse, fair use). The jobs
+//! are the same as for every ledger.
+
+use koppel_core::jobs::export::ExportOptions;
+use koppel_core::{JobKind, RunReport, RunStatus};
+use koppel_e2e::stack::{Backend, Stack, StackOptions};
+use koppel_sim::teamleader;
+use koppel_sim::twinfield::{self, OFFICE_BE as OFFICE_NL};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+fn account(seed: u64, invoices: usize, credit_notes: usize) -> teamleader::GenerateSpec {
+    teamleader::GenerateSpec {
+        seed,
+        departments: 1,
+        companies: 8,
+        contacts: 2,
+        invoices,
+        drafts: 2,
+        credit_notes,
+        paid_percent: 0,
+        days: 40,
+        ..Default::default()
+    }
+}
+
+async fn stack(backend: Backend, spec: teamleader::GenerateSpec) -> Stack {
+    let virtual_time = matches!(backend, Backend::Memory);
+    Stack::start(StackOptions {
+        exact_limits: None,
+        virtual_time,
+        backend,
+        generate: spec,
+        ..Default::default()
+    })
+    .await
+}
+
+/// Booked Teamleader documents: (invoice numbers, credit-note numbers as Koppel books them).
+fn booked(stack: &Stack) -> (Vec<String>, Vec<String>) {
+    stack
+        .teamleader
+        .with_account(&stack.account_id, |a| {
+            let mut invoices: Vec<String> = a
+                .invoices
+                .values()
+                .filter_map(|i| i.number.map(|(year, n)| format!("{year} / {n}")))
+                .collect();
+            let mut credit_notes: Vec<String> = a
+                .credit_notes
+                .values()
+                .map(|c| format!("CN {} / {}", c.number.0, c.number.1))
+                .collect();
+            invoices.sort();
+            credit_notes.sort();
+            (invoices, credit_notes)
+        })
+        .expect("account")
+}
+
+/// Invoice numbers of the booked transactions (with repeats): (invoices, credit notes).
+fn transactions(stack: &Stack) -> (Vec<String>, Vec<String>) {
+    let mut invoices = Vec::new();
+    let mut credit_notes = Vec::new();
+    for t in stack.twinfield.transactions(OFFICE_NL) {
+        if t.invoice_number.starts_with("CN ") {
+            credit_notes.push(t.invoice_number);
+        } else {
+            invoices.push(t.invoice_number);
+        }
+    }
+    invoices.sort();
+    credit_notes.sort();
+    (invoices, credit_notes)
+}
+
+async fn export_night(stack: &Stack, at: &str) -> RunReport {
+    assert_eq!(stack.dispatch_nightly_at(at).await, 1);
+    stack
+        .drain_exports(
+            &stack.export_function(ExportOptions::default()),
+            Duration::from_secs(900),
+        )
+        .await;
+    last_report(stack, "invoice-export").await
+}
+
+async fn last_report(stack: &Stack, job: &str) -> RunReport {
+    let account = koppel_core::AccountId::new(stack.account_id.clone());
+    let connection = &stack
+        .aws
+        .store
+        .connections_of_account(&account)
+        .await
+        .unwrap()[0];
+    stack
+        .aws
+        .store
+        .run_reports(&connection.id, 20)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.job == job)
+        .expect("a report")
+}
+
+#[tokio::test]
+async fn nightly_export_books_sales_transactions_each_once_credit_notes_mirrored_customers_first() {
+    let stack = stack(Backend::moto_for_tests(), account(81, 20, 4)).await;
+    let department = stack.departments()[0].clone();
+    let connection = stack.connect_twinfield(&department, OFFICE_NL).await;
+    assert_eq!(connection.settings.invoice_journal.as_deref(), Some("VRK"));
+    assert_eq!(
+        connection.settings.credit_note_journal.as_deref(),
+        Some("VRK")
+    );
+    let customers_before = stack.twinfield.dimensions(OFFICE_NL).len();
+
+    let report = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    assert_eq!(
+        transactions(&stack),
+        booked(&stack),
+        "every document once, drafts never"
+    );
+    for t in stack.twinfield.transactions(OFFICE_NL) {
+        let total = t.total_line().expect("a total line");
+        let credit_note = t.invoice_number.starts_with("CN ");
+        assert_eq!(
+            format!("{:?}", total.side).to_lowercase(),
+            if credit_note { "credit" } else { "debit" },
+            "{t:?}"
+        );
+        assert!(
+            t.lines.iter().all(|l| l.value >= Decimal::ZERO),
+            "unsigned: {t:?}"
+        );
+        assert!(t.number > 0);
+    }
+    let counts = report.export_counts();
+    assert_eq!(
+        stack.twinfield.dimensions(OFFICE_NL).len() - customers_before,
+        counts.customers_created as usize,
+        "{counts:?}"
+    );
+    let stats = stack.twinfield.stats();
+    assert_eq!(stats.rate_limited, 0, "fair use kept: {stats:?}");
+
+    let again = export_night(&stack, "2026-12-01T01:00:00Z").await;
+    assert_eq!(again.export_counts().exported, 0, "{again:#?}");
+    assert_eq!(transactions(&stack), booked(&stack));
+}
+
+#[tokio::test]
+async fn lost_answers_and_a_moved_cluster_never_book_twice() {
+    let stack = stack(Backend::Memory, account(82, 10, 2)).await;
+    let department = stack.departments()[0].clone();
+    stack.connect_twinfield(&department, OFFICE_NL).await;
+    stack.twinfield.lose_transaction_answers(2);
+    stack.twinfield.lose_dimension_answers(1);
+    stack.twinfield.set_cluster(2);
+
+    for night in [
+        "2026-11-30T01:00:00Z",
+        "2026-12-01T01:00:00Z",
+        "2026-12-02T01:00:00Z",
+    ] {
+        export_night(&stack, night).await;
+    }
+    let last = last_report(&stack, "invoice-export").await;
+    assert_eq!(last.status, RunStatus::Succeeded, "{last:#?}");
+    assert_eq!(
+        transactions(&stack),
+        booked(&stack),
+        "each document exactly once"
+    );
+    let faults = stack.twinfield.faults();
+    assert_eq!(
+        (
+            faults.lose_transaction_answers,
+            faults.lose_dimension_answers
+        ),
+        (0, 0),
+        "the lost answers happened: {faults:?}"
+    );
+    let mut names: Vec<String> = stack
+        .twinfield
+        .dimensions(OFFICE_NL)
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    let all = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), all, "no customer created twice");
+}
+
+#[tokio::test]
+async fn a_closed_period_is_said_before_any_call_and_the_next_run_books_it() {
+    let stack = stack(Backend::Memory, account(83, 6, 0)).await;
+    let department = stack.departments()[0].clone();
+    stack.connect_twinfield(&department, OFFICE_NL).await;
+    // The oldest invoice's period is closed.
+    let oldest = stack
+        .teamleader
+        .with_account(&stack.account_id, |a| {
+            a.invoices
+                .values()
+                .filter(|i| i.number.is_some())
+                .filter_map(|i| i.invoice_date)
+                .min()
+        })
+        .unwrap()
+        .expect("an invoice");
+    let period = format!(
+        "{}/{:02}",
+        chrono::Datelike::year(&oldest),
+        chrono::Datelike::month(&oldest)
+    );
+    stack.twinfield.close_period(OFFICE_NL, &period).unwrap();
+
+    let report = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    assert_eq!(report.status, RunStatus::CompletedWithIssues, "{report:#?}");
+    assert!(
+        report
+            .issues
+            .iter()
+            .all(|i| i.reason.contains("is closed in Twinfield: reopen it")),
+        "{:#?}",
+        report.issues
+    );
+    stack
+        .twinfield
+        .set_period_open(OFFICE_NL, &period, true)
+        .unwrap();
+    let next = export_night(&stack, "2026-12-01T01:00:00Z").await;
+    assert_eq!(next.status, RunStatus::Succeeded, "{next:#?}");
+    assert_eq!(transactions(&stack), booked(&stack));
+}
+
+#[tokio::test]
+async fn matched_in_twinfield_paid_in_teamleader_in_full_or_in_part() {
+    let stack = stack(Backend::Memory, account(84, 4, 0)).await;
+    let department = stack.departments()[0].clone();
+    stack.connect_twinfield(&department, OFFICE_NL).await;
+    let exported = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    assert_eq!(exported.status, RunStatus::Succeeded, "{exported:#?}");
+    let booked = stack.twinfield.transactions(OFFICE_NL);
+    let (full, part) = (&booked[0], &booked[1]);
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    stack
+        .twinfield
+        .match_transaction(OFFICE_NL, &full.code, full.number, None, day)
+        .unwrap();
+    stack
+        .twinfield
+        .match_transaction(
+            OFFICE_NL,
+            &part.code,
+            part.number,
+            Some(Decimal::new(4000, 2)),
+            day,
+        )
+        .unwrap();
+
+    assert_eq!(
+        stack
+            .dispatch_at("payment-poll", "2026-11-30T09:30:00Z")
+            .await,
+        1
+    );
+    stack
+        .drain(
+            JobKind::PaymentPoll,
+            &stack.payment_poll_function(),
+            Duration::from_secs(900),
+        )
+        .await;
+    let poll = last_report(&stack, "payment-poll").await;
+    assert_eq!(poll.status, RunStatus::Succeeded, "{poll:#?}");
+    let counts = poll.payment_counts();
+    assert_eq!(
+        (counts.marked_paid, counts.partly_paid),
+        (1, 1),
+        "{counts:?}"
+    );
+    let paid: BTreeMap<String, Decimal> = stack
+        .teamleader
+        .with_account(&stack.account_id, |a| {
+            a.invoices
+                .values()
+                .filter_map(|i| {
+                    let (year, n) = i.number?;
+                    Some((format!("{year} / {n}"), i.paid_amount()))
+                })
+                .collect()
+        })
+        .unwrap();
+    assert_eq!(paid[&full.invoice_number], full.total_line().unwrap().value);
+    assert_eq!(paid[&part.invoice_number], Decimal::new(4000, 2));
+}
+
+#[tokio::test]
+async fn twinfield_customers_become_teamleader_companies_tagged_twinfield_import() {
+    let stack = stack(Backend::Memory, account(85, 0, 0)).await;
+    let department = stack.departments()[0].clone();
+    let connection = stack.connect_twinfield(&department, OFFICE_NL).await;
+    let report = stack
+        .run_to_report(&connection.id, JobKind::CompanyImport, "import-1")
+        .await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    let companies = stack.companies_of(&stack.account_id);
+    for customer in stack.twinfield.dimensions(OFFICE_NL) {
+        let found = companies
+            .values()
+            .find(|c| c.name == customer.name)
+            .unwrap_or_else(|| panic!("{} imported: {companies:#?}", customer.name));
+        assert_eq!(found.external_id.as_deref(), Some(customer.code.as_str()));
+        assert!(
+            found.tags.iter().any(|t| t == "Twinfield Import"),
+            "{found:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_withdrawn_sign_in_asks_for_a_new_one() {
+    let stack = stack(Backend::Memory, account(86, 3, 0)).await;
+    let department = stack.departments()[0].clone();
+    let connection = stack.connect_twinfield(&department, OFFICE_NL).await;
+    stack.twinfield.revoke_tokens();
+    stack.twinfield.expire_tokens();
+    let report = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    assert_eq!(report.status, RunStatus::Failed, "{report:#?}");
+    let stored = stack
+        .aws
+        .store
+        .connection(&connection.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, koppel_core::ConnectionStatus::NeedsReauth);
+    let _ = twinfield::DEFAULT_CLIENT_ID;
+}
