@@ -1,18 +1,20 @@
 //! `koppel-sim`: serve the Teamleader, Exact and Octopus simulators for the demo and scripts.
 //!
 //! ```text
-//! koppel-sim [--teamleader-port P] [--exact-port Q] [--octopus-port R] [--speed F] [--demo-seed N]
+//! koppel-sim [--teamleader-port P] [--exact-port Q] [--octopus-port R] [--twinfield-port T]
+//!            [--speed F] [--demo-seed N]
 //! ```
 //! Ports default to 0 (any free port). `--speed` runs the shared clock F times faster.
 //! `--demo-seed N` generates a demo Teamleader account from seed N. When all servers listen,
 //! one JSON line goes to stdout: `{"teamleader": url, "exact": url, "octopus": api_url,
-//! "app_secret": {…}, "octopus_login": {"user", "password", "dossier"}}` (the app-secret
-//! sections with the simulators' client credentials and Octopus' software-house UUID; the
+//! "twinfield": base_url, "app_secret": {…}, "octopus_login": {"user", "password", "dossier"}}` (the app-secret
+//! sections with the simulators' client credentials (Twinfield's with its `login_url`) and
+//! Octopus' software-house UUID; the
 //! login of Octopus' demo dossier; plus `teamleader_account` with `--demo-seed`). Logs go to
 //! stderr. Stops on Ctrl-C / SIGTERM.
 
 use koppel_core::{Clock, ScaledClock, SystemClock};
-use koppel_sim::{exact, octopus, teamleader};
+use koppel_sim::{exact, octopus, teamleader, twinfield};
 use std::sync::Arc;
 
 /// Command-line options.
@@ -21,13 +23,14 @@ struct Args {
     teamleader_port: u16,
     exact_port: u16,
     octopus_port: u16,
+    twinfield_port: u16,
     speed: Option<f64>,
     demo_seed: Option<u64>,
 }
 
 fn usage() -> String {
-    "usage: koppel-sim [--teamleader-port P] [--exact-port Q] [--octopus-port R] [--speed F] \
-     [--demo-seed N]"
+    "usage: koppel-sim [--teamleader-port P] [--exact-port Q] [--octopus-port R] \
+     [--twinfield-port T] [--speed F] [--demo-seed N]"
         .to_owned()
 }
 
@@ -50,6 +53,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--octopus-port" => {
                 parsed.octopus_port = value.parse().map_err(|_| bad("a port number"))?
+            }
+            "--twinfield-port" => {
+                parsed.twinfield_port = value.parse().map_err(|_| bad("a port number"))?
             }
             "--speed" => {
                 let speed: f64 = value.parse().map_err(|_| bad("a number ≥ 1"))?;
@@ -135,7 +141,7 @@ async fn main() -> std::process::ExitCode {
     };
     let octopus_options = octopus::SimOptions {
         port: args.octopus_port,
-        ..octopus::SimOptions::on_clock(clock)
+        ..octopus::SimOptions::on_clock(clock.clone())
     };
     let octopus = match octopus::spawn(octopus_options).await {
         Ok(sim) => sim,
@@ -147,12 +153,27 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let twinfield_options = twinfield::SimOptions {
+        port: args.twinfield_port,
+        ..twinfield::SimOptions::on_clock(clock)
+    };
+    let twinfield = match twinfield::spawn(twinfield_options).await {
+        Ok(sim) => sim,
+        Err(error) => {
+            eprintln!(
+                "cannot start the Twinfield simulator on port {}: {error}",
+                args.twinfield_port
+            );
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     // `app_secret`: the sections of Koppel's app secret that make it talk to these
     // simulators (`infra/dev up` writes them into the app secret it creates in moto).
     let mut ready = serde_json::json!({
         "teamleader": teamleader.base_url,
         "exact": exact.base_url,
         "octopus": octopus.api_url(),
+        "twinfield": twinfield.base_url,
         "app_secret": {
             "teamleader": {
                 "client_id": teamleader::DEFAULT_CLIENT_ID,
@@ -166,6 +187,11 @@ async fn main() -> std::process::ExitCode {
             "octopus": {
                 "software_house_uuid": octopus::DEFAULT_SOFTWARE_HOUSE_UUID,
                 "base_url": octopus.api_url(),
+            },
+            "twinfield": {
+                "client_id": twinfield::DEFAULT_CLIENT_ID,
+                "client_secret": twinfield::DEFAULT_CLIENT_SECRET,
+                "login_url": twinfield.base_url,
             },
         },
         "octopus_login": {
@@ -192,6 +218,7 @@ async fn main() -> std::process::ExitCode {
     teamleader.shutdown().await;
     exact.shutdown().await;
     octopus.shutdown().await;
+    twinfield.shutdown().await;
     std::process::ExitCode::SUCCESS
 }
 
@@ -212,6 +239,8 @@ mod tests {
             "0",
             "--octopus-port",
             "8083",
+            "--twinfield-port",
+            "8084",
             "--speed",
             "60",
         ])
@@ -219,6 +248,7 @@ mod tests {
         assert_eq!(parsed.teamleader_port, 8081);
         assert_eq!(parsed.exact_port, 0);
         assert_eq!(parsed.octopus_port, 8083);
+        assert_eq!(parsed.twinfield_port, 8084);
         assert_eq!(parsed.speed, Some(60.0));
         assert!(args(&["--speed", "0.5"]).unwrap_err().contains("≥ 1"));
         assert!(

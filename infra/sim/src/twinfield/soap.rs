@@ -264,6 +264,22 @@ fn admit(
         }
         Service::Finder => Work::Search(request.body),
     };
+    if state.in_flight >= state.fair_use.concurrent_requests {
+        state.stats.rate_limited += 1;
+        return Err(Box::new(too_many(
+            1,
+            "Too many concurrent requests for this organisation. Retry later.",
+        )));
+    }
+    let cost = work.cost();
+    let limits = state.fair_use;
+    if let Err(retry_after) = state.usage.spend(&limits, cost, now) {
+        state.stats.rate_limited += 1;
+        return Err(Box::new(too_many(
+            retry_after,
+            "Rate limit exceeded: the credits of this minute are spent. Retry later.",
+        )));
+    }
     let Some(slot) = Slot::take(shared, state) else {
         state.stats.rate_limited += 1;
         return Err(Box::new(too_many(
@@ -271,16 +287,6 @@ fn admit(
             "Too many concurrent requests for this organisation. Retry later.",
         )));
     };
-    let cost = work.cost();
-    let limits = state.fair_use;
-    if let Err(retry_after) = state.usage.spend(&limits, cost, now) {
-        state.stats.rate_limited += 1;
-        drop(slot);
-        return Err(Box::new(too_many(
-            retry_after,
-            "Rate limit exceeded: the credits of this minute are spent. Retry later.",
-        )));
-    }
     state.stats.credits_spent += u64::from(cost);
     Ok((slot, work, request.company))
 }
