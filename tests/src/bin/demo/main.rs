@@ -1,21 +1,24 @@
 //! `infra/dev demo`: Koppel's nightly export end to end on this machine.
 //!
-//! A Teamleader Focus account (three departments, ~750 invoices, ~75 credit notes, ~150
+//! A Teamleader Focus account (four departments, ~1,000 invoices, ~100 credit notes, ~150
 //! customers, some drafts) in the Teamleader simulator; an Exact Online division for each of
 //! the first two departments in the Exact simulator, the Octopus demo dossier for the third in
-//! the Octopus simulator; Koppel's table, queue and secrets in moto (created from
+//! the Octopus simulator, the Twinfield office BE0001 for the fourth in the Twinfield
+//! simulator; Koppel's table, queue and secrets in moto (created from
 //! template.yaml by `infra/dev up`). The real dispatcher sends one SQS message per connection;
 //! messages are received from moto and handed to the real export handler the way Lambda's
 //! event source does (batch size 1, several at once, a deadline per invocation). Then the run
 //! reports, what Exact holds, the API call counts, and a second night after the accountant
-//! reopened the closed period; then the Octopus department (see `octopus.rs`). Exits non-zero
-//! when something that should work did not.
+//! reopened the closed period; then the Octopus department (see `octopus.rs`) and the
+//! Twinfield department (see `twinfield.rs`). Exits non-zero when something that should work
+//! did not.
 
 mod octopus;
 mod page;
 mod scenario;
 mod second_account;
 mod show;
+mod twinfield;
 
 use chrono::{DateTime, Utc};
 use koppel_core::jobs::export::ExportOptions;
@@ -103,6 +106,12 @@ async fn main() -> ExitCode {
             "  Octopus paused the run with the fix, and Octopus' matched bookings turned paid in Teamleader;"
         );
         println!(
+            "  the Twinfield department's documents are in VRK once each (credit notes mirrored), its"
+        );
+        println!(
+            "  customers created first, fair use kept, and Twinfield's matched transactions turned paid;"
+        );
+        println!(
             "  on the connection page a sign-in showed every connection, and reactivated them."
         );
         ExitCode::SUCCESS
@@ -129,10 +138,11 @@ async fn run() -> Checks {
     })
     .await;
     let departments = stack.departments();
-    let (be, nl, third) = (
+    let (be, nl, third, fourth) = (
         departments[0].clone(),
         departments[1].clone(),
         departments[2].clone(),
+        departments[3].clone(),
     );
     scenario::make_dutch_branch(&stack.teamleader, &stack.account_id, nl.as_str());
     scenario::add_credit_note_journal(&stack.exact, exact::DEFAULT_NL_DIVISION);
@@ -279,7 +289,10 @@ async fn run() -> Checks {
     calls(&stack, exact_night_one, teamleader_night_one);
 
     // ------------------------------------------------------------------ Octopus
-    octopus::third_department(&mut checks, &stack, &third, &links).await;
+    let octopus = octopus::third_department(&mut checks, &stack, &third, &links).await;
+
+    // ------------------------------------------------------------------ Twinfield
+    twinfield::fourth_department(&mut checks, &stack, &fourth, &links, &octopus).await;
 
     // ------------------------------------------------------------------ a second account
     second_account::import_and_merge(&mut checks, &stack).await;
@@ -613,6 +626,11 @@ fn header(stack: &Stack, plan: &scenario::Plan) {
         stack.octopus.base_url,
         koppel_sim::octopus::DEMO_DOSSIER_ID,
         koppel_sim::octopus::seed::DEMO_DOSSIER_NAME
+    );
+    println!(
+        "  Twinfield     simulator at {} (OpenID Connect, the cluster from the token validation, SOAP, office {})",
+        stack.twinfield.login_url(),
+        koppel_sim::twinfield::OFFICE_BE
     );
     println!(
         "  Koppel        the real dispatcher and invoice-export handlers (functions/), real clients, in this process"

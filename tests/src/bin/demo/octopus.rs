@@ -36,13 +36,14 @@ const NEW_INVOICES: usize = 3;
 const DEPARTMENT_NAME: &str = "Vestiging Gent";
 
 /// The third department's story with Octopus; `exact` are the Exact departments' links (they
-/// run on the same nights and must have nothing to do).
+/// run on the same nights and must have nothing to do). Returns the Octopus connection and its
+/// label (later parts run it on their nights too).
 pub async fn third_department(
     checks: &mut Checks,
     stack: &Stack,
     department: &DepartmentId,
     exact: &[Link],
-) {
+) -> (Connection, String) {
     show::title(&format!(
         "A third department on Octopus: dossier {DOSSIER} \"{}\" (simulated)",
         seed::DEMO_DOSSIER_NAME
@@ -198,6 +199,7 @@ pub async fn third_department(
 
     // ------------------------------------------------------------------ 3. payments
     payments(checks, stack, department, &connection, &label, &stats).await;
+    (connection, label)
 }
 
 /// Give the third department a name in the story (the generator calls it "Vestiging 3").
@@ -591,13 +593,15 @@ fn check_relations(
 
 /// A document's Teamleader customer: its id and what its name holds (a company's name; a
 /// contact's first and last name).
-struct CustomerName {
-    id: String,
-    name: Vec<String>,
+pub(crate) struct CustomerName {
+    /// Teamleader's id of the company or contact.
+    pub(crate) id: String,
+    /// The name's parts (a contact's first and last name apart).
+    pub(crate) name: Vec<String>,
 }
 
 /// (kind word, Teamleader number) → the customer of each of the department's booked documents.
-fn customers_by_number(
+pub(crate) fn customers_by_number(
     stack: &Stack,
     department: &DepartmentId,
 ) -> HashMap<(&'static str, String), CustomerName> {

@@ -45,13 +45,14 @@ pub fn plan(today: NaiveDate) -> Plan {
             seed: SEED,
             account_id: None,
             name: Some("Studio Noord & Zuid".to_owned()),
-            // Two departments on Exact (~250 invoices each, as before the third), one on Octopus.
-            departments: 3,
+            // Two departments on Exact (~250 invoices each, as before the third), one on
+            // Octopus, one on Twinfield.
+            departments: 4,
             companies: 130,
             contacts: 20,
-            invoices: 750,
-            drafts: 18,
-            credit_notes: 75,
+            invoices: 1000,
+            drafts: 24,
+            credit_notes: 100,
             paid_percent: 60,
             days,
         },
