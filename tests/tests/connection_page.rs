@@ -575,3 +575,134 @@ async fn a_person_links_a_department_to_octopus_with_user_name_and_password() {
     );
     server.abort();
 }
+
+/// Twinfield signs in through OpenID Connect (a redirect, a nonce): back on the office choice,
+/// the form offers the sales transaction type for invoices and credit notes alike, no PDF and
+/// no payment journal, and "Sync now" books sales transactions.
+#[tokio::test]
+async fn a_person_links_a_department_to_twinfield_through_openid_connect() {
+    use koppel_sim::twinfield;
+    let stack = Stack::for_page().await;
+    let (base, server) = stack
+        .serve_page("the key of the Twinfield page test, 32 bytes or more")
+        .await;
+    let mut browser = Browser::new(&base);
+    let (_, page) = browser.open("/teamleader").await.unwrap();
+    let department = stack.departments()[0].clone();
+    let csrf = Browser::csrf(&page).unwrap();
+    let (status, page) = browser
+        .post(
+            "/onboarding",
+            &[
+                ("csrf", &csrf),
+                ("department", department.as_str()),
+                ("ledger", "twinfield"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    let offices = Browser::options(&page, "administration");
+    assert!(
+        offices.contains(&twinfield::OFFICE_BE.to_owned())
+            && offices.contains(&twinfield::OFFICE_NL.to_owned()),
+        "the organisation's offices: {offices:?} {page}"
+    );
+    let account = AccountId::new(stack.account_id.clone());
+    let draft = stack
+        .aws
+        .store
+        .connections_of_account(&account)
+        .await
+        .unwrap()
+        .remove(0);
+    let (status, page) = browser
+        .post(
+            &format!("/connections/{}/administration", draft.id.as_str()),
+            &[("csrf", &csrf), ("administration", twinfield::OFFICE_BE)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        Browser::options(&page, "invoice_journal"),
+        vec!["VRK".to_owned()],
+        "only the sales transaction type"
+    );
+    assert!(
+        !page.contains("name=\"attach_pdf\""),
+        "no PDF for Twinfield"
+    );
+    assert!(!page.contains("name=\"payment_journal\""));
+
+    let mut usable = stack
+        .aws
+        .store
+        .connection(&draft.id)
+        .await
+        .unwrap()
+        .unwrap();
+    usable.status = ConnectionStatus::Active;
+    let reference = stack
+        .connector
+        .ledger(&usable, Deadline::none())
+        .await
+        .unwrap()
+        .reference_data()
+        .await
+        .unwrap();
+    let rates = stack
+        .connector
+        .source(&usable, Deadline::none())
+        .await
+        .unwrap()
+        .tax_rates()
+        .await
+        .unwrap();
+    let suggested = suggest_settings(&usable.department_id, &rates, &reference);
+    let mut fields: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.clone()),
+        ("invoice_journal".into(), "VRK".into()),
+        ("credit_note_journal".into(), "VRK".into()),
+        (
+            "default_gl_account".into(),
+            suggested.default_gl_account.clone().unwrap(),
+        ),
+        ("start_date".into(), "2026-01-01".into()),
+    ];
+    for (rate, code) in &suggested.vat_codes {
+        fields.push((format!("vat.{}", rate.as_str()), code.clone()));
+    }
+    let (status, page) = browser
+        .post(
+            &format!("/connections/{}/setup", draft.id.as_str()),
+            &pairs(&fields),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("De koppeling is ingesteld"), "{page}");
+    let (status, _) = browser
+        .post(
+            &format!("/connections/{}/sync", draft.id.as_str()),
+            &[("csrf", &csrf)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    stack
+        .drain(
+            JobKind::InvoiceExport,
+            &stack.export_function(Default::default()),
+            Duration::from_secs(900),
+        )
+        .await;
+    let runs = stack.aws.store.run_reports(&draft.id, 5).await.unwrap();
+    let export = runs.iter().find(|r| r.job == "invoice-export").unwrap();
+    assert_eq!(export.status, RunStatus::Succeeded, "{export:#?}");
+    assert_eq!(
+        stack.twinfield.transactions(twinfield::OFFICE_BE).len(),
+        export.export_counts().exported as usize
+    );
+    server.abort();
+}

@@ -208,3 +208,18 @@ async fn a_closed_period_is_refused_in_dutch_with_what_to_do() {
     assert!(message.contains("reopen the period"), "{message}");
     assert!(h.sim.transactions(OFFICE_BE).is_empty());
 }
+
+#[tokio::test]
+async fn onboarding_lists_the_organisation_s_offices() {
+    let h = start().await;
+    let offices = h
+        .app
+        .administrations(SECRET, &h.connection.id, &h.deps)
+        .await
+        .unwrap();
+    let codes: Vec<&str> = offices.iter().map(|o| o.id.as_str()).collect();
+    assert!(
+        codes.contains(&OFFICE_BE) && codes.contains(&twinfield::OFFICE_NL),
+        "{offices:?}"
+    );
+}

@@ -27,6 +27,8 @@
 //!   [`SimControl`].
 //!
 //! Choices where the reference says UNCONFIRMED (or says nothing):
+//! - the finder's `OFF` (the office list) answers with any office code in the header: a client
+//!   asks it before it knows an office (the reference does not say what Twinfield wants there);
 //! - SOAPAction `"http://www.twinfield.com/ProcessXmlString"`; a SOAPAction that does not fit
 //!   the service → 500 fault "Server did not recognize the value of HTTP Header SOAPAction";
 //! - a missing, unknown, expired or revoked access token → HTTP 401 SOAP fault

@@ -315,7 +315,15 @@ async fn handle(
     let response = {
         let mut state = shared.lock();
         let now = shared.now();
-        match check_company(&state, company.as_deref()) {
+        // The office list is what a client asks before it knows an office: any office code
+        // in the header will do (a documented choice: the reference does not say).
+        let office_list =
+            matches!(&work, Work::Search(search) if search.child_text("type") == Some("OFF"));
+        let checked = match (office_list, company.as_deref()) {
+            (true, Some(code)) => Ok(code.to_owned()),
+            (_, company) => check_company(&state, company),
+        };
+        match checked {
             Err(text) => {
                 state.stats.soap_faults += 1;
                 client_fault(StatusCode::INTERNAL_SERVER_ERROR, &text)
