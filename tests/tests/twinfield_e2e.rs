@@ -345,3 +345,70 @@ async fn a_withdrawn_sign_in_asks_for_a_new_one() {
     assert_eq!(stored.status, koppel_core::ConnectionStatus::NeedsReauth);
     let _ = twinfield::DEFAULT_CLIENT_ID;
 }
+
+/// Scenario C with Twinfield: customers in both systems; the import brings the DEB
+/// customers in, those it could not match become duplicates, and the merge file by VAT
+/// number gives the originals their Twinfield codes and removes the duplicates.
+#[tokio::test]
+async fn scenario_c_the_merge_file_gives_the_originals_their_twinfield_codes() {
+    use koppel_core::jobs::merge::MatchBy;
+    let stack = stack(
+        Backend::Memory,
+        teamleader::GenerateSpec {
+            invoices: 6,
+            ..teamleader::GenerateSpec::companies_only(91, 4)
+        },
+    )
+    .await;
+    let department = stack.departments()[0].clone();
+    let connection = stack.connect_twinfield(&department, OFFICE_NL).await;
+    let originals: Vec<(String, String)> = stack
+        .company_identities(&stack.account_id)
+        .into_iter()
+        .filter_map(|(n, v)| v.map(|v| (n, v)))
+        .take(2)
+        .collect();
+    assert_eq!(originals.len(), 2, "the generated account has VAT numbers");
+    for (name, _) in &originals {
+        stack
+            .twinfield
+            .add_customer(OFFICE_NL, &format!("{name} & Zonen"), "")
+            .unwrap();
+    }
+    let import = stack
+        .run_to_report(&connection.id, JobKind::CompanyImport, "import-1")
+        .await;
+    assert_eq!(import.status, RunStatus::Succeeded, "{import:#?}");
+    let imported = stack.teamleader_companies();
+    let mut rows = String::from("Naam;Klantennummer boekhoudpakket;Btw-nummer\n");
+    let mut codes = BTreeMap::new();
+    for (name, vat) in &originals {
+        let (code, tags) = &imported[&format!("{name} & Zonen")];
+        assert_eq!(tags, &vec!["Twinfield Import".to_owned()]);
+        let code = code.clone().expect("imported with its code");
+        rows.push_str(&format!("\"{name}\";{code};{vat}\n"));
+        codes.insert(name.clone(), code);
+    }
+    stack
+        .upload_merge_file(&connection.id, "m1", rows.as_bytes(), MatchBy::VatNumber)
+        .await;
+    let applied = stack
+        .run_to_report(
+            &connection.id,
+            JobKind::MergeFile {
+                merge_id: "m1".into(),
+                apply: true,
+            },
+            "apply-1",
+        )
+        .await;
+    assert_eq!(applied.merge_counts().linked, 2, "{applied:#?}");
+    assert_eq!(applied.merge_counts().removed, 2, "{applied:#?}");
+    let merged = stack.teamleader_companies();
+    for (name, _) in &originals {
+        assert_eq!(merged[name].0.as_ref(), Some(&codes[name]), "{name}");
+    }
+    let export = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    assert_eq!(export.status, RunStatus::Succeeded, "{export:#?}");
+    assert_eq!(transactions(&stack), booked(&stack));
+}
