@@ -8,7 +8,7 @@ use super::plan::{BadAnswer, Fault};
 use crate::stack::Stack;
 use chrono::{Datelike, NaiveDate};
 use koppel_core::{Clock, Connection, DepartmentId};
-use koppel_sim::{exact, octopus};
+use koppel_sim::{exact, octopus, twinfield};
 use rust_decimal::Decimal;
 
 /// The Exact division every Exact schedule books in.
@@ -16,6 +16,10 @@ pub const DIVISION: i32 = exact::DEFAULT_BE_DIVISION;
 
 /// The Octopus dossier every Octopus schedule books in.
 pub const DOSSIER: i64 = octopus::seed::DEMO_DOSSIER_ID;
+
+/// The Twinfield office every Twinfield schedule books in (Belgian: its revenue accounts are
+/// the generated Teamleader account's).
+pub const OFFICE: &str = twinfield::OFFICE_BE;
 
 /// Which ledger a schedule books in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,6 +29,8 @@ pub enum LedgerUnderTest {
     Exact,
     /// Octopus (bookings without ids, user name and password, a daily budget).
     Octopus,
+    /// Twinfield (OpenID Connect, a cluster per organisation, SOAP, credits a minute).
+    Twinfield,
 }
 
 /// An entry of the ledger, as the checks compare it with Koppel's records.
@@ -61,6 +67,7 @@ impl LedgerUnderTest {
         match self {
             Self::Exact => "Exact",
             Self::Octopus => "Octopus",
+            Self::Twinfield => "Twinfield",
         }
     }
 
@@ -75,6 +82,7 @@ impl LedgerUnderTest {
                     .change_password(octopus::seed::DEMO_USER, octopus::seed::DEMO_PASSWORD);
                 stack.connect_octopus(department, DOSSIER).await
             }
+            Self::Twinfield => stack.connect_twinfield(department, OFFICE).await,
         }
     }
 
@@ -118,6 +126,24 @@ impl LedgerUnderTest {
                     }
                 })
                 .collect(),
+            Self::Twinfield => stack
+                .twinfield
+                .transactions(OFFICE)
+                .into_iter()
+                .map(|t| {
+                    let amount = t.total_line().map(|l| l.value).unwrap_or_default();
+                    EntryView {
+                        id: format!("{}/{}", t.code, t.number),
+                        key: format!("{} {}", t.code, t.invoice_number),
+                        label: format!(
+                            "transaction {} {} ({})",
+                            t.code, t.number, t.invoice_number
+                        ),
+                        amount: amount.abs(),
+                        open: t.open_value.abs(),
+                    }
+                })
+                .collect(),
         }
     }
 
@@ -148,6 +174,17 @@ impl LedgerUnderTest {
                     vat: r.vat_nr,
                 })
                 .collect(),
+            Self::Twinfield => stack
+                .twinfield
+                .dimensions(OFFICE)
+                .into_iter()
+                .map(|c| CustomerView {
+                    id: c.code.clone(),
+                    vat: Some(c.address.field4.clone()).filter(|v| !v.is_empty()),
+                    code: c.code,
+                    name: c.name,
+                })
+                .collect(),
         }
     }
 
@@ -161,6 +198,11 @@ impl LedgerUnderTest {
             Self::Octopus => {
                 let _ = stack.octopus.add_relation(DOSSIER, name, vat);
             }
+            Self::Twinfield => {
+                let _ = stack
+                    .twinfield
+                    .add_customer(OFFICE, name, vat.unwrap_or_default());
+            }
         }
     }
 
@@ -173,6 +215,12 @@ impl LedgerUnderTest {
                 stack
                     .octopus
                     .delete_booking(DOSSIER, year, &journal, number)
+                    .is_ok()
+            }),
+            Self::Twinfield => transaction_key(id).is_some_and(|(code, number)| {
+                stack
+                    .twinfield
+                    .delete_transaction(OFFICE, &code, number)
                     .is_ok()
             }),
         }
@@ -192,6 +240,12 @@ impl LedgerUnderTest {
                 stack
                     .octopus
                     .match_booking(DOSSIER, year, &journal, number, part)
+                    .is_ok()
+            }),
+            Self::Twinfield => transaction_key(id).is_some_and(|(code, number)| {
+                stack
+                    .twinfield
+                    .match_transaction(OFFICE, &code, number, part, day)
                     .is_ok()
             }),
         }
@@ -215,6 +269,10 @@ impl LedgerUnderTest {
                         .set_period_closed(DOSSIER, year, period, closed);
                 }
             }
+            Self::Twinfield => {
+                let period = format!("{}/{:02}", day.year(), day.month());
+                let _ = stack.twinfield.set_period_open(OFFICE, &period, !closed);
+            }
         }
     }
 
@@ -232,6 +290,10 @@ impl LedgerUnderTest {
                     .octopus
                     .set_budgets(octopus::budget::Budgets::default());
             }
+            Self::Twinfield => {
+                stack.twinfield.clear_faults();
+                stack.twinfield.set_fair_use(twinfield::FairUse::default());
+            }
         }
     }
 
@@ -241,6 +303,9 @@ impl LedgerUnderTest {
         match (self, stack) {
             (Self::Exact, LedgerRemote::Exact(exact)) => strike_exact(exact, fault),
             (Self::Octopus, LedgerRemote::Octopus(octopus)) => strike_octopus(octopus, fault),
+            (Self::Twinfield, LedgerRemote::Twinfield(twinfield)) => {
+                strike_twinfield(twinfield, fault)
+            }
             _ => {}
         }
     }
@@ -250,6 +315,7 @@ impl LedgerUnderTest {
         match self {
             Self::Exact => LedgerRemote::Exact(stack.exact.control()),
             Self::Octopus => LedgerRemote::Octopus(stack.octopus.control()),
+            Self::Twinfield => LedgerRemote::Twinfield(stack.twinfield.control()),
         }
     }
 }
@@ -260,6 +326,8 @@ pub enum LedgerRemote {
     Exact(exact::SimControl),
     /// Octopus's.
     Octopus(octopus::SimControl),
+    /// Twinfield's.
+    Twinfield(twinfield::SimControl),
 }
 
 impl LedgerRemote {
@@ -268,8 +336,15 @@ impl LedgerRemote {
         match self {
             Self::Exact(exact) => exact.clock().now().date_naive(),
             Self::Octopus(octopus) => octopus.clock().now().date_naive(),
+            Self::Twinfield(twinfield) => twinfield.clock().now().date_naive(),
         }
     }
+}
+
+/// "code/number" → its parts.
+fn transaction_key(id: &str) -> Option<(String, u64)> {
+    let (code, number) = id.split_once('/')?;
+    Some((code.to_owned(), number.parse().ok()?))
 }
 
 /// "year/journal/number" → its parts.
@@ -416,6 +491,64 @@ fn strike_octopus(octopus: &octopus::SimControl, fault: &Fault) {
                 octopus.set_budget(group, Some(used + left));
             }
         }
+        Fault::Kill { .. } | Fault::TeamleaderFailures { .. } | Fault::Redelivered { .. } => {}
+    }
+}
+
+fn strike_twinfield(twinfield: &twinfield::SimControl, fault: &Fault) {
+    match fault {
+        Fault::ExactFailures {
+            count,
+            status,
+            path,
+            ..
+        } => twinfield.set_fail_next(twinfield::FailNext {
+            count: *count,
+            // Twinfield's 429 is its fair use (see DailyQuotaSpent): a burst here is an outage.
+            status: if *status == 429 { 503 } else { *status },
+            target: path.map(|p| {
+                match p {
+                    "Receivables" => "processxml",
+                    _ => "finder",
+                }
+                .to_owned()
+            }),
+            html: false,
+        }),
+        Fault::ExactAnswerLost { count, .. } => {
+            twinfield.lose_transaction_answers(*count);
+            twinfield.lose_dimension_answers(*count % 2);
+        }
+        Fault::ExactBadAnswers { count, answer, .. } => {
+            twinfield.set_fail_next(twinfield::FailNext {
+                count: *count,
+                status: match answer {
+                    BadAnswer::HtmlGateway => 502,
+                    _ => 503,
+                },
+                target: None,
+                html: matches!(answer, BadAnswer::HtmlPage | BadAnswer::HtmlGateway),
+            })
+        }
+        Fault::TokensExpire { .. } => twinfield.expire_tokens(),
+        Fault::ExactAccessRevoked { .. } => {
+            twinfield.revoke_tokens();
+            twinfield.expire_tokens();
+        }
+        Fault::RefreshAnswerLost { .. } => {
+            twinfield.lose_token_answers(1);
+            twinfield.expire_tokens();
+        }
+        Fault::PeriodClosed => {
+            let today = twinfield.clock().now().date_naive();
+            let period = format!("{}/{:02}", today.year(), today.month());
+            let _ = twinfield.close_period(OFFICE, &period);
+        }
+        // The organisation's credits of the minute run low (fair use).
+        Fault::DailyQuotaSpent { left, .. } => twinfield.set_fair_use(twinfield::FairUse {
+            credits_per_minute: 3 * (*left + 1),
+            ..twinfield::FairUse::default()
+        }),
         Fault::Kill { .. } | Fault::TeamleaderFailures { .. } | Fault::Redelivered { .. } => {}
     }
 }

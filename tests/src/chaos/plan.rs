@@ -363,10 +363,10 @@ impl Plan {
             batch_size: dice.between(1, 3) as i32,
             faults,
             changes,
-            ledger: if dice.chance(35) {
-                LedgerUnderTest::Octopus
-            } else {
-                LedgerUnderTest::Exact
+            ledger: match dice.between(0, 99) {
+                0..=29 => LedgerUnderTest::Octopus,
+                30..=59 => LedgerUnderTest::Twinfield,
+                _ => LedgerUnderTest::Exact,
             },
         }
     }
@@ -415,10 +415,16 @@ mod tests {
     }
 
     #[test]
-    fn about_a_third_of_the_schedules_book_in_octopus() {
-        let octopus = (0..200)
-            .filter(|&seed| Plan::draw(seed, 0).ledger == LedgerUnderTest::Octopus)
-            .count();
-        assert!((40..=100).contains(&octopus), "{octopus}");
+    fn the_schedules_book_in_every_ledger() {
+        for (ledger, share) in [
+            (LedgerUnderTest::Exact, 80),
+            (LedgerUnderTest::Octopus, 60),
+            (LedgerUnderTest::Twinfield, 60),
+        ] {
+            let count = (0..200)
+                .filter(|&seed| Plan::draw(seed, 0).ledger == ledger)
+                .count();
+            assert!(count.abs_diff(share) <= 25, "{ledger:?}: {count}");
+        }
     }
 }
