@@ -11,8 +11,8 @@
 
 pub mod exact;
 pub mod octopus;
-pub mod twinfield;
 pub mod plugin;
+pub mod twinfield;
 
 pub use plugin::{
     LedgerApp, LedgerApps, LedgerConfigError, LedgerDeps, LedgerPlugin, LedgerSetupError,
