@@ -434,6 +434,52 @@ impl Stack {
         connection
     }
 
+    /// A stack for one ledger's end-to-end tests: `spec`'s account, no Exact quota, virtual
+    /// time in memory (one worker: minute windows cost no real time).
+    pub async fn for_ledger(backend: Backend, spec: teamleader::GenerateSpec) -> Self {
+        let virtual_time = matches!(backend, Backend::Memory);
+        Self::start(StackOptions {
+            exact_limits: None,
+            virtual_time,
+            backend,
+            generate: spec,
+            ..StackOptions::default()
+        })
+        .await
+    }
+
+    /// The nightly schedule at `at`, its export messages drained (Lambda's 15 minutes each);
+    /// the export's latest report.
+    pub async fn export_night(&self, at: &str) -> RunReport {
+        assert_eq!(self.dispatch_nightly_at(at).await, 1, "one export message");
+        self.drain_exports(
+            &self.export_function(ExportOptions::default()),
+            Duration::from_secs(900),
+        )
+        .await;
+        self.last_report("invoice-export").await
+    }
+
+    /// The latest report of `job` ("invoice-export", "payment-poll", …) of the account's
+    /// first connection, whatever its status.
+    pub async fn last_report(&self, job: &str) -> RunReport {
+        let account = AccountId::new(self.account_id.clone());
+        let connection = &self
+            .aws
+            .store
+            .connections_of_account(&account)
+            .await
+            .expect("connections readable")[0];
+        self.aws
+            .store
+            .run_reports(&connection.id, 20)
+            .await
+            .expect("reports readable")
+            .into_iter()
+            .find(|r| r.job == job)
+            .expect("a report of the job")
+    }
+
     /// Store `ledger_secret` and fresh Teamleader tokens in the vault, then the connection
     /// with settings suggested from both sides' lists.
     async fn link(

@@ -486,44 +486,7 @@ async fn a_person_links_a_department_to_octopus_with_user_name_and_password() {
         "payments from Teamleader are not offered for Octopus, and the page says so: {page}"
     );
 
-    let mut usable = stack
-        .aws
-        .store
-        .connection(&draft.id)
-        .await
-        .unwrap()
-        .unwrap();
-    usable.status = ConnectionStatus::Active;
-    let reference = stack
-        .connector
-        .ledger(&usable, Deadline::none())
-        .await
-        .unwrap()
-        .reference_data()
-        .await
-        .unwrap();
-    let rates = stack
-        .connector
-        .source(&usable, Deadline::none())
-        .await
-        .unwrap()
-        .tax_rates()
-        .await
-        .unwrap();
-    let suggested = suggest_settings(&usable.department_id, &rates, &reference);
-    let mut fields: Vec<(String, String)> = vec![
-        ("csrf".into(), csrf.clone()),
-        ("invoice_journal".into(), "V1".into()),
-        ("credit_note_journal".into(), "V2".into()),
-        (
-            "default_gl_account".into(),
-            suggested.default_gl_account.clone().unwrap(),
-        ),
-        ("start_date".into(), "2026-01-01".into()),
-    ];
-    for (rate, code) in &suggested.vat_codes {
-        fields.push((format!("vat.{}", rate.as_str()), code.clone()));
-    }
+    let fields = settings_form(&stack, &draft.id, &csrf, "V1", "V2").await;
     let (status, page) = browser
         .post(
             &format!("/connections/{}/setup", draft.id.as_str()),
@@ -635,44 +598,7 @@ async fn a_person_links_a_department_to_twinfield_through_openid_connect() {
     );
     assert!(!page.contains("name=\"payment_journal\""));
 
-    let mut usable = stack
-        .aws
-        .store
-        .connection(&draft.id)
-        .await
-        .unwrap()
-        .unwrap();
-    usable.status = ConnectionStatus::Active;
-    let reference = stack
-        .connector
-        .ledger(&usable, Deadline::none())
-        .await
-        .unwrap()
-        .reference_data()
-        .await
-        .unwrap();
-    let rates = stack
-        .connector
-        .source(&usable, Deadline::none())
-        .await
-        .unwrap()
-        .tax_rates()
-        .await
-        .unwrap();
-    let suggested = suggest_settings(&usable.department_id, &rates, &reference);
-    let mut fields: Vec<(String, String)> = vec![
-        ("csrf".into(), csrf.clone()),
-        ("invoice_journal".into(), "VRK".into()),
-        ("credit_note_journal".into(), "VRK".into()),
-        (
-            "default_gl_account".into(),
-            suggested.default_gl_account.clone().unwrap(),
-        ),
-        ("start_date".into(), "2026-01-01".into()),
-    ];
-    for (rate, code) in &suggested.vat_codes {
-        fields.push((format!("vat.{}", rate.as_str()), code.clone()));
-    }
+    let fields = settings_form(&stack, &draft.id, &csrf, "VRK", "VRK").await;
     let (status, page) = browser
         .post(
             &format!("/connections/{}/setup", draft.id.as_str()),
@@ -705,4 +631,48 @@ async fn a_person_links_a_department_to_twinfield_through_openid_connect() {
         export.export_counts().exported as usize
     );
     server.abort();
+}
+
+/// The settings form as a person fills it for `draft`: the csrf token, these journals, the
+/// default revenue account and VAT codes Koppel suggests from both sides' lists, a start date.
+async fn settings_form(
+    stack: &Stack,
+    draft: &koppel_core::ConnectionId,
+    csrf: &str,
+    invoice_journal: &str,
+    credit_note_journal: &str,
+) -> Vec<(String, String)> {
+    let mut usable = stack.aws.store.connection(draft).await.unwrap().unwrap();
+    usable.status = ConnectionStatus::Active;
+    let reference = stack
+        .connector
+        .ledger(&usable, Deadline::none())
+        .await
+        .unwrap()
+        .reference_data()
+        .await
+        .unwrap();
+    let rates = stack
+        .connector
+        .source(&usable, Deadline::none())
+        .await
+        .unwrap()
+        .tax_rates()
+        .await
+        .unwrap();
+    let suggested = suggest_settings(&usable.department_id, &rates, &reference);
+    let mut fields: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.to_owned()),
+        ("invoice_journal".into(), invoice_journal.into()),
+        ("credit_note_journal".into(), credit_note_journal.into()),
+        (
+            "default_gl_account".into(),
+            suggested.default_gl_account.clone().unwrap(),
+        ),
+        ("start_date".into(), "2026-01-01".into()),
+    ];
+    for (rate, code) in &suggested.vat_codes {
+        fields.push((format!("vat.{}", rate.as_str()), code.clone()));
+    }
+    fields
 }

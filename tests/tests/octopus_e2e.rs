@@ -2,9 +2,8 @@
 //! handlers from the Teamleader simulator to the Octopus simulator. Nothing here knows more
 //! about Octopus than a test must: the jobs are the same as for every ledger.
 
-use koppel_core::jobs::export::ExportOptions;
-use koppel_core::{JobKind, RunReport, RunStatus};
-use koppel_e2e::stack::{Backend, Stack, StackOptions};
+use koppel_core::{JobKind, RunStatus};
+use koppel_e2e::stack::{Backend, Stack};
 use koppel_sim::octopus::{self, budget::Group, seed};
 use koppel_sim::teamleader;
 use rust_decimal::Decimal;
@@ -26,18 +25,6 @@ fn account(seed: u64, invoices: usize, credit_notes: usize) -> teamleader::Gener
         days: 40,
         ..Default::default()
     }
-}
-
-async fn stack(backend: Backend, spec: teamleader::GenerateSpec) -> Stack {
-    let virtual_time = matches!(backend, Backend::Memory);
-    Stack::start(StackOptions {
-        exact_limits: None,
-        virtual_time,
-        backend,
-        generate: spec,
-        ..Default::default()
-    })
-    .await
 }
 
 /// Booked Teamleader documents of the account: (invoice numbers, credit-note numbers).
@@ -75,41 +62,10 @@ fn references(stack: &Stack, journal: &str) -> Vec<String> {
     refs
 }
 
-async fn export_night(stack: &Stack, at: &str) -> RunReport {
-    assert_eq!(stack.dispatch_nightly_at(at).await, 1);
-    let drained = stack
-        .drain_exports(
-            &stack.export_function(ExportOptions::default()),
-            Duration::from_secs(900),
-        )
-        .await;
-    assert_eq!(drained.killed, 0);
-    last_report(stack, "invoice-export").await
-}
-
-async fn last_report(stack: &Stack, job: &str) -> RunReport {
-    let account = koppel_core::AccountId::new(stack.account_id.clone());
-    let connection = &stack
-        .aws
-        .store
-        .connections_of_account(&account)
-        .await
-        .unwrap()[0];
-    stack
-        .aws
-        .store
-        .run_reports(&connection.id, 20)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.job == job)
-        .expect("a report")
-}
-
 #[tokio::test]
 async fn nightly_export_books_invoices_in_v1_credit_notes_negative_in_v2_relations_first_each_once()
 {
-    let stack = stack(Backend::moto_for_tests(), account(61, 24, 4)).await;
+    let stack = Stack::for_ledger(Backend::moto_for_tests(), account(61, 24, 4)).await;
     let department = stack.departments()[0].clone();
     let connection = stack.connect_octopus(&department, DOSSIER).await;
     assert_eq!(connection.settings.invoice_journal.as_deref(), Some("V1"));
@@ -119,7 +75,7 @@ async fn nightly_export_books_invoices_in_v1_credit_notes_negative_in_v2_relatio
     );
     let relations_before = stack.octopus.relations(DOSSIER).len();
 
-    let report = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    let report = stack.export_night("2026-11-30T01:00:00Z").await;
     assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
     let (invoices, credit_notes) = booked(&stack);
     assert_eq!(
@@ -201,23 +157,23 @@ async fn nightly_export_books_invoices_in_v1_credit_notes_negative_in_v2_relatio
     );
 
     // The next night books nothing again.
-    let again = export_night(&stack, "2026-12-01T01:00:00Z").await;
+    let again = stack.export_night("2026-12-01T01:00:00Z").await;
     assert_eq!(again.export_counts().exported, 0, "{again:#?}");
     assert_eq!(stack.octopus.bookings(DOSSIER).len(), bookings.len());
 }
 
 #[tokio::test]
 async fn answers_lost_after_booking_are_found_again_by_reference_never_booked_twice() {
-    let stack = stack(Backend::Memory, account(62, 12, 2)).await;
+    let stack = Stack::for_ledger(Backend::Memory, account(62, 12, 2)).await;
     let department = stack.departments()[0].clone();
     stack.connect_octopus(&department, DOSSIER).await;
     stack.octopus.lose_booking_answers(3);
     stack.octopus.lose_relation_answers(1);
 
-    let first = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    let first = stack.export_night("2026-11-30T01:00:00Z").await;
     assert_ne!(first.status, RunStatus::Failed, "{first:#?}");
-    let second = export_night(&stack, "2026-12-01T01:00:00Z").await;
-    let third = export_night(&stack, "2026-12-02T01:00:00Z").await;
+    let second = stack.export_night("2026-12-01T01:00:00Z").await;
+    let third = stack.export_night("2026-12-02T01:00:00Z").await;
     assert_eq!(
         third.status,
         RunStatus::Succeeded,
@@ -265,7 +221,7 @@ async fn answers_lost_after_booking_are_found_again_by_reference_never_booked_tw
 
 #[tokio::test]
 async fn a_journal_open_in_octopus_pauses_the_run_with_the_fix_and_the_next_run_exports() {
-    let stack = stack(Backend::Memory, account(63, 6, 1)).await;
+    let stack = Stack::for_ledger(Backend::Memory, account(63, 6, 1)).await;
     let department = stack.departments()[0].clone();
     stack.connect_octopus(&department, DOSSIER).await;
     stack
@@ -273,14 +229,14 @@ async fn a_journal_open_in_octopus_pauses_the_run_with_the_fix_and_the_next_run_
         .lock_journal(DOSSIER, "V1", "boekhouder")
         .unwrap();
 
-    let paused = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    let paused = stack.export_night("2026-11-30T01:00:00Z").await;
     assert_eq!(paused.status, RunStatus::Paused, "{paused:#?}");
     let said = format!("{paused:?}");
     assert!(said.contains("close it in Octopus"), "{said}");
     assert!(references(&stack, "V1").is_empty());
 
     stack.octopus.unlock_journal(DOSSIER, "V1").unwrap();
-    let next = export_night(&stack, "2026-12-01T01:00:00Z").await;
+    let next = stack.export_night("2026-12-01T01:00:00Z").await;
     assert_eq!(next.status, RunStatus::Succeeded, "{next:#?}");
     let (invoices, credit_notes) = booked(&stack);
     assert_eq!(references(&stack, "V1"), invoices);
@@ -289,7 +245,7 @@ async fn a_journal_open_in_octopus_pauses_the_run_with_the_fix_and_the_next_run_
 
 #[tokio::test]
 async fn a_closed_period_refuses_its_documents_with_what_to_do_and_books_the_others() {
-    let stack = stack(Backend::Memory, account(64, 10, 0)).await;
+    let stack = Stack::for_ledger(Backend::Memory, account(64, 10, 0)).await;
     let department = stack.departments()[0].clone();
     stack.connect_octopus(&department, DOSSIER).await;
     // Close the period of the oldest invoice in V1.
@@ -311,7 +267,7 @@ async fn a_closed_period_refuses_its_documents_with_what_to_do_and_books_the_oth
         .set_closed_period(DOSSIER, bookyear, "V1", period)
         .unwrap();
 
-    let report = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    let report = stack.export_night("2026-11-30T01:00:00Z").await;
     assert_eq!(report.status, RunStatus::CompletedWithIssues, "{report:#?}");
     let counts = report.export_counts();
     assert!(counts.failed >= 1 && counts.exported >= 1, "{counts:?}");
@@ -328,10 +284,10 @@ async fn a_closed_period_refuses_its_documents_with_what_to_do_and_books_the_oth
 
 #[tokio::test]
 async fn matched_in_octopus_paid_in_teamleader_in_full_or_in_part() {
-    let stack = stack(Backend::Memory, account(65, 5, 0)).await;
+    let stack = Stack::for_ledger(Backend::Memory, account(65, 5, 0)).await;
     let department = stack.departments()[0].clone();
     stack.connect_octopus(&department, DOSSIER).await;
-    let exported = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    let exported = stack.export_night("2026-11-30T01:00:00Z").await;
     assert_eq!(exported.status, RunStatus::Succeeded, "{exported:#?}");
     let bookings = stack.octopus.bookings(DOSSIER);
     let v1: Vec<_> = bookings
@@ -374,7 +330,7 @@ async fn matched_in_octopus_paid_in_teamleader_in_full_or_in_part() {
         )
         .await;
     assert_eq!(drained.failed_messages, 0);
-    let poll = last_report(&stack, "payment-poll").await;
+    let poll = stack.last_report("payment-poll").await;
     assert_eq!(poll.status, RunStatus::Succeeded, "{poll:#?}");
     let counts = poll.payment_counts();
     assert_eq!(counts.marked_paid, 1, "{counts:?}");
@@ -402,7 +358,7 @@ async fn matched_in_octopus_paid_in_teamleader_in_full_or_in_part() {
 
 #[tokio::test]
 async fn relations_of_octopus_become_teamleader_companies_tagged_octopus_import() {
-    let stack = stack(Backend::Memory, account(66, 0, 0)).await;
+    let stack = Stack::for_ledger(Backend::Memory, account(66, 0, 0)).await;
     let department = stack.departments()[0].clone();
     let connection = stack.connect_octopus(&department, DOSSIER).await;
     let report = stack
@@ -435,12 +391,12 @@ async fn relations_of_octopus_become_teamleader_companies_tagged_octopus_import(
 
 #[tokio::test]
 async fn a_spent_daily_budget_pauses_the_export_and_the_next_day_finishes_it_each_once() {
-    let stack = stack(Backend::Memory, account(67, 8, 1)).await;
+    let stack = Stack::for_ledger(Backend::Memory, account(67, 8, 1)).await;
     let department = stack.departments()[0].clone();
     stack.connect_octopus(&department, DOSSIER).await;
     stack.octopus.set_budget(Group::Bookings, Some(3));
 
-    let paused = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    let paused = stack.export_night("2026-11-30T01:00:00Z").await;
     assert_eq!(paused.status, RunStatus::Paused, "{paused:#?}");
     assert_eq!(paused.export_counts().exported, 3, "{paused:#?}");
     assert!(
@@ -454,7 +410,7 @@ async fn a_spent_daily_budget_pauses_the_export_and_the_next_day_finishes_it_eac
 
     stack.octopus.set_budget(Group::Bookings, Some(100));
     stack.clock.advance(chrono::Duration::days(1));
-    let next = export_night(&stack, "2026-12-01T01:00:00Z").await;
+    let next = stack.export_night("2026-12-01T01:00:00Z").await;
     assert_eq!(next.status, RunStatus::Succeeded, "{next:#?}");
     let (invoices, credit_notes) = booked(&stack);
     assert_eq!(references(&stack, "V1"), invoices);
@@ -463,10 +419,10 @@ async fn a_spent_daily_budget_pauses_the_export_and_the_next_day_finishes_it_eac
 
 #[tokio::test]
 async fn a_changed_password_asks_for_a_new_sign_in_and_tokens_are_renewed_only_when_due() {
-    let stack = stack(Backend::Memory, account(68, 4, 0)).await;
+    let stack = Stack::for_ledger(Backend::Memory, account(68, 4, 0)).await;
     let department = stack.departments()[0].clone();
     let connection = stack.connect_octopus(&department, DOSSIER).await;
-    let first = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    let first = stack.export_night("2026-11-30T01:00:00Z").await;
     assert_eq!(first.status, RunStatus::Succeeded, "{first:#?}");
     let stats = stack.octopus.stats();
     assert!(
@@ -479,7 +435,7 @@ async fn a_changed_password_asks_for_a_new_sign_in_and_tokens_are_renewed_only_w
         .change_password(seed::DEMO_USER, "a new password")
         .unwrap();
     stack.clock.advance(chrono::Duration::days(1));
-    let refused = export_night(&stack, "2026-12-01T01:00:00Z").await;
+    let refused = stack.export_night("2026-12-01T01:00:00Z").await;
     assert_eq!(refused.status, RunStatus::Failed, "{refused:#?}");
     let stored = stack
         .aws
@@ -505,7 +461,7 @@ async fn a_changed_password_asks_for_a_new_sign_in_and_tokens_are_renewed_only_w
 #[tokio::test]
 async fn scenario_c_the_merge_file_gives_the_originals_their_octopus_numbers() {
     use koppel_core::jobs::merge::MatchBy;
-    let stack = stack(
+    let stack = Stack::for_ledger(
         Backend::Memory,
         teamleader::GenerateSpec {
             invoices: 8,
@@ -564,7 +520,7 @@ async fn scenario_c_the_merge_file_gives_the_originals_their_octopus_numbers() {
     }
 
     let relations_before = stack.octopus.relations(DOSSIER).len();
-    let export = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    let export = stack.export_night("2026-11-30T01:00:00Z").await;
     assert_eq!(export.status, RunStatus::Succeeded, "{export:#?}");
     let created = stack.octopus.relations(DOSSIER).len() - relations_before;
     assert_eq!(created, export.export_counts().customers_created as usize);

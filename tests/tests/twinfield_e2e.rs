@@ -3,9 +3,8 @@
 //! cluster from the token validation, SOAP ProcessXml, finder, browse, fair use). The jobs
 //! are the same as for every ledger.
 
-use koppel_core::jobs::export::ExportOptions;
-use koppel_core::{JobKind, RunReport, RunStatus};
-use koppel_e2e::stack::{Backend, Stack, StackOptions};
+use koppel_core::{JobKind, RunStatus};
+use koppel_e2e::stack::{Backend, Stack};
 use koppel_sim::teamleader;
 use koppel_sim::twinfield::{self, OFFICE_BE as OFFICE_NL};
 use rust_decimal::Decimal;
@@ -25,18 +24,6 @@ fn account(seed: u64, invoices: usize, credit_notes: usize) -> teamleader::Gener
         days: 40,
         ..Default::default()
     }
-}
-
-async fn stack(backend: Backend, spec: teamleader::GenerateSpec) -> Stack {
-    let virtual_time = matches!(backend, Backend::Memory);
-    Stack::start(StackOptions {
-        exact_limits: None,
-        virtual_time,
-        backend,
-        generate: spec,
-        ..Default::default()
-    })
-    .await
 }
 
 /// Booked Teamleader documents: (invoice numbers, credit-note numbers as Koppel books them).
@@ -77,39 +64,9 @@ fn transactions(stack: &Stack) -> (Vec<String>, Vec<String>) {
     (invoices, credit_notes)
 }
 
-async fn export_night(stack: &Stack, at: &str) -> RunReport {
-    assert_eq!(stack.dispatch_nightly_at(at).await, 1);
-    stack
-        .drain_exports(
-            &stack.export_function(ExportOptions::default()),
-            Duration::from_secs(900),
-        )
-        .await;
-    last_report(stack, "invoice-export").await
-}
-
-async fn last_report(stack: &Stack, job: &str) -> RunReport {
-    let account = koppel_core::AccountId::new(stack.account_id.clone());
-    let connection = &stack
-        .aws
-        .store
-        .connections_of_account(&account)
-        .await
-        .unwrap()[0];
-    stack
-        .aws
-        .store
-        .run_reports(&connection.id, 20)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.job == job)
-        .expect("a report")
-}
-
 #[tokio::test]
 async fn nightly_export_books_sales_transactions_each_once_credit_notes_mirrored_customers_first() {
-    let stack = stack(Backend::moto_for_tests(), account(81, 20, 4)).await;
+    let stack = Stack::for_ledger(Backend::moto_for_tests(), account(81, 20, 4)).await;
     let department = stack.departments()[0].clone();
     let connection = stack.connect_twinfield(&department, OFFICE_NL).await;
     assert_eq!(connection.settings.invoice_journal.as_deref(), Some("VRK"));
@@ -119,7 +76,7 @@ async fn nightly_export_books_sales_transactions_each_once_credit_notes_mirrored
     );
     let customers_before = stack.twinfield.dimensions(OFFICE_NL).len();
 
-    let report = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    let report = stack.export_night("2026-11-30T01:00:00Z").await;
     assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
     assert_eq!(
         transactions(&stack),
@@ -149,14 +106,14 @@ async fn nightly_export_books_sales_transactions_each_once_credit_notes_mirrored
     let stats = stack.twinfield.stats();
     assert_eq!(stats.rate_limited, 0, "fair use kept: {stats:?}");
 
-    let again = export_night(&stack, "2026-12-01T01:00:00Z").await;
+    let again = stack.export_night("2026-12-01T01:00:00Z").await;
     assert_eq!(again.export_counts().exported, 0, "{again:#?}");
     assert_eq!(transactions(&stack), booked(&stack));
 }
 
 #[tokio::test]
 async fn lost_answers_and_a_moved_cluster_never_book_twice() {
-    let stack = stack(Backend::Memory, account(82, 10, 2)).await;
+    let stack = Stack::for_ledger(Backend::Memory, account(82, 10, 2)).await;
     let department = stack.departments()[0].clone();
     stack.connect_twinfield(&department, OFFICE_NL).await;
     stack.twinfield.lose_transaction_answers(2);
@@ -168,9 +125,9 @@ async fn lost_answers_and_a_moved_cluster_never_book_twice() {
         "2026-12-01T01:00:00Z",
         "2026-12-02T01:00:00Z",
     ] {
-        export_night(&stack, night).await;
+        stack.export_night(night).await;
     }
-    let last = last_report(&stack, "invoice-export").await;
+    let last = stack.last_report("invoice-export").await;
     assert_eq!(last.status, RunStatus::Succeeded, "{last:#?}");
     assert_eq!(
         transactions(&stack),
@@ -200,7 +157,7 @@ async fn lost_answers_and_a_moved_cluster_never_book_twice() {
 
 #[tokio::test]
 async fn a_closed_period_is_said_before_any_call_and_the_next_run_books_it() {
-    let stack = stack(Backend::Memory, account(83, 6, 0)).await;
+    let stack = Stack::for_ledger(Backend::Memory, account(83, 6, 0)).await;
     let department = stack.departments()[0].clone();
     stack.connect_twinfield(&department, OFFICE_NL).await;
     // The oldest invoice's period is closed.
@@ -222,7 +179,7 @@ async fn a_closed_period_is_said_before_any_call_and_the_next_run_books_it() {
     );
     stack.twinfield.close_period(OFFICE_NL, &period).unwrap();
 
-    let report = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    let report = stack.export_night("2026-11-30T01:00:00Z").await;
     assert_eq!(report.status, RunStatus::CompletedWithIssues, "{report:#?}");
     assert!(
         report
@@ -236,17 +193,17 @@ async fn a_closed_period_is_said_before_any_call_and_the_next_run_books_it() {
         .twinfield
         .set_period_open(OFFICE_NL, &period, true)
         .unwrap();
-    let next = export_night(&stack, "2026-12-01T01:00:00Z").await;
+    let next = stack.export_night("2026-12-01T01:00:00Z").await;
     assert_eq!(next.status, RunStatus::Succeeded, "{next:#?}");
     assert_eq!(transactions(&stack), booked(&stack));
 }
 
 #[tokio::test]
 async fn matched_in_twinfield_paid_in_teamleader_in_full_or_in_part() {
-    let stack = stack(Backend::Memory, account(84, 4, 0)).await;
+    let stack = Stack::for_ledger(Backend::Memory, account(84, 4, 0)).await;
     let department = stack.departments()[0].clone();
     stack.connect_twinfield(&department, OFFICE_NL).await;
-    let exported = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    let exported = stack.export_night("2026-11-30T01:00:00Z").await;
     assert_eq!(exported.status, RunStatus::Succeeded, "{exported:#?}");
     let booked = stack.twinfield.transactions(OFFICE_NL);
     let (full, part) = (&booked[0], &booked[1]);
@@ -279,7 +236,7 @@ async fn matched_in_twinfield_paid_in_teamleader_in_full_or_in_part() {
             Duration::from_secs(900),
         )
         .await;
-    let poll = last_report(&stack, "payment-poll").await;
+    let poll = stack.last_report("payment-poll").await;
     assert_eq!(poll.status, RunStatus::Succeeded, "{poll:#?}");
     let counts = poll.payment_counts();
     assert_eq!(
@@ -305,7 +262,7 @@ async fn matched_in_twinfield_paid_in_teamleader_in_full_or_in_part() {
 
 #[tokio::test]
 async fn twinfield_customers_become_teamleader_companies_tagged_twinfield_import() {
-    let stack = stack(Backend::Memory, account(85, 0, 0)).await;
+    let stack = Stack::for_ledger(Backend::Memory, account(85, 0, 0)).await;
     let department = stack.departments()[0].clone();
     let connection = stack.connect_twinfield(&department, OFFICE_NL).await;
     let report = stack
@@ -328,12 +285,12 @@ async fn twinfield_customers_become_teamleader_companies_tagged_twinfield_import
 
 #[tokio::test]
 async fn a_withdrawn_sign_in_asks_for_a_new_one() {
-    let stack = stack(Backend::Memory, account(86, 3, 0)).await;
+    let stack = Stack::for_ledger(Backend::Memory, account(86, 3, 0)).await;
     let department = stack.departments()[0].clone();
     let connection = stack.connect_twinfield(&department, OFFICE_NL).await;
     stack.twinfield.revoke_tokens();
     stack.twinfield.expire_tokens();
-    let report = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    let report = stack.export_night("2026-11-30T01:00:00Z").await;
     assert_eq!(report.status, RunStatus::Failed, "{report:#?}");
     let stored = stack
         .aws
@@ -352,7 +309,7 @@ async fn a_withdrawn_sign_in_asks_for_a_new_one() {
 #[tokio::test]
 async fn scenario_c_the_merge_file_gives_the_originals_their_twinfield_codes() {
     use koppel_core::jobs::merge::MatchBy;
-    let stack = stack(
+    let stack = Stack::for_ledger(
         Backend::Memory,
         teamleader::GenerateSpec {
             invoices: 6,
@@ -408,7 +365,7 @@ async fn scenario_c_the_merge_file_gives_the_originals_their_twinfield_codes() {
     for (name, _) in &originals {
         assert_eq!(merged[name].0.as_ref(), Some(&codes[name]), "{name}");
     }
-    let export = export_night(&stack, "2026-11-30T01:00:00Z").await;
+    let export = stack.export_night("2026-11-30T01:00:00Z").await;
     assert_eq!(export.status, RunStatus::Succeeded, "{export:#?}");
     assert_eq!(transactions(&stack), booked(&stack));
 }
