@@ -13,13 +13,19 @@
 //! Then Octopus (`bench/octopus.rs`): the export of the same accounts (`--docs`) to the
 //! Octopus simulator and a payment poll of `--octopus-poll` open documents, each in a child
 //! process (`--child-octopus`). `--ledgers` picks the ledgers measured (`exact`, `octopus`,
-//! or both, the default); Exact's payment poll, company import and merge preview belong to
-//! `exact`.
+//! `twinfield`, or a list; all three by default); Exact's payment poll, company import and
+//! merge preview belong to `exact`.
+//!
+//! Then Twinfield (`bench/twinfield.rs`): the export of the same accounts to the Twinfield
+//! simulator on virtual time (SOAP calls and credits per document, 429s, simulated minutes
+//! of credits pacing) and a payment poll of `--twinfield-poll` open documents, each in a
+//! child process (`--child-twinfield`). `--ledgers` takes `twinfield` too; the default is all
+//! three.
 //!
 //! ```text
 //! bench [--docs 1000,10000] [--pdf-docs 1000] [--pacing-docs 1000] [--speed X]
-//!       [--seed N] [--jobs all|none] [--ledgers exact,octopus] [--octopus-poll N|none]
-//!       [--out FILE]
+//!       [--seed N] [--jobs all|none] [--ledgers exact,octopus,twinfield]
+//!       [--octopus-poll N|none] [--twinfield-poll N|none] [--out FILE]
 //! ```
 
 #[path = "bench/heap.rs"]
@@ -44,6 +50,10 @@ mod tagged_source;
 mod tagged_store;
 #[path = "bench/thread_cpu.rs"]
 mod thread_cpu;
+#[path = "bench/twinfield.rs"]
+mod twinfield;
+#[path = "bench/twinfield_report.rs"]
+mod twinfield_report;
 
 use scenario::{Measurement, Scenario, exact_api_calls};
 use std::fmt::Write;
@@ -72,6 +82,10 @@ struct Plan {
     octopus: bool,
     /// Open documents of Octopus's payment poll (`None`: no poll run).
     octopus_poll: Option<usize>,
+    /// Measure Twinfield (the export runs and its payment poll).
+    twinfield: bool,
+    /// Open documents of Twinfield's payment poll (`None`: no poll run).
+    twinfield_poll: Option<usize>,
     out: Option<String>,
 }
 
@@ -87,6 +101,8 @@ impl Default for Plan {
             exact: true,
             octopus: true,
             octopus_poll: Some(10_000),
+            twinfield: true,
+            twinfield_poll: Some(10_000),
             out: None,
         }
     }
@@ -102,7 +118,7 @@ impl std::fmt::Display for BenchError {
     }
 }
 
-const USAGE: &str = "usage: bench [--docs 1000,10000] [--pdf-docs N|none] [--pacing-docs N|none] [--speed X] [--seed N] [--jobs all|none] [--ledgers exact,octopus] [--octopus-poll N|none] [--out FILE]";
+const USAGE: &str = "usage: bench [--docs 1000,10000] [--pdf-docs N|none] [--pacing-docs N|none] [--speed X] [--seed N] [--jobs all|none] [--ledgers exact,octopus,twinfield] [--octopus-poll N|none] [--twinfield-poll N|none] [--out FILE]";
 
 fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, BenchError> {
     value
@@ -145,13 +161,15 @@ fn parse_plan(args: impl IntoIterator<Item = String>) -> Result<Plan, BenchError
                 let list = args.next().unwrap_or_default();
                 plan.exact = false;
                 plan.octopus = false;
+                plan.twinfield = false;
                 for ledger in list.split(',').map(str::trim) {
                     match ledger {
                         "exact" => plan.exact = true,
                         "octopus" => plan.octopus = true,
+                        "twinfield" => plan.twinfield = true,
                         _ => {
                             return Err(BenchError(format!(
-                                "--ledgers takes exact, octopus or both (exact,octopus)\n{USAGE}"
+                                "--ledgers takes exact, octopus, twinfield or a list (exact,octopus,twinfield)\n{USAGE}"
                             )));
                         }
                     }
@@ -159,6 +177,9 @@ fn parse_plan(args: impl IntoIterator<Item = String>) -> Result<Plan, BenchError
             }
             "--octopus-poll" => {
                 plan.octopus_poll = optional_number("--octopus-poll", args.next())?;
+            }
+            "--twinfield-poll" => {
+                plan.twinfield_poll = optional_number("--twinfield-poll", args.next())?;
             }
             "--out" => {
                 plan.out = Some(
@@ -174,6 +195,11 @@ fn parse_plan(args: impl IntoIterator<Item = String>) -> Result<Plan, BenchError
     }
     if plan.octopus_poll == Some(0) {
         return Err(BenchError("--octopus-poll needs a positive number".into()));
+    }
+    if plan.twinfield_poll == Some(0) {
+        return Err(BenchError(
+            "--twinfield-poll needs a positive number".into(),
+        ));
     }
     Ok(plan)
 }
@@ -317,6 +343,29 @@ fn run_octopus(plan: &Plan) -> Result<Vec<octopus::OctopusMeasurement>, BenchErr
         .collect()
 }
 
+/// Twinfield's runs, each in a fresh process: the export at every `--docs` size, then the
+/// payment poll.
+fn run_twinfield(plan: &Plan) -> Result<Vec<twinfield::TwinfieldMeasurement>, BenchError> {
+    let mut scenarios: Vec<twinfield::TwinfieldScenario> = plan
+        .docs
+        .iter()
+        .map(|&docs| twinfield::TwinfieldScenario::Export {
+            docs,
+            seed: plan.seed,
+        })
+        .collect();
+    if let Some(docs) = plan.twinfield_poll {
+        scenarios.push(twinfield::TwinfieldScenario::PaymentPoll {
+            docs,
+            seed: plan.seed,
+        });
+    }
+    scenarios
+        .iter()
+        .map(|s| in_child("--child-twinfield", &s.label(), s))
+        .collect()
+}
+
 fn document(plan: &Plan, runs: &[Measurement], verdicts: &[report::Verdict]) -> String {
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
     let profile = if cfg!(debug_assertions) {
@@ -368,6 +417,23 @@ fn parent(args: Vec<String>) -> Result<bool, BenchError> {
         text.push_str(&octopus_report::section(&measured, &octopus_verdicts));
         verdicts.extend(octopus_verdicts);
     }
+    if plan.twinfield {
+        let measured = run_twinfield(&plan)?;
+        let twinfield_verdicts = twinfield_report::verdicts(&measured);
+        if !plan.exact && !plan.octopus {
+            let docs: Vec<String> = plan.docs.iter().map(usize::to_string).collect();
+            let _ = writeln!(
+                text,
+                "Command: `infra/dev bench --ledgers twinfield` (bench --docs {} --twinfield-poll {} --seed {}).",
+                docs.join(","),
+                plan.twinfield_poll
+                    .map_or("none".to_owned(), |n| n.to_string()),
+                plan.seed
+            );
+        }
+        text.push_str(&twinfield_report::section(&measured, &twinfield_verdicts));
+        verdicts.extend(twinfield_verdicts);
+    }
     println!("{text}");
     if let Some(path) = &plan.out {
         std::fs::write(path, &text).map_err(|e| BenchError(format!("cannot write {path}: {e}")))?;
@@ -396,6 +462,16 @@ fn child_octopus(json: &str) -> Result<(), BenchError> {
     Ok(())
 }
 
+fn child_twinfield(json: &str) -> Result<(), BenchError> {
+    let scenario: twinfield::TwinfieldScenario =
+        serde_json::from_str(json).map_err(|e| BenchError(format!("unreadable scenario: {e}")))?;
+    let measurement = twinfield::run(&scenario).map_err(|e| BenchError(e.to_string()))?;
+    let line = serde_json::to_string(&measurement)
+        .map_err(|e| BenchError(format!("result not serialisable: {e}")))?;
+    println!("{RESULT_PREFIX}{line}");
+    Ok(())
+}
+
 fn child_job(json: &str) -> Result<(), BenchError> {
     let scenario: jobs::JobScenario =
         serde_json::from_str(json).map_err(|e| BenchError(format!("unreadable scenario: {e}")))?;
@@ -411,6 +487,16 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("--child-job") {
         let json = args.get(1).cloned().unwrap_or_default();
         return match child_job(&json) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench (child): {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if args.first().map(String::as_str) == Some("--child-twinfield") {
+        let json = args.get(1).cloned().unwrap_or_default();
+        return match child_twinfield(&json) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("bench (child): {e}");
@@ -478,9 +564,20 @@ mod tests {
         assert!(parse_plan(args("--docs 0")).is_err());
         let plan = parse_plan(args("--ledgers octopus --octopus-poll none")).unwrap();
         assert_eq!(
-            (plan.exact, plan.octopus, plan.octopus_poll),
-            (false, true, None)
+            (plan.exact, plan.octopus, plan.twinfield, plan.octopus_poll),
+            (false, true, false, None)
         );
+        let plan = parse_plan(args("--ledgers twinfield --twinfield-poll 2_000")).unwrap();
+        assert_eq!(
+            (
+                plan.exact,
+                plan.octopus,
+                plan.twinfield,
+                plan.twinfield_poll
+            ),
+            (false, false, true, Some(2_000))
+        );
+        assert!(parse_plan(args("--twinfield-poll 0")).is_err());
         let plan = parse_plan(args("--ledgers exact,octopus --octopus-poll 2000")).unwrap();
         assert_eq!(
             (plan.exact, plan.octopus, plan.octopus_poll),
