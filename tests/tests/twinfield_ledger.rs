@@ -142,15 +142,10 @@ async fn a_transaction_gets_twinfield_s_number_and_sent_again_is_found_not_refus
 #[tokio::test]
 async fn the_cluster_is_asked_once_per_access_token_and_credits_are_paced_without_a_429() {
     let h = start().await;
-    h.sim.set_fair_use(twinfield::FairUse {
-        credits_per_minute: 20,
-        ..twinfield::FairUse::default()
-    });
-    let connections: Arc<dyn LedgerApp> = h.app.clone();
-    let ledger = connections
+    let ledger = h
+        .app
         .open(&h.connection, &h.deps, Deadline::none())
         .unwrap();
-    // Reference data is some twenty queries: more than a minute's 20 credits.
     let reference = ledger.reference_data().await.unwrap();
     assert!(
         reference
@@ -166,11 +161,26 @@ async fn the_cluster_is_asked_once_per_access_token_and_credits_are_paced_withou
     );
     assert!(reference.journals.iter().any(|j| j.code == "VRK"));
     assert!(!reference.periods.is_empty());
-    let stats = h.sim.stats();
-    assert_eq!(
-        stats.rate_limited, 0,
-        "Koppel waited for the next minute: {stats:?}"
+    // 400 transactions are 1,200 credits: more than Twinfield's 1,000 a minute, and more than
+    // twice Koppel's share (500): Koppel waits for the next clock minutes instead of a 429.
+    let started = h.clock.now();
+    let today = started.date_naive();
+    for n in 0..400 {
+        ledger
+            .post_entry(
+                &entry(&format!("2026 / {n}"), DocumentKind::Invoice, today),
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    assert!(
+        h.clock.now() - started >= chrono::Duration::seconds(60),
+        "Koppel waited for new minutes"
     );
+    let stats = h.sim.stats();
+    assert_eq!(stats.rate_limited, 0, "no 429: {stats:?}");
+    assert_eq!(stats.transactions_booked, 400);
     let validations = stats
         .requests
         .iter()

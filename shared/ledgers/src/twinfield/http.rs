@@ -2,10 +2,13 @@
 //! organisation's cluster, within Twinfield's fair use.
 //!
 //! Fair use: a query (finder, and ProcessXml `read`/`columns`) costs 1 credit, anything else
-//! 3, 1,000 credits a minute, one request at a time per organisation. Koppel keeps its own
-//! count on the clock and waits for the next minute before going over ([`CreditPacer`]), and
-//! sends one request at a time per ledger; a 429 from another worker's load is waited out
-//! after its `Retry-After` by the shared rate gate. Reads retry transient failures; writes
+//! 3, 1,000 credits a clock minute, one request at a time per organisation. Koppel keeps its
+//! own count per clock minute and waits for the next one before going over its share
+//! ([`CreditPacer`]): half the organisation's credits, because its count belongs to one
+//! invocation and a second one may spend in the same minute (the continuation that takes over
+//! a long export, a payment poll during an export) — two shares never exceed the limit. One
+//! request at a time per ledger; a 429 from load Koppel does not see is waited out after its
+//! `Retry-After` by the shared rate gate. Reads retry transient failures; writes
 //! (transactions, customers) are sent once — a lost answer is
 //! [`ExternalError::OutcomeUnknown`] and the export looks the transaction up instead.
 
@@ -14,7 +17,7 @@ use super::refusals::{self, SYSTEM};
 use super::session::TwinfieldSession;
 use super::soap::{self, FinderPage, SoapAnswer};
 use super::xml::Element;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 use koppel_api::{ApiClient, ApiResponse, RateGate, RateGateConfig, RetryPolicy};
 use koppel_core::{Clock, Deadline, ExternalError};
 use reqwest::header::CONTENT_TYPE;
@@ -33,7 +36,7 @@ pub struct HttpTuning {
     pub rate_gate: RateGateConfig,
     /// Retries of reads.
     pub read_retry: RetryPolicy,
-    /// Credits a minute Koppel allows itself.
+    /// Credits a clock minute Koppel allows one ledger instance (half of Twinfield's 1,000).
     pub credits_per_minute: u32,
 }
 
@@ -42,12 +45,13 @@ impl Default for HttpTuning {
         Self {
             rate_gate: RateGateConfig::default(),
             read_retry: RetryPolicy::default(),
-            credits_per_minute: CREDITS_PER_MINUTE,
+            credits_per_minute: CREDITS_PER_MINUTE / 2,
         }
     }
 }
 
-/// Koppel's own count of credits in the current minute.
+/// Koppel's own count of credits in the current clock minute (Twinfield counts per clock
+/// minute too).
 #[derive(Debug)]
 pub struct CreditPacer {
     limit: u32,
@@ -63,11 +67,14 @@ impl CreditPacer {
         }
     }
 
-    /// Spend `cost` now, or say until when to wait first.
+    /// Spend `cost` now, or say until when to wait first (the next clock minute).
     pub fn spend(&mut self, now: DateTime<Utc>, cost: u32) -> Result<(), DateTime<Utc>> {
+        let minute = now
+            .duration_trunc(chrono::Duration::minutes(1))
+            .unwrap_or(now);
         let (start, spent) = match self.window {
-            Some((start, spent)) if now < start + chrono::Duration::minutes(1) => (start, spent),
-            _ => (now, 0),
+            Some((start, spent)) if start == minute => (start, spent),
+            _ => (minute, 0),
         };
         if spent > 0 && spent + cost > self.limit {
             return Err(start + chrono::Duration::minutes(1));
@@ -325,23 +332,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_pacer_spends_a_minute_of_credits_then_says_when_the_next_minute_starts() {
-        let start = DateTime::parse_from_rfc3339("2026-11-30T10:00:00Z")
-            .unwrap()
-            .to_utc();
+    fn the_pacer_spends_a_clock_minute_of_credits_then_says_when_the_next_one_starts() {
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().to_utc();
+        let start = at("2026-11-30T10:00:30Z");
         let mut pacer = CreditPacer::new(10);
         assert_eq!(pacer.spend(start, 3), Ok(()));
         assert_eq!(pacer.spend(start, 3), Ok(()));
         assert_eq!(pacer.spend(start, 3), Ok(()));
-        let next = start + chrono::Duration::minutes(1);
+        let next = at("2026-11-30T10:01:00Z");
+        assert_eq!(pacer.spend(at("2026-11-30T10:00:50Z"), 3), Err(next));
+        assert_eq!(pacer.spend(at("2026-11-30T10:00:50Z"), 1), Ok(()));
+        assert_eq!(pacer.spend(next, 3), Ok(()), "a new clock minute");
         assert_eq!(
-            pacer.spend(start + chrono::Duration::seconds(20), 3),
-            Err(next)
+            HttpTuning::default().credits_per_minute,
+            500,
+            "half the organisation's"
         );
-        assert_eq!(
-            pacer.spend(start + chrono::Duration::seconds(20), 1),
-            Ok(())
-        );
-        assert_eq!(pacer.spend(next, 3), Ok(()), "a new minute");
     }
 }

@@ -18,15 +18,11 @@
 //! credit pacer, the rate gates, the drain's redelivery), so the figures — simulated minutes
 //! included — depend on the account and the limits, never on this machine's speed.
 //!
-//! Fair use: Koppel paces itself at its own 1,000 credits a minute whatever the simulator
-//! allows. The simulator keeps one request at a time, but its credit ceiling is raised
-//! ([`SIM_CREDITS_PER_MINUTE`]) and the bench counts, per clock minute as the simulator does,
-//! the credits it receives ([`CreditMinutes`]): a minute over
-//! [`twinfield::DEFAULT_CREDITS_PER_MINUTE`] is where Twinfield would have answered 429.
-//! Why not let the simulator refuse: a credit 429 deadlocks it (`admit` in
-//! `infra/sim/src/twinfield/soap.rs` drops the request's concurrency slot while it holds the
-//! state lock, and the slot's `Drop` takes that lock again), which hangs the run instead of
-//! failing it. Set [`SIM_CREDITS_PER_MINUTE`] to the default once that is fixed.
+//! Fair use: Koppel paces itself at its share of the credits (half of Twinfield's 1,000 a
+//! clock minute); the simulator enforces Twinfield's limit and one request at a time, and the
+//! bench also counts, per clock minute as the simulator does, the credits it receives
+//! ([`CreditMinutes`]): a minute over [`twinfield::DEFAULT_CREDITS_PER_MINUTE`] or any 429
+//! fails the bench.
 
 use crate::heap::Part;
 use crate::scenario::{
@@ -48,9 +44,8 @@ use std::time::Instant;
 /// accounts and VAT codes match the generated Teamleader account).
 pub const OFFICE: &str = twinfield::OFFICE_BE;
 
-/// The simulator's credit ceiling during the runs (see the module's notes): high enough
-/// never to refuse, so that a minute over Twinfield's 1,000 is counted instead of hanging.
-pub const SIM_CREDITS_PER_MINUTE: u32 = 1_000_000_000;
+/// The simulator's credit ceiling during the runs: Twinfield's own.
+pub const SIM_CREDITS_PER_MINUTE: u32 = twinfield::DEFAULT_CREDITS_PER_MINUTE;
 
 /// Of every 100 invoices booked before the poll, these are matched in full …
 const FULL_INVOICES: [usize; 3] = [0, 33, 66];
