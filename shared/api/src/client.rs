@@ -225,9 +225,9 @@ impl ApiClient {
     }
 
     /// Send the request made by `build` (called again for every attempt) for `endpoint` (a
-    /// name for logs and errors, e.g. "invoices.list"). Adds `Authorization: Bearer`, waits
-    /// at the rate gate, retries transient failures, refreshes once after a 401, waits out
-    /// 429s. A 2xx answer is returned; anything else becomes an [`ExternalError`]:
+    /// name for logs and errors, e.g. "invoices.list"). Adds the client's credential (its
+    /// [`RequestAuth`]: `Authorization: Bearer` for OAuth APIs), waits at the rate gate,
+    /// retries transient failures, gets a new credential once after a 401, waits out 429s. A 2xx answer is returned; anything else becomes an [`ExternalError`]:
     /// 404 → `NotFound`, other 4xx and business 5xx → `Rejected`, a spent quota →
     /// `QuotaExhausted`, persistent 5xx/timeouts → `Unavailable`, a dead refresh token →
     /// `NeedsReauth`.
