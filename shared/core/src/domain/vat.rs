@@ -125,6 +125,19 @@ pub enum VatError {
     },
 }
 
+/// The form two VAT numbers are compared in when matching customers across systems: letters
+/// and digits only, upper case ("be 0403.170.701" → "BE0403170701"); `None` when nothing is
+/// left. Unlike [`parse_vat`] it checks nothing: a number a ledger stored as typed still
+/// matches the same number typed the same way elsewhere.
+pub fn vat_match_key(raw: &str) -> Option<String> {
+    let cleaned: String = raw
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    (!cleaned.is_empty()).then_some(cleaned)
+}
+
 /// Normalises and checks a VAT number.
 ///
 /// Uppercases and removes spaces, dots, dashes and slashes, then:

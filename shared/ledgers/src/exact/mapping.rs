@@ -150,12 +150,7 @@ pub fn period(
 /// A VAT number reduced to letters and digits, upper case ("be 0123.456.789" →
 /// "BE0123456789"), `None` when nothing is left.
 pub fn normalise_vat(raw: &str) -> Option<String> {
-    let cleaned: String = raw
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect::<String>()
-        .to_ascii_uppercase();
-    (!cleaned.is_empty()).then_some(cleaned)
+    koppel_core::domain::vat::vat_match_key(raw)
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {

@@ -4,7 +4,7 @@
 
 use super::wire;
 use chrono::NaiveDate;
-use koppel_core::domain::vat::parse_vat;
+use koppel_core::domain::vat::{parse_vat, vat_match_key};
 use koppel_core::{
     Address, Customer, CustomerRef, DocumentKind, FiscalPeriod, GlAccount, Journal, JournalKind,
     LedgerCustomerId, LedgerEntry, LedgerEntryId, VatCode, VatNumber,
@@ -311,15 +311,10 @@ pub fn booking(
 
 /// A VAT number reduced to what compares: letters and digits, upper case.
 pub fn normalised_vat(raw: &str) -> Option<String> {
-    if let Ok(parsed) = parse_vat(raw) {
-        return Some(parsed.0);
+    match parse_vat(raw) {
+        Ok(parsed) => Some(parsed.0),
+        Err(_) => vat_match_key(raw),
     }
-    let cleaned: String = raw
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect::<String>()
-        .to_ascii_uppercase();
-    (!cleaned.is_empty()).then_some(cleaned)
 }
 
 /// The integer Koppel puts in a new relation's `externalRelationId` for a Teamleader

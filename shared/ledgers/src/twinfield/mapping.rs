@@ -255,14 +255,7 @@ pub fn new_customer(customer: &Customer, office: &str) -> Element {
 }
 
 /// A VAT number reduced to what compares.
-pub fn normalised_vat(raw: &str) -> Option<String> {
-    let cleaned: String = raw
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect::<String>()
-        .to_ascii_uppercase();
-    (!cleaned.is_empty()).then_some(cleaned)
-}
+pub use koppel_core::domain::vat::vat_match_key as normalised_vat;
 
 /// A customer from a finder `DIM`/`DEB` row (`[code, name, VAT number]`), for the company
 /// import: its code is the customer number.
