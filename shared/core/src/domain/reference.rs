@@ -19,6 +19,9 @@ pub struct Department {
     pub currency: Option<String>,
     /// "active" or "archived".
     pub status: Option<String>,
+    /// The entity's address (the seller's on a structured document).
+    #[serde(default)]
+    pub address: Option<crate::Address>,
 }
 
 /// A Teamleader tax rate (per department).

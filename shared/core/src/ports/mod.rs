@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod connector;
 pub mod deadline;
+pub mod einvoice;
 pub mod error;
 pub mod files;
 pub mod ledger;
@@ -15,6 +16,7 @@ pub mod vault;
 pub use clock::*;
 pub use connector::*;
 pub use deadline::*;
+pub use einvoice::*;
 pub use error::*;
 pub use files::*;
 pub use ledger::*;
