@@ -651,7 +651,9 @@ impl Stack {
     /// The handler of `kind`'s queue wired to this stack (the export with default options).
     pub fn function_for(&self, kind: &JobKind) -> Box<dyn JobHandler> {
         match kind {
-            JobKind::InvoiceExport => Box::new(self.export_function(ExportOptions::default())),
+            JobKind::InvoiceExport | JobKind::DocumentExport { .. } => {
+                Box::new(self.export_function(ExportOptions::default()))
+            }
             JobKind::PaymentPoll => Box::new(self.payment_poll_function()),
             JobKind::CompanyImport => Box::new(self.company_import_function()),
             JobKind::MergeFile { .. } => Box::new(self.merge_file_function()),
@@ -1157,7 +1159,7 @@ impl Aws {
     /// The queue of `kind` on moto.
     fn queue_url<'q>(urls: &'q QueueUrls, kind: &JobKind) -> &'q str {
         match kind {
-            JobKind::InvoiceExport => &urls.invoice_export,
+            JobKind::InvoiceExport | JobKind::DocumentExport { .. } => &urls.invoice_export,
             JobKind::PaymentPoll => &urls.payment_poll,
             JobKind::CompanyImport => &urls.company_import,
             JobKind::MergeFile { .. } => &urls.merge_file,

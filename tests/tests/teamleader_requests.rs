@@ -494,6 +494,14 @@ fn settings_and_webhook_requests_conform() {
             types: vec!["invoice.booked".into(), "creditNote.booked".into()],
         },
     );
+    // What near-real-time export registers and, when a connection is removed, unregisters.
+    let booked = RegisterWebhookRequest::new(
+        "https://koppel.example/webhooks/teamleader/c-1/token",
+        &koppel_core::jobs::webhook::BOOKED_EVENT_TYPES,
+    );
+    let sent = check(&mut failures, "webhooks.register", "booked events", &booked);
+    assert_eq!(sent["types"], json!(["invoice.booked", "creditNote.booked"]));
+    check(&mut failures, "webhooks.unregister", "booked events", &booked);
     // Operations without a body get an empty JSON object.
     check(&mut failures, "users.me", "empty", &serde_json::Map::new());
     check(

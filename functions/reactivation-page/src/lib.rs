@@ -22,7 +22,10 @@
 //!   `GET|POST /connections/{id}/credentials`; `GET /connections/{id}/setup` and
 //!   `POST /connections/{id}/administration`, `POST /connections/{id}/setup` (pre-flight,
 //!   then save);
-//! - `POST /signout`; `GET /lang/{nl|fr|en}?back=…`; `GET /style.css`.
+//! - `POST /signout`; `GET /lang/{nl|fr|en}?back=…`; `GET /style.css`;
+//! - `POST /webhooks/teamleader/{connection}/{token}` — Teamleader's `invoice.booked` /
+//!   `creditNote.booked` events: at most 16 KiB, the connection's secret token (404
+//!   otherwise), one one-document export queued, 202 at once (see `routes::webhooks`).
 //!
 //! Use-cases live in `koppel_core::account`; this crate is HTTP, cookies and HTML.
 
@@ -205,6 +208,12 @@ impl ReactivationPage {
             .route(
                 "/connections/{id}/{action}",
                 post(routes::connections::action),
+            )
+            .route(
+                "/webhooks/teamleader/{connection}/{token}",
+                post(routes::webhooks::teamleader_event).layer(
+                    axum::extract::DefaultBodyLimit::max(routes::webhooks::MAX_EVENT_BYTES),
+                ),
             )
             .fallback(routes::not_found)
             .layer(axum::middleware::from_fn_with_state(

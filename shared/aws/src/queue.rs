@@ -33,7 +33,7 @@ impl QueueUrls {
     /// The URL of the queue that carries jobs of `kind`.
     pub fn for_kind(&self, kind: &JobKind) -> &str {
         match kind {
-            JobKind::InvoiceExport => &self.invoice_export,
+            JobKind::InvoiceExport | JobKind::DocumentExport { .. } => &self.invoice_export,
             JobKind::PaymentPoll => &self.payment_poll,
             JobKind::CompanyImport => &self.company_import,
             JobKind::MergeFile { .. } => &self.merge_file,

@@ -6,7 +6,8 @@ use crate::app_secret::AppSecret;
 use async_trait::async_trait;
 use koppel_api::{TokenSource, TokenStores};
 use koppel_core::{
-    Clock, Connection, Connector, Deadline, ExternalError, Ledger, Source, Store, Vault,
+    Clock, Connection, Connector, Deadline, ExternalError, Ledger, Source, Store,
+    TeamleaderWebhooks, Vault,
 };
 use koppel_ledgers::LedgerDeps;
 use koppel_teamleader::TeamleaderClient;
@@ -60,15 +61,14 @@ impl LiveConnector {
     pub fn deps(&self) -> &LedgerDeps {
         &self.deps
     }
-}
 
-#[async_trait]
-impl Connector for LiveConnector {
-    async fn source(
+    /// The Teamleader client of `connection` (tokens from its secret, rotated under the
+    /// refresh lease), bound to `deadline`.
+    pub fn teamleader_client(
         &self,
         connection: &Connection,
         deadline: Deadline,
-    ) -> Result<Arc<dyn Source>, ExternalError> {
+    ) -> TeamleaderClient {
         let tokens = TokenSource::new(
             koppel_teamleader::policy::token_config(
                 connection.teamleader_secret.clone(),
@@ -79,12 +79,33 @@ impl Connector for LiveConnector {
             self.deps.vault.clone(),
             self.deps.clock.clone(),
         );
-        Ok(Arc::new(TeamleaderClient::connect(
+        TeamleaderClient::connect(
             &self.teamleader.api,
             tokens,
             self.deps.clock.clone(),
             deadline,
-        )))
+        )
+    }
+
+    /// The webhooks of `connection`'s Teamleader account (near-real-time export): only what
+    /// onboarding needs of Teamleader.
+    pub fn teamleader_webhooks(
+        &self,
+        connection: &Connection,
+        deadline: Deadline,
+    ) -> Arc<dyn TeamleaderWebhooks> {
+        Arc::new(self.teamleader_client(connection, deadline))
+    }
+}
+
+#[async_trait]
+impl Connector for LiveConnector {
+    async fn source(
+        &self,
+        connection: &Connection,
+        deadline: Deadline,
+    ) -> Result<Arc<dyn Source>, ExternalError> {
+        Ok(Arc::new(self.teamleader_client(connection, deadline)))
     }
 
     async fn ledger(

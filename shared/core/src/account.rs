@@ -265,6 +265,8 @@ pub async fn save_settings(
     if settings.automatic_sync && !may_sync_automatically(reports, &connection.id).await? {
         settings.automatic_sync = false;
     }
+    // The webhook's token and state are Koppel's, not the form's.
+    settings.webhook = connection.settings.webhook.clone();
     connection.settings = settings;
     if connection.status == ConnectionStatus::Draft {
         connection.status = ConnectionStatus::Active;

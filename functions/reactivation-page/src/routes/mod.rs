@@ -5,6 +5,7 @@ pub(crate) mod connections;
 pub(crate) mod merge;
 pub(crate) mod onboarding;
 pub(crate) mod sign_in;
+pub(crate) mod webhooks;
 
 use crate::ReactivationPage;
 use crate::i18n::Language;

@@ -666,6 +666,8 @@ fn settings_from(fields: &Fields) -> ConnectionSettings {
         automatic_sync: field(fields, "automatic_sync") == Some("on"),
         notify_email: owned("notify_email").filter(|e| e.contains('@')),
         payment_journal: owned("payment_journal"),
+        // Koppel's own: `account::save_settings` keeps the connection's.
+        webhook: Default::default(),
     }
 }
 
@@ -715,6 +717,7 @@ pub(crate) async fn setup_sent(
     .await
     {
         Ok(saved) => {
+            super::webhooks::switch_on_after_save(&page, &saved).await;
             if first_setup && field(&fields, "import_companies") == Some("on") {
                 let started = account::start_run(
                     store,

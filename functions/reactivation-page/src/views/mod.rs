@@ -368,6 +368,9 @@ fn connection_card(language: Language, csrf: &str, view: &ConnectionView<'_>) ->
             @if !connection.settings.automatic_sync && !view.may_sync_automatically {
                 p.muted { (t.automatic_after_manual) }
             }
+            @if let Some(reason) = &connection.settings.webhook.off_reason {
+                p.muted.webhook-off { (reason) }
+            }
             details.merge {
                 summary { (t.merge_title) }
                 p.muted { (t.merge_lead) }

@@ -77,6 +77,52 @@ pub struct ConnectionSettings {
     /// a second time.
     #[serde(default)]
     pub payment_journal: Option<String>,
+    /// Near-real-time export through Teamleader's webhook (kept by Koppel, never taken
+    /// from the settings form: [`crate::account::save_settings`] carries it over).
+    #[serde(default)]
+    pub webhook: WebhookSettings,
+}
+
+/// The secret path segment of a connection's webhook URL: random, at least 128 bits,
+/// generated once per connection. Teamleader does not sign its webhook calls, so knowing
+/// this URL is what lets a caller queue an export. Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct WebhookToken(String);
+
+impl WebhookToken {
+    /// Wraps a token made by a secure random generator (the adapter that has one makes it).
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// The token itself, to build the URL or compare with a request's (in constant time).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for WebhookToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookToken(…)")
+    }
+}
+
+/// Where near-real-time export stands for a connection: Teamleader's webhook for
+/// `invoice.booked` / `creditNote.booked` and the secret in its URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookSettings {
+    /// The secret in the webhook URL; made at the first registration and kept, so a
+    /// reconnect finds the same URL in Teamleader's list.
+    #[serde(default)]
+    pub token: Option<WebhookToken>,
+    /// True once Teamleader accepted (or already had) the webhook.
+    #[serde(default)]
+    pub registered: bool,
+    /// Why near-real-time export is off, in words for the user (the nightly export still
+    /// sends every booked document).
+    #[serde(default)]
+    pub off_reason: Option<String>,
 }
 
 /// One connection and where it stands.

@@ -10,5 +10,6 @@ pub mod payments;
 pub mod setup;
 #[cfg(test)]
 pub(crate) mod test_world;
+pub mod webhook;
 
 pub use crate::ports::deadline::Deadline;

@@ -68,6 +68,7 @@ pub fn suggest_settings(
         automatic_sync: true,
         notify_email: None,
         payment_journal: None,
+        webhook: Default::default(),
     }
 }
 

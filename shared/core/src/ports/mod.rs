@@ -12,6 +12,7 @@ pub mod queue;
 pub mod source;
 pub mod store;
 pub mod vault;
+pub mod webhooks;
 
 pub use clock::*;
 pub use connector::*;
@@ -25,3 +26,4 @@ pub use queue::*;
 pub use source::*;
 pub use store::*;
 pub use vault::*;
+pub use webhooks::*;

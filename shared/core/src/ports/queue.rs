@@ -1,6 +1,6 @@
 //! The job queue (SQS FIFO in production): one message group per connection.
 
-use crate::{ConnectionId, RunId};
+use crate::{ConnectionId, DocumentId, DocumentKind, RunId};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -15,6 +15,16 @@ pub enum JobKind {
     PaymentPoll,
     /// Import ledger customers into Teamleader.
     CompanyImport,
+    /// Export one document at once (a Teamleader `invoice.booked` / `creditNote.booked`
+    /// webhook): the same exactly-once path as the nightly export, for that document only,
+    /// without moving the nightly cursor. It travels on the invoice-export queue in the
+    /// connection's message group, so it never overlaps the nightly run of that connection.
+    DocumentExport {
+        /// Invoice or credit note.
+        kind: DocumentKind,
+        /// Teamleader's id of the document.
+        document_id: DocumentId,
+    },
     /// Preview or apply a merge file.
     MergeFile {
         /// The merge job's id.
@@ -25,10 +35,11 @@ pub enum JobKind {
 }
 
 impl JobKind {
-    /// Name used for queues, reports and logs.
+    /// Name used for queues, reports and logs. A one-document export is an export: it goes
+    /// to the invoice-export queue and function, and its report is an export report.
     pub fn name(&self) -> &'static str {
         match self {
-            Self::InvoiceExport => "invoice-export",
+            Self::InvoiceExport | Self::DocumentExport { .. } => "invoice-export",
             Self::PaymentPoll => "payment-poll",
             Self::CompanyImport => "company-import",
             Self::MergeFile { .. } => "merge-file",
@@ -99,6 +110,21 @@ mod tests {
         assert_ne!(a.dedup_id(), b.dedup_id());
         assert_eq!(a.dedup_id(), a.clone().dedup_id());
         assert_ne!(a.dedup_id(), a.continuation("{}".into()).dedup_id());
+    }
+
+    #[test]
+    fn a_document_export_travels_as_an_export_and_names_its_document() {
+        let kind = JobKind::DocumentExport {
+            kind: DocumentKind::CreditNote,
+            document_id: DocumentId::new("d-1"),
+        };
+        assert_eq!(kind.name(), JobKind::InvoiceExport.name());
+        let json = serde_json::to_value(&kind).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"job": "document-export", "kind": "credit_note", "document_id": "d-1"})
+        );
+        assert_eq!(serde_json::from_value::<JobKind>(json).unwrap(), kind);
     }
 }
 

@@ -2,10 +2,10 @@
 //! stored lower bound the next run lists from.
 
 use crate::{
-    Clock, ConnectionId, CursorStore, DocumentId, DocumentKind, DocumentStore, ExportState,
-    StoreError,
+    Clock, ConnectionId, CursorStore, DepartmentId, DocumentId, DocumentKind, DocumentQuery,
+    DocumentStore, ExportState, StoreError,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Name of the cursor holding the `updated_since` of the next run.
@@ -25,6 +25,11 @@ pub struct ExportCursor {
     /// Oldest `updated_at` of a document this run left unexported (failed or deferred): the
     /// next run must list from there so it is tried again once the user fixed the cause.
     pub oldest_unfinished: Option<DateTime<Utc>>,
+    /// A one-document run ([`crate::JobKind::DocumentExport`]): only this document is listed
+    /// (by id, whatever its last change), and the run ends after it without moving the
+    /// nightly cursor. `None` for the nightly and manual runs.
+    #[serde(default)]
+    pub only: Option<DocumentId>,
 }
 
 impl ExportCursor {
@@ -36,6 +41,48 @@ impl ExportCursor {
             since,
             run_started_at: now,
             oldest_unfinished: None,
+            only: None,
+        }
+    }
+
+    /// The start of a one-document run at `now`: `document`, of `kind`, and nothing else.
+    pub fn for_document(kind: DocumentKind, document: DocumentId, now: DateTime<Utc>) -> Self {
+        Self {
+            phase: Some(kind),
+            page: 1,
+            since: None,
+            run_started_at: now,
+            oldest_unfinished: None,
+            only: Some(document),
+        }
+    }
+
+    /// True for a one-document run: its end leaves the nightly cursor where it was.
+    pub fn moves_nightly_cursor(&self) -> bool {
+        self.only.is_none()
+    }
+
+    /// The listing of the current page: `kind`'s documents of `department` changed since the
+    /// run's lower bound, or, in a one-document run, that document alone.
+    pub fn query(
+        &self,
+        kind: DocumentKind,
+        department: &DepartmentId,
+        start_date: Option<NaiveDate>,
+        page_size: u32,
+    ) -> DocumentQuery {
+        DocumentQuery {
+            ids: self.only.iter().cloned().collect(),
+            kind,
+            department_id: Some(department.clone()),
+            updated_since: if self.only.is_some() {
+                None
+            } else {
+                self.since
+            },
+            date_from: start_date,
+            page: self.page,
+            page_size,
         }
     }
 
@@ -49,6 +96,12 @@ impl ExportCursor {
 
     /// The page was listed; move to the next page, or to the next kind when it was the last.
     pub fn advance(&mut self, page_was_full: bool) {
+        if self.only.is_some() {
+            // One document, one kind, one page.
+            self.phase = None;
+            self.page = 1;
+            return;
+        }
         if page_was_full {
             self.page += 1;
             return;
@@ -133,6 +186,30 @@ mod tests {
         );
         cursor.advance(false);
         assert_eq!(cursor.phase, None);
+    }
+
+    #[test]
+    fn a_one_document_run_lists_that_document_by_id_and_ends_after_it() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 20, 14, 0, 0).unwrap();
+        let mut cursor =
+            ExportCursor::for_document(DocumentKind::CreditNote, DocumentId::new("cn-1"), now);
+        assert!(!cursor.moves_nightly_cursor());
+        let query = cursor.query(
+            DocumentKind::CreditNote,
+            &DepartmentId::new("dep"),
+            NaiveDate::from_ymd_opt(2026, 1, 1),
+            100,
+        );
+        assert_eq!(query.ids, vec![DocumentId::new("cn-1")]);
+        assert_eq!(query.updated_since, None, "listed whatever its last change");
+        assert_eq!(query.kind, DocumentKind::CreditNote);
+        cursor.advance(true);
+        assert_eq!(cursor.phase, None, "one page, one kind");
+        // A continuation of an older run (no `only` in its JSON) is a nightly cursor.
+        let mut json = serde_json::to_value(ExportCursor::start(None, now)).unwrap();
+        json.as_object_mut().unwrap().remove("only");
+        let old: ExportCursor = serde_json::from_value(json).unwrap();
+        assert!(old.moves_nightly_cursor());
     }
 
     #[test]

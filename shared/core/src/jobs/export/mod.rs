@@ -1,5 +1,8 @@
 //! The nightly export: booked invoices and credit notes of one connection go to its ledger,
 //! customers first, each document exactly once. A [`ConnectionJob`] on the shared lifecycle.
+//! A [`JobKind::DocumentExport`] message (a Teamleader webhook) runs the same job for one
+//! document: listed by id, exported on the same exactly-once path, the nightly cursor left
+//! where it was (see [`ExportCursor::for_document`]).
 //!
 //! - [`mod@self`]: the job — per invocation the ledger's lists and pre-flight, then the listing
 //!   of booked documents page by page since the cursor;
@@ -16,6 +19,8 @@
 
 #[cfg(test)]
 mod bad_answers_tests;
+#[cfg(test)]
+mod portal_tests;
 pub mod cursor;
 pub mod customers;
 pub mod document;
@@ -27,8 +32,8 @@ mod tests;
 
 use super::lifecycle::{ConnectionJob, JobError, RunContext, SourceAndLedger, Stop};
 use crate::{
-    Connection, ConnectionStore, CursorStore, CustomerMappingStore, CustomerRef, DocumentQuery,
-    DocumentStore, DocumentSummary, ExportCounts, ExportState, LeaseStore, Ledger,
+    Connection, ConnectionStore, CursorStore, CustomerMappingStore, CustomerRef, DocumentStore,
+    DocumentSummary, ExportCounts, ExportState, JobKind, LeaseStore, Ledger,
     LedgerReferenceData, ReferenceDataStore, Severity, Store,
 };
 use async_trait::async_trait;
@@ -148,6 +153,13 @@ impl ConnectionJob for InvoiceExport<'_> {
         let since = cursor::read_since(self.stores.cursors, &connection.id).await?;
         Ok(ExportCursor::start(since, run.clock.now()))
     }
+        if let JobKind::DocumentExport { kind, document_id } = &run.message.kind {
+            return Ok(ExportCursor::for_document(
+                *kind,
+                document_id.clone(),
+                run.clock.now(),
+            ));
+        }
 
     async fn work(&self, run: &mut ExportRun<'_>, cursor: &mut ExportCursor) -> Result<(), Stop> {
         let mut pass = self.prepare(run).await?;
@@ -166,6 +178,10 @@ impl ConnectionJob for InvoiceExport<'_> {
         let next = cursor.next_since(self.options.cursor_overlap);
         self.stores
             .cursors
+        if !cursor.moves_nightly_cursor() {
+            // A one-document run: the nightly run still lists from where it was.
+            return Ok(());
+        }
             .put_cursor(&run.connection.id, SINCE_CURSOR, &next.to_rfc3339())
             .await?;
         Ok(())
@@ -239,15 +255,12 @@ impl InvoiceExport<'_> {
             if run.must_hand_over() {
                 return Err(Stop::Deadline);
             }
-            let query = DocumentQuery {
-                ids: Vec::new(),
+            let query = cursor.query(
                 kind,
-                department_id: Some(run.connection.department_id.clone()),
-                updated_since: cursor.since,
-                date_from: run.connection.settings.start_date,
-                page: cursor.page,
-                page_size: self.options.page_size,
-            };
+                &run.connection.department_id,
+                run.connection.settings.start_date,
+                self.options.page_size,
+            );
             let page = run.systems.source.booked_documents(&query).await?;
             let full = page.len() as u32 >= self.options.page_size;
             self.export_page(run, pass, cursor, page).await?;
