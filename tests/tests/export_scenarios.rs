@@ -313,6 +313,7 @@ async fn a_crash_between_the_ledgers_answer_and_our_state_write_loses_and_duplic
     function.connector = Arc::new(FixedConnector {
         source,
         ledger: crashing.clone(),
+        einvoice: None,
     });
     let function = Arc::new(function);
     let job = Job::start(

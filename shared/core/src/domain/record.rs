@@ -95,6 +95,13 @@ pub struct DocumentRecord {
     /// crash in between is resolved by looking the booking up, never by booking twice.
     #[serde(default)]
     pub carry_intent: Option<Payment>,
+    /// When a send to a ledger that cannot find documents again (see
+    /// [`crate::LedgerCapabilities::finds_entries`]) started: written before the upload,
+    /// cleared once its outcome is recorded. Still set on a later attempt, it means the
+    /// earlier upload may have reached the ledger: sent again, and reported as "may have
+    /// been sent twice".
+    #[serde(default)]
+    pub send_started: Option<DateTime<Utc>>,
     /// Number of export attempts.
     pub attempts: u32,
     /// Last change of this record.
@@ -127,6 +134,7 @@ impl DocumentRecord {
             payment_intent: None,
             payments_carried: Decimal::ZERO,
             carry_intent: None,
+            send_started: None,
             attempts: 0,
             updated_at: now,
         }

@@ -34,6 +34,13 @@ pub enum IssueOutcome {
     PaymentBooked,
     /// A duplicate company Koppel's import had created, removed by the merge file.
     Removed,
+    /// Sent as the PDF instead of a structured file; the reason says which rule failed.
+    SentAsPdf,
+    /// Sent again after an upload whose answer was lost, to a ledger that cannot be
+    /// searched: it may be there twice.
+    MaybeSentTwice,
+    /// Partly paid in the ledger, by an amount its API does not give.
+    PartlyPaidAmountUnknown,
 }
 
 /// What an issue is about.
@@ -131,6 +138,18 @@ pub struct ExportCounts {
     /// Teamleader companies that received the ledger's customer number as external id.
     #[serde(default)]
     pub customer_numbers_written: u32,
+    /// Documents sent as a Peppol BIS 3 file that passed the official rules (ledgers that
+    /// take the document file).
+    #[serde(default)]
+    pub sent_structured: u32,
+    /// Documents sent as the PDF because no valid structured file could be had (each with
+    /// its reason in the report).
+    #[serde(default)]
+    pub sent_as_pdf: u32,
+    /// Documents sent again after an upload whose outcome was lost, to a ledger that cannot
+    /// be searched: they may be in its inbox twice.
+    #[serde(default)]
+    pub maybe_sent_twice: u32,
 }
 
 /// Counts of a payment poll.

@@ -107,6 +107,8 @@ pub struct SourceAndLedger {
     pub source: Arc<dyn Source>,
     /// The ledger.
     pub ledger: Arc<dyn Ledger>,
+    /// Peppol BIS 3 files, where the deployment has them (ledgers that take the file).
+    pub einvoice: Option<Arc<dyn crate::EinvoiceFiles>>,
 }
 
 #[async_trait]
@@ -118,7 +120,11 @@ impl OpenSystems for SourceAndLedger {
     ) -> Result<Self, ExternalError> {
         let source = connector.source(connection, deadline).await?;
         let ledger = connector.ledger(connection, deadline).await?;
-        Ok(Self { source, ledger })
+        Ok(Self {
+            source,
+            ledger,
+            einvoice: connector.einvoice(),
+        })
     }
 }
 
@@ -810,6 +816,7 @@ mod tests {
             let connector = FixedConnector {
                 source: Arc::new(crate::memory::InMemorySource::new()),
                 ledger,
+                einvoice: None,
             };
             Self {
                 clock,

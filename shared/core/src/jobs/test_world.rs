@@ -182,6 +182,7 @@ impl World {
         let connector = FixedConnector {
             source: source.clone(),
             ledger: ledger.clone(),
+            einvoice: None,
         };
         Self {
             clock,

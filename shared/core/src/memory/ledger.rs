@@ -94,6 +94,7 @@ impl InMemoryLedger {
             capabilities: LedgerCapabilities {
                 general_ledger: true,
                 attachment: AttachmentSupport::Optional(crate::FileFormat::Pdf),
+                finds_entries: true,
             },
             limits: LedgerLimits::default(),
             reference,
@@ -108,6 +109,22 @@ impl InMemoryLedger {
             capabilities: LedgerCapabilities {
                 general_ledger: false,
                 attachment: AttachmentSupport::Required(format),
+                finds_entries: true,
+            },
+            with_customers: false,
+            ..Self::new(kind, LedgerReferenceData::default())
+        }
+    }
+
+    /// A portal that takes the document file itself and offers no search (Clearfacts): a
+    /// structured file when one passes the rules, else the PDF; `find_entry` is never
+    /// asked (it answers "unsupported").
+    pub fn document_portal(kind: LedgerKind) -> Self {
+        Self {
+            capabilities: LedgerCapabilities {
+                general_ledger: false,
+                attachment: AttachmentSupport::StructuredElsePdf,
+                finds_entries: false,
             },
             with_customers: false,
             ..Self::new(kind, LedgerReferenceData::default())
@@ -302,6 +319,12 @@ impl Ledger for InMemoryLedger {
     }
 
     async fn find_entry(&self, key: &EntryKey) -> Result<Option<PostedEntry>, ExternalError> {
+        if !self.capabilities.finds_entries {
+            return Err(ExternalError::Unsupported {
+                system: IN_MEMORY_LEDGER,
+                what: "looking a document up",
+            });
+        }
         let mut state = lock(&self.state);
         state.finds += 1;
         if let Some(error) = state.find_faults.pop_front() {
@@ -470,6 +493,7 @@ impl LedgerPayments for InMemoryLedger {
                     open_amount: (total - paid).max(rust_decimal::Decimal::ZERO),
                     fully_paid: paid >= total,
                     paid_at: (!paid.is_zero()).then_some(at),
+                    partly_paid_amount_unknown: false,
                 })
             })
             .collect())

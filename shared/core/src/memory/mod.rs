@@ -6,6 +6,7 @@
 //! Secrets Manager. All are thread-safe; no lock is held across an `.await`.
 
 mod clock;
+mod einvoice;
 mod files;
 mod ledger;
 mod mail;
@@ -15,6 +16,7 @@ mod store;
 mod vault;
 
 pub use clock::ManualClock;
+pub use einvoice::InMemoryEinvoice;
 pub use files::InMemoryFileStore;
 pub use ledger::{CrashAfterPost, HeldEntry, IN_MEMORY_LEDGER, InMemoryLedger, PostFault};
 pub use mail::InMemoryMailer;

@@ -82,6 +82,13 @@ impl InMemorySource {
         }
     }
 
+    /// Add or replace a department (the seller of structured documents).
+    pub fn put_department(&self, department: Department) {
+        let mut state = lock(&self.state);
+        state.departments.retain(|d| d.id != department.id);
+        state.departments.push(department);
+    }
+
     /// Add or replace a customer.
     pub fn put_customer(&self, customer: Customer) {
         lock(&self.state)

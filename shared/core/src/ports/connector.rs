@@ -5,7 +5,7 @@
 //! The systems are opened with the invocation's [`Deadline`]: their clients never wait (for a
 //! rate-limit window, a backoff) past it, they answer [`ExternalError::NoTimeLeft`] instead.
 
-use crate::{Connection, Deadline, ExternalError, Ledger, Source};
+use crate::{Connection, Deadline, EinvoiceFiles, ExternalError, Ledger, Source};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -24,6 +24,11 @@ pub trait Connector: Send + Sync {
         connection: &Connection,
         deadline: Deadline,
     ) -> Result<Arc<dyn Ledger>, ExternalError>;
+    /// Peppol BIS 3 files (build, check against the official rules), where this deployment
+    /// has them set up; `None` sends ledgers that take the document file the PDF.
+    fn einvoice(&self) -> Option<Arc<dyn EinvoiceFiles>> {
+        None
+    }
 }
 
 /// A connector that always hands out the same source and ledger (tests, benchmarks).
@@ -33,6 +38,8 @@ pub struct FixedConnector {
     pub source: Arc<dyn Source>,
     /// The ledger handed out.
     pub ledger: Arc<dyn Ledger>,
+    /// The Peppol BIS 3 files handed out, if any.
+    pub einvoice: Option<Arc<dyn EinvoiceFiles>>,
 }
 
 #[async_trait]
@@ -50,5 +57,8 @@ impl Connector for FixedConnector {
         _deadline: Deadline,
     ) -> Result<Arc<dyn Ledger>, ExternalError> {
         Ok(self.ledger.clone())
+    }
+    fn einvoice(&self) -> Option<Arc<dyn EinvoiceFiles>> {
+        self.einvoice.clone()
     }
 }

@@ -22,6 +22,11 @@ pub enum AttachmentSupport {
     Optional(FileFormat),
     /// The file *is* the document: it must be sent.
     Required(FileFormat),
+    /// The file *is* the document, and a structured one is worth more than a picture: a
+    /// Peppol BIS Billing 3.0 UBL that passes the official rules when one can be had
+    /// (Teamleader's own for invoices, built by Koppel for credit notes), else the PDF with
+    /// the reason in the report. Never an XML that failed the rules.
+    StructuredElsePdf,
 }
 
 /// What a ledger can do.
@@ -32,6 +37,11 @@ pub struct LedgerCapabilities {
     pub general_ledger: bool,
     /// How it takes the document file.
     pub attachment: AttachmentSupport,
+    /// [`Ledger::find_entry`] can find a document again by Koppel's reference. A ledger
+    /// without any search (Clearfacts returns a new id per upload and offers no list) says
+    /// false: the export then writes down that a send started before sending, and reports a
+    /// send whose outcome was lost as "may have been sent twice" instead of guessing.
+    pub finds_entries: bool,
 }
 
 /// The ledger's own limits on what an entry may hold, applied by the mapping so a document
@@ -251,6 +261,11 @@ pub struct LedgerPaymentState {
     pub fully_paid: bool,
     /// When the last payment was matched.
     pub paid_at: Option<DateTime<Utc>>,
+    /// The ledger says the entry is partly paid without saying how much (Clearfacts'
+    /// `PARTIALLY_PAID`): nothing can be registered in Teamleader until it is fully paid,
+    /// and the report says so. `open_amount` is then the whole amount.
+    #[serde(default)]
+    pub partly_paid_amount_unknown: bool,
 }
 
 /// A ledger customer as the export finds or creates it: the id its entries refer to, and the

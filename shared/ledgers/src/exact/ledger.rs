@@ -323,6 +323,7 @@ impl Ledger for ExactLedger {
         LedgerCapabilities {
             general_ledger: true,
             attachment: AttachmentSupport::Optional(FileFormat::Pdf),
+            finds_entries: true,
         }
     }
 

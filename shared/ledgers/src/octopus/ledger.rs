@@ -350,6 +350,7 @@ impl Ledger for OctopusLedger {
         LedgerCapabilities {
             general_ledger: true,
             attachment: AttachmentSupport::Optional(FileFormat::Pdf),
+            finds_entries: true,
         }
     }
 
@@ -735,12 +736,14 @@ impl LedgerPayments for OctopusLedger {
                     open_amount: *amount,
                     fully_paid: amount.is_zero(),
                     paid_at: None,
+                    partly_paid_amount_unknown: false,
                 }),
                 None if self.booking_exists(&key).await? => states.push(LedgerPaymentState {
                     entry: id,
                     open_amount: Decimal::ZERO,
                     fully_paid: true,
                     paid_at: None,
+                    partly_paid_amount_unknown: false,
                 }),
                 None => tracing::warn!(
                     dossier = self.dossier(),

@@ -194,6 +194,7 @@ impl Ledger for TwinfieldLedger {
         LedgerCapabilities {
             general_ledger: true,
             attachment: AttachmentSupport::None,
+            finds_entries: true,
         }
     }
 
@@ -544,6 +545,7 @@ impl LedgerPayments for TwinfieldLedger {
                     open_amount: if matched { Decimal::ZERO } else { open },
                     fully_paid: matched || open.is_zero(),
                     paid_at,
+                    partly_paid_amount_unknown: false,
                 });
             }
         }

@@ -4,6 +4,7 @@
 //! answer lost on the wire) is resolved here, by [`Ledger::find_entry`], never by posting
 //! again: ledgers implement `post_entry` as a single send (see its contract).
 
+use super::files::structured_else_pdf;
 use super::mapping::{build_entry, fingerprint, journal_for};
 use super::{ExportCursor, ExportOptions, ExportRun, Pass, ledger};
 use crate::jobs::lifecycle::Stop;
@@ -88,7 +89,21 @@ impl OneDocument<'_> {
         // an answer lost whose lookup failed too (a quota spent, an outage), a 500 taken for a
         // refusal though the entry was stored. Look before posting again (found by the chaos
         // harness: an answer lost, then the daily quota, gave a second entry the next night).
-        if previous.as_ref().is_some_and(|p| p.attempts > 0) {
+        // A ledger that cannot be searched keeps a note instead: an upload started and never
+        // recorded is sent again and reported as "may have been sent twice" (never dropped,
+        // never silently doubled).
+        let finds_entries = ledger(run).capabilities().finds_entries;
+        let earlier_send = previous.as_ref().and_then(|p| p.send_started);
+        if let Some(started) = earlier_send
+            && !finds_entries
+        {
+            // The claim wrote a fresh record: keep the note, so a crash of this attempt
+            // before it sends does not lose the doubt about the earlier one.
+            record.send_started = Some(started);
+            self.documents.put_document(&record).await?;
+        }
+        let in_doubt = earlier_send.is_some();
+        if finds_entries && previous.as_ref().is_some_and(|p| p.attempts > 0) {
             match ledger(run).find_entry(&key).await {
                 Ok(Some(posted)) => {
                     let fp = fingerprint(summary.date, &summary.customer, &summary.total_incl);
@@ -119,41 +134,66 @@ impl OneDocument<'_> {
             },
             Err(problems) => return self.fail(run, cursor, record, problems.join(" ")).await,
         };
-        let format = match ledger(run).capabilities().attachment {
-            AttachmentSupport::Required(f) => Some(f),
-            AttachmentSupport::Optional(f) if run.connection.settings.attach_pdf => Some(f),
-            _ => None,
+        let download = match ledger(run).capabilities().attachment {
+            AttachmentSupport::StructuredElsePdf => {
+                structured_else_pdf(run, &mut pass.sellers, self.documents, &document)
+                    .await
+                    .map(|chosen| Some((chosen.file, chosen.pdf_reason)))
+            }
+            AttachmentSupport::Required(f) => self.download(run, f).await,
+            AttachmentSupport::Optional(f) if run.connection.settings.attach_pdf => {
+                self.download(run, f).await
+            }
+            AttachmentSupport::None | AttachmentSupport::Optional(_) => Ok(None),
         };
-        let file = match format {
-            None => None,
-            Some(f) => match run
-                .systems
-                .source
-                .document_file(summary.kind, &summary.id, f)
-                .await
-            {
-                Ok(file) => Some(file),
-                Err(e) if e.disposition() == Disposition::FailItem => {
-                    let reason = format!("The PDF could not be downloaded from Teamleader: {e}");
-                    return self.fail(run, cursor, record, reason).await;
-                }
-                Err(e) => return self.defer(run, pass, cursor, record, e).await,
-            },
+        let (file, pdf_reason) = match download {
+            Ok(Some((file, reason))) => (Some(file), reason),
+            Ok(None) => (None, None),
+            Err(e) if e.disposition() == Disposition::FailItem => {
+                let reason = format!("The file could not be downloaded from Teamleader: {e}");
+                return self.fail(run, cursor, record, reason).await;
+            }
+            Err(e) => return self.defer(run, pass, cursor, record, e).await,
         };
         let fp = fingerprint(document.date, &document.customer, &document.total_incl);
         record.total_incl = Some(document.total_incl.clone());
         record.document_date = Some(document.date);
         record.source_updated_at = Some(document.updated_at);
+        if !finds_entries {
+            // Written before the upload: if the answer is lost (or this worker dies), the
+            // next attempt knows the upload may have reached the ledger.
+            record.send_started = Some(run.clock.now());
+            self.documents.put_document(&record).await?;
+        }
         let posted = ledger(run).post_entry(&entry, file.as_ref()).await;
         if !matches!(posted, Err(ExternalError::ConnectionRefused { .. })) {
             pass.connection_refusal = None;
         }
+        if !matches!(
+            posted,
+            Ok(_) | Err(ExternalError::OutcomeUnknown { .. } | ExternalError::Malformed { .. })
+        ) {
+            // A refusal or an error before sending left nothing behind (the port's contract);
+            // an earlier upload in doubt still is.
+            record.send_started = earlier_send;
+        }
         match posted {
-            Ok(posted) => self.record_exported(run, record, posted, fp, false).await,
+            Ok(posted) => {
+                self.note_file(run, in_doubt, pdf_reason, file.as_ref());
+                self.record_exported(run, record, posted, fp, false).await
+            }
             Err(ExternalError::Rejected { message, .. }) => {
                 let name = ledger(run).kind().display_name();
                 let reason = format!("{name} refused it: {message}");
                 self.fail(run, cursor, record, reason).await
+            }
+            Err(e @ (ExternalError::OutcomeUnknown { .. } | ExternalError::Malformed { .. }))
+                if !finds_entries =>
+            {
+                // The upload may have reached the ledger and it cannot be searched: the note
+                // written before the upload stays; the next attempt sends it again and says so.
+                tracing::warn!(connection_id = %run.connection.id, reference = %key.reference, error = %e, "the ledger's answer to an upload is unknown and it cannot be searched; the next attempt reports a possible duplicate");
+                self.defer(run, pass, cursor, record, e).await
             }
             Err(e @ (ExternalError::OutcomeUnknown { .. } | ExternalError::Malformed { .. })) => {
                 // The ledger may have booked it. Look before anything else.
@@ -181,6 +221,7 @@ impl OneDocument<'_> {
             at: now,
         };
         record.ledger_entry_number = posted.entry_number;
+        record.send_started = None;
         record.fingerprint = Some(fingerprint);
         record.paid = false;
         if record.total_incl.is_none() {
@@ -196,6 +237,59 @@ impl OneDocument<'_> {
             run.counts.exported += 1;
         }
         Ok(())
+    }
+
+    /// The document rendered by Teamleader in `format`.
+    async fn download(
+        &self,
+        run: &ExportRun<'_>,
+        format: crate::FileFormat,
+    ) -> Result<Option<(crate::DocumentFile, Option<String>)>, ExternalError> {
+        let summary = self.summary;
+        let file = run
+            .systems
+            .source
+            .document_file(summary.kind, &summary.id, format)
+            .await?;
+        Ok(Some((file, None)))
+    }
+
+    /// Count and report what was sent to a ledger that takes the document file: a
+    /// structured file, or the PDF and why; and a send that may have doubled an earlier one.
+    fn note_file(
+        &self,
+        run: &mut ExportRun<'_>,
+        in_doubt: bool,
+        pdf_reason: Option<String>,
+        file: Option<&crate::DocumentFile>,
+    ) {
+        if in_doubt {
+            let name = ledger(run).kind().display_name();
+            run.counts.maybe_sent_twice += 1;
+            run.issue(
+                subject(self.summary),
+                IssueOutcome::MaybeSentTwice,
+                format!(
+                    "This {} may have been sent twice — check the sales inbox in {name}: an earlier upload's answer was lost, and {name} offers no way to look a document up, so Koppel sent it again rather than risk losing it. Delete the second copy there if there are two.",
+                    self.summary.kind
+                ),
+            );
+        }
+        if ledger(run).capabilities().attachment != AttachmentSupport::StructuredElsePdf {
+            return;
+        }
+        match pdf_reason {
+            None if file.is_some() => run.counts.sent_structured += 1,
+            None => {}
+            Some(reason) => {
+                run.counts.sent_as_pdf += 1;
+                run.notice(
+                    subject(self.summary),
+                    IssueOutcome::SentAsPdf,
+                    format!("Sent as PDF: {reason}"),
+                );
+            }
+        }
     }
 
     /// The document is at fault: record why (in words the user can act on) and go on.

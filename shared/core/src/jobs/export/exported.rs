@@ -29,16 +29,25 @@ pub(crate) async fn check(
         .clone()
         .unwrap_or_else(|| "?".to_owned());
     let now_fp = fingerprint(summary.date, &summary.customer, &summary.total_incl);
+    let capabilities = ledger(run).capabilities();
     if record.fingerprint.as_deref().is_some_and(|fp| fp != now_fp) {
-        run.issue(
-            subject(summary),
-            IssueOutcome::ChangedAfterExport,
+        let advice = if capabilities.general_ledger {
             format!(
                 "This {} was changed in Teamleader after it was exported to {name}. Koppel does not change booked entries: correct entry {entry_number} in {name} by hand (or credit it and book a new document).",
                 summary.kind
-            ),
-        );
+            )
+        } else {
+            format!(
+                "This {} was changed in Teamleader after it was sent to {name}, which keeps the version sent: a document is sent once. To send the new version, delete it from the sales inbox in {name}, then choose \"export again\" for it on the connection page.",
+                summary.kind
+            )
+        };
+        run.issue(subject(summary), IssueOutcome::ChangedAfterExport, advice);
         run.counts.changed_after_export += 1;
+    }
+    if !capabilities.finds_entries {
+        // Nothing to look the document up by: whether it is still there is the portal's.
+        return Ok(());
     }
     let Ok(journal) = journal_for(summary.kind, &pass.mapping(run)) else {
         return Ok(());

@@ -25,6 +25,7 @@ pub mod cursor;
 pub mod customers;
 pub mod document;
 pub mod exported;
+pub(crate) mod files;
 pub mod mapping;
 pub mod preview;
 #[cfg(test)]
@@ -121,6 +122,8 @@ pub(crate) struct Pass {
     /// The last connection-level refusal a document met (its text), when the document
     /// after it has not yet been answered otherwise: a second identical one stops the run.
     connection_refusal: Option<String>,
+    /// The departments, read once when a structured credit note needs its seller.
+    sellers: files::Sellers,
 }
 
 impl Pass {
@@ -150,9 +153,6 @@ impl ConnectionJob for InvoiceExport<'_> {
         connection: &Connection,
         run: &ExportRun<'_>,
     ) -> Result<ExportCursor, JobError> {
-        let since = cursor::read_since(self.stores.cursors, &connection.id).await?;
-        Ok(ExportCursor::start(since, run.clock.now()))
-    }
         if let JobKind::DocumentExport { kind, document_id } = &run.message.kind {
             return Ok(ExportCursor::for_document(
                 *kind,
@@ -160,6 +160,9 @@ impl ConnectionJob for InvoiceExport<'_> {
                 run.clock.now(),
             ));
         }
+        let since = cursor::read_since(self.stores.cursors, &connection.id).await?;
+        Ok(ExportCursor::start(since, run.clock.now()))
+    }
 
     async fn work(&self, run: &mut ExportRun<'_>, cursor: &mut ExportCursor) -> Result<(), Stop> {
         let mut pass = self.prepare(run).await?;
@@ -175,13 +178,13 @@ impl ConnectionJob for InvoiceExport<'_> {
         run: &mut ExportRun<'_>,
         cursor: &ExportCursor,
     ) -> Result<(), JobError> {
-        let next = cursor.next_since(self.options.cursor_overlap);
-        self.stores
-            .cursors
         if !cursor.moves_nightly_cursor() {
             // A one-document run: the nightly run still lists from where it was.
             return Ok(());
         }
+        let next = cursor.next_since(self.options.cursor_overlap);
+        self.stores
+            .cursors
             .put_cursor(&run.connection.id, SINCE_CURSOR, &next.to_rfc3339())
             .await?;
         Ok(())
@@ -223,6 +226,7 @@ impl InvoiceExport<'_> {
             customers: CustomerCounts::default(),
             write_customer_numbers: others == 0,
             connection_refusal: None,
+            sellers: files::Sellers::default(),
         })
     }
 

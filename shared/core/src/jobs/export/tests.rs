@@ -139,6 +139,7 @@ async fn a_worker_killed_after_the_ledger_booked_is_resolved_by_lookup_not_a_sec
     let connector = FixedConnector {
         source: world.source.clone(),
         ledger: crashing,
+        einvoice: None,
     };
     let message = Job::start(
         ConnectionId::from("c1"),

@@ -308,6 +308,16 @@ impl PaymentPoll<'_> {
             }
             return self.save(record, run).await;
         }
+        if state.partly_paid_amount_unknown && !state.fully_paid {
+            run.notice(
+                subject(&record),
+                IssueOutcome::PartlyPaidAmountUnknown,
+                format!(
+                    "Partly paid in {}, which does not say how much: Teamleader is marked paid once it is fully paid there.",
+                    run.connection.ledger.display_name()
+                ),
+            );
+        }
         if let Some(carry) = &carry {
             self.recover_carry(run, &mut record, carry).await?;
             if record.payments_carried > paid_in_ledger
