@@ -2,14 +2,18 @@
 //! or a UBL 2.1 XML (e-FFF embeds the PDF, as Belgian e-FFF files do), served from a temporary
 //! location that expires like Teamleader's signed links.
 
-use super::api::Ctx;
-use super::model::{Account, CreditNote, Invoice, Section, booking_number, totals};
+use super::api::{ApiError, Ctx};
+use super::model::{
+    Account, Address, CreditNote, CustomerRef, Invoice, Section, booking_number, totals,
+};
 use super::render::{day, instant};
 use super::state::{Sim, SimState, StoredFile};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
+use chrono::NaiveDate;
+use koppel_core::{DocumentKind, InvoiceParty};
+use koppel_einvoice::ubl::{self, Attachment, Customization, DocumentDraft, LineDraft};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -38,75 +42,166 @@ pub(crate) struct RenderedFile {
 struct DocumentView<'a> {
     credit_note: bool,
     number: String,
-    date: String,
-    due_date: Option<String>,
+    issue_date: NaiveDate,
+    due_date: Option<NaiveDate>,
     currency: &'a str,
-    supplier: (&'a str, &'a str),
-    customer: (&'a str, Option<&'a str>),
+    seller: InvoiceParty,
+    buyer: InvoiceParty,
+    order_reference: Option<&'a str>,
+    payment_reference: Option<&'a str>,
+    credited_invoice: Option<String>,
     sections: &'a [Section],
     rates: HashMap<&'a str, Decimal>,
+    rate_labels: HashMap<&'a str, &'a str>,
+}
+
+fn core_address(address: &Address) -> koppel_core::Address {
+    koppel_core::Address {
+        line_1: address.line_1.clone(),
+        postal_code: address.postal_code.clone(),
+        city: address.city.clone(),
+        country: Some(address.country.clone()).filter(|c| !c.is_empty()),
+    }
+}
+
+/// The invoicing address first, then the primary one, then any.
+fn billing_address(addresses: &[Address]) -> koppel_core::Address {
+    ["invoicing", "primary"]
+        .iter()
+        .find_map(|kind| addresses.iter().find(|a| a.kind == *kind))
+        .or_else(|| addresses.first())
+        .map(core_address)
+        .unwrap_or_default()
+}
+
+/// The issuing department as the seller of a file.
+fn seller(account: &Account, department_id: &str) -> InvoiceParty {
+    account
+        .departments
+        .iter()
+        .find(|d| d.id == department_id)
+        .map(|d| InvoiceParty {
+            name: d.name.clone(),
+            vat_number: Some(d.vat_number.clone()).filter(|v| !v.trim().is_empty()),
+            enterprise_number: None,
+            address: d.address.as_ref().map(core_address).unwrap_or_default(),
+            email: d.email.clone(),
+        })
+        .unwrap_or_default()
+}
+
+/// The customer as the buyer of a file: the name and VAT number copied onto the document,
+/// the rest from the company or contact.
+fn buyer(account: &Account, customer: &CustomerRef, name: &str, vat: Option<&str>) -> InvoiceParty {
+    let mut party = InvoiceParty {
+        name: name.to_owned(),
+        vat_number: vat.map(str::to_owned).filter(|v| !v.trim().is_empty()),
+        ..InvoiceParty::default()
+    };
+    match customer.kind.as_str() {
+        "company" => {
+            if let Some(company) = account.companies.get(&customer.id) {
+                party.enterprise_number = company.national_identification_number.clone();
+                party.address = billing_address(&company.addresses);
+                party.email = ["invoicing", "primary"]
+                    .iter()
+                    .find_map(|kind| company.emails.iter().find(|(k, _)| k == kind))
+                    .map(|(_, email)| email.clone());
+            }
+        }
+        "contact" => {
+            if let Some(contact) = account.contacts.get(&customer.id) {
+                party.address = billing_address(&contact.addresses);
+                party.email = contact.email.clone();
+            }
+        }
+        _ => {}
+    }
+    party
+}
+
+fn rate_labels(account: &Account) -> HashMap<&str, &str> {
+    account
+        .tax_rates
+        .iter()
+        .map(|rate| (rate.id.as_str(), rate.description.as_str()))
+        .collect()
 }
 
 fn invoice_view<'a>(account: &'a Account, invoice: &'a Invoice) -> DocumentView<'a> {
-    let department = account
-        .departments
-        .iter()
-        .find(|d| d.id == invoice.department_id);
     DocumentView {
         credit_note: false,
         number: invoice
             .number
             .map_or_else(|| "draft".to_owned(), booking_number),
-        date: invoice.invoice_date.map(day).unwrap_or_default(),
-        due_date: invoice.due_on().map(day),
+        issue_date: invoice
+            .invoice_date
+            .unwrap_or_else(|| invoice.created_at.date_naive()),
+        due_date: invoice.due_on(),
         currency: &invoice.currency,
-        supplier: department.map_or(("", ""), |d| (d.name.as_str(), d.vat_number.as_str())),
-        customer: (
+        seller: seller(account, &invoice.department_id),
+        buyer: buyer(
+            account,
+            &invoice.customer,
             &invoice.invoicee_name,
             invoice.invoicee_vat_number.as_deref(),
         ),
+        order_reference: invoice.purchase_order_number.as_deref(),
+        payment_reference: invoice.payment_reference.as_deref(),
+        credited_invoice: None,
         sections: &invoice.sections,
         rates: account.rates(),
+        rate_labels: rate_labels(account),
     }
 }
 
 fn credit_note_view<'a>(account: &'a Account, note: &'a CreditNote) -> DocumentView<'a> {
-    let department = account
-        .departments
-        .iter()
-        .find(|d| d.id == note.department_id);
     DocumentView {
         credit_note: true,
         number: booking_number(note.number),
-        date: day(note.date),
+        issue_date: note.date,
         due_date: None,
         currency: &note.currency,
-        supplier: department.map_or(("", ""), |d| (d.name.as_str(), d.vat_number.as_str())),
-        customer: (&note.invoicee_name, note.invoicee_vat_number.as_deref()),
+        seller: seller(account, &note.department_id),
+        buyer: buyer(
+            account,
+            &note.customer,
+            &note.invoicee_name,
+            note.invoicee_vat_number.as_deref(),
+        ),
+        order_reference: None,
+        payment_reference: None,
+        credited_invoice: note
+            .invoice_id
+            .as_ref()
+            .and_then(|id| account.invoices.get(id))
+            .and_then(|invoice| invoice.number)
+            .map(booking_number),
         sections: &note.sections,
         rates: account.rates(),
+        rate_labels: rate_labels(account),
     }
 }
 
-/// The file of an invoice in a format.
+/// The file of an invoice in a format; a 400 when a UBL file cannot be made (no lines).
 pub(crate) fn invoice_file(
     account: &Account,
     invoice: &Invoice,
     format: DocumentFormat,
-) -> RenderedFile {
+) -> Result<RenderedFile, ApiError> {
     render(&invoice_view(account, invoice), format)
 }
 
-/// The file of a credit note in a format.
+/// The file of a credit note in a format; a 400 when a UBL file cannot be made (no lines).
 pub(crate) fn credit_note_file(
     account: &Account,
     note: &CreditNote,
     format: DocumentFormat,
-) -> RenderedFile {
+) -> Result<RenderedFile, ApiError> {
     render(&credit_note_view(account, note), format)
 }
 
-fn render(view: &DocumentView<'_>, format: DocumentFormat) -> RenderedFile {
+fn render(view: &DocumentView<'_>, format: DocumentFormat) -> Result<RenderedFile, ApiError> {
     let stem = format!(
         "{}-{}",
         if view.credit_note {
@@ -116,7 +211,7 @@ fn render(view: &DocumentView<'_>, format: DocumentFormat) -> RenderedFile {
         },
         view.number.replace(" / ", "-")
     );
-    match format {
+    Ok(match format {
         DocumentFormat::Pdf => RenderedFile {
             content_type: "application/pdf",
             file_name: format!("{stem}.pdf"),
@@ -125,9 +220,9 @@ fn render(view: &DocumentView<'_>, format: DocumentFormat) -> RenderedFile {
         DocumentFormat::UblEfff | DocumentFormat::UblPeppol => RenderedFile {
             content_type: "application/xml",
             file_name: format!("{stem}.xml"),
-            bytes: ubl(view, format, &stem).into_bytes(),
+            bytes: ubl(view, format, &stem)?,
         },
-    }
+    })
 }
 
 /// Keep a file for a while and describe where it is: `{location, expires}`.
@@ -196,12 +291,16 @@ fn pdf(view: &DocumentView<'_>) -> Vec<u8> {
             },
             view.number
         ),
-        format!("Date: {}", view.date),
-        format!("From: {} ({})", view.supplier.0, view.supplier.1),
+        format!("Date: {}", day(view.issue_date)),
+        format!(
+            "From: {} ({})",
+            view.seller.name,
+            view.seller.vat_number.as_deref().unwrap_or_default()
+        ),
         format!(
             "To: {} {}",
-            view.customer.0,
-            view.customer.1.unwrap_or_default()
+            view.buyer.name,
+            view.buyer.vat_number.as_deref().unwrap_or_default()
         ),
         String::new(),
     ];
@@ -252,158 +351,71 @@ fn pdf(view: &DocumentView<'_>) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn xml(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn party(tag: &str, name: &str, vat: Option<&str>) -> String {
-    let mut out = format!("  <cac:{tag}>\n    <cac:Party>\n");
-    let _ = writeln!(
-        out,
-        "      <cac:PartyName><cbc:Name>{}</cbc:Name></cac:PartyName>",
-        xml(name)
-    );
-    if let Some(vat) = vat.filter(|v| !v.is_empty()) {
-        let _ = writeln!(
-            out,
-            "      <cac:PartyTaxScheme><cbc:CompanyID>{}</cbc:CompanyID><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>",
-            xml(vat)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "      <cac:PartyLegalEntity><cbc:RegistrationName>{}</cbc:RegistrationName></cac:PartyLegalEntity>",
-        xml(name)
-    );
-    let _ = writeln!(out, "    </cac:Party>\n  </cac:{tag}>");
-    out
-}
-
-/// UBL 2.1 Invoice or CreditNote with VAT breakdown and monetary totals.
-fn ubl(view: &DocumentView<'_>, format: DocumentFormat, stem: &str) -> String {
+/// UBL 2.1 Invoice or CreditNote made by Koppel's own writer (`koppel-einvoice`), as
+/// Teamleader renders its `ubl/peppol_bis_3` and `ubl/e-fff` files: the seller from the
+/// department, the buyer from the company or contact, the PDF embedded in e-FFF files.
+/// A buyer without a Peppol identifier (a private person) gives a file without one, which the
+/// rules refuse, as a real file would be.
+fn ubl(view: &DocumentView<'_>, format: DocumentFormat, stem: &str) -> Result<Vec<u8>, ApiError> {
     let totals = totals(view.sections, &view.rates);
-    let cur = view.currency;
-    let (root, type_tag, type_code, line_tag, quantity_tag) = if view.credit_note {
-        (
-            "CreditNote",
-            "CreditNoteTypeCode",
-            "381",
-            "CreditNoteLine",
-            "CreditedQuantity",
-        )
-    } else {
-        (
-            "Invoice",
-            "InvoiceTypeCode",
-            "380",
-            "InvoiceLine",
-            "InvoicedQuantity",
-        )
-    };
-    let customization = match format {
-        DocumentFormat::UblPeppol => {
-            "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
-        }
-        _ => "urn:cen.eu:en16931:2017#conformant#urn:UBL.BE:1.0.0.20180214",
-    };
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<{root} xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:{root}-2\" \
-         xmlns:cac=\"urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2\" \
-         xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\">"
-    );
-    let _ = writeln!(out, "  <cbc:UBLVersionID>2.1</cbc:UBLVersionID>");
-    let _ = writeln!(
-        out,
-        "  <cbc:CustomizationID>{customization}</cbc:CustomizationID>"
-    );
-    let _ = writeln!(
-        out,
-        "  <cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>"
-    );
-    let _ = writeln!(out, "  <cbc:ID>{}</cbc:ID>", xml(&view.number));
-    let _ = writeln!(out, "  <cbc:IssueDate>{}</cbc:IssueDate>", view.date);
-    if let Some(due) = &view.due_date {
-        let _ = writeln!(out, "  <cbc:DueDate>{due}</cbc:DueDate>");
-    }
-    let _ = writeln!(out, "  <cbc:{type_tag}>{type_code}</cbc:{type_tag}>");
-    let _ = writeln!(
-        out,
-        "  <cbc:DocumentCurrencyCode>{cur}</cbc:DocumentCurrencyCode>"
-    );
-    if format == DocumentFormat::UblEfff {
-        let encoded = base64::engine::general_purpose::STANDARD.encode(pdf(view));
-        let _ = writeln!(
-            out,
-            "  <cac:AdditionalDocumentReference><cbc:ID>{stem}.pdf</cbc:ID><cac:Attachment>\
-             <cbc:EmbeddedDocumentBinaryObject mimeCode=\"application/pdf\" filename=\"{stem}.pdf\">{encoded}\
-             </cbc:EmbeddedDocumentBinaryObject></cac:Attachment></cac:AdditionalDocumentReference>"
-        );
-    }
-    out.push_str(&party(
-        "AccountingSupplierParty",
-        view.supplier.0,
-        Some(view.supplier.1),
-    ));
-    out.push_str(&party(
-        "AccountingCustomerParty",
-        view.customer.0,
-        view.customer.1,
-    ));
-    let tax: Decimal = totals.taxes.iter().map(|t| t.tax).sum();
-    let _ = writeln!(
-        out,
-        "  <cac:TaxTotal>\n    <cbc:TaxAmount currencyID=\"{cur}\">{tax:.2}</cbc:TaxAmount>"
-    );
-    for line in &totals.taxes {
-        let percent = line.rate * Decimal::ONE_HUNDRED;
-        let category = if line.rate.is_zero() { "Z" } else { "S" };
-        let _ = writeln!(
-            out,
-            "    <cac:TaxSubtotal><cbc:TaxableAmount currencyID=\"{cur}\">{:.2}</cbc:TaxableAmount>\
-             <cbc:TaxAmount currencyID=\"{cur}\">{:.2}</cbc:TaxAmount><cac:TaxCategory><cbc:ID>{category}</cbc:ID>\
-             <cbc:Percent>{}</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal>",
-            line.taxable,
-            line.tax,
-            percent.normalize()
-        );
-    }
-    let _ = writeln!(out, "  </cac:TaxTotal>");
-    let _ = writeln!(
-        out,
-        "  <cac:LegalMonetaryTotal><cbc:LineExtensionAmount currencyID=\"{cur}\">{:.2}</cbc:LineExtensionAmount>\
-         <cbc:TaxExclusiveAmount currencyID=\"{cur}\">{:.2}</cbc:TaxExclusiveAmount>\
-         <cbc:TaxInclusiveAmount currencyID=\"{cur}\">{:.2}</cbc:TaxInclusiveAmount>\
-         <cbc:PayableAmount currencyID=\"{cur}\">{:.2}</cbc:PayableAmount></cac:LegalMonetaryTotal>",
-        totals.exclusive, totals.exclusive, totals.inclusive, totals.inclusive
-    );
-    for (index, line) in view.sections.iter().flat_map(|s| &s.lines).enumerate() {
-        let rate = view
-            .rates
-            .get(line.tax_rate_id.as_str())
-            .copied()
-            .unwrap_or_default();
-        let amounts = line.totals(rate);
-        let _ = writeln!(
-            out,
-            "  <cac:{line_tag}><cbc:ID>{}</cbc:ID><cbc:{quantity_tag} unitCode=\"C62\">{}</cbc:{quantity_tag}>\
-             <cbc:LineExtensionAmount currencyID=\"{cur}\">{:.2}</cbc:LineExtensionAmount>\
-             <cac:Item><cbc:Name>{}</cbc:Name><cac:ClassifiedTaxCategory><cbc:ID>{}</cbc:ID><cbc:Percent>{}</cbc:Percent>\
-             <cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory></cac:Item>\
-             <cac:Price><cbc:PriceAmount currencyID=\"{cur}\">{}</cbc:PriceAmount></cac:Price></cac:{line_tag}>",
-            index + 1,
-            line.quantity.normalize(),
-            amounts.exclusive,
-            xml(&line.description),
-            if rate.is_zero() { "Z" } else { "S" },
-            (rate * Decimal::ONE_HUNDRED).normalize(),
-            line.unit_price.normalize()
-        );
-    }
-    let _ = writeln!(out, "</{root}>");
-    out
+    let lines = view
+        .sections
+        .iter()
+        .flat_map(|s| &s.lines)
+        .map(|line| {
+            let rate = view
+                .rates
+                .get(line.tax_rate_id.as_str())
+                .copied()
+                .unwrap_or_default();
+            LineDraft {
+                description: line.description.clone(),
+                quantity: line.quantity,
+                unit_price: line.unit_price,
+                discount_percent: line.discount_percent,
+                net_amount: line.totals(rate).exclusive,
+                vat_percent: rate * Decimal::ONE_HUNDRED,
+                vat_label: view
+                    .rate_labels
+                    .get(line.tax_rate_id.as_str())
+                    .map(|label| (*label).to_owned()),
+            }
+        })
+        .collect();
+    let attachment = (format == DocumentFormat::UblEfff).then(|| Attachment {
+        file_name: format!("{stem}.pdf"),
+        mime_code: "application/pdf".to_owned(),
+        bytes: pdf(view),
+    });
+    let document = ubl::build(DocumentDraft {
+        kind: if view.credit_note {
+            DocumentKind::CreditNote
+        } else {
+            DocumentKind::Invoice
+        },
+        customization: match format {
+            DocumentFormat::UblPeppol => Customization::PeppolBis3,
+            _ => Customization::UblBeEfff,
+        },
+        number: view.number.clone(),
+        issue_date: view.issue_date,
+        due_date: view.due_date,
+        currency: view.currency.to_owned(),
+        buyer_reference: None,
+        order_reference: view.order_reference.map(str::to_owned),
+        seller: view.seller.clone(),
+        buyer: view.buyer.clone(),
+        payment_reference: view.payment_reference.map(str::to_owned),
+        lines,
+        tax_per_rate: totals
+            .taxes
+            .iter()
+            .map(|t| (t.rate * Decimal::ONE_HUNDRED, t.tax))
+            .collect(),
+        total_incl: Some(totals.inclusive),
+        credited_invoice: view.credited_invoice.clone(),
+        attachment,
+    })
+    .map_err(ApiError::bad_request)?;
+    Ok(ubl::write(&document))
 }

@@ -34,6 +34,8 @@ pub struct Department {
     pub currency: String,
     /// Primary e-mail, if any.
     pub email: Option<String>,
+    /// The entity's address (`departments.info` gives it; the seller's on a UBL file).
+    pub address: Option<Address>,
 }
 
 /// A tax rate; ids are per department.

@@ -95,6 +95,27 @@ pub fn department(department: &Department) -> Value {
     })
 }
 
+/// `departments.info` data: the list item plus what only the detail gives (the address).
+pub fn department_info(department: &Department) -> Value {
+    let mut data = self::department(department);
+    if let Some(object) = data.as_object_mut() {
+        object.insert("telephones".into(), json!([]));
+        if let Some(address) = &department.address {
+            object.insert(
+                "address".into(),
+                json!({
+                    "line_1": address.line_1,
+                    "postal_code": address.postal_code,
+                    "city": address.city,
+                    "country": address.country,
+                    "area_level_two": null,
+                }),
+            );
+        }
+    }
+    data
+}
+
 /// A `taxRates.list` item.
 pub fn tax_rate(rate: &TaxRate) -> Value {
     json!({

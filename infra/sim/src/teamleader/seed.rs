@@ -82,6 +82,8 @@ pub struct SeedDepartment {
     pub currency: Option<String>,
     /// Primary e-mail.
     pub email: Option<String>,
+    /// The entity's address.
+    pub address: Option<SeedAddress>,
     /// Its tax rates.
     pub tax_rates: Vec<SeedTaxRate>,
 }
@@ -458,6 +460,7 @@ pub(crate) fn build(seed: SeedAccount, now: DateTime<Utc>) -> Result<Account, Se
             vat_number: department.vat_number,
             currency: department.currency.unwrap_or_else(|| "EUR".to_owned()),
             email: department.email,
+            address: department.address.map(SeedAddress::into_address),
         });
     }
     for category in seed.product_categories {
@@ -997,6 +1000,14 @@ pub fn generate(spec: &GenerateSpec, now: DateTime<Utc>) -> SeedAccount {
             vat_number: belgian_vat(&mut rng),
             currency: Some("EUR".to_owned()),
             email: Some(format!("facturen{}@example.be", index + 1)),
+            // Taken from the index, not the random generator, so that every other generated
+            // value stays what it was before departments had addresses.
+            address: Some(SeedAddress {
+                line_1: Some(format!("Stationsstraat {}", index + 1)),
+                postal_code: Some(CITIES[index % CITIES.len()].0.to_owned()),
+                city: Some(CITIES[index % CITIES.len()].1.to_owned()),
+                country: Some("BE".to_owned()),
+            }),
             tax_rates: rates
                 .iter()
                 .map(|(id, rate)| SeedTaxRate {

@@ -67,6 +67,7 @@ pub fn account_a() -> SeedAccount {
                 vat_number: "BE0477472701".to_owned(),
                 currency: None,
                 email: Some("facturen@peeters.be".to_owned()),
+                address: None,
                 tax_rates: vec![
                     SeedTaxRate {
                         id: id("tax-a1-21"),
@@ -91,6 +92,7 @@ pub fn account_a() -> SeedAccount {
                 vat_number: "BE0403170701".to_owned(),
                 currency: None,
                 email: None,
+                address: None,
                 tax_rates: vec![SeedTaxRate {
                     id: id("tax-a2-21"),
                     rate: dec!(0.21),

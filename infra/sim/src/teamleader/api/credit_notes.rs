@@ -98,6 +98,6 @@ pub(crate) fn download(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> Api
     };
     let account = ctx.account(state)?;
     let note = find(account, id)?;
-    let file = files::credit_note_file(account, note, format);
+    let file = files::credit_note_file(account, note, format)?;
     Ok(Reply::Data(files::store(state, ctx, file)))
 }

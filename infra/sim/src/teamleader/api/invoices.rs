@@ -164,7 +164,7 @@ pub(crate) fn download(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> Api
     };
     let account = ctx.account(state)?;
     let invoice = find(account, id)?;
-    let file = files::invoice_file(account, invoice, format);
+    let file = files::invoice_file(account, invoice, format)?;
     Ok(Reply::Data(files::store(state, ctx, file)))
 }
 

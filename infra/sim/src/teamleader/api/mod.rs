@@ -112,6 +112,7 @@ fn dispatch(state: &mut SimState, ctx: &Ctx<'_>, method: &str, body: &Value) -> 
     match method {
         "users.me" => settings::users_me(state, ctx),
         "departments.list" => settings::departments_list(state, ctx, body),
+        "departments.info" => settings::departments_info(state, ctx, body),
         "taxRates.list" => settings::tax_rates_list(state, ctx, body),
         "productCategories.list" => settings::product_categories_list(state, ctx, body),
         "customFieldDefinitions.list" => settings::custom_fields_list(state, ctx, body),

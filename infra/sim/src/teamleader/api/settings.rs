@@ -41,6 +41,18 @@ pub(crate) fn departments_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value
     Ok(Reply::Data(Value::Array(data)))
 }
 
+/// `departments.info`: one department with its address.
+pub(crate) fn departments_info(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> ApiResult {
+    let account = ctx.account(state)?;
+    let id = required_str(body, "id")?;
+    let department = account
+        .departments
+        .iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| ApiError::not_found(format!("Department {id} not found")))?;
+    Ok(Reply::Data(render::department_info(department)))
+}
+
 /// `taxRates.list`, optionally for one department; paged.
 pub(crate) fn tax_rates_list(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> ApiResult {
     let account = ctx.account(state)?;
