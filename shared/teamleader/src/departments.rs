@@ -1,7 +1,8 @@
-//! `departments.list`: the legal entities of the account (not paginated by Teamleader).
+//! `departments.list` and `departments.info`: the legal entities of the account (the list is
+//! not paginated by Teamleader; only the detail gives a department's address).
 
 use crate::TeamleaderClient;
-use crate::common::{Data, Email, is_empty};
+use crate::common::{Data, Email, IdRequest, WireAddress, is_empty};
 use koppel_core::ExternalError;
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +31,7 @@ impl DepartmentFilter {
     }
 }
 
-/// A department as departments.list returns it.
+/// A department as departments.list returns it; departments.info adds its address.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct WireDepartment {
     /// Id.
@@ -49,6 +50,9 @@ pub struct WireDepartment {
     /// "active" or "archived".
     #[serde(default)]
     pub status: Option<String>,
+    /// The entity's address: in departments.info only.
+    #[serde(default)]
+    pub address: Option<WireAddress>,
 }
 
 /// Endpoints of the departments resource (`client.departments()`).
@@ -65,5 +69,14 @@ impl DepartmentsApi<'_> {
     ) -> Result<Vec<WireDepartment>, ExternalError> {
         let list: Data<Vec<WireDepartment>> = self.client.call("departments.list", request).await?;
         Ok(list.data)
+    }
+
+    /// departments.info: one department with its address.
+    pub async fn info(&self, id: &str) -> Result<WireDepartment, ExternalError> {
+        let department: Data<WireDepartment> = self
+            .client
+            .call("departments.info", &IdRequest { id: id.to_owned() })
+            .await?;
+        Ok(department.data)
     }
 }

@@ -465,7 +465,7 @@ pub fn department(wire: &WireDepartment) -> Department {
         vat_number: wire.vat_number.clone().filter(|vat| !vat.trim().is_empty()),
         currency: wire.currency.clone(),
         status: wire.status.clone(),
-        address: None,
+        address: wire.address.as_ref().and_then(address),
     }
 }
 

@@ -291,12 +291,19 @@ impl TeamleaderClient {
 
 #[async_trait]
 impl Source for TeamleaderClient {
+    /// departments.list, then departments.info per department: only the detail gives the
+    /// address a structured document needs for its seller.
     async fn departments(&self) -> Result<Vec<Department>, ExternalError> {
-        let departments = self
+        let listed = self
             .departments()
             .list(&DepartmentListRequest::default())
             .await?;
-        Ok(departments.iter().map(mapping::department).collect())
+        let mut departments = Vec::with_capacity(listed.len());
+        for department in &listed {
+            let detail = self.departments().info(&department.id).await?;
+            departments.push(mapping::department(&detail));
+        }
+        Ok(departments)
     }
 
     async fn tax_rates(&self) -> Result<Vec<TaxRate>, ExternalError> {
