@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+pub mod clearfacts;
 pub mod exact;
 pub mod octopus;
 pub mod plugin;
@@ -20,7 +21,12 @@ pub use plugin::{
 
 /// Every ledger plug-in of this build, one line each.
 pub fn plugins() -> Vec<&'static dyn LedgerPlugin> {
-    vec![&exact::PLUGIN, &octopus::PLUGIN, &twinfield::PLUGIN]
+    vec![
+        &exact::PLUGIN,
+        &octopus::PLUGIN,
+        &twinfield::PLUGIN,
+        &clearfacts::PLUGIN,
+    ]
 }
 
 /// The ledgers offered by this deployment: every registered plug-in whose section the app

@@ -494,6 +494,7 @@ impl LedgerPayments for InMemoryLedger {
                     fully_paid: paid >= total,
                     paid_at: (!paid.is_zero()).then_some(at),
                     partly_paid_amount_unknown: false,
+                    amount_unknown: false,
                 })
             })
             .collect())

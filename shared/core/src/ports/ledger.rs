@@ -266,6 +266,10 @@ pub struct LedgerPaymentState {
     /// and the report says so. `open_amount` is then the whole amount.
     #[serde(default)]
     pub partly_paid_amount_unknown: bool,
+    /// The ledger gives states, not amounts (Clearfacts: paid, partly paid, unpaid):
+    /// `open_amount` means nothing, and only a fully paid entry counts as paid.
+    #[serde(default)]
+    pub amount_unknown: bool,
 }
 
 /// A ledger customer as the export finds or creates it: the id its entries refer to, and the

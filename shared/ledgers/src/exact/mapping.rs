@@ -385,6 +385,7 @@ pub fn payment_states(
                 fully_paid: true,
                 paid_at: None,
                 partly_paid_amount_unknown: false,
+                amount_unknown: false,
             });
         state.open_amount = state.open_amount.saturating_add(open);
         state.fully_paid &= fully_paid;

@@ -737,6 +737,7 @@ impl LedgerPayments for OctopusLedger {
                     fully_paid: amount.is_zero(),
                     paid_at: None,
                     partly_paid_amount_unknown: false,
+                    amount_unknown: false,
                 }),
                 None if self.booking_exists(&key).await? => states.push(LedgerPaymentState {
                     entry: id,
@@ -744,6 +745,7 @@ impl LedgerPayments for OctopusLedger {
                     fully_paid: true,
                     paid_at: None,
                     partly_paid_amount_unknown: false,
+                    amount_unknown: false,
                 }),
                 None => tracing::warn!(
                     dossier = self.dossier(),

@@ -546,6 +546,7 @@ impl LedgerPayments for TwinfieldLedger {
                     fully_paid: matched || open.is_zero(),
                     paid_at,
                     partly_paid_amount_unknown: false,
+                    amount_unknown: false,
                 });
             }
         }

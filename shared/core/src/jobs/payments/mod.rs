@@ -665,6 +665,9 @@ fn paid_amount(total: Decimal, state: &LedgerPaymentState) -> Decimal {
     if state.fully_paid {
         return total;
     }
+    if state.amount_unknown {
+        return Decimal::ZERO;
+    }
     (total - state.open_amount.abs())
         .max(Decimal::ZERO)
         .min(total)
