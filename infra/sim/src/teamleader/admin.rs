@@ -15,6 +15,9 @@
 //! | `GET /_sim/payments` | payments registered through the API |
 //! | `GET /_sim/state/{account_id}` | the account as JSON |
 //! | `GET /_sim/clock`, `POST /_sim/clock` | `{now, speed}` / `{speed?, advance_seconds?, now?}` |
+//! | `POST /_sim/events` | `{account_id, type, subject: {type, id}}` → 204: the event is recorded and delivered to the webhooks registered for it (404 for an unknown account) |
+//! | `GET /_sim/webhooks/deliveries` | every webhook delivery so far, with its outcome |
+//! | `POST /_sim/webhooks/settle` | waits until no delivery is pending, then the deliveries |
 
 use super::SimCore;
 use super::seed::{GenerateSpec, SeedAccount};
@@ -65,6 +68,21 @@ struct TokenRequest {
     client_id: Option<String>,
     #[serde(default)]
     user_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EventSubject {
+    #[serde(rename = "type")]
+    kind: String,
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct EventRequest {
+    account_id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    subject: EventSubject,
 }
 
 #[derive(Debug, Deserialize)]
@@ -189,6 +207,32 @@ async fn state(State(sim): State<Arc<Sim>>, Path(account_id): Path<String>) -> R
     }
 }
 
+async fn events(State(sim): State<Arc<Sim>>, Json(event): Json<EventRequest>) -> Response {
+    let recorded = SimCore(&sim).record_event(
+        &event.account_id,
+        &event.kind,
+        &event.subject.kind,
+        &event.subject.id,
+    );
+    if recorded {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "no such account"})),
+        )
+            .into_response()
+    }
+}
+
+async fn deliveries(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(json!(sim.webhooks.log()))
+}
+
+async fn settle(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(json!(sim.webhooks.settle().await))
+}
+
 fn clock_body(sim: &Sim) -> Json<Value> {
     Json(json!({"now": super::render::instant(sim.now()), "speed": sim.clock.speed()}))
 }
@@ -225,4 +269,7 @@ pub(crate) fn router() -> Router<Arc<Sim>> {
         .route("/payments", get(payments))
         .route("/state/{account_id}", get(state))
         .route("/clock", get(clock_get).post(clock_set))
+        .route("/events", post(events))
+        .route("/webhooks/deliveries", get(deliveries))
+        .route("/webhooks/settle", post(settle))
 }

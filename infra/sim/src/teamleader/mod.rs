@@ -30,6 +30,7 @@ pub mod oauth;
 mod render;
 pub mod seed;
 pub mod state;
+pub mod webhooks;
 
 pub use api::query::{GET_TYPED_FIELDS, QueryType};
 pub use files::DocumentFormat;
@@ -41,6 +42,7 @@ pub use seed::{
     generate,
 };
 pub use state::{Fault, FaultKind, Login, OAuthApp, PaymentRecord, RequestRecord};
+pub use webhooks::{DeliveryOutcome, WebhookDelivery};
 
 use crate::common::{ServerHandle, SimClock, serve};
 use axum::Router;
@@ -311,6 +313,26 @@ impl SimCore<'_> {
         })
     }
 
+    /// Record an event in an account, as Teamleader does when something happens there, and
+    /// deliver it to the URLs registered for its type. False when the account is unknown.
+    fn record_event(
+        &self,
+        account_id: &str,
+        kind: &str,
+        subject_type: &str,
+        subject_id: &str,
+    ) -> bool {
+        let now = self.0.now();
+        let mut state = self.0.state();
+        let seen = webhooks::events_seen(&state, account_id);
+        let Some(account) = state.accounts.get_mut(account_id) else {
+            return false;
+        };
+        account.record_event(kind, subject_type, subject_id);
+        webhooks::deliver_since(&self.0.webhooks, &state, account_id, seen, now);
+        true
+    }
+
     fn dump(&self, account_id: &str) -> Option<Value> {
         let state = self.0.state();
         let account = state.accounts.get(account_id)?;
@@ -470,6 +492,31 @@ impl SimHandle {
     /// Summary: request counts, accounts, armed faults.
     pub fn summary(&self) -> Value {
         self.core().summary()
+    }
+
+    /// Record an event in an account (`creditNote.booked` for a credit note a test added
+    /// with [`Self::with_account`], say) and deliver it to the URLs registered for its type,
+    /// as Teamleader would. False when the account is unknown.
+    pub fn record_event(
+        &self,
+        account_id: &str,
+        kind: &str,
+        subject_type: &str,
+        subject_id: &str,
+    ) -> bool {
+        self.core()
+            .record_event(account_id, kind, subject_type, subject_id)
+    }
+
+    /// Every webhook delivery so far (pending ones not yet), oldest first.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.sim.webhooks.log()
+    }
+
+    /// Wait until every queued webhook delivery is done (delivered or failed; each has a
+    /// timeout), then the log: how a test waits for deliveries without sleeping.
+    pub async fn settle_webhooks(&self) -> Vec<WebhookDelivery> {
+        self.sim.webhooks.settle().await
     }
 
     /// Change account data directly (for tests that need a state no API call produces).

@@ -239,6 +239,8 @@ pub(crate) struct Sim {
     pub clock: Arc<SimClock>,
     pub settings: Settings,
     pub base_url: String,
+    /// Webhook deliveries (their queue, worker and log).
+    pub webhooks: super::webhooks::Deliveries,
     state: Mutex<SimState>,
 }
 
@@ -253,6 +255,7 @@ impl Sim {
             clock,
             settings,
             base_url,
+            webhooks: super::webhooks::Deliveries::default(),
             state: Mutex::new(state),
         }
     }

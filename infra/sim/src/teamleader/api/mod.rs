@@ -118,9 +118,9 @@ fn dispatch(state: &mut SimState, ctx: &Ctx<'_>, method: &str, body: &Value) -> 
         "customFieldDefinitions.list" => settings::custom_fields_list(state, ctx, body),
         "customFieldDefinitions.info" => settings::custom_fields_info(state, ctx, body),
         "customFieldDefinitions.create" => settings::custom_fields_create(state, ctx, body),
-        "webhooks.register" => settings::webhooks_register(state, ctx, body),
-        "webhooks.list" => settings::webhooks_list(state, ctx),
-        "webhooks.unregister" => settings::webhooks_unregister(state, ctx, body),
+        "webhooks.register" => super::webhooks::register(state, ctx, body),
+        "webhooks.list" => super::webhooks::list(state, ctx),
+        "webhooks.unregister" => super::webhooks::unregister(state, ctx, body),
         "invoices.list" => invoices::list(state, ctx, body),
         "invoices.info" => invoices::info(state, ctx, body),
         "invoices.download" => invoices::download(state, ctx, body),
@@ -373,7 +373,17 @@ async fn answer(
                     caller: &caller,
                     sim: &sim,
                 };
-                dispatch(&mut state, &ctx, &method, &body)
+                let seen = super::webhooks::events_seen(&state, &caller.account_id);
+                let outcome = dispatch(&mut state, &ctx, &method, &body);
+                // Events the call recorded (`invoice.booked`, …) go to the registered URLs.
+                super::webhooks::deliver_since(
+                    &sim.webhooks,
+                    &state,
+                    &caller.account_id,
+                    seen,
+                    now,
+                );
+                outcome
             }
         }
     };

@@ -1,14 +1,14 @@
 //! Account set-up: `users.me`, `departments.list`, `taxRates.list`, `productCategories.list`,
-//! `customFieldDefinitions.*`, `webhooks.*`.
+//! `customFieldDefinitions.*` (`webhooks.*`: [`crate::teamleader::webhooks`]).
 
 use super::{
     ApiError, ApiResult, Ctx, Reply, filter_of, new_id, optional_str, page_of, required_str,
     string_array,
 };
-use crate::teamleader::model::{CustomFieldDefinition, Webhook};
+use crate::teamleader::model::CustomFieldDefinition;
 use crate::teamleader::render;
 use crate::teamleader::state::SimState;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// `users.me`: the user the token was issued to.
 pub(crate) fn users_me(state: &mut SimState, ctx: &Ctx<'_>) -> ApiResult {
@@ -187,49 +187,4 @@ pub(crate) fn custom_fields_create(state: &mut SimState, ctx: &Ctx<'_>, body: &V
         required: false,
     });
     Ok(Reply::Created("customFieldDefinition", id))
-}
-
-fn webhook_of(body: &Value) -> Result<Webhook, ApiError> {
-    let url = required_str(body, "url")?;
-    if url::Url::parse(url).is_err() {
-        return Err(ApiError::bad_request("`url` must be an absolute URL"));
-    }
-    let mut types = string_array(body, "types")?
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::bad_request("`types` is required"))?;
-    types.sort();
-    types.dedup();
-    Ok(Webhook {
-        url: url.to_owned(),
-        types,
-    })
-}
-
-/// `webhooks.register` → 204; registering the same URL and types again changes nothing.
-pub(crate) fn webhooks_register(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> ApiResult {
-    let account = ctx.account(state)?;
-    let hook = webhook_of(body)?;
-    if !account.webhooks.contains(&hook) {
-        account.webhooks.push(hook);
-    }
-    Ok(Reply::NoContent)
-}
-
-/// `webhooks.list`.
-pub(crate) fn webhooks_list(state: &mut SimState, ctx: &Ctx<'_>) -> ApiResult {
-    let account = ctx.account(state)?;
-    let data = account
-        .webhooks
-        .iter()
-        .map(|h| json!({"url": h.url, "types": h.types}))
-        .collect();
-    Ok(Reply::Data(Value::Array(data)))
-}
-
-/// `webhooks.unregister` → 204 (by URL and types).
-pub(crate) fn webhooks_unregister(state: &mut SimState, ctx: &Ctx<'_>, body: &Value) -> ApiResult {
-    let account = ctx.account(state)?;
-    let hook = webhook_of(body)?;
-    account.webhooks.retain(|h| *h != hook);
-    Ok(Reply::NoContent)
 }
