@@ -1,20 +1,22 @@
-//! `koppel-sim`: serve the Teamleader, Exact and Octopus simulators for the demo and scripts.
+//! `koppel-sim`: serve the Teamleader, Exact, Octopus, Twinfield and Clearfacts simulators for
+//! the demo and scripts.
 //!
 //! ```text
 //! koppel-sim [--teamleader-port P] [--exact-port Q] [--octopus-port R] [--twinfield-port T]
-//!            [--speed F] [--demo-seed N]
+//!            [--clearfacts-port C] [--speed F] [--demo-seed N]
 //! ```
 //! Ports default to 0 (any free port). `--speed` runs the shared clock F times faster.
 //! `--demo-seed N` generates a demo Teamleader account from seed N. When all servers listen,
 //! one JSON line goes to stdout: `{"teamleader": url, "exact": url, "octopus": api_url,
-//! "twinfield": base_url, "app_secret": {…}, "octopus_login": {"user", "password", "dossier"}}` (the app-secret
-//! sections with the simulators' client credentials (Twinfield's with its `login_url`) and
+//! "twinfield": base_url, "clearfacts": base_url, "app_secret": {…}, "octopus_login": {"user",
+//! "password", "dossier"}}` (the app-secret sections with the simulators' client credentials
+//! (Twinfield's with its `login_url`, Clearfacts' with its `login_url` and `api_url`) and
 //! Octopus' software-house UUID; the
 //! login of Octopus' demo dossier; plus `teamleader_account` with `--demo-seed`). Logs go to
 //! stderr. Stops on Ctrl-C / SIGTERM.
 
 use koppel_core::{Clock, ScaledClock, SystemClock};
-use koppel_sim::{exact, octopus, teamleader, twinfield};
+use koppel_sim::{clearfacts, exact, octopus, teamleader, twinfield};
 use std::sync::Arc;
 
 /// Command-line options.
@@ -24,13 +26,14 @@ struct Args {
     exact_port: u16,
     octopus_port: u16,
     twinfield_port: u16,
+    clearfacts_port: u16,
     speed: Option<f64>,
     demo_seed: Option<u64>,
 }
 
 fn usage() -> String {
     "usage: koppel-sim [--teamleader-port P] [--exact-port Q] [--octopus-port R] \
-     [--twinfield-port T] [--speed F] [--demo-seed N]"
+     [--twinfield-port T] [--clearfacts-port C] [--speed F] [--demo-seed N]"
         .to_owned()
 }
 
@@ -56,6 +59,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--twinfield-port" => {
                 parsed.twinfield_port = value.parse().map_err(|_| bad("a port number"))?
+            }
+            "--clearfacts-port" => {
+                parsed.clearfacts_port = value.parse().map_err(|_| bad("a port number"))?
             }
             "--speed" => {
                 let speed: f64 = value.parse().map_err(|_| bad("a number ≥ 1"))?;
@@ -155,7 +161,7 @@ async fn main() -> std::process::ExitCode {
     };
     let twinfield_options = twinfield::SimOptions {
         port: args.twinfield_port,
-        ..twinfield::SimOptions::on_clock(clock)
+        ..twinfield::SimOptions::on_clock(clock.clone())
     };
     let twinfield = match twinfield::spawn(twinfield_options).await {
         Ok(sim) => sim,
@@ -167,6 +173,20 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let clearfacts_options = clearfacts::SimOptions {
+        port: args.clearfacts_port,
+        ..clearfacts::SimOptions::on_clock(clock)
+    };
+    let clearfacts = match clearfacts::spawn(clearfacts_options).await {
+        Ok(sim) => sim,
+        Err(error) => {
+            eprintln!(
+                "cannot start the Clearfacts simulator on port {}: {error}",
+                args.clearfacts_port
+            );
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     // `app_secret`: the sections of Koppel's app secret that make it talk to these
     // simulators (`infra/dev up` writes them into the app secret it creates in moto).
     let mut ready = serde_json::json!({
@@ -174,6 +194,7 @@ async fn main() -> std::process::ExitCode {
         "exact": exact.base_url,
         "octopus": octopus.api_url(),
         "twinfield": twinfield.base_url,
+        "clearfacts": clearfacts.base_url,
         "app_secret": {
             "teamleader": {
                 "client_id": teamleader::DEFAULT_CLIENT_ID,
@@ -192,6 +213,12 @@ async fn main() -> std::process::ExitCode {
                 "client_id": twinfield::DEFAULT_CLIENT_ID,
                 "client_secret": twinfield::DEFAULT_CLIENT_SECRET,
                 "login_url": twinfield.base_url,
+            },
+            "clearfacts": {
+                "client_id": clearfacts::DEFAULT_CLIENT_ID,
+                "client_secret": clearfacts::DEFAULT_CLIENT_SECRET,
+                "login_url": clearfacts.base_url,
+                "api_url": clearfacts.graphql_url(),
             },
         },
         "octopus_login": {
@@ -219,6 +246,7 @@ async fn main() -> std::process::ExitCode {
     exact.shutdown().await;
     octopus.shutdown().await;
     twinfield.shutdown().await;
+    clearfacts.shutdown().await;
     std::process::ExitCode::SUCCESS
 }
 
@@ -241,6 +269,8 @@ mod tests {
             "8083",
             "--twinfield-port",
             "8084",
+            "--clearfacts-port",
+            "8085",
             "--speed",
             "60",
         ])
@@ -249,6 +279,7 @@ mod tests {
         assert_eq!(parsed.exact_port, 0);
         assert_eq!(parsed.octopus_port, 8083);
         assert_eq!(parsed.twinfield_port, 8084);
+        assert_eq!(parsed.clearfacts_port, 8085);
         assert_eq!(parsed.speed, Some(60.0));
         assert!(args(&["--speed", "0.5"]).unwrap_err().contains("≥ 1"));
         assert!(

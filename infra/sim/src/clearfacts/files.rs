@@ -253,3 +253,58 @@ fn ubl_facts(text: &str) -> Result<UblFacts, UnsupportedFile> {
         issue_date,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BIS3: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+  xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+  xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cbc:CustomizationID>urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0</cbc:CustomizationID>
+  <cbc:ID>F2026-0042 &amp; co</cbc:ID>
+  <cbc:IssueDate>2026-09-15</cbc:IssueDate>
+  <cac:AccountingSupplierParty><cac:Party><cbc:ID>not the number</cbc:ID></cac:Party></cac:AccountingSupplierParty>
+</Invoice>"#;
+
+    #[test]
+    fn a_peppol_invoice_gives_its_number_and_date() {
+        let detected = detect(BIS3.as_bytes()).expect("accepted");
+        assert_eq!(detected.kind, FileKind::Xml);
+        assert_eq!(detected.pages, 1);
+        let ubl = detected.ubl.expect("facts");
+        assert_eq!(ubl.root, "Invoice");
+        assert_eq!(ubl.id.as_deref(), Some("F2026-0042 & co"));
+        assert_eq!(ubl.issue_date, NaiveDate::from_ymd_opt(2026, 9, 15));
+    }
+
+    #[test]
+    fn ubl_be_credit_notes_pass_and_other_xml_does_not() {
+        let credit_note = r#"<CreditNote xmlns="urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2" xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"><cbc:CustomizationID>urn:cen.eu:en16931:2017#conformant#urn:UBL.BE:1.0.0.20180214</cbc:CustomizationID><cbc:ID>CN-1</cbc:ID></CreditNote>"#;
+        let detected = detect(credit_note.as_bytes()).expect("accepted");
+        assert_eq!(detected.ubl.map(|u| u.root), Some("CreditNote".to_owned()));
+        let other_customization =
+            BIS3.replace("urn:fdc:peppol.eu:2017:poacc:billing:3.0", "urn:other");
+        assert!(detect(other_customization.as_bytes()).is_err());
+        let wrong_namespace = BIS3.replace("xsd:Invoice-2\"", "xsd:Order-2\"");
+        assert!(detect(wrong_namespace.as_bytes()).is_err());
+        assert!(detect(b"<html><body>hi</body></html>").is_err());
+        assert!(detect(b"<Invoice").is_err());
+        assert!(detect(b"plain text").is_err());
+        assert_eq!(
+            detect(b"plain text").map_err(|e| e.to_string()),
+            Err(UNSUPPORTED_FILE.to_owned())
+        );
+    }
+
+    #[test]
+    fn pdf_pages_and_jpeg() {
+        let pdf = b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n2 0 obj <</Type /Pages /Kids [3 0 R 4 0 R] /Count 2>> endobj\n3 0 obj <</Type /Page>> endobj\n4 0 obj <</Type/Page /Parent 2 0 R>> endobj\n%%EOF";
+        let detected = detect(pdf).expect("pdf");
+        assert_eq!((detected.kind, detected.pages), (FileKind::Pdf, 2));
+        assert_eq!(detect(b"%PDF-1.7\n%%EOF").map(|d| d.pages), Ok(1));
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 16];
+        assert_eq!(detect(&jpeg).map(|d| d.kind), Ok(FileKind::Jpeg));
+    }
+}

@@ -86,7 +86,7 @@ pub use options::{
     SimOptions, TOKEN_LENGTH, TokenMode,
 };
 pub use state::{SignIn, SimStats};
-pub use tokens::{SCOPES, TokenAnswer};
+pub use tokens::{SCOPES, TokenAnswer, inner_token_of};
 
 /// The scopes Koppel asks for.
 pub const KOPPEL_SCOPES: &str = "openid offline_access read_administrations upload_document";

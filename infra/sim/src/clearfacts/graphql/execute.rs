@@ -321,15 +321,27 @@ impl<'a, 'd, R: Resolver> Executor<'a, 'd, R> {
         for set in sets {
             self.collect(type_name, set, &mut grouped, &mut visited);
         }
+        // Every field runs even after one nulled this object, so all errors are reported
+        // (as graphql-js does for queries).
         let mut result = Map::new();
+        let mut nulled = false;
         for (key, fields) in grouped {
             let first = fields[0];
             path.push(PathSegment::Key(key.clone()));
             let value = self.field(type_name, object, first, &fields, path);
             path.pop();
-            result.insert(key, value?);
+            match value {
+                Ok(value) => {
+                    result.insert(key, value);
+                }
+                Err(NullPropagates) => nulled = true,
+            }
         }
-        Ok(result)
+        if nulled {
+            Err(NullPropagates)
+        } else {
+            Ok(result)
+        }
     }
 
     fn field(
