@@ -27,7 +27,7 @@ use koppel_core::{
     RunReport, Store, Vault,
 };
 use koppel_runtime::JobHandler;
-use koppel_sim::{exact, octopus, teamleader, twinfield};
+use koppel_sim::{clearfacts, exact, octopus, teamleader, twinfield};
 use merge_file::{Merge, MergeFileFunction};
 use payment_poll::{PaymentPollFunction, Poll};
 use std::collections::BTreeMap;
@@ -147,6 +147,8 @@ pub struct Stack {
     pub octopus: octopus::SimHandle,
     /// Simulated Twinfield (its demo organisation seeded).
     pub twinfield: twinfield::SimHandle,
+    /// Simulated Clearfacts (its demo user and two companies seeded).
+    pub clearfacts: clearfacts::SimHandle,
     /// Koppel's AWS side.
     pub aws: Aws,
     /// The live connector (real clients against the simulators).
@@ -240,6 +242,9 @@ impl Stack {
         let tw = twinfield::spawn(twinfield::SimOptions::on_clock(shared.clone()))
             .await
             .expect("Twinfield simulator starts");
+        let cf = clearfacts::spawn(clearfacts::SimOptions::on_clock(shared.clone()))
+            .await
+            .expect("Clearfacts simulator starts");
         let account_id = tl
             .generate(&options.generate)
             .expect("demo account generated");
@@ -266,6 +271,12 @@ impl Stack {
                     "client_secret": twinfield::DEFAULT_CLIENT_SECRET,
                     "login_url": tw.base_url,
                 },
+                "clearfacts": {
+                    "client_id": clearfacts::DEFAULT_CLIENT_ID,
+                    "client_secret": clearfacts::DEFAULT_CLIENT_SECRET,
+                    "login_url": cf.base_url,
+                    "api_url": cf.base_url,
+                },
             }),
         )
         .expect("the stack's app secret is valid");
@@ -279,19 +290,26 @@ impl Stack {
                 .clone()
                 .unwrap_or_else(|| tl.base_url.clone()),
         };
-        let connector = Arc::new(LiveConnector::new(
+        let mut connector = LiveConnector::new(
             app,
             teamleader_urls,
             aws.store.clone(),
             aws.vault.clone(),
             shared,
-        ));
+        );
+        // Peppol BIS 3 files checked by the official rules, as `infra/dev` configures them.
+        if let Some(validator) = koppel_einvoice::PeppolValidator::from_env() {
+            connector =
+                connector.with_einvoice(Arc::new(koppel_einvoice::Einvoices::new(validator)));
+        }
+        let connector = Arc::new(connector);
         Self {
             clock,
             teamleader: tl,
             exact: ex,
             octopus: oc,
             twinfield: tw,
+            clearfacts: cf,
             aws,
             connector,
             account_id,
@@ -432,6 +450,45 @@ impl Stack {
                 .expect("connection stored");
         }
         connection
+    }
+
+    /// Link `department` to the Clearfacts company `company` (10 digits) with tokens from
+    /// the simulator's OIDC (the demo accountant), connection stored and active.
+    pub async fn connect_clearfacts(&self, department: &DepartmentId, company: &str) -> Connection {
+        let id = ConnectionId::new(format!(
+            "conn-{}-cf{company}",
+            &department.as_str()[..8.min(department.as_str().len())]
+        ));
+        let now = self.clock.now();
+        let tokens = self
+            .clearfacts
+            .issue_tokens(
+                clearfacts::DEFAULT_USER,
+                clearfacts::DEFAULT_CLIENT_ID,
+                &[
+                    "openid",
+                    "offline_access",
+                    "read_administrations",
+                    "upload_document",
+                ],
+            )
+            .expect("tokens");
+        let tokens = OAuthTokens {
+            access_token: tokens.access_token,
+            refresh_token: tokens
+                .refresh_token
+                .expect("rotating mode gives a refresh token"),
+            expires_at: now + chrono::Duration::seconds(tokens.expires_in),
+        };
+        self.link(
+            &self.account_id,
+            department,
+            id,
+            LedgerKind::Clearfacts,
+            company.to_owned(),
+            serde_json::to_value(&tokens).expect("json"),
+        )
+        .await
     }
 
     /// A stack for one ledger's end-to-end tests: `spec`'s account, no Exact quota, virtual

@@ -6,7 +6,7 @@ use crate::app_secret::AppSecret;
 use async_trait::async_trait;
 use koppel_api::{TokenSource, TokenStores};
 use koppel_core::{
-    Clock, Connection, Connector, Deadline, ExternalError, Ledger, Source, Store,
+    Clock, Connection, Connector, Deadline, EinvoiceFiles, ExternalError, Ledger, Source, Store,
     TeamleaderWebhooks, Vault,
 };
 use koppel_ledgers::LedgerDeps;
@@ -20,6 +20,7 @@ pub struct LiveConnector {
     app: AppSecret,
     teamleader: TeamleaderUrls,
     deps: LedgerDeps,
+    einvoice: Option<Arc<dyn EinvoiceFiles>>,
 }
 
 impl LiveConnector {
@@ -40,7 +41,15 @@ impl LiveConnector {
                 vault,
                 clock,
             },
+            einvoice: None,
         }
+    }
+
+    /// With Peppol BIS 3 files (built and checked against the official rules) for the
+    /// ledgers that take the document file; without, they get the PDF.
+    pub fn with_einvoice(mut self, einvoice: Arc<dyn EinvoiceFiles>) -> Self {
+        self.einvoice = Some(einvoice);
+        self
     }
 
     /// The OAuth client of the Teamleader integration.
@@ -114,5 +123,9 @@ impl Connector for LiveConnector {
         deadline: Deadline,
     ) -> Result<Arc<dyn Ledger>, ExternalError> {
         self.app.ledgers.open(connection, &self.deps, deadline)
+    }
+
+    fn einvoice(&self) -> Option<Arc<dyn EinvoiceFiles>> {
+        self.einvoice.clone()
     }
 }

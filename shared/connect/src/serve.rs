@@ -18,13 +18,18 @@ pub async fn serve_job<F: JobFactory + 'static>(
     let app = AppSecret::load(&aws.vault, &aws.resources.app_secret).await?;
     let clock = Arc::new(SystemClock);
     let store = Arc::new(aws.store);
-    let connector = LiveConnector::new(
+    let mut connector = LiveConnector::new(
         app,
         teamleader_urls(&aws.resources),
         store.clone(),
         Arc::new(aws.vault),
         clock.clone(),
     );
+    // Peppol BIS 3 files where the environment names the validator (a Python with
+    // eu-einvoice and the official rules); without, portals get the PDF and the report says so.
+    if let Some(validator) = koppel_einvoice::PeppolValidator::from_env() {
+        connector = connector.with_einvoice(Arc::new(koppel_einvoice::Einvoices::new(validator)));
+    }
     koppel_runtime::serve_jobs(LifecycleFunction {
         store,
         queue: Arc::new(aws.queue),

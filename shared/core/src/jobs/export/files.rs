@@ -245,7 +245,7 @@ fn advice(error: &RuleFinding) -> &'static str {
     let rule = error.rule.as_str();
     if rule.contains("R010") || rule.contains("R020") || rule.contains("COMMON-R04") {
         "Fill in the VAT number (or Belgian company number) of the customer, and of the department under Settings > Departments, in Teamleader."
-    } else if matches!(rule, "BR-09" | "BR-11") || rule.contains("R002") {
+    } else if matches!(rule, "BR-08" | "BR-09" | "BR-10" | "BR-11") {
         "Fill in the full address (with its country) of the customer and of the department in Teamleader."
     } else if matches!(rule, "BR-06" | "BR-07") {
         "Fill in the name of the customer and of the department in Teamleader."
