@@ -10,7 +10,8 @@
 //! one JSON line goes to stdout: `{"teamleader": url, "exact": url, "octopus": api_url,
 //! "twinfield": base_url, "clearfacts": base_url, "app_secret": {…}, "octopus_login": {"user",
 //! "password", "dossier"}}` (the app-secret sections with the simulators' client credentials
-//! (Twinfield's with its `login_url`, Clearfacts' with its `login_url` and `api_url`) and
+//! (Twinfield's with its `login_url`, Clearfacts' with its `login_url` and `api_url`, both the
+//! simulator's base URL) and
 //! Octopus' software-house UUID; the
 //! login of Octopus' demo dossier; plus `teamleader_account` with `--demo-seed`). Logs go to
 //! stderr. Stops on Ctrl-C / SIGTERM.
@@ -218,7 +219,7 @@ async fn main() -> std::process::ExitCode {
                 "client_id": clearfacts::DEFAULT_CLIENT_ID,
                 "client_secret": clearfacts::DEFAULT_CLIENT_SECRET,
                 "login_url": clearfacts.base_url,
-                "api_url": clearfacts.graphql_url(),
+                "api_url": clearfacts.base_url,
             },
         },
         "octopus_login": {
