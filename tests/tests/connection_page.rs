@@ -676,3 +676,119 @@ async fn settings_form(
     }
     fields
 }
+
+/// Clearfacts signs in through OpenID Connect and offers its companies; the form asks only
+/// the start date (no journals, accounts or VAT codes: the file is the document), and the
+/// company import and merge files are not offered (Clearfacts keeps no customers). "Sync now"
+/// uploads each document once.
+#[tokio::test]
+async fn a_person_links_a_department_to_a_clearfacts_company_which_takes_documents_only() {
+    use koppel_sim::clearfacts;
+    let stack = Stack::for_page().await;
+    let (base, server) = stack
+        .serve_page("the key of the Clearfacts page test, 32 bytes or more")
+        .await;
+    let mut browser = Browser::new(&base);
+    let (_, page) = browser.open("/teamleader").await.unwrap();
+    let department = stack.departments()[0].clone();
+    let csrf = Browser::csrf(&page).unwrap();
+    let (status, page) = browser
+        .post(
+            "/onboarding",
+            &[
+                ("csrf", &csrf),
+                ("department", department.as_str()),
+                ("ledger", "clearfacts"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    let companies = Browser::options(&page, "administration");
+    assert!(
+        companies.contains(&clearfacts::ADMINISTRATION_DEMO.to_owned())
+            && companies.contains(&clearfacts::ADMINISTRATION_SERVICES.to_owned()),
+        "the user's companies: {companies:?} {page}"
+    );
+    let account = AccountId::new(stack.account_id.clone());
+    let draft = stack
+        .aws
+        .store
+        .connections_of_account(&account)
+        .await
+        .unwrap()
+        .remove(0);
+    let (status, page) = browser
+        .post(
+            &format!("/connections/{}/administration", draft.id.as_str()),
+            &[
+                ("csrf", &csrf),
+                ("administration", clearfacts::ADMINISTRATION_DEMO),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    for absent in [
+        "name=\"invoice_journal\"",
+        "name=\"default_gl_account\"",
+        "name=\"attach_pdf\"",
+        "name=\"payment_journal\"",
+        "name=\"import_companies\"",
+    ] {
+        assert!(!page.contains(absent), "{absent} is not asked: {page}");
+    }
+    assert!(page.contains("name=\"start_date\""), "{page}");
+    let (status, page) = browser
+        .post(
+            &format!("/connections/{}/setup", draft.id.as_str()),
+            &[("csrf", csrf.as_str()), ("start_date", "2026-01-01")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("De koppeling is ingesteld"), "{page}");
+    assert!(
+        !page.contains(&format!("/connections/{}/import", draft.id.as_str()))
+            && !page.contains(&format!("/connections/{}/merge", draft.id.as_str())),
+        "no company import or merge file for Clearfacts: {page}"
+    );
+    let (status, _) = browser
+        .post(
+            &format!("/connections/{}/import", draft.id.as_str()),
+            &[("csrf", &csrf)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 404, "the import is refused for Clearfacts");
+    let (status, _) = browser
+        .post(
+            &format!("/connections/{}/sync", draft.id.as_str()),
+            &[("csrf", &csrf)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    stack
+        .drain(
+            JobKind::InvoiceExport,
+            &stack.export_function(Default::default()),
+            Duration::from_secs(900),
+        )
+        .await;
+    let runs = stack.aws.store.run_reports(&draft.id, 5).await.unwrap();
+    let export = runs.iter().find(|r| r.job == "invoice-export").unwrap();
+    assert!(
+        matches!(
+            export.status,
+            RunStatus::Succeeded | RunStatus::CompletedWithIssues
+        ),
+        "{export:#?}"
+    );
+    assert!(export.export_counts().exported > 0, "{export:#?}");
+    assert_eq!(
+        stack.clearfacts.uploads().len(),
+        export.export_counts().exported as usize
+    );
+    server.abort();
+}

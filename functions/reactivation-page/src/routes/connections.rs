@@ -57,6 +57,35 @@ pub fn next_nightly(now: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
+/// Whether `ledger` keeps customers (company import and merge files apply); a ledger this
+/// deployment does not offer is taken to have them, as before plug-ins declared it.
+pub(crate) fn ledger_has_customers(
+    page: &ReactivationPage,
+    ledger: koppel_core::LedgerKind,
+) -> bool {
+    page.services
+        .connector
+        .app()
+        .ledgers
+        .get(ledger)
+        .is_none_or(|app| app.onboarding().customers)
+}
+
+/// Whether the connection `id` of `account` is linked to a ledger without customers (its
+/// company import and merge files are refused).
+pub(crate) async fn without_customers(
+    page: &ReactivationPage,
+    account: &AccountId,
+    id: &ConnectionId,
+) -> bool {
+    match page.services.store.connection(id).await {
+        Ok(Some(connection)) if &connection.account_id == account => {
+            !ledger_has_customers(page, connection.ledger)
+        }
+        _ => false,
+    }
+}
+
 /// The status page of the signed-in account.
 pub(crate) async fn status_page(
     page: &ReactivationPage,
@@ -86,6 +115,7 @@ pub(crate) async fn status_page(
                     && connection.settings.automatic_sync)
                     .then(|| next_nightly(now)),
                 may_sync_automatically: account::had_a_good_export(&overview.runs),
+                ledger_has_customers: ledger_has_customers(page, connection.ledger),
             }
         })
         .collect();
@@ -252,6 +282,7 @@ pub(crate) async fn action(
         "automatic-on" => automatic(true).await,
         "automatic-off" => automatic(false).await,
         "sync" => started(JobKind::InvoiceExport).await,
+        "import" if without_customers(&page, &account_id, &id).await => Err(AccountError::NotFound),
         "import" => started(JobKind::CompanyImport).await,
         "pause" => account::set_paused(store, &account_id, &id, true)
             .await

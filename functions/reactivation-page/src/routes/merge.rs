@@ -108,6 +108,10 @@ pub(crate) async fn upload(
         _ => MatchBy::Name,
     };
     let connection = ConnectionId::new(id);
+    let account = AccountId::new(session.account.clone());
+    if super::connections::without_customers(&page, &account, &connection).await {
+        return not_found_for(&visitor);
+    }
     // An empty or malformed file is the merge job's to explain, row by row, in its report.
     match account::upload_merge_file(
         ports(&page),

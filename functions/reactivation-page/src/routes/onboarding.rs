@@ -578,6 +578,7 @@ async fn settings_form(
         settings,
         may_sync_automatically: may,
         first_setup,
+        ledger_has_customers: onboarding.customers,
         findings,
     };
     let path = format!("/connections/{}/setup", connection.id.as_str());
@@ -718,7 +719,10 @@ pub(crate) async fn setup_sent(
     {
         Ok(saved) => {
             super::webhooks::switch_on_after_save(&page, &saved).await;
-            if first_setup && field(&fields, "import_companies") == Some("on") {
+            if first_setup
+                && app.onboarding().customers
+                && field(&fields, "import_companies") == Some("on")
+            {
                 let started = account::start_run(
                     store,
                     page.services.queue.as_ref(),

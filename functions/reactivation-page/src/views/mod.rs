@@ -225,6 +225,8 @@ pub struct ConnectionView<'a> {
     pub next_run: Option<DateTime<Utc>>,
     /// Whether automatic sync may be turned on (a manual sync succeeded).
     pub may_sync_automatically: bool,
+    /// The ledger keeps customers (company import and merge files are offered).
+    pub ledger_has_customers: bool,
 }
 
 /// A Teamleader department without a connection, and the ledgers it can be linked to.
@@ -350,7 +352,9 @@ fn connection_card(language: Language, csrf: &str, view: &ConnectionView<'_>) ->
             } @else {
             div.actions {
                 (post_button(&format!("/connections/{id}/sync"), csrf, t.sync_now, "primary"))
-                (post_button(&format!("/connections/{id}/import"), csrf, t.import_companies, ""))
+                @if view.ledger_has_customers {
+                    (post_button(&format!("/connections/{id}/import"), csrf, t.import_companies, ""))
+                }
                 @if connection.status == ConnectionStatus::Paused {
                     (post_button(&format!("/connections/{id}/resume"), csrf, t.resume, ""))
                 } @else if connection.status == ConnectionStatus::Active {
@@ -371,6 +375,7 @@ fn connection_card(language: Language, csrf: &str, view: &ConnectionView<'_>) ->
             @if let Some(reason) = &connection.settings.webhook.off_reason {
                 p.muted.webhook-off { (reason) }
             }
+            @if view.ledger_has_customers {
             details.merge {
                 summary { (t.merge_title) }
                 p.muted { (t.merge_lead) }
@@ -393,6 +398,7 @@ fn connection_card(language: Language, csrf: &str, view: &ConnectionView<'_>) ->
                     }
                     button.button type="submit" { (t.upload_preview) }
                 }
+            }
             }
             }
             h3 { (t.latest_runs) }

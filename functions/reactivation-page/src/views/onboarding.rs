@@ -112,8 +112,11 @@ pub struct SettingsForm<'a> {
     pub settings: &'a ConnectionSettings,
     /// Whether automatic sync may be turned on.
     pub may_sync_automatically: bool,
-    /// Whether this is the first set-up (offers the company import).
+    /// Whether this is the first set-up (offers the company import, where the ledger has
+    /// customers).
     pub first_setup: bool,
+    /// The ledger keeps customers (the company import applies).
+    pub ledger_has_customers: bool,
     /// The pre-flight's findings of a refused save.
     pub findings: &'a [Finding],
 }
@@ -258,7 +261,7 @@ pub fn settings(frame: &Frame<'_>, csrf: &str, form: &SettingsForm<'_>) -> Marku
                         p.muted { (t.automatic_after_manual) }
                     }
                 }
-                @if form.first_setup {
+                @if form.first_setup && form.ledger_has_customers {
                     div.check {
                         input #import_companies type="checkbox" name="import_companies" value="on";
                         label for="import_companies" { (t.import_companies_now) }

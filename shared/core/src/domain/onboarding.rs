@@ -96,4 +96,7 @@ pub struct Onboarding {
     pub administration: Wording,
     /// The settings the form asks, in order.
     pub settings: Vec<SettingField>,
+    /// The ledger keeps customers: importing them into Teamleader and merging duplicates
+    /// with a merge file apply (false for a portal that takes only documents).
+    pub customers: bool,
 }

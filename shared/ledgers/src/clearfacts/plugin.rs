@@ -165,6 +165,7 @@ impl LedgerApp for ClearfactsConnections {
             // The file is the document: no journals, accounts or VAT codes to choose, no
             // customers (company import and merge files do not apply), no payment journal.
             settings: vec![SettingField::StartDate, SettingField::AutomaticSync],
+            customers: false,
         }
     }
 

@@ -148,6 +148,7 @@ impl LedgerApp for ExactConnections {
                 SettingField::AutomaticSync,
                 SettingField::PaymentJournal,
             ],
+            customers: true,
         }
     }
 

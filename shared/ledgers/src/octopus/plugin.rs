@@ -185,6 +185,7 @@ impl LedgerApp for OctopusConnections {
                 SettingField::AttachPdf,
                 SettingField::AutomaticSync,
             ],
+            customers: true,
         }
     }
 

@@ -171,6 +171,7 @@ impl LedgerApp for TwinfieldConnections {
                 SettingField::StartDate,
                 SettingField::AutomaticSync,
             ],
+            customers: true,
         }
     }
 
