@@ -19,14 +19,14 @@
 
 #[cfg(test)]
 mod bad_answers_tests;
-#[cfg(test)]
-mod portal_tests;
 pub mod cursor;
 pub mod customers;
 pub mod document;
 pub mod exported;
 pub(crate) mod files;
 pub mod mapping;
+#[cfg(test)]
+mod portal_tests;
 pub mod preview;
 #[cfg(test)]
 mod tests;
@@ -34,8 +34,8 @@ mod tests;
 use super::lifecycle::{ConnectionJob, JobError, RunContext, SourceAndLedger, Stop};
 use crate::{
     Connection, ConnectionStore, CursorStore, CustomerMappingStore, CustomerRef, DocumentStore,
-    DocumentSummary, ExportCounts, ExportState, JobKind, LeaseStore, Ledger,
-    LedgerReferenceData, ReferenceDataStore, Severity, Store,
+    DocumentSummary, ExportCounts, ExportState, JobKind, LeaseStore, Ledger, LedgerReferenceData,
+    ReferenceDataStore, Severity, Store,
 };
 use async_trait::async_trait;
 pub use cursor::{ExportCursor, SINCE_CURSOR, request_reexport};
