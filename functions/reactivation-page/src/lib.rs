@@ -154,6 +154,13 @@ impl ReactivationPage {
         origins
     }
 
+    /// Switch near-real-time export on for `connection`, as saving its settings does: its
+    /// Teamleader webhook registered (listed first) at this page's public address. Never
+    /// fails: a refusal is recorded in the connection and shown on the status page.
+    pub async fn switch_on_near_real_time(&self, connection: &koppel_core::Connection) {
+        routes::webhooks::switch_on_after_save(self, connection).await;
+    }
+
     /// The page's routes, with the security headers on every answer.
     pub fn router(self) -> Router {
         let policy = security::content_security_policy(&self.sign_in_origins());
