@@ -122,6 +122,11 @@ fn key_schema(schema: &Value) -> Vec<(String, String)> {
 fn all_kinds() -> Vec<JobKind> {
     vec![
         JobKind::InvoiceExport,
+        // Teamleader's webhook: one document, on the export queue.
+        JobKind::DocumentExport {
+            kind: koppel_core::DocumentKind::Invoice,
+            document_id: koppel_core::DocumentId::new("d"),
+        },
         JobKind::PaymentPoll,
         JobKind::CompanyImport,
         JobKind::MergeFile {
@@ -133,7 +138,7 @@ fn all_kinds() -> Vec<JobKind> {
 
 fn queue_env_var(kind: &JobKind) -> &'static str {
     match kind {
-        JobKind::InvoiceExport => ENV_EXPORT_QUEUE_URL,
+        JobKind::InvoiceExport | JobKind::DocumentExport { .. } => ENV_EXPORT_QUEUE_URL,
         JobKind::PaymentPoll => ENV_PAYMENT_QUEUE_URL,
         JobKind::CompanyImport => ENV_IMPORT_QUEUE_URL,
         JobKind::MergeFile { .. } => ENV_MERGE_QUEUE_URL,
