@@ -69,6 +69,7 @@ fn print_summary(summary: &Summary, seconds: f64) {
         .map(|(ledger, count)| format!("{ledger} {count}"))
         .collect();
     println!("schedules per ledger: {}", ledgers.join(", "));
+    println!("{}", summary.window.line());
     for failure in &summary.failures {
         println!("FAILED seed {}:", failure.outcome.seed);
         for violation in &failure.outcome.violations {

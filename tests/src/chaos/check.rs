@@ -3,10 +3,17 @@
 //! Teamleader customer and imported at most once, every payment registered at most once with
 //! the right amount, nothing lost (each document exported, or failed with a reason), the
 //! connection's status explained by the faults, and Koppel's records agreeing with the ledger.
+//!
+//! A ledger that cannot be searched (Clearfacts) gets the exactly-once it can have: no
+//! document lost, every document uploaded more than once one that a run report of the
+//! schedule named "may have been sent twice", no silent duplicate; a report without a repeat
+//! (the answer was lost before anything was stored) is allowed and counted. Its customer
+//! checks do not apply (it keeps none), and a document it shows `PAID` must be paid in full
+//! in Teamleader (it gives no amounts).
 
-use super::ledger::LedgerUnderTest;
+use super::ledger::{EntryView, LedgerUnderTest};
 use crate::stack::Stack;
-use koppel_core::{Connection, ConnectionStatus, DocumentId, ExportState};
+use koppel_core::{Connection, ConnectionStatus, DocumentId, ExportState, IssueOutcome};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -21,6 +28,9 @@ pub struct Expectations {
     pub deleted_in_teamleader: Vec<(String, String)>,
     /// Invoices whose entry was deleted in the ledger (reported, never posted again).
     pub deleted_in_ledger: BTreeSet<String>,
+    /// The entries the user deleted, as they were (a deleted upload still tells which
+    /// document a repeat of its content carried).
+    pub deleted_entries: Vec<EntryView>,
     /// Invoices reconciled in the ledger (fully or partly), with their entry.
     pub paid_in_ledger: BTreeMap<String, String>,
     /// Invoices paid by hand in Teamleader, with the amount.
@@ -50,6 +60,16 @@ pub struct Outcome {
     pub fired: Vec<&'static str>,
     /// Invocations killed.
     pub kills: u32,
+    /// A ledger without search: documents some run report named "may have been sent twice".
+    pub reported_maybe_twice: u32,
+    /// A ledger without search: uploads beyond the first of a document (its repeats).
+    pub repeat_uploads: u32,
+    /// A ledger without search: documents reported "may have been sent twice" and uploaded
+    /// once (the lost answer came before anything was stored).
+    pub reported_without_repeat: u32,
+    /// A ledger without search: documents uploaded more than once that no report named
+    /// (counted in `duplicates` too).
+    pub silent_duplicates: u32,
 }
 
 impl Outcome {
@@ -77,7 +97,9 @@ impl Outcome {
 pub async fn check(stack: &Stack, connection: &Connection, expect: &Expectations) -> Outcome {
     let mut outcome = Outcome::default();
     check_documents(stack, connection, expect, &mut outcome).await;
-    check_customers(stack, expect, &mut outcome);
+    if expect.ledger.keeps_customers() {
+        check_customers(stack, expect, &mut outcome);
+    }
     check_payments(stack, expect, &mut outcome);
     check_connection(stack, connection, expect, &mut outcome).await;
     outcome
@@ -109,16 +131,8 @@ async fn check_documents(
 ) {
     let ledger = expect.ledger.name();
     let entries = expect.ledger.entries(stack);
-    let mut by_reference: HashMap<String, u32> = HashMap::new();
-    for entry in &entries {
-        *by_reference.entry(entry.key.clone()).or_default() += 1;
-    }
-    for (reference, count) in &by_reference {
-        if *count > 1 {
-            outcome.duplicate(format!("entry {reference} is in {ledger} {count} times"));
-        }
-    }
-    let mut recorded = BTreeSet::new();
+    // The entry each exported document record points to: entry id → Teamleader id.
+    let mut recorded: BTreeMap<String, String> = BTreeMap::new();
     let mut documents = booked_documents(stack);
     documents.extend(expect.deleted_in_teamleader.iter().cloned());
     for (id, number) in documents {
@@ -133,12 +147,12 @@ async fn check_documents(
             Some(ExportState::Exported { entry_id, .. }) => {
                 let entry = entry_id.as_str().to_owned();
                 let present = entries.iter().any(|e| e.id == entry);
-                recorded.insert(entry);
                 if !present && !expect.deleted_in_ledger.contains(&id) {
                     outcome.broken(format!(
                         "records disagree: document {number} is recorded as entry {entry_id}, which {ledger} does not have"
                     ));
                 }
+                recorded.insert(entry, id);
             }
             Some(ExportState::Failed { reason }) if !reason.trim().is_empty() => {}
             other => outcome.lost(format!(
@@ -147,14 +161,110 @@ async fn check_documents(
             )),
         }
     }
+    if !expect.ledger.finds_entries() {
+        check_repeats(stack, connection, expect, &entries, &recorded, outcome).await;
+        return;
+    }
+    let mut by_reference: HashMap<String, u32> = HashMap::new();
     for entry in &entries {
-        if !recorded.contains(&entry.id) {
+        *by_reference.entry(entry.key.clone()).or_default() += 1;
+    }
+    for (reference, count) in &by_reference {
+        if *count > 1 {
+            outcome.duplicate(format!("entry {reference} is in {ledger} {count} times"));
+        }
+    }
+    for entry in &entries {
+        if !recorded.contains_key(&entry.id) {
             outcome.broken(format!(
                 "records disagree: {ledger} holds {} that no document record points to (a draft, or a post Koppel lost track of)",
                 entry.label
             ));
         }
     }
+}
+
+/// The one document of `documents`, if they all are the same.
+fn only<'a>(documents: Option<&'a Vec<&'a str>>) -> Option<&'a str> {
+    let documents = documents?;
+    let first = *documents.first()?;
+    documents.iter().all(|d| *d == first).then_some(first)
+}
+
+/// A ledger without search: map every upload (those the user deleted too) to the document
+/// it carries — the one a record points to by its id, else the recorded upload with the same
+/// content, else the one named the same — and hold each repeat against the run reports.
+async fn check_repeats(
+    stack: &Stack,
+    connection: &Connection,
+    expect: &Expectations,
+    entries: &[EntryView],
+    recorded: &BTreeMap<String, String>,
+    outcome: &mut Outcome,
+) {
+    let ledger = expect.ledger.name();
+    let uploads: Vec<&EntryView> = entries.iter().chain(&expect.deleted_entries).collect();
+    let mut by_key: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut by_alias: HashMap<&str, Vec<&str>> = HashMap::new();
+    for upload in &uploads {
+        if let Some(document) = recorded.get(&upload.id) {
+            by_key.entry(&upload.key).or_default().push(document);
+            if let Some(alias) = &upload.alias {
+                by_alias.entry(alias).or_default().push(document);
+            }
+        }
+    }
+    let mut uploads_of: BTreeMap<&str, Vec<&EntryView>> = BTreeMap::new();
+    for upload in &uploads {
+        let document = recorded
+            .get(&upload.id)
+            .map(String::as_str)
+            .or_else(|| only(by_key.get(upload.key.as_str())))
+            .or_else(|| {
+                upload
+                    .alias
+                    .as_deref()
+                    .and_then(|alias| only(by_alias.get(alias)))
+            });
+        match document {
+            Some(document) => uploads_of.entry(document).or_default().push(upload),
+            None => outcome.broken(format!(
+                "records disagree: {ledger} holds {} that no document record points to and whose file is no recorded document's",
+                upload.label
+            )),
+        }
+    }
+    let reports = stack
+        .aws
+        .store
+        .run_reports(&connection.id, 10_000)
+        .await
+        .unwrap_or_default();
+    let reported: BTreeSet<String> = reports
+        .iter()
+        .flat_map(|r| &r.issues)
+        .filter(|i| i.outcome == IssueOutcome::MaybeSentTwice)
+        .filter_map(|i| i.document_id().map(|d| d.as_str().to_owned()))
+        .collect();
+    outcome.reported_maybe_twice = reported.len() as u32;
+    for (document, sent) in &uploads_of {
+        if sent.len() < 2 {
+            continue;
+        }
+        outcome.repeat_uploads += sent.len() as u32 - 1;
+        if !reported.contains(*document) {
+            let labels: Vec<&str> = sent.iter().map(|u| u.label.as_str()).collect();
+            outcome.silent_duplicates += 1;
+            outcome.duplicate(format!(
+                "document {document} is in {ledger} {} times and no run report said it may have been sent twice: {labels:?}",
+                sent.len()
+            ));
+        }
+    }
+    outcome.reported_without_repeat = reported
+        .iter()
+        .filter(|d| uploads_of.get(d.as_str()).is_none_or(|sent| sent.len() < 2))
+        .count() as u32;
 }
 
 fn normalized(name: &str) -> String {
@@ -226,22 +336,28 @@ fn check_customers(stack: &Stack, expect: &Expectations, outcome: &mut Outcome) 
 fn check_payments(stack: &Stack, expect: &Expectations, outcome: &mut Outcome) {
     let ledger = expect.ledger.name();
     let entries = expect.ledger.entries(stack);
-    let paid_in_teamleader: BTreeMap<String, Decimal> = stack
+    // Per booked invoice: what Teamleader shows paid, and its total.
+    let paid_in_teamleader: BTreeMap<String, (Decimal, Decimal)> = stack
         .teamleader
         .with_account(&stack.account_id, |a| {
+            let rates = a.rates();
             a.invoices
                 .values()
                 .filter(|i| i.number.is_some())
-                .map(|i| (i.id.clone(), i.payments.iter().map(|p| p.amount).sum()))
+                .map(|i| (i.id.clone(), (i.paid_amount(), i.totals(&rates).inclusive)))
                 .collect()
         })
         .unwrap_or_default();
-    for (id, paid) in &paid_in_teamleader {
+    let knows_amounts = expect.ledger.knows_amounts();
+    for (id, (paid, total)) in &paid_in_teamleader {
         let expected = if let Some(entry) = expect.paid_in_ledger.get(id) {
-            entries
-                .iter()
-                .find(|e| e.id == *entry)
-                .map_or(Decimal::ZERO, |e| e.amount - e.open)
+            match entries.iter().find(|e| e.id == *entry) {
+                Some(e) if knows_amounts => e.amount - e.open,
+                // A ledger without amounts: paid in full there is the invoice's total in
+                // Teamleader; partly paid says no amount, so nothing is registered.
+                Some(e) if e.settled => *total,
+                _ => Decimal::ZERO,
+            }
         } else {
             expect.paid_by_hand.get(id).copied().unwrap_or_default()
         };

@@ -1,14 +1,19 @@
 //! The ledger a schedule books in, seen the same way whichever it is: its entries and
 //! customers as the checks read them, the user's doings (customers of their own, deleting
 //! an entry, reconciling a payment, a closed period), and how each fault of a plan strikes
-//! it. Exact Online and Octopus differ in their wire, their ids and their faults; the
-//! schedule, the recovery and the invariants do not.
+//! it. Exact Online, Octopus and Twinfield differ in their wire, their ids and their faults;
+//! the schedule, the recovery and the invariants do not. Clearfacts differs more: a portal
+//! without general ledger, customers or search, whose entries are uploaded files (an
+//! upload's identity is its content) — the checks read what it cannot do from the enum
+//! ([`LedgerUnderTest::keeps_customers`], [`LedgerUnderTest::finds_entries`],
+//! [`LedgerUnderTest::knows_amounts`]) and some faults have no meaning there
+//! ([`LedgerUnderTest::feels`]).
 
 use super::plan::{BadAnswer, Fault};
 use crate::stack::Stack;
 use chrono::{Datelike, NaiveDate};
 use koppel_core::{Clock, Connection, DepartmentId};
-use koppel_sim::{exact, octopus, twinfield};
+use koppel_sim::{clearfacts, exact, octopus, twinfield};
 use rust_decimal::Decimal;
 
 /// The Exact division every Exact schedule books in.
@@ -21,6 +26,9 @@ pub const DOSSIER: i64 = octopus::seed::DEMO_DOSSIER_ID;
 /// the generated Teamleader account's).
 pub const OFFICE: &str = twinfield::OFFICE_BE;
 
+/// The Clearfacts company (administration) every Clearfacts schedule uploads to.
+pub const COMPANY: &str = clearfacts::ADMINISTRATION_DEMO;
+
 /// Which ledger a schedule books in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum LedgerUnderTest {
@@ -31,6 +39,9 @@ pub enum LedgerUnderTest {
     Octopus,
     /// Twinfield (OpenID Connect, a cluster per organisation, SOAP, credits a minute).
     Twinfield,
+    /// Clearfacts (OpenID Connect, GraphQL, multipart uploads of the document file; no
+    /// general ledger, no customers, no search, no periods, no quota).
+    Clearfacts,
 }
 
 /// An entry of the ledger, as the checks compare it with Koppel's records.
@@ -42,10 +53,37 @@ pub struct EntryView {
     pub key: String,
     /// What a person reads ("entry 12", "V1 3").
     pub label: String,
-    /// Total including VAT, positive.
+    /// Total including VAT, positive (zero where the ledger gives no amounts).
     pub amount: Decimal,
-    /// What is still open, positive.
+    /// What is still open, positive (zero where the ledger gives no amounts).
     pub open: Decimal,
+    /// Fully paid in the ledger (for a ledger without amounts, the one payment fact it has).
+    pub settled: bool,
+    /// For a ledger whose key is the file's content: the document number the file is named
+    /// after (its file name without extension), to tell which document a differing file
+    /// carries.
+    pub alias: Option<String>,
+}
+
+impl EntryView {
+    /// A view of a ledger entry with amounts.
+    fn with_amounts(
+        id: String,
+        key: String,
+        label: String,
+        amount: Decimal,
+        open: Decimal,
+    ) -> Self {
+        Self {
+            id,
+            key,
+            label,
+            amount,
+            open,
+            settled: open.is_zero() && !amount.is_zero(),
+            alias: None,
+        }
+    }
 }
 
 /// A customer of the ledger.
@@ -68,7 +106,38 @@ impl LedgerUnderTest {
             Self::Exact => "Exact",
             Self::Octopus => "Octopus",
             Self::Twinfield => "Twinfield",
+            Self::Clearfacts => "Clearfacts",
         }
+    }
+
+    /// The ledger keeps customers (Koppel matches or creates them, the company import reads
+    /// them): the customer checks apply.
+    pub fn keeps_customers(self) -> bool {
+        !matches!(self, Self::Clearfacts)
+    }
+
+    /// The ledger can be searched for an entry: an entry posted twice is a duplicate. Where
+    /// it cannot, Koppel sends again after a lost answer and reports "may have been sent
+    /// twice"; only a repeat it did not report is a duplicate.
+    pub fn finds_entries(self) -> bool {
+        !matches!(self, Self::Clearfacts)
+    }
+
+    /// The ledger gives amounts (total and open) for its entries.
+    pub fn knows_amounts(self) -> bool {
+        !matches!(self, Self::Clearfacts)
+    }
+
+    /// Whether a ledger fault of a plan means anything in this ledger (Clearfacts has no
+    /// periods and no quota: those faults are not struck, nor counted as struck).
+    pub fn feels(self, fault: &Fault) -> bool {
+        !matches!(
+            (self, fault),
+            (
+                Self::Clearfacts,
+                Fault::PeriodClosed | Fault::DailyQuotaSpent { .. }
+            )
+        )
     }
 
     /// Link `department` to this ledger (signing in again after a lost access is the same).
@@ -83,6 +152,8 @@ impl LedgerUnderTest {
                 stack.connect_octopus(department, DOSSIER).await
             }
             Self::Twinfield => stack.connect_twinfield(department, OFFICE).await,
+            // A new sign-in through OpenID Connect (after a revoked app too).
+            Self::Clearfacts => stack.connect_clearfacts(department, COMPANY).await,
         }
     }
 
@@ -93,16 +164,18 @@ impl LedgerUnderTest {
                 .exact
                 .entries(DIVISION)
                 .into_iter()
-                .map(|e| EntryView {
-                    id: e.entry_id.to_string(),
-                    key: format!("{} {}", e.journal, e.your_ref.clone().unwrap_or_default()),
-                    label: format!(
-                        "entry {} ({})",
-                        e.entry_number,
-                        e.your_ref.clone().unwrap_or_default()
-                    ),
-                    amount: e.amount().abs(),
-                    open: e.open_amount().abs(),
+                .map(|e| {
+                    EntryView::with_amounts(
+                        e.entry_id.to_string(),
+                        format!("{} {}", e.journal, e.your_ref.clone().unwrap_or_default()),
+                        format!(
+                            "entry {} ({})",
+                            e.entry_number,
+                            e.your_ref.clone().unwrap_or_default()
+                        ),
+                        e.amount().abs(),
+                        e.open_amount().abs(),
+                    )
                 })
                 .collect(),
             Self::Octopus => stack
@@ -111,19 +184,19 @@ impl LedgerUnderTest {
                 .into_iter()
                 .map(|b| {
                     let d = &b.data;
-                    EntryView {
-                        id: format!(
+                    EntryView::with_amounts(
+                        format!(
                             "{}/{}/{}",
                             d.bookyear_key.id, d.journal_key, d.document_sequence_nr
                         ),
-                        key: format!("{} {}", d.journal_key, d.order_reference),
-                        label: format!(
+                        format!("{} {}", d.journal_key, d.order_reference),
+                        format!(
                             "booking {} {} ({})",
                             d.journal_key, d.document_sequence_nr, d.order_reference
                         ),
-                        amount: d.amount.abs(),
-                        open: b.open_amount.abs(),
-                    }
+                        d.amount.abs(),
+                        b.open_amount.abs(),
+                    )
                 })
                 .collect(),
             Self::Twinfield => stack
@@ -132,15 +205,41 @@ impl LedgerUnderTest {
                 .into_iter()
                 .map(|t| {
                     let amount = t.total_line().map(|l| l.value).unwrap_or_default();
+                    EntryView::with_amounts(
+                        format!("{}/{}", t.code, t.number),
+                        format!("{} {}", t.code, t.invoice_number),
+                        format!("transaction {} {} ({})", t.code, t.number, t.invoice_number),
+                        amount.abs(),
+                        t.open_value.abs(),
+                    )
+                })
+                .collect(),
+            // Each upload is a file: its identity is its content (the same document sent
+            // twice is the same bytes twice). Clearfacts gives no amounts, only a state.
+            Self::Clearfacts => stack
+                .clearfacts
+                .uploads()
+                .into_iter()
+                .filter(|u| u.company_number == COMPANY)
+                .map(|u| {
+                    let stem = u
+                        .file_name
+                        .rsplit_once('.')
+                        .map_or(u.file_name.as_str(), |(stem, _)| stem)
+                        .to_owned();
                     EntryView {
-                        id: format!("{}/{}", t.code, t.number),
-                        key: format!("{} {}", t.code, t.invoice_number),
                         label: format!(
-                            "transaction {} {} ({})",
-                            t.code, t.number, t.invoice_number
+                            "upload {} {} ({})",
+                            u.uuid,
+                            u.file_name,
+                            u.xml_id.as_deref().unwrap_or("no XML number")
                         ),
-                        amount: amount.abs(),
-                        open: t.open_value.abs(),
+                        id: u.uuid,
+                        key: u.sha256,
+                        amount: Decimal::ZERO,
+                        open: Decimal::ZERO,
+                        settled: u.payment_state == clearfacts::PaymentState::Paid,
+                        alias: Some(stem).filter(|s| !s.is_empty()),
                     }
                 })
                 .collect(),
@@ -185,6 +284,8 @@ impl LedgerUnderTest {
                     name: c.name,
                 })
                 .collect(),
+            // A portal without customers (see `keeps_customers`).
+            Self::Clearfacts => Vec::new(),
         }
     }
 
@@ -203,6 +304,8 @@ impl LedgerUnderTest {
                     .twinfield
                     .add_customer(OFFICE, name, vat.unwrap_or_default());
             }
+            // No customers to have.
+            Self::Clearfacts => {}
         }
     }
 
@@ -223,11 +326,14 @@ impl LedgerUnderTest {
                     .delete_transaction(OFFICE, &code, number)
                     .is_ok()
             }),
+            // The accountant deletes the document from the sales inbox.
+            Self::Clearfacts => stack.clearfacts.delete_upload(id).is_ok(),
         }
     }
 
     /// The accountant reconciles `part` of entry `id` (all of it when `None`) on `day`; true
-    /// when it was done.
+    /// when it was done. Clearfacts learns only a state: `PAID`, or `PARTIALLY_PAID` for any
+    /// part (it keeps neither the amount nor the day).
     pub fn pay(self, stack: &Stack, id: &str, part: Option<Decimal>, day: NaiveDate) -> bool {
         match self {
             Self::Exact => uuid::Uuid::parse_str(id).is_ok_and(|entry| {
@@ -248,6 +354,13 @@ impl LedgerUnderTest {
                     .match_transaction(OFFICE, &code, number, part, day)
                     .is_ok()
             }),
+            Self::Clearfacts => {
+                let state = match part {
+                    None => clearfacts::PaymentState::Paid,
+                    Some(_) => clearfacts::PaymentState::PartiallyPaid,
+                };
+                stack.clearfacts.set_payment_state(id, state).is_ok()
+            }
         }
     }
 
@@ -273,6 +386,8 @@ impl LedgerUnderTest {
                 let period = format!("{}/{:02}", day.year(), day.month());
                 let _ = stack.twinfield.set_period_open(OFFICE, &period, !closed);
             }
+            // No periods.
+            Self::Clearfacts => {}
         }
     }
 
@@ -294,17 +409,25 @@ impl LedgerUnderTest {
                 stack.twinfield.clear_faults();
                 stack.twinfield.set_fair_use(twinfield::FairUse::default());
             }
+            Self::Clearfacts => stack.clearfacts.clear_faults(),
         }
     }
 
     /// Carry out a ledger fault of a plan (the Exact-named faults stand for their class:
-    /// outages, lost answers, bad answers, tokens, access, the period and the quota).
+    /// outages, lost answers, bad answers, tokens, access, the period and the quota); one
+    /// the ledger does not [`feel`](Self::feels) does nothing.
     pub fn strike(self, stack: &LedgerRemote, fault: &Fault) {
+        if !self.feels(fault) {
+            return;
+        }
         match (self, stack) {
             (Self::Exact, LedgerRemote::Exact(exact)) => strike_exact(exact, fault),
             (Self::Octopus, LedgerRemote::Octopus(octopus)) => strike_octopus(octopus, fault),
             (Self::Twinfield, LedgerRemote::Twinfield(twinfield)) => {
                 strike_twinfield(twinfield, fault)
+            }
+            (Self::Clearfacts, LedgerRemote::Clearfacts(clearfacts)) => {
+                strike_clearfacts(clearfacts, fault)
             }
             _ => {}
         }
@@ -316,6 +439,7 @@ impl LedgerUnderTest {
             Self::Exact => LedgerRemote::Exact(stack.exact.control()),
             Self::Octopus => LedgerRemote::Octopus(stack.octopus.control()),
             Self::Twinfield => LedgerRemote::Twinfield(stack.twinfield.control()),
+            Self::Clearfacts => LedgerRemote::Clearfacts(stack.clearfacts.control()),
         }
     }
 }
@@ -328,6 +452,8 @@ pub enum LedgerRemote {
     Octopus(octopus::SimControl),
     /// Twinfield's.
     Twinfield(twinfield::SimControl),
+    /// Clearfacts's.
+    Clearfacts(clearfacts::SimControl),
 }
 
 impl LedgerRemote {
@@ -337,6 +463,7 @@ impl LedgerRemote {
             Self::Exact(exact) => exact.clock().now().date_naive(),
             Self::Octopus(octopus) => octopus.clock().now().date_naive(),
             Self::Twinfield(twinfield) => twinfield.clock().now().date_naive(),
+            Self::Clearfacts(clearfacts) => clearfacts.clock().now().date_naive(),
         }
     }
 }
@@ -550,5 +677,58 @@ fn strike_twinfield(twinfield: &twinfield::SimControl, fault: &Fault) {
             ..twinfield::FairUse::default()
         }),
         Fault::Kill { .. } | Fault::TeamleaderFailures { .. } | Fault::Redelivered { .. } => {}
+    }
+}
+
+fn strike_clearfacts(clearfacts: &clearfacts::SimControl, fault: &Fault) {
+    match fault {
+        Fault::ExactFailures {
+            count,
+            status,
+            path,
+            ..
+        } => clearfacts.fail_next(
+            *count,
+            // Clearfacts documents no rate limit: a burst of refusals is an outage here.
+            if *status == 429 { 503 } else { *status },
+            match *path {
+                // The posting call is the upload, the receivables read the payment states;
+                // there are no customers: any other path is every GraphQL request.
+                Some("SalesEntries") => Some("uploadFile"),
+                Some("Receivables") => Some("document"),
+                _ => None,
+            },
+        ),
+        // Stored, then the answer lost: a 500, or the connection dropped.
+        Fault::ExactAnswerLost { count, mode, .. } => match mode {
+            exact::CrashMode::DropConnection => clearfacts.drop_after_upload(*count),
+            _ => clearfacts.fail_after_upload(*count),
+        },
+        Fault::ExactBadAnswers { count, answer, .. } => {
+            clearfacts.set_fail_next(clearfacts::FailNext {
+                count: *count,
+                status: match answer {
+                    BadAnswer::HtmlGateway => 502,
+                    _ => 503,
+                },
+                target: None,
+                html: matches!(answer, BadAnswer::HtmlPage | BadAnswer::HtmlGateway),
+            })
+        }
+        Fault::TokensExpire { .. } => clearfacts.expire_tokens(),
+        // The user removes the app in Clearfacts: every token of it is revoked.
+        Fault::ExactAccessRevoked { .. } => {
+            clearfacts.revoke_app(clearfacts::DEFAULT_USER, clearfacts::DEFAULT_CLIENT_ID);
+        }
+        Fault::RefreshAnswerLost { .. } => {
+            clearfacts.lose_token_answers(1);
+            clearfacts.expire_tokens();
+        }
+        // No periods and no quota (see `LedgerUnderTest::feels`); the rest is not the ledger's.
+        Fault::PeriodClosed
+        | Fault::DailyQuotaSpent { .. }
+        | Fault::Kill { .. }
+        | Fault::TeamleaderFailures { .. }
+        | Fault::Redelivered { .. } => {}
     }
 }

@@ -34,6 +34,8 @@ pub struct Summary {
     pub fault_mix: BTreeMap<&'static str, u32>,
     /// Schedules per ledger.
     pub by_ledger: BTreeMap<&'static str, u32>,
+    /// The "may have been sent twice" window of the ledgers without search (Clearfacts).
+    pub window: Window,
     /// The failing schedules, shrunk.
     pub failures: Vec<Failure>,
 }
@@ -57,6 +59,44 @@ impl Failure {
             "infra/dev chaos --seed {} --schedules 1 --keep-faults '{}'",
             self.outcome.seed,
             keep.join(",")
+        )
+    }
+}
+
+/// How often the schedules of a ledger without search (Clearfacts) hit the window in which
+/// an upload may have been sent twice, and what came of it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// Schedules booking in such a ledger.
+    pub schedules: u32,
+    /// Of which a run report named at least one document "may have been sent twice".
+    pub schedules_hit: u32,
+    /// Documents reported "may have been sent twice", over all schedules.
+    pub reported: u32,
+    /// Uploads beyond a document's first (every one must be of a reported document).
+    pub repeat_uploads: u32,
+    /// Reported documents that are in the ledger once (the answer was lost before anything
+    /// was stored, or the worker died before the upload).
+    pub reported_without_repeat: u32,
+    /// Repeats no report named (each is an invariant violation too).
+    pub silent_duplicates: u32,
+    /// Documents lost in those schedules.
+    pub lost: u32,
+}
+
+impl Window {
+    /// One line: `Clearfacts window: S schedules, H hit it, R reported, U repeat uploads, W
+    /// reported without repeat, D silent duplicates, L lost`.
+    pub fn line(&self) -> String {
+        format!(
+            "Clearfacts window: {} schedules, {} hit it, {} reported maybe-twice, {} repeat uploads, {} reported without repeat, {} silent duplicates, {} lost",
+            self.schedules,
+            self.schedules_hit,
+            self.reported,
+            self.repeat_uploads,
+            self.reported_without_repeat,
+            self.silent_duplicates,
+            self.lost
         )
     }
 }
@@ -85,6 +125,16 @@ impl Summary {
         self.kills += outcome.kills;
         for class in &outcome.fired {
             *self.fault_mix.entry(class).or_default() += 1;
+        }
+        if !plan.ledger.finds_entries() {
+            let window = &mut self.window;
+            window.schedules += 1;
+            window.schedules_hit += u32::from(outcome.reported_maybe_twice > 0);
+            window.reported += outcome.reported_maybe_twice;
+            window.repeat_uploads += outcome.repeat_uploads;
+            window.reported_without_repeat += outcome.reported_without_repeat;
+            window.silent_duplicates += outcome.silent_duplicates;
+            window.lost += outcome.lost;
         }
     }
 }

@@ -363,9 +363,11 @@ impl Plan {
             batch_size: dice.between(1, 3) as i32,
             faults,
             changes,
+            // Exact 35%, Octopus 25%, Twinfield 20%, Clearfacts 20%.
             ledger: match dice.between(0, 99) {
-                0..=29 => LedgerUnderTest::Octopus,
-                30..=59 => LedgerUnderTest::Twinfield,
+                0..=24 => LedgerUnderTest::Octopus,
+                25..=44 => LedgerUnderTest::Twinfield,
+                45..=64 => LedgerUnderTest::Clearfacts,
                 _ => LedgerUnderTest::Exact,
             },
         }
@@ -417,9 +419,10 @@ mod tests {
     #[test]
     fn the_schedules_book_in_every_ledger() {
         for (ledger, share) in [
-            (LedgerUnderTest::Exact, 80),
-            (LedgerUnderTest::Octopus, 60),
-            (LedgerUnderTest::Twinfield, 60),
+            (LedgerUnderTest::Exact, 70),
+            (LedgerUnderTest::Octopus, 50),
+            (LedgerUnderTest::Twinfield, 40),
+            (LedgerUnderTest::Clearfacts, 40),
         ] {
             let count = (0..200)
                 .filter(|&seed| Plan::draw(seed, 0).ledger == ledger)

@@ -106,8 +106,12 @@ pub async fn run_plan(plan: &Plan, moto_url: Option<&str>) -> Outcome {
 }
 
 /// The ledger's side before the first run: some Teamleader companies are already customers
-/// there (the export must match them, not create them again), others exist only there.
+/// there (the export must match them, not create them again), others exist only there. A
+/// ledger without customers starts empty.
 fn seed_ledger(stack: &Stack, plan: &Plan) {
+    if !plan.ledger.keeps_customers() {
+        return;
+    }
     let shared = stack
         .company_identities(&stack.account_id)
         .into_iter()
@@ -187,8 +191,12 @@ async fn make_changes(
                 }
             }
             (Change::DeleteEntry(_), Some(entry)) => {
+                let before = ledger.entries(stack);
                 if ledger.delete_entry(stack, &entry) {
                     expect.deleted_in_ledger.insert(id);
+                    expect
+                        .deleted_entries
+                        .extend(before.into_iter().filter(|e| e.id == entry));
                 }
             }
             (Change::PayInFull(_), Some(entry)) => {
@@ -203,7 +211,12 @@ async fn make_changes(
                     .find(|e| e.id == entry)
                     .map(|e| e.amount)
                     .unwrap_or_default();
-                let part = (total / Decimal::from(3)).round_dp(2);
+                // A ledger without amounts is only told "partly paid": any part will do.
+                let part = if ledger.knows_amounts() {
+                    (total / Decimal::from(3)).round_dp(2)
+                } else {
+                    Decimal::ONE
+                };
                 if part > Decimal::ZERO && ledger.pay(stack, &entry, Some(part), now.date_naive()) {
                     expect.paid_in_ledger.insert(id, entry);
                 }

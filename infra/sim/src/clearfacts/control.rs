@@ -262,6 +262,21 @@ impl SimControl {
         })
     }
 
+    /// The accountant deletes a document from the inbox: its uuid is unknown from then on
+    /// (`document` answers "not found"). Returns what was deleted.
+    pub fn delete_upload(&self, uuid: &str) -> Result<Upload, SimError> {
+        self.state(|s| {
+            let at = s
+                .uploads
+                .iter()
+                .position(|u| u.uuid.eq_ignore_ascii_case(uuid))
+                .ok_or_else(|| SimError::UnknownDocument(uuid.to_owned()))?;
+            let upload = s.uploads.remove(at);
+            s.files.remove(&upload.uuid);
+            Ok(upload)
+        })
+    }
+
     /// Every upload in arrival order.
     pub fn uploads(&self) -> Vec<Upload> {
         self.state(|s| s.uploads.clone())
