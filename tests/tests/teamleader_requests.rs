@@ -500,8 +500,16 @@ fn settings_and_webhook_requests_conform() {
         &koppel_core::jobs::webhook::BOOKED_EVENT_TYPES,
     );
     let sent = check(&mut failures, "webhooks.register", "booked events", &booked);
-    assert_eq!(sent["types"], json!(["invoice.booked", "creditNote.booked"]));
-    check(&mut failures, "webhooks.unregister", "booked events", &booked);
+    assert_eq!(
+        sent["types"],
+        json!(["invoice.booked", "creditNote.booked"])
+    );
+    check(
+        &mut failures,
+        "webhooks.unregister",
+        "booked events",
+        &booked,
+    );
     // Operations without a body get an empty JSON object.
     check(&mut failures, "users.me", "empty", &serde_json::Map::new());
     check(
