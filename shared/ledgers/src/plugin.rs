@@ -79,6 +79,32 @@ pub trait LedgerApp: Send + Sync {
     ) -> Result<Arc<dyn Ledger>, ExternalError>;
 }
 
+/// The credential document of a ledger signed in with an OAuth redirect: the code of
+/// `grant` exchanged at `oauth`'s token endpoint, kept as Koppel's token pair. A grant of
+/// another kind (user name and password) is refused with `sign_in` named as the way in.
+pub async fn exchange_oauth_code(
+    system: &'static str,
+    oauth: koppel_api::OAuthClient,
+    grant: &Grant,
+    sign_in: &'static str,
+) -> Result<serde_json::Value, ExternalError> {
+    let Grant::OAuthCode { code, redirect_uri } = grant else {
+        return Err(ExternalError::Unsupported {
+            system,
+            what: sign_in,
+        });
+    };
+    let tokens = oauth
+        .exchange_code(code, redirect_uri)
+        .await
+        .map_err(ExternalError::from)?;
+    serde_json::to_value(&tokens).map_err(|e| ExternalError::Malformed {
+        system,
+        endpoint: "token endpoint".into(),
+        detail: e.to_string(),
+    })
+}
+
 /// A connection that cannot be turned into a ledger client.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum LedgerSetupError {

@@ -178,23 +178,13 @@ impl LedgerApp for ClearfactsConnections {
         grant: &Grant,
         deps: &LedgerDeps,
     ) -> Result<serde_json::Value, ExternalError> {
-        let Grant::OAuthCode { code, redirect_uri } = grant else {
-            return Err(ExternalError::Unsupported {
-                system: SYSTEM,
-                what: "signing in with a user name and password (use the Clearfacts sign-in)",
-            });
-        };
-        let tokens = self
-            .app
-            .oauth(deps.clock.clone())
-            .exchange_code(code, redirect_uri)
-            .await
-            .map_err(ExternalError::from)?;
-        serde_json::to_value(&tokens).map_err(|e| ExternalError::Malformed {
-            system: SYSTEM,
-            endpoint: "token endpoint".into(),
-            detail: e.to_string(),
-        })
+        crate::plugin::exchange_oauth_code(
+            SYSTEM,
+            self.app.oauth(deps.clock.clone()),
+            grant,
+            "signing in with a user name and password (use the Clearfacts sign-in)",
+        )
+        .await
     }
 
     /// The companies the signed-in user reaches (one query).
