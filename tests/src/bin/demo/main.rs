@@ -1,18 +1,20 @@
 //! `infra/dev demo`: Koppel's nightly export end to end on this machine.
 //!
-//! A Teamleader Focus account (four departments, ~1,000 invoices, ~100 credit notes, ~150
+//! A Teamleader Focus account (five departments, ~1,000 invoices, ~100 credit notes, ~150
 //! customers, some drafts) in the Teamleader simulator; an Exact Online division for each of
 //! the first two departments in the Exact simulator, the Octopus demo dossier for the third in
 //! the Octopus simulator, the Twinfield office BE0001 for the fourth in the Twinfield
-//! simulator; Koppel's table, queue and secrets in moto (created from
+//! simulator, the Clearfacts company 0899623035 for the fifth in the Clearfacts simulator; Koppel's table, queue and secrets in moto (created from
 //! template.yaml by `infra/dev up`). The real dispatcher sends one SQS message per connection;
 //! messages are received from moto and handed to the real export handler the way Lambda's
 //! event source does (batch size 1, several at once, a deadline per invocation). Then the run
 //! reports, what Exact holds, the API call counts, and a second night after the accountant
-//! reopened the closed period; then the Octopus department (see `octopus.rs`) and the
-//! Twinfield department (see `twinfield.rs`). Exits non-zero when something that should work
+//! reopened the closed period; then the Octopus department (see `octopus.rs`), the
+//! Twinfield department (see `twinfield.rs`) and the Clearfacts department (see
+//! `clearfacts.rs`). Exits non-zero when something that should work
 //! did not.
 
+mod clearfacts;
 mod octopus;
 mod page;
 mod scenario;
@@ -112,6 +114,15 @@ async fn main() -> ExitCode {
             "  customers created first, fair use kept, and Twinfield's matched transactions turned paid;"
         );
         println!(
+            "  the Clearfacts department's documents are in its sales inbox once each, as Peppol BIS 3 files that"
+        );
+        println!(
+            "  pass the official rules or as PDFs with the rule, a booked invoice arrived through Teamleader's"
+        );
+        println!(
+            "  webhook seconds after booking, and a payment Clearfacts knew of turned the invoice paid;"
+        );
+        println!(
             "  on the connection page a sign-in showed every connection, and reactivated them."
         );
         ExitCode::SUCCESS
@@ -138,11 +149,12 @@ async fn run() -> Checks {
     })
     .await;
     let departments = stack.departments();
-    let (be, nl, third, fourth) = (
+    let (be, nl, third, fourth, fifth) = (
         departments[0].clone(),
         departments[1].clone(),
         departments[2].clone(),
         departments[3].clone(),
+        departments[4].clone(),
     );
     scenario::make_dutch_branch(&stack.teamleader, &stack.account_id, nl.as_str());
     scenario::add_credit_note_journal(&stack.exact, exact::DEFAULT_NL_DIVISION);
@@ -293,6 +305,9 @@ async fn run() -> Checks {
 
     // ------------------------------------------------------------------ Twinfield
     twinfield::fourth_department(&mut checks, &stack, &fourth, &links, &octopus).await;
+
+    // ------------------------------------------------------------------ Clearfacts
+    clearfacts::fifth_department(&mut checks, &stack, &fifth).await;
 
     // ------------------------------------------------------------------ a second account
     second_account::import_and_merge(&mut checks, &stack).await;
@@ -631,6 +646,11 @@ fn header(stack: &Stack, plan: &scenario::Plan) {
         "  Twinfield     simulator at {} (OpenID Connect, the cluster from the token validation, SOAP, office {})",
         stack.twinfield.login_url(),
         koppel_sim::twinfield::OFFICE_BE
+    );
+    println!(
+        "  Clearfacts    simulator at {} (OpenID Connect with rotating refresh tokens, GraphQL, multipart uploads, company {})",
+        stack.clearfacts.base_url,
+        koppel_sim::clearfacts::ADMINISTRATION_DEMO
     );
     println!(
         "  Koppel        the real dispatcher and invoice-export handlers (functions/), real clients, in this process"

@@ -45,13 +45,15 @@ pub fn plan(today: NaiveDate) -> Plan {
             seed: SEED,
             account_id: None,
             name: Some("Studio Noord & Zuid".to_owned()),
-            // Two departments on Exact (~250 invoices each, as before the third), one on
-            // Octopus, one on Twinfield.
-            departments: 4,
+            // Two departments on Exact (~200 invoices each), one on Octopus, one on
+            // Twinfield, one on Clearfacts.
+            departments: 5,
             companies: 130,
             contacts: 20,
             invoices: 1000,
-            drafts: 24,
+            // Enough for the Octopus department's three bookings on its second night and the
+            // Clearfacts department's one booking in near real time.
+            drafts: 40,
             credit_notes: 100,
             paid_percent: 60,
             days,
