@@ -13,21 +13,33 @@
 //! Then Octopus (`bench/octopus.rs`): the export of the same accounts (`--docs`) to the
 //! Octopus simulator and a payment poll of `--octopus-poll` open documents, each in a child
 //! process (`--child-octopus`). `--ledgers` picks the ledgers measured (`exact`, `octopus`,
-//! `twinfield`, or a list; all three by default); Exact's payment poll, company import and
+//! `twinfield`, `clearfacts`, or a list; all of them by default); Exact's payment poll, company import and
 //! merge preview belong to `exact`.
 //!
 //! Then Twinfield (`bench/twinfield.rs`): the export of the same accounts to the Twinfield
 //! simulator on virtual time (SOAP calls and credits per document, 429s, simulated minutes
 //! of credits pacing) and a payment poll of `--twinfield-poll` open documents, each in a
-//! child process (`--child-twinfield`). `--ledgers` takes `twinfield` too; the default is all
-//! three.
+//! child process (`--child-twinfield`). `--ledgers` takes `twinfield` too.
+//!
+//! Then Clearfacts (`bench/clearfacts.rs`): the export of `--clearfacts-docs` documents
+//! (default 300) to the Clearfacts simulator — uploads and company checks per document, the
+//! Peppol BIS 3 / PDF split, the time of the official rules' check per document — and a
+//! payment poll over them, in a child process (`--child-clearfacts`). `--ledgers` takes
+//! `clearfacts` too; the default is all four. The official rules come from the environment
+//! (`KOPPEL_PEPPOL_PYTHON`, `EINVOICE_RULES_DIR`, in `.dev/env`); without them every document
+//! goes as its PDF and the check is not timed.
 //!
 //! ```text
 //! bench [--docs 1000,10000] [--pdf-docs 1000] [--pacing-docs 1000] [--speed X]
-//!       [--seed N] [--jobs all|none] [--ledgers exact,octopus,twinfield]
-//!       [--octopus-poll N|none] [--twinfield-poll N|none] [--out FILE]
+//!       [--seed N] [--jobs all|none] [--ledgers exact,octopus,twinfield,clearfacts]
+//!       [--octopus-poll N|none] [--twinfield-poll N|none] [--clearfacts-docs N]
+//!       [--out FILE]
 //! ```
 
+#[path = "bench/clearfacts.rs"]
+mod clearfacts;
+#[path = "bench/clearfacts_report.rs"]
+mod clearfacts_report;
 #[path = "bench/heap.rs"]
 mod heap;
 #[path = "bench/jobs.rs"]
@@ -86,6 +98,10 @@ struct Plan {
     twinfield: bool,
     /// Open documents of Twinfield's payment poll (`None`: no poll run).
     twinfield_poll: Option<usize>,
+    /// Measure Clearfacts (the export and a payment poll over it).
+    clearfacts: bool,
+    /// Documents of Clearfacts' export.
+    clearfacts_docs: usize,
     out: Option<String>,
 }
 
@@ -103,6 +119,8 @@ impl Default for Plan {
             octopus_poll: Some(10_000),
             twinfield: true,
             twinfield_poll: Some(10_000),
+            clearfacts: true,
+            clearfacts_docs: 300,
             out: None,
         }
     }
@@ -118,7 +136,7 @@ impl std::fmt::Display for BenchError {
     }
 }
 
-const USAGE: &str = "usage: bench [--docs 1000,10000] [--pdf-docs N|none] [--pacing-docs N|none] [--speed X] [--seed N] [--jobs all|none] [--ledgers exact,octopus,twinfield] [--octopus-poll N|none] [--twinfield-poll N|none] [--out FILE]";
+const USAGE: &str = "usage: bench [--docs 1000,10000] [--pdf-docs N|none] [--pacing-docs N|none] [--speed X] [--seed N] [--jobs all|none] [--ledgers exact,octopus,twinfield,clearfacts] [--octopus-poll N|none] [--twinfield-poll N|none] [--clearfacts-docs N] [--out FILE]";
 
 fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, BenchError> {
     value
@@ -162,14 +180,16 @@ fn parse_plan(args: impl IntoIterator<Item = String>) -> Result<Plan, BenchError
                 plan.exact = false;
                 plan.octopus = false;
                 plan.twinfield = false;
+                plan.clearfacts = false;
                 for ledger in list.split(',').map(str::trim) {
                     match ledger {
                         "exact" => plan.exact = true,
                         "octopus" => plan.octopus = true,
                         "twinfield" => plan.twinfield = true,
+                        "clearfacts" => plan.clearfacts = true,
                         _ => {
                             return Err(BenchError(format!(
-                                "--ledgers takes exact, octopus, twinfield or a list (exact,octopus,twinfield)\n{USAGE}"
+                                "--ledgers takes exact, octopus, twinfield, clearfacts or a list (exact,octopus,twinfield,clearfacts)\n{USAGE}"
                             )));
                         }
                     }
@@ -180,6 +200,9 @@ fn parse_plan(args: impl IntoIterator<Item = String>) -> Result<Plan, BenchError
             }
             "--twinfield-poll" => {
                 plan.twinfield_poll = optional_number("--twinfield-poll", args.next())?;
+            }
+            "--clearfacts-docs" => {
+                plan.clearfacts_docs = number("--clearfacts-docs", args.next())?;
             }
             "--out" => {
                 plan.out = Some(
@@ -195,6 +218,11 @@ fn parse_plan(args: impl IntoIterator<Item = String>) -> Result<Plan, BenchError
     }
     if plan.octopus_poll == Some(0) {
         return Err(BenchError("--octopus-poll needs a positive number".into()));
+    }
+    if plan.clearfacts_docs == 0 {
+        return Err(BenchError(
+            "--clearfacts-docs needs a positive number".into(),
+        ));
     }
     if plan.twinfield_poll == Some(0) {
         return Err(BenchError(
@@ -366,6 +394,18 @@ fn run_twinfield(plan: &Plan) -> Result<Vec<twinfield::TwinfieldMeasurement>, Be
         .collect()
 }
 
+/// Clearfacts' run in a fresh process: the export of `--clearfacts-docs` documents and a
+/// payment poll over them.
+fn run_clearfacts(plan: &Plan) -> Result<Vec<clearfacts::ClearfactsMeasurement>, BenchError> {
+    let scenario = clearfacts::ClearfactsScenario {
+        docs: plan.clearfacts_docs,
+        seed: plan.seed,
+    };
+    let measured: clearfacts::ClearfactsMeasurement =
+        in_child("--child-clearfacts", &scenario.label(), &scenario)?;
+    Ok(vec![measured])
+}
+
 fn document(plan: &Plan, runs: &[Measurement], verdicts: &[report::Verdict]) -> String {
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
     let profile = if cfg!(debug_assertions) {
@@ -434,6 +474,19 @@ fn parent(args: Vec<String>) -> Result<bool, BenchError> {
         text.push_str(&twinfield_report::section(&measured, &twinfield_verdicts));
         verdicts.extend(twinfield_verdicts);
     }
+    if plan.clearfacts {
+        let measured = run_clearfacts(&plan)?;
+        let clearfacts_verdicts = clearfacts_report::verdicts(&measured);
+        if !plan.exact && !plan.octopus && !plan.twinfield {
+            let _ = writeln!(
+                text,
+                "Command: `infra/dev bench --ledgers clearfacts` (bench --clearfacts-docs {} --seed {}).",
+                plan.clearfacts_docs, plan.seed
+            );
+        }
+        text.push_str(&clearfacts_report::section(&measured, &clearfacts_verdicts));
+        verdicts.extend(clearfacts_verdicts);
+    }
     println!("{text}");
     if let Some(path) = &plan.out {
         std::fs::write(path, &text).map_err(|e| BenchError(format!("cannot write {path}: {e}")))?;
@@ -472,6 +525,16 @@ fn child_twinfield(json: &str) -> Result<(), BenchError> {
     Ok(())
 }
 
+fn child_clearfacts(json: &str) -> Result<(), BenchError> {
+    let scenario: clearfacts::ClearfactsScenario =
+        serde_json::from_str(json).map_err(|e| BenchError(format!("unreadable scenario: {e}")))?;
+    let measurement = clearfacts::run(&scenario).map_err(|e| BenchError(e.to_string()))?;
+    let line = serde_json::to_string(&measurement)
+        .map_err(|e| BenchError(format!("result not serialisable: {e}")))?;
+    println!("{RESULT_PREFIX}{line}");
+    Ok(())
+}
+
 fn child_job(json: &str) -> Result<(), BenchError> {
     let scenario: jobs::JobScenario =
         serde_json::from_str(json).map_err(|e| BenchError(format!("unreadable scenario: {e}")))?;
@@ -487,6 +550,16 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("--child-job") {
         let json = args.get(1).cloned().unwrap_or_default();
         return match child_job(&json) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench (child): {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if args.first().map(String::as_str) == Some("--child-clearfacts") {
+        let json = args.get(1).cloned().unwrap_or_default();
+        return match child_clearfacts(&json) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("bench (child): {e}");
@@ -583,6 +656,18 @@ mod tests {
             (plan.exact, plan.octopus, plan.octopus_poll),
             (true, true, Some(2_000))
         );
+        let plan = parse_plan(args("--ledgers clearfacts --clearfacts-docs 200")).unwrap();
+        assert_eq!(
+            (
+                plan.exact,
+                plan.octopus,
+                plan.twinfield,
+                plan.clearfacts,
+                plan.clearfacts_docs
+            ),
+            (false, false, false, true, 200)
+        );
+        assert!(parse_plan(args("--clearfacts-docs 0")).is_err());
         assert!(parse_plan(args("--ledgers exakt")).is_err());
         assert!(parse_plan(args("--frobnicate")).is_err());
     }
