@@ -1,16 +1,19 @@
 //! `infra/dev chaos [--schedules N] [--seed S] [--moto-every K] [--keep-faults i,j]
-//! [--no-shrink]`: run seeded fault schedules against the real jobs and the simulators, and
-//! end with `N schedules, D duplicates, L lost, V invariant violations` (exit 1 when any is
-//! above zero). Each failing schedule is shrunk and printed with its replay command.
+//! [--no-shrink] [--verbose]`: run seeded fault schedules against the real jobs and the
+//! simulators, and end with `N schedules, D duplicates, L lost, V invariant violations` (exit
+//! 1 when any is above zero). Each failing schedule is shrunk and printed with its replay
+//! command. The line before it measures Clearfacts' "may have been sent twice" window;
+//! `--verbose` prints one line per schedule (its ledger, the faults that struck, the window).
 
 use koppel_e2e::chaos::{ChaosOptions, Summary, run_schedules};
 use std::process::ExitCode;
 
 fn usage() -> &'static str {
-    "usage: chaos [--schedules N] [--seed S] [--moto-every K] [--keep-faults i,j,...] [--no-shrink]"
+    "usage: chaos [--schedules N] [--seed S] [--moto-every K] [--keep-faults i,j,...] [--no-shrink] [--verbose]"
 }
 
-fn parse(args: &[String]) -> Result<ChaosOptions, String> {
+/// The options, and whether each schedule is printed.
+fn parse(args: &[String]) -> Result<(ChaosOptions, bool), String> {
     let moto_url = std::env::var("KOPPEL_TEST_MOTO_URL")
         .ok()
         .filter(|u| !u.is_empty());
@@ -22,6 +25,7 @@ fn parse(args: &[String]) -> Result<ChaosOptions, String> {
         keep_faults: None,
         shrink: true,
     };
+    let mut verbose = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut value = || {
@@ -48,11 +52,12 @@ fn parse(args: &[String]) -> Result<ChaosOptions, String> {
                 options.keep_faults = Some(keep);
             }
             "--no-shrink" => options.shrink = false,
+            "--verbose" => verbose = true,
             "-h" | "--help" => return Err(usage().to_owned()),
             other => return Err(format!("unknown argument {other}\n{}", usage())),
         }
     }
-    Ok(options)
+    Ok((options, verbose))
 }
 
 fn print_summary(summary: &Summary, seconds: f64) {
@@ -84,8 +89,8 @@ fn print_summary(summary: &Summary, seconds: f64) {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match parse(&args) {
-        Ok(options) => options,
+    let (options, verbose) = match parse(&args) {
+        Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("{message}");
             return ExitCode::from(2);
@@ -95,6 +100,17 @@ async fn main() -> ExitCode {
     let done = std::sync::atomic::AtomicU32::new(0);
     let summary = run_schedules(&options, &|plan, outcome| {
         let n = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if verbose {
+            println!(
+                "seed {} {}: struck {:?}; maybe-twice reported {}, repeat uploads {}, lost upload answers {}",
+                plan.seed,
+                plan.ledger.name(),
+                outcome.fired,
+                outcome.reported_maybe_twice,
+                outcome.repeat_uploads,
+                outcome.lost_upload_answers
+            );
+        }
         if !outcome.is_clean() {
             println!(
                 "seed {}: {} violation(s), e.g. {}",

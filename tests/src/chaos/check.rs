@@ -60,6 +60,9 @@ pub struct Outcome {
     pub fired: Vec<&'static str>,
     /// Invocations killed.
     pub kills: u32,
+    /// A ledger without search: uploads stored whose answer a fault lost (each must lead to
+    /// a repeat, reported).
+    pub lost_upload_answers: u32,
     /// A ledger without search: documents some run report named "may have been sent twice".
     pub reported_maybe_twice: u32,
     /// A ledger without search: uploads beyond the first of a document (its repeats).
@@ -247,6 +250,7 @@ async fn check_repeats(
         .filter_map(|i| i.document_id().map(|d| d.as_str().to_owned()))
         .collect();
     outcome.reported_maybe_twice = reported.len() as u32;
+    outcome.lost_upload_answers = expect.ledger.lost_upload_answers(stack);
     for (document, sent) in &uploads_of {
         if sent.len() < 2 {
             continue;

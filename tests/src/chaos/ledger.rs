@@ -246,6 +246,20 @@ impl LedgerUnderTest {
         }
     }
 
+    /// Uploads the ledger stored whose answer a fault lost (Clearfacts; the user's deletions
+    /// left out). Other ledgers: 0 (their lost answers are settled by a search).
+    pub fn lost_upload_answers(self, stack: &Stack) -> u32 {
+        match self {
+            Self::Clearfacts => stack
+                .clearfacts
+                .uploads()
+                .iter()
+                .filter(|u| u.company_number == COMPANY && u.answer_lost)
+                .count() as u32,
+            Self::Exact | Self::Octopus | Self::Twinfield => 0,
+        }
+    }
+
     /// Every customer of the ledger.
     pub fn customers(self, stack: &Stack) -> Vec<CustomerView> {
         match self {

@@ -71,6 +71,8 @@ pub struct Window {
     pub schedules: u32,
     /// Of which a run report named at least one document "may have been sent twice".
     pub schedules_hit: u32,
+    /// Uploads stored whose answer a fault lost (the window's cause).
+    pub lost_upload_answers: u32,
     /// Documents reported "may have been sent twice", over all schedules.
     pub reported: u32,
     /// Uploads beyond a document's first (every one must be of a reported document).
@@ -85,13 +87,27 @@ pub struct Window {
 }
 
 impl Window {
-    /// One line: `Clearfacts window: S schedules, H hit it, R reported, U repeat uploads, W
-    /// reported without repeat, D silent duplicates, L lost`.
+    /// Count one schedule of a ledger without search.
+    pub fn add(&mut self, outcome: &Outcome) {
+        self.schedules += 1;
+        self.schedules_hit += u32::from(outcome.reported_maybe_twice > 0);
+        self.lost_upload_answers += outcome.lost_upload_answers;
+        self.reported += outcome.reported_maybe_twice;
+        self.repeat_uploads += outcome.repeat_uploads;
+        self.reported_without_repeat += outcome.reported_without_repeat;
+        self.silent_duplicates += outcome.silent_duplicates;
+        self.lost += outcome.lost;
+    }
+
+    /// One line: `Clearfacts window: S schedules, H hit it, A upload answers lost, R
+    /// reported maybe-twice, U repeat uploads, W reported without repeat, D silent
+    /// duplicates, L lost`.
     pub fn line(&self) -> String {
         format!(
-            "Clearfacts window: {} schedules, {} hit it, {} reported maybe-twice, {} repeat uploads, {} reported without repeat, {} silent duplicates, {} lost",
+            "Clearfacts window: {} schedules, {} hit it, {} upload answers lost, {} reported maybe-twice, {} repeat uploads, {} reported without repeat, {} silent duplicates, {} lost",
             self.schedules,
             self.schedules_hit,
+            self.lost_upload_answers,
             self.reported,
             self.repeat_uploads,
             self.reported_without_repeat,
@@ -127,14 +143,7 @@ impl Summary {
             *self.fault_mix.entry(class).or_default() += 1;
         }
         if !plan.ledger.finds_entries() {
-            let window = &mut self.window;
-            window.schedules += 1;
-            window.schedules_hit += u32::from(outcome.reported_maybe_twice > 0);
-            window.reported += outcome.reported_maybe_twice;
-            window.repeat_uploads += outcome.repeat_uploads;
-            window.reported_without_repeat += outcome.reported_without_repeat;
-            window.silent_duplicates += outcome.silent_duplicates;
-            window.lost += outcome.lost;
+            self.window.add(outcome);
         }
     }
 }
