@@ -120,7 +120,13 @@ async fn a_person_signs_in_onboards_syncs_merges_and_reactivates_in_chromium() {
     wait_for_text(&client, "Departments without a connection").await;
     shoot(&client, "02-status-new-account").await;
 
-    // Onboarding: Exact's consent, the division, the settings with their pre-flight.
+    // Onboarding: Exact (the list offers every ledger, by name), its consent, the division,
+    // the settings with their pre-flight.
+    click(
+        &client,
+        "form.connect select[name=ledger] option[value='exact_online']",
+    )
+    .await;
     click(&client, "form.connect button[type=submit]").await;
     wait_for_text(&client, "Choose the administration").await;
     shoot(&client, "03-setup-administration").await;

@@ -29,6 +29,21 @@ impl std::io::Write for Logs {
 }
 
 impl Logs {
+    /// Capture every log line of this test's thread (its tokio runtime is single-threaded).
+    /// Every test of this file captures: with subscribers set per thread, a test thread
+    /// without one could leave a log call site disabled for the others (tracing caches a
+    /// call site's interest), and a log line a test asserts would go missing.
+    fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = Self::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
     }
@@ -38,14 +53,7 @@ impl Logs {
 /// everything: the page, the jobs, the clients.
 #[tokio::test]
 async fn a_person_links_a_department_to_exact_syncs_and_turns_on_automatic_sync() {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _capture = tracing::subscriber::set_default(subscriber);
+    let (logs, _capture) = Logs::capture();
     let stack = Stack::for_page().await;
     let (base, server) = stack
         .serve_page("the key of the connection page test, 32+ bytes")
@@ -377,14 +385,7 @@ fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
 #[tokio::test]
 async fn a_person_links_a_department_to_octopus_with_user_name_and_password() {
     use koppel_sim::octopus::seed;
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _capture = tracing::subscriber::set_default(subscriber);
+    let (logs, _capture) = Logs::capture();
     let stack = Stack::for_page().await;
     let (base, server) = stack
         .serve_page("the key of the Octopus page test, 32 bytes or more")
@@ -545,6 +546,7 @@ async fn a_person_links_a_department_to_octopus_with_user_name_and_password() {
 #[tokio::test]
 async fn a_person_links_a_department_to_twinfield_through_openid_connect() {
     use koppel_sim::twinfield;
+    let (logs, _capture) = Logs::capture();
     let stack = Stack::for_page().await;
     let (base, server) = stack
         .serve_page("the key of the Twinfield page test, 32 bytes or more")
@@ -630,6 +632,10 @@ async fn a_person_links_a_department_to_twinfield_through_openid_connect() {
         stack.twinfield.transactions(twinfield::OFFICE_BE).len(),
         export.export_counts().exported as usize
     );
+    assert!(
+        !logs.text().contains(twinfield::DEFAULT_CLIENT_SECRET),
+        "a secret in the logs"
+    );
     server.abort();
 }
 
@@ -684,6 +690,7 @@ async fn settings_form(
 #[tokio::test]
 async fn a_person_links_a_department_to_a_clearfacts_company_which_takes_documents_only() {
     use koppel_sim::clearfacts;
+    let (logs, _capture) = Logs::capture();
     let stack = Stack::for_page().await;
     let (base, server) = stack
         .serve_page("the key of the Clearfacts page test, 32 bytes or more")
@@ -789,6 +796,10 @@ async fn a_person_links_a_department_to_a_clearfacts_company_which_takes_documen
     assert_eq!(
         stack.clearfacts.uploads().len(),
         export.export_counts().exported as usize
+    );
+    assert!(
+        !logs.text().contains(clearfacts::DEFAULT_CLIENT_SECRET),
+        "a secret in the logs"
     );
     server.abort();
 }
