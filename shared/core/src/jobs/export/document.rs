@@ -70,6 +70,18 @@ impl OneDocument<'_> {
             run_id: run.claim_owner().clone(),
             until,
         };
+        // A ledger that cannot be searched: an earlier upload may be in it. The claim wrote a
+        // fresh record; keep the note at once, so no way out of this attempt (a refusal, a
+        // crash before it sends) loses the doubt about the earlier one.
+        let finds_entries = ledger(run).capabilities().finds_entries;
+        let earlier_send = previous.as_ref().and_then(|p| p.send_started);
+        if let Some(started) = earlier_send
+            && !finds_entries
+        {
+            record.send_started = Some(started);
+            self.documents.put_document(&record).await?;
+        }
+        let in_doubt = earlier_send.is_some();
 
         let customer = match customer {
             Ok(c) => c,
@@ -92,17 +104,6 @@ impl OneDocument<'_> {
         // A ledger that cannot be searched keeps a note instead: an upload started and never
         // recorded is sent again and reported as "may have been sent twice" (never dropped,
         // never silently doubled).
-        let finds_entries = ledger(run).capabilities().finds_entries;
-        let earlier_send = previous.as_ref().and_then(|p| p.send_started);
-        if let Some(started) = earlier_send
-            && !finds_entries
-        {
-            // The claim wrote a fresh record: keep the note, so a crash of this attempt
-            // before it sends does not lose the doubt about the earlier one.
-            record.send_started = Some(started);
-            self.documents.put_document(&record).await?;
-        }
-        let in_doubt = earlier_send.is_some();
         if finds_entries && previous.as_ref().is_some_and(|p| p.attempts > 0) {
             match ledger(run).find_entry(&key).await {
                 Ok(Some(posted)) => {
