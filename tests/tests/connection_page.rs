@@ -540,6 +540,72 @@ async fn a_person_links_a_department_to_octopus_with_user_name_and_password() {
     server.abort();
 }
 
+/// A page session of a stack's account, at the start of onboarding: the page served with
+/// `key`, the person signed in, `ledger` chosen for the first department (its sign-in
+/// followed); the administration page, the csrf token and the draft connection.
+struct Onboarding {
+    stack: Stack,
+    browser: Browser,
+    server: tokio::task::JoinHandle<()>,
+    csrf: String,
+    draft: koppel_core::Connection,
+    administrations: Vec<String>,
+}
+
+impl Onboarding {
+    async fn start(key: &str, ledger: &str) -> Self {
+        let stack = Stack::for_page().await;
+        let (base, server) = stack.serve_page(key).await;
+        let mut browser = Browser::new(&base);
+        let (_, page) = browser.open("/teamleader").await.unwrap();
+        let department = stack.departments()[0].clone();
+        let csrf = Browser::csrf(&page).unwrap();
+        let (status, page) = browser
+            .post(
+                "/onboarding",
+                &[
+                    ("csrf", &csrf),
+                    ("department", department.as_str()),
+                    ("ledger", ledger),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{page}");
+        let administrations = Browser::options(&page, "administration");
+        let account = AccountId::new(stack.account_id.clone());
+        let draft = stack
+            .aws
+            .store
+            .connections_of_account(&account)
+            .await
+            .unwrap()
+            .remove(0);
+        Self {
+            stack,
+            browser,
+            server,
+            csrf,
+            draft,
+            administrations,
+        }
+    }
+
+    /// Choose `administration`: the settings page.
+    async fn choose(&mut self, administration: &str) -> String {
+        let (status, page) = self
+            .browser
+            .post(
+                &format!("/connections/{}/administration", self.draft.id.as_str()),
+                &[("csrf", &self.csrf), ("administration", administration)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{page}");
+        page
+    }
+}
+
 /// Twinfield signs in through OpenID Connect (a redirect, a nonce): back on the office choice,
 /// the form offers the sales transaction type for invoices and credit notes alike, no PDF and
 /// no payment journal, and "Sync now" books sales transactions.
@@ -547,48 +613,26 @@ async fn a_person_links_a_department_to_octopus_with_user_name_and_password() {
 async fn a_person_links_a_department_to_twinfield_through_openid_connect() {
     use koppel_sim::twinfield;
     let (logs, _capture) = Logs::capture();
-    let stack = Stack::for_page().await;
-    let (base, server) = stack
-        .serve_page("the key of the Twinfield page test, 32 bytes or more")
-        .await;
-    let mut browser = Browser::new(&base);
-    let (_, page) = browser.open("/teamleader").await.unwrap();
-    let department = stack.departments()[0].clone();
-    let csrf = Browser::csrf(&page).unwrap();
-    let (status, page) = browser
-        .post(
-            "/onboarding",
-            &[
-                ("csrf", &csrf),
-                ("department", department.as_str()),
-                ("ledger", "twinfield"),
-            ],
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{page}");
-    let offices = Browser::options(&page, "administration");
+    let mut onboarding = Onboarding::start(
+        "the key of the Twinfield page test, 32 bytes or more",
+        "twinfield",
+    )
+    .await;
+    let offices = &onboarding.administrations;
     assert!(
         offices.contains(&twinfield::OFFICE_BE.to_owned())
             && offices.contains(&twinfield::OFFICE_NL.to_owned()),
-        "the organisation's offices: {offices:?} {page}"
+        "the organisation's offices: {offices:?}"
     );
-    let account = AccountId::new(stack.account_id.clone());
-    let draft = stack
-        .aws
-        .store
-        .connections_of_account(&account)
-        .await
-        .unwrap()
-        .remove(0);
-    let (status, page) = browser
-        .post(
-            &format!("/connections/{}/administration", draft.id.as_str()),
-            &[("csrf", &csrf), ("administration", twinfield::OFFICE_BE)],
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{page}");
+    let page = onboarding.choose(twinfield::OFFICE_BE).await;
+    let Onboarding {
+        stack,
+        mut browser,
+        server,
+        csrf,
+        draft,
+        ..
+    } = onboarding;
     assert_eq!(
         Browser::options(&page, "invoice_journal"),
         vec!["VRK".to_owned()],
@@ -691,51 +735,26 @@ async fn settings_form(
 async fn a_person_links_a_department_to_a_clearfacts_company_which_takes_documents_only() {
     use koppel_sim::clearfacts;
     let (logs, _capture) = Logs::capture();
-    let stack = Stack::for_page().await;
-    let (base, server) = stack
-        .serve_page("the key of the Clearfacts page test, 32 bytes or more")
-        .await;
-    let mut browser = Browser::new(&base);
-    let (_, page) = browser.open("/teamleader").await.unwrap();
-    let department = stack.departments()[0].clone();
-    let csrf = Browser::csrf(&page).unwrap();
-    let (status, page) = browser
-        .post(
-            "/onboarding",
-            &[
-                ("csrf", &csrf),
-                ("department", department.as_str()),
-                ("ledger", "clearfacts"),
-            ],
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{page}");
-    let companies = Browser::options(&page, "administration");
+    let mut onboarding = Onboarding::start(
+        "the key of the Clearfacts page test, 32 bytes or more",
+        "clearfacts",
+    )
+    .await;
+    let companies = &onboarding.administrations;
     assert!(
         companies.contains(&clearfacts::ADMINISTRATION_DEMO.to_owned())
             && companies.contains(&clearfacts::ADMINISTRATION_SERVICES.to_owned()),
-        "the user's companies: {companies:?} {page}"
+        "the user's companies: {companies:?}"
     );
-    let account = AccountId::new(stack.account_id.clone());
-    let draft = stack
-        .aws
-        .store
-        .connections_of_account(&account)
-        .await
-        .unwrap()
-        .remove(0);
-    let (status, page) = browser
-        .post(
-            &format!("/connections/{}/administration", draft.id.as_str()),
-            &[
-                ("csrf", &csrf),
-                ("administration", clearfacts::ADMINISTRATION_DEMO),
-            ],
-        )
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{page}");
+    let page = onboarding.choose(clearfacts::ADMINISTRATION_DEMO).await;
+    let Onboarding {
+        stack,
+        mut browser,
+        server,
+        csrf,
+        draft,
+        ..
+    } = onboarding;
     for absent in [
         "name=\"invoice_journal\"",
         "name=\"default_gl_account\"",
