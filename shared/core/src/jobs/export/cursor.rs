@@ -30,6 +30,13 @@ pub struct ExportCursor {
     /// nightly cursor. `None` for the nightly and manual runs.
     #[serde(default)]
     pub only: Option<DocumentId>,
+    /// A backfill ("export again from a date"): every document not yet recorded as exported
+    /// is looked up in the ledger before it is posted, so documents that reached the ledger
+    /// some other way (an earlier deployment, a lost record, a restored backup) are recorded,
+    /// never posted twice. Off for the nightly runs: there a document without a record was
+    /// never sent.
+    #[serde(default)]
+    pub look_up_first: bool,
 }
 
 impl ExportCursor {
@@ -42,6 +49,16 @@ impl ExportCursor {
             run_started_at: now,
             oldest_unfinished: None,
             only: None,
+            look_up_first: false,
+        }
+    }
+
+    /// A backfill from `since` at `now`: lists every document changed since then and looks
+    /// each one up in the ledger before posting it (see [`Self::look_up_first`]).
+    pub fn backfill(since: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        Self {
+            look_up_first: true,
+            ..Self::start(Some(since), now)
         }
     }
 
@@ -54,6 +71,7 @@ impl ExportCursor {
             run_started_at: now,
             oldest_unfinished: None,
             only: Some(document),
+            look_up_first: false,
         }
     }
 

@@ -104,7 +104,10 @@ impl OneDocument<'_> {
         // A ledger that cannot be searched keeps a note instead: an upload started and never
         // recorded is sent again and reported as "may have been sent twice" (never dropped,
         // never silently doubled).
-        if finds_entries && previous.as_ref().is_some_and(|p| p.attempts > 0) {
+        // A backfill looks every document up first: it may have reached the ledger some way
+        // Koppel holds no record of.
+        let looks_first = cursor.look_up_first || previous.as_ref().is_some_and(|p| p.attempts > 0);
+        if finds_entries && looks_first {
             match ledger(run).find_entry(&key).await {
                 Ok(Some(posted)) => {
                     let fp = fingerprint(summary.date, &summary.customer, &summary.total_incl);

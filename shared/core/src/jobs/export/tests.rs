@@ -730,3 +730,45 @@ async fn the_preview_shows_what_the_next_run_would_post_and_posts_nothing() {
         }
     ));
 }
+
+#[tokio::test]
+async fn a_backfill_looks_every_unrecorded_document_up_and_posts_none_twice() {
+    let world = World::with_account(8, 2, 3);
+    world.connect(connection()).await;
+    let (_, first) = world.run("night-1", None).await;
+    assert_eq!(counts(&first).exported, 10);
+    let posts = world.ledger.posts();
+    // Three records are lost (a restored backup, another deployment): Koppel no longer
+    // knows these documents reached the ledger.
+    for n in 1..=3 {
+        let id = DocumentId::new(format!("INV-{n}"));
+        let mut record = world
+            .store
+            .document(&ConnectionId::from("c1"), &id)
+            .await
+            .unwrap()
+            .expect("exported record");
+        record.state = ExportState::Pending;
+        record.attempts = 0;
+        world.store.put_document(&record).await.unwrap();
+    }
+    world.clock.advance(Duration::from_secs(3600));
+    let since = super::super::test_world::start() - chrono::Duration::days(30);
+    let cursor = super::ExportCursor::backfill(since, world.clock.now());
+    let message = Job {
+        cursor: Some(serde_json::to_string(&cursor).unwrap()),
+        ..Job::start(
+            ConnectionId::from("c1"),
+            RunId::new("backfill"),
+            JobKind::InvoiceExport,
+        )
+    };
+    let JobOutcome::Finished(report) = world.invoke(&message, Deadline::none()).await else {
+        panic!("the backfill finishes in one invocation")
+    };
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    assert_eq!(counts(&report).already_exported, 3, "found by look-up");
+    assert_eq!(counts(&report).exported, 0);
+    assert_eq!(world.ledger.posts(), posts, "nothing posted again");
+    assert_exactly_once(&world, 8, 2);
+}
