@@ -72,6 +72,12 @@ impl<H: StoreHook> ConnectionStore for HookedStore<H> {
             .await
     }
 
+    async fn all_connections(&self) -> Result<Vec<Connection>, StoreError> {
+        self.hook
+            .around("all_connections", Box::pin(self.inner.all_connections()))
+            .await
+    }
+
     async fn active_connections(&self) -> Result<Vec<Connection>, StoreError> {
         self.hook
             .around(

@@ -26,7 +26,11 @@ pub const UNPAID_SK: &str = "unpaid_sk";
 /// Prefix of [`UNPAID_PK`] values.
 pub const UNPAID_PK_PREFIX: &str = "UNPAID#";
 
-/// Sparse index of active connections (the dispatcher reads it).
+/// Index of every connection, one partition ordered by connection id: the dispatcher reads
+/// it and keeps the active ones (checking each item's own status, as the index is eventually
+/// consistent), the hourly sweeper and the admin command read all of them. (Its name is from
+/// when it held only the active ones; renaming an index of a deployed table means dropping
+/// and rebuilding it, so the name stays.)
 pub const ACTIVE_INDEX: &str = "active-index";
 /// Partition key of [`ACTIVE_INDEX`]: always [`ACTIVE_PK_VALUE`].
 pub const ACTIVE_PK: &str = "active_pk";

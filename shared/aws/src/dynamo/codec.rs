@@ -7,8 +7,8 @@ use super::keys;
 use crate::schema::{ACTIVE_PK, ACTIVE_PK_VALUE, ACTIVE_SK, TTL_ATTRIBUTE, UNPAID_PK, UNPAID_SK};
 use chrono::{DateTime, Utc};
 use koppel_core::{
-    AccountId, Connection, ConnectionId, ConnectionStatus, DepartmentId, DocumentRecord,
-    ExportState, RunReport, StoreError,
+    AccountId, Connection, ConnectionId, DepartmentId, DocumentRecord, ExportState, RunReport,
+    StoreError,
 };
 
 /// Attribute naming the kind of item, for people reading the table.
@@ -58,11 +58,9 @@ pub fn connection_item(connection: &Connection) -> Result<Item, StoreError> {
         .s("teamleader_secret", connection.teamleader_secret.as_str())
         .s("ledger_secret", connection.ledger_secret.as_str())
         .time("created_at", connection.created_at);
-    if connection.status == ConnectionStatus::Active {
-        item = item
-            .s(ACTIVE_PK, ACTIVE_PK_VALUE)
-            .s(ACTIVE_SK, connection.id.as_str());
-    }
+    item = item
+        .s(ACTIVE_PK, ACTIVE_PK_VALUE)
+        .s(ACTIVE_SK, connection.id.as_str());
     Ok(item.build())
 }
 
@@ -245,8 +243,8 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use koppel_core::{
-        ConnectionSettings, DocumentId, DocumentKind, IssueOutcome, IssueSubject, LedgerEntryId,
-        LedgerKind, RunCounts, RunId, RunIssue, RunStatus,
+        ConnectionSettings, ConnectionStatus, DocumentId, DocumentKind, IssueOutcome, IssueSubject,
+        LedgerEntryId, LedgerKind, RunCounts, RunId, RunIssue, RunStatus,
     };
 
     fn at(h: u32) -> DateTime<Utc> {
@@ -273,7 +271,7 @@ mod tests {
     }
 
     #[test]
-    fn connection_round_trips_and_only_active_ones_carry_index_keys() {
+    fn connection_round_trips_and_every_one_carries_the_index_keys() {
         let active = connection(ConnectionStatus::Active);
         let item = connection_item(&active).unwrap();
         assert_eq!(connection_from_item(&item).unwrap(), active);
@@ -283,7 +281,7 @@ mod tests {
         paused.status_reason = Some("paused by you".into());
         let item = connection_item(&paused).unwrap();
         assert_eq!(connection_from_item(&item).unwrap(), paused);
-        assert!(!item.contains_key(ACTIVE_PK) && !item.contains_key(ACTIVE_SK));
+        assert!(item.contains_key(ACTIVE_PK) && item.contains_key(ACTIVE_SK));
     }
 
     fn record(state: ExportState, paid: bool) -> DocumentRecord {

@@ -431,16 +431,17 @@ impl ConnectionStore for DynamoStore {
     }
 
     async fn active_connections(&self) -> Result<Vec<Connection>, StoreError> {
-        let items = self
-            .query_index(ACTIVE_INDEX, ACTIVE_PK, ACTIVE_PK_VALUE.to_owned())
-            .await?;
-        let mut connections = items
-            .iter()
-            .map(codec::connection_from_item)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut connections = self.all_connections().await?;
         // The index is eventually consistent: trust the item's own status.
         connections.retain(|c| c.status == ConnectionStatus::Active);
         Ok(connections)
+    }
+
+    async fn all_connections(&self) -> Result<Vec<Connection>, StoreError> {
+        let items = self
+            .query_index(ACTIVE_INDEX, ACTIVE_PK, ACTIVE_PK_VALUE.to_owned())
+            .await?;
+        items.iter().map(codec::connection_from_item).collect()
     }
 
     async fn set_connection_status(
@@ -471,15 +472,13 @@ impl ConnectionStore for DynamoStore {
             }
             None => removes.push("#reason"),
         }
-        if status == ConnectionStatus::Active {
-            sets.push("#apk = :apk");
-            sets.push("#ask = :ask");
-            request = request
-                .expression_attribute_values(":apk", s(ACTIVE_PK_VALUE))
-                .expression_attribute_values(":ask", s(id.as_str()));
-        } else {
-            removes.extend(["#apk", "#ask"]);
-        }
+        // Every connection stays in the index (see `ACTIVE_INDEX`); set for items written
+        // when only active ones were.
+        sets.push("#apk = :apk");
+        sets.push("#ask = :ask");
+        request = request
+            .expression_attribute_values(":apk", s(ACTIVE_PK_VALUE))
+            .expression_attribute_values(":ask", s(id.as_str()));
         let mut expression = format!("SET {}", sets.join(", "));
         if !removes.is_empty() {
             expression.push_str(&format!(" REMOVE {}", removes.join(", ")));

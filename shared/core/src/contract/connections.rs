@@ -90,7 +90,12 @@ pub async fn active_connections_are_the_active_ones_only<S: ConnectionStore>(
     for c in [&c4, &c3, &c2, &c1] {
         store.put_connection(c).await.unwrap();
     }
-    assert_eq!(active(&store).await, vec![c1.clone(), c3]);
+    assert_eq!(active(&store).await, vec![c1.clone(), c3.clone()]);
+    // Every connection, whatever its status, in id order.
+    assert_eq!(
+        store.all_connections().await.unwrap(),
+        vec![c1.clone(), c2.clone(), c3, c4]
+    );
 
     // Replacing a connection with another status moves it out of the list.
     let mut paused = c1;
@@ -124,6 +129,11 @@ pub async fn a_status_change_carries_its_reason_and_follows_the_active_list<S: C
         .await
         .unwrap();
     assert_eq!(sorted_ids(&active(&store).await), ["c2", "c3"]);
+    assert_eq!(
+        sorted_ids(&store.all_connections().await.unwrap()),
+        ["c1", "c2", "c3"],
+        "a connection waiting for a sign-in is still listed among all"
+    );
 
     let changed = Connection {
         status: ConnectionStatus::NeedsReauth,

@@ -149,6 +149,14 @@ impl ConnectionStore for InMemoryStore {
             .collect())
     }
 
+    async fn all_connections(&self) -> Result<Vec<Connection>, StoreError> {
+        let state = lock(&self.state);
+        state.check_available()?;
+        let mut all: Vec<Connection> = state.connections.values().cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(all)
+    }
+
     /// Sets status and reason; a connection that does not exist is left alone (no error).
     async fn set_connection_status(
         &self,

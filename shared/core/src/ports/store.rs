@@ -78,6 +78,9 @@ pub trait ConnectionStore: Send + Sync {
     ) -> Result<Vec<Connection>, StoreError>;
     /// Every active connection (for the dispatcher).
     async fn active_connections(&self) -> Result<Vec<Connection>, StoreError>;
+    /// Every connection whatever its status, ordered by connection id (for the hourly
+    /// sweeper, which also looks at connections waiting for a sign-in, and the admin command).
+    async fn all_connections(&self) -> Result<Vec<Connection>, StoreError>;
     /// Change a connection's status with a reason for the user (`None` clears the reason).
     /// A connection that does not exist is left alone: nothing is created, no error.
     async fn set_connection_status(
