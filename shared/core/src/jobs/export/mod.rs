@@ -19,6 +19,7 @@
 
 #[cfg(test)]
 mod bad_answers_tests;
+pub mod backfill;
 pub mod cursor;
 pub mod customers;
 pub mod document;
