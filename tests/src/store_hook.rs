@@ -138,6 +138,19 @@ impl<H: StoreHook> DocumentStore for HookedStore<H> {
             .await
     }
 
+    async fn documents_changed_since(
+        &self,
+        connection: &ConnectionId,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        self.hook
+            .around(
+                "documents_changed_since",
+                Box::pin(self.inner.documents_changed_since(connection, since)),
+            )
+            .await
+    }
+
     async fn unpaid_exported(
         &self,
         connection: &ConnectionId,

@@ -600,6 +600,26 @@ impl DocumentStore for DynamoStore {
         item.as_ref().map(codec::document_from_item).transpose()
     }
 
+    async fn documents_changed_since(
+        &self,
+        connection: &ConnectionId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        let items = self
+            .query_prefix(
+                "document records",
+                keys::connection_pk(connection),
+                keys::DOCUMENT_PREFIX,
+            )
+            .await?;
+        let mut records = items
+            .iter()
+            .map(codec::document_from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        records.retain(|r| r.updated_at >= since);
+        Ok(records)
+    }
+
     async fn unpaid_exported(
         &self,
         connection: &ConnectionId,

@@ -383,3 +383,39 @@ pub async fn unpaid_exported_lists_exported_unpaid_documents_of_the_connection_o
     store.put_document(&late).await.unwrap();
     assert_eq!(unpaid("c1").await, vec![late, open_2]);
 }
+
+/// `documents_changed_since` lists the connection's records whose last change is at or after
+/// the instant (any state), never another connection's.
+pub async fn documents_changed_since_are_the_connections_records_changed_from_then<
+    S: DocumentStore,
+>(
+    make: impl AsyncFnOnce() -> S,
+) {
+    let store = make().await;
+    let changed = async |connection: &str, since| {
+        let mut list = store
+            .documents_changed_since(&conn(connection), since)
+            .await
+            .unwrap();
+        list.sort_by(|a, b| a.document_id.cmp(&b.document_id));
+        list
+    };
+    assert_eq!(changed("c1", at(0)).await, Vec::new());
+    let early = DocumentRecord {
+        updated_at: at(10),
+        ..failed("c1", "early", 1)
+    };
+    let on_time = DocumentRecord {
+        updated_at: at(60),
+        ..pending("c1", "on-time")
+    };
+    let late = exported("c1", "late", false); // changed at(90)
+    let elsewhere = exported("c2", "elsewhere", false);
+    for record in [&early, &on_time, &late, &elsewhere] {
+        store.put_document(record).await.unwrap();
+    }
+    assert_eq!(changed("c1", at(60)).await, vec![late.clone(), on_time]);
+    assert_eq!(changed("c1", at(61)).await, vec![late]);
+    assert_eq!(changed("c1", at(0)).await.len(), 3);
+    assert_eq!(changed("c2", at(0)).await, vec![elsewhere]);
+}

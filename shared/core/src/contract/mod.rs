@@ -68,6 +68,7 @@ macro_rules! store_contract_tests {
             documents::claims_are_per_connection,
             documents::put_document_replaces_the_record,
             documents::unpaid_exported_lists_exported_unpaid_documents_of_the_connection_only,
+            documents::documents_changed_since_are_the_connections_records_changed_from_then,
             customers::the_first_customer_mapping_stands,
             customers::customer_mappings_are_per_connection_and_customer_kind,
             customers::customers_created_by_koppel_are_remembered_per_connection,

@@ -230,6 +230,21 @@ impl DocumentStore for InMemoryStore {
     }
 
     /// Ordered by document id, like the sparse index's sort key.
+    async fn documents_changed_since(
+        &self,
+        connection: &ConnectionId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        let state = lock(&self.state);
+        state.check_available()?;
+        Ok(state
+            .documents
+            .iter()
+            .filter(|((owner, _), record)| owner == connection && record.updated_at >= since)
+            .map(|(_, record)| record.clone())
+            .collect())
+    }
+
     async fn unpaid_exported(
         &self,
         connection: &ConnectionId,

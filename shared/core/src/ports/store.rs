@@ -118,6 +118,15 @@ pub trait DocumentStore: Send + Sync {
         connection: &ConnectionId,
         document: &DocumentId,
     ) -> Result<Option<DocumentRecord>, StoreError>;
+    /// The connection's records last changed at or after `since` (any state, any order):
+    /// what a run did, recomputed from the records when its invocations were killed before
+    /// they saved their counts (the hourly sweeper). Reads the connection's whole partition
+    /// of records; meant for the rare interrupted run, not for every run.
+    async fn documents_changed_since(
+        &self,
+        connection: &ConnectionId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DocumentRecord>, StoreError>;
     /// Exported documents not yet paid (from the sparse index; never a scan).
     async fn unpaid_exported(
         &self,

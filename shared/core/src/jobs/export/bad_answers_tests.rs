@@ -255,6 +255,13 @@ impl DocumentStore for FlakyDocuments<'_> {
     ) -> Result<Vec<DocumentRecord>, StoreError> {
         self.inner.unpaid_exported(connection).await
     }
+    async fn documents_changed_since(
+        &self,
+        connection: &ConnectionId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        self.inner.documents_changed_since(connection, since).await
+    }
 }
 
 #[tokio::test]
