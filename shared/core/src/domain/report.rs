@@ -127,6 +127,11 @@ pub struct ExportCounts {
     pub failed: u32,
     /// Documents skipped (drafts never count here: they are never listed).
     pub skipped: u32,
+    /// Documents left pending for a later pass, never failed: another worker was creating
+    /// their customer, or (in a run the sweeper closed as interrupted) no invocation got to
+    /// finish them. The next run takes them.
+    #[serde(default)]
+    pub deferred: u32,
     /// Documents changed after export.
     pub changed_after_export: u32,
     /// Documents exported earlier but missing in the ledger.
@@ -334,6 +339,11 @@ pub enum RunStatus {
     Paused,
     /// Could not run (credentials refused, ledger not set up); the message says why.
     Failed,
+    /// Its invocations stopped without finishing (killed, dead-lettered, a continuation that
+    /// never ran) and nothing works on it any more: closed by the hourly sweeper, with its
+    /// counts recomputed from the document records. Nothing is lost: what it did not do stays
+    /// pending for the next run ("run again" on the page, or the next scheduled run).
+    Interrupted,
 }
 
 /// The report a user reads after a run.
@@ -411,6 +421,12 @@ impl RunReport {
     /// The payment poll's counts (zero for a report of another job).
     pub fn payment_counts(&self) -> PaymentCounts {
         PaymentCounts::from_report(&self.counts)
+    }
+
+    /// True when the run did not reach its end ([`RunStatus::Failed`] or
+    /// [`RunStatus::Interrupted`]): what the "failed two nights in a row" alarm counts.
+    pub fn did_not_finish(&self) -> bool {
+        matches!(self.status, RunStatus::Failed | RunStatus::Interrupted)
     }
 
     /// The status of a run that went to its end: succeeded unless something needs attention.

@@ -12,9 +12,29 @@ use crate::{
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// Outcome per customer: the link to put on its entries, or why the customer could not be
-/// exported.
-pub type CustomerResults = HashMap<CustomerRef, Result<CustomerLink, String>>;
+/// Outcome per customer: the link to put on its entries, or why its documents cannot go now.
+pub type CustomerResults = HashMap<CustomerRef, Result<CustomerLink, CustomerProblem>>;
+
+/// Why a customer's documents cannot go to the ledger in this pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerProblem {
+    /// The customer cannot be exported (gone from Teamleader, refused by the ledger): its
+    /// documents fail with this reason, which says what to do.
+    Refused(String),
+    /// Another worker is creating this customer right now (or died doing so and its lease
+    /// has not lapsed yet): its documents are deferred — left pending, never failed — and go
+    /// with the next pass once the creation is recorded or the lease lapsed.
+    Busy,
+}
+
+/// How long a worker waits for another worker's creation of the same customer to be
+/// recorded before it defers that customer's documents. A live creation is one or two ledger
+/// calls; a dead worker's lease outlives this by far, and is not waited out.
+const WAIT_FOR_OTHER_CREATION: Duration = Duration::from_secs(10);
+
+/// How long a creation lease lasts when the invocation has no deadline (direct calls, tests):
+/// the longest an invocation runs (the export's Lambda timeout) plus a request in flight.
+const LEASE_WITHOUT_DEADLINE: chrono::Duration = crate::jobs::export::CLAIM_TTL;
 
 /// What `ensure_customers` did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -112,7 +132,7 @@ pub async fn ensure_customers(
         if !by_ref.contains_key(r) {
             results.insert(
                 r.clone(),
-                Err(format!("The customer ({r}) of this document no longer exists in Teamleader: restore it or correct the document.")),
+                Err(CustomerProblem::Refused(format!("The customer ({r}) of this document no longer exists in Teamleader: restore it or correct the document."))),
             );
         }
     }
@@ -139,12 +159,16 @@ pub async fn ensure_customers(
                 create_once(connection, customer, ports, counts).await?
             }
         };
-        let outcome = outcome.map(|id| CustomerLink::Ledger { id }).map_err(|e| {
-            format!(
-                "Customer \"{}\" could not be created in {ledger_name}: {e}",
-                customer.name
-            )
-        });
+        let outcome =
+            outcome
+                .map(|id| CustomerLink::Ledger { id })
+                .map_err(|problem| match problem {
+                    CustomerProblem::Refused(e) => CustomerProblem::Refused(format!(
+                        "Customer \"{}\" could not be created in {ledger_name}: {e}",
+                        customer.name
+                    )),
+                    CustomerProblem::Busy => CustomerProblem::Busy,
+                });
         results.insert(r.clone(), outcome);
     }
     Ok(results)
@@ -154,12 +178,18 @@ pub async fn ensure_customers(
 /// with a note written before the ledger is asked: a worker killed after the ledger created
 /// it (or an answer lost on the wire) leaves the note, and the next attempt looks the
 /// customer up ([`crate::LedgerCustomers::find_created`]) instead of creating it again.
+///
+/// The lease lasts until the holder is surely gone — its invocation's kill instant plus a
+/// request in flight — so a slow creation (rate-limit waits, retries) is never taken over
+/// while it runs. A worker that finds the lease held waits a little for the creation to be
+/// recorded, then defers ([`CustomerProblem::Busy`]): waiting out a dead worker's lease would
+/// stall the run, and failing the documents would blame them for a lock.
 async fn create_once(
     connection: &ConnectionId,
     customer: &Customer,
     ports: CustomerPorts<'_>,
     counts: &mut CustomerCounts,
-) -> Result<Result<LedgerCustomerId, String>, CustomerStepError> {
+) -> Result<Result<LedgerCustomerId, CustomerProblem>, CustomerStepError> {
     let CustomerPorts {
         ledger,
         mappings,
@@ -169,16 +199,22 @@ async fn create_once(
         ..
     } = ports;
     let Some(book) = ledger.customers() else {
-        return Ok(Err("this ledger does not take customers".to_owned()));
+        return Ok(Err(CustomerProblem::Refused(
+            "this ledger does not take customers".to_owned(),
+        )));
     };
     let lease = format!("customer:{connection}:{}", customer.reference.key());
     let owner = uuid::Uuid::new_v4().to_string();
-    for _ in 0..30 {
+    let waits = WAIT_FOR_OTHER_CREATION.as_secs();
+    for attempt in 0..=waits {
         let now = clock.now();
-        if leases
-            .acquire_lease(&lease, &owner, now, now + chrono::Duration::seconds(60))
-            .await?
-        {
+        let until = ports
+            .deadline
+            .hard()
+            .map_or(now + LEASE_WITHOUT_DEADLINE, |kill| {
+                kill + crate::jobs::export::IN_FLIGHT_MARGIN
+            });
+        if leases.acquire_lease(&lease, &owner, now, until).await? {
             let result = async {
                 if let Some(id) = mappings
                     .customer_mapping(connection, &customer.reference)
@@ -217,13 +253,18 @@ async fn create_once(
                         }
                         Ok(Ok(key.id))
                     }
-                    Err(e @ ExternalError::Rejected { .. }) => Ok(Err(e.to_string())),
+                    Err(e @ ExternalError::Rejected { .. }) => {
+                        Ok(Err(CustomerProblem::Refused(e.to_string())))
+                    }
                     Err(e) => Err(CustomerStepError::External(e)),
                 }
             }
             .await;
             leases.release_lease(&lease, &owner).await?;
             return result;
+        }
+        if attempt == waits {
+            break;
         }
         clock.sleep(Duration::from_secs(1)).await;
         if let Some(id) = mappings
@@ -233,10 +274,8 @@ async fn create_once(
             return Ok(Ok(id));
         }
     }
-    Ok(Err(
-        "another export was creating this customer at the same time; it is retried on the next run"
-            .to_owned(),
-    ))
+    tracing::info!(%connection, customer = %customer.reference, "another worker holds this customer's creation; its documents are deferred");
+    Ok(Err(CustomerProblem::Busy))
 }
 
 /// Give a Teamleader company the ledger's customer number as external id, once its link is

@@ -17,9 +17,9 @@
 //! sends a message that resumes at the same list page; documents already exported are skipped
 //! without any ledger call, so nothing is lost and nothing is posted twice.
 
+pub mod backfill;
 #[cfg(test)]
 mod bad_answers_tests;
-pub mod backfill;
 pub mod cursor;
 pub mod customers;
 pub mod document;
@@ -40,15 +40,32 @@ use crate::{
 };
 use async_trait::async_trait;
 pub use cursor::{ExportCursor, SINCE_CURSOR, request_reexport};
-use customers::{CustomerCounts, CustomerPorts, ensure_customers};
+use customers::{CustomerCounts, CustomerPorts, CustomerProblem, ensure_customers};
 use mapping::{CategoryAccounts, MappingContext};
 use preview::category_accounts_of as category_accounts;
+
+/// The export function's Lambda timeout (template.yaml `InvoiceExportFunction` `Timeout`,
+/// checked by `tests/tests/lifetimes.rs`): no invocation works longer than this.
+pub const EXPORT_TIMEOUT: chrono::Duration = chrono::Duration::seconds(900);
+
+/// How long after a worker's death a request it sent may still be processed by the ledger
+/// (the request left, the worker was killed, the ledger books it later). Every hold on a
+/// document or a customer outlives its holder by at least this.
+pub const IN_FLIGHT_MARGIN: chrono::Duration = chrono::Duration::seconds(300);
+
+/// The lifetime of a claim on a document: the Lambda timeout plus a request in flight. A claim
+/// taken at any moment of an invocation outlives the invocation and its last request, so a
+/// second worker takes a dead worker's document over only when nothing of the first can still
+/// reach the ledger (the invariant of DESIGN.md and docs/ARCHITECTURE.md).
+pub const CLAIM_TTL: chrono::Duration = EXPORT_TIMEOUT
+    .checked_add(&IN_FLIGHT_MARGIN)
+    .expect("a few minutes");
 
 /// Tunables with sensible defaults.
 #[derive(Debug, Clone)]
 pub struct ExportOptions {
     /// How long a claim protects a document being posted; a crashed worker's claim is taken
-    /// over after this.
+    /// over after this ([`CLAIM_TTL`] by default).
     pub claim_ttl: chrono::Duration,
     /// Teamleader page size (at most 100).
     pub page_size: u32,
@@ -59,7 +76,7 @@ pub struct ExportOptions {
 impl Default for ExportOptions {
     fn default() -> Self {
         Self {
-            claim_ttl: chrono::Duration::minutes(15),
+            claim_ttl: CLAIM_TTL,
             page_size: 100,
             cursor_overlap: chrono::Duration::minutes(10),
         }
@@ -331,16 +348,27 @@ impl InvoiceExport<'_> {
             if run.must_hand_over() {
                 return Err(Stop::Deadline);
             }
+            let customer = match customers.get(&summary.customer).cloned() {
+                Some(Ok(link)) => Ok(link),
+                Some(Err(CustomerProblem::Refused(reason))) => Err(reason),
+                Some(Err(CustomerProblem::Busy)) => {
+                    // Not claimed, not failed: listed again by the next run (the cursor
+                    // reaches back to it), by then the customer's creation is recorded.
+                    run.counts.deferred += 1;
+                    cursor.note_unfinished(summary.updated_at);
+                    run.notice(
+                        document::subject(&summary),
+                        crate::IssueOutcome::Skipped,
+                        "Deferred: another export was creating its customer in the ledger at the same moment. Nothing to do: the next run exports it once the customer is there.".to_owned(),
+                    );
+                    continue;
+                }
+                None => Err(format!(
+                    "The customer of this {} could not be read from Teamleader.",
+                    summary.kind
+                )),
+            };
             run.attempt();
-            let customer = customers
-                .get(&summary.customer)
-                .cloned()
-                .unwrap_or_else(|| {
-                    Err(format!(
-                        "The customer of this {} could not be read from Teamleader.",
-                        summary.kind
-                    ))
-                });
             let one = document::OneDocument {
                 documents: self.stores.documents,
                 options: &self.options,

@@ -8,8 +8,8 @@ use crate::memory::{CrashAfterPost, InMemoryLedger, PostFault};
 use crate::{
     Clock, ConnectionId, ConnectionSettings, CustomerLink, Deadline, DepartmentId, DocumentId,
     DocumentKind, DocumentStore, ExportCounts, ExportState, ExternalError, FileFormat,
-    FixedConnector, GlAccount, IssueOutcome, Job, JobKind, LedgerKind, LedgerLimits, Money,
-    ProductCategory, ProductCategoryId, RunId, RunReport, RunStatus,
+    FixedConnector, GlAccount, IssueOutcome, Job, JobKind, LeaseStore, LedgerKind, LedgerLimits,
+    Money, ProductCategory, ProductCategoryId, RunId, RunReport, RunStatus,
 };
 use rust_decimal_macros::dec;
 use std::sync::Arc;
@@ -170,7 +170,7 @@ async fn a_worker_killed_after_the_ledger_booked_is_resolved_by_lookup_not_a_sec
     assert_eq!(world.ledger.entries().len(), 1);
 
     // The message comes back after the claim lapsed: the entry is found, not posted again.
-    world.clock.advance(Duration::from_secs(16 * 60));
+    world.clock.advance(Duration::from_secs(21 * 60));
     let outcome = world.invoke(&message, Deadline::none()).await;
     let JobOutcome::Finished(report) = outcome else {
         panic!("{outcome:?}")
@@ -771,4 +771,43 @@ async fn a_backfill_looks_every_unrecorded_document_up_and_posts_none_twice() {
     assert_eq!(counts(&report).exported, 0);
     assert_eq!(world.ledger.posts(), posts, "nothing posted again");
     assert_exactly_once(&world, 8, 2);
+}
+
+#[tokio::test]
+async fn a_customer_lock_left_by_a_dead_worker_defers_its_documents_never_fails_them() {
+    let world = World::with_account(6, 0, 2);
+    world.connect(connection()).await;
+    // A worker died while creating company 1: its lease lives until its kill instant plus a
+    // request in flight.
+    let now = world.clock.now();
+    assert!(
+        world
+            .store
+            .acquire_lease(
+                "customer:c1:company:company-1",
+                "dead-worker",
+                now,
+                now + super::CLAIM_TTL
+            )
+            .await
+            .unwrap()
+    );
+    let (_, report) = world.run("night-1", None).await;
+    let first = counts(&report);
+    assert_eq!(
+        first.failed, 0,
+        "a lock never fails a document: {report:#?}"
+    );
+    assert!(first.deferred > 0, "{report:#?}");
+    assert_eq!(first.exported + first.deferred, 6);
+    assert_eq!(report.notices.len() as u32, first.deferred);
+    assert!(report.issues.is_empty());
+
+    // The lease lapses; the next run exports the deferred documents, the customer once.
+    world.clock.advance(Duration::from_secs(21 * 60));
+    let (_, second) = world.run("night-2", None).await;
+    assert_eq!(counts(&second).exported, first.deferred, "{second:#?}");
+    assert_eq!(counts(&second).deferred, 0);
+    assert_eq!(world.ledger.customers_created(), 2);
+    assert_exactly_once(&world, 6, 0);
 }
