@@ -16,6 +16,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use koppel_core::{Clock, Deadline, ExternalError};
 use rand::Rng;
 use reqwest::header::HeaderMap;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -163,6 +164,10 @@ pub struct RateStats {
     pub throttled: u64,
     /// Total time spent waiting (clock time).
     pub waited: Duration,
+    /// Waits refused because they were longer than [`RateGateConfig::max_wait`] (a spent
+    /// daily quota): each became [`ExternalError::QuotaExhausted`]. The job metrics read it
+    /// to tell a run paused by a spent quota from one paused by an outage.
+    pub quota_exhausted: u64,
 }
 
 /// One API's rate state, shared by every request of a connection. Cheap to clone; clones
@@ -181,6 +186,7 @@ struct GateInner {
     sent: AtomicU64,
     throttled: AtomicU64,
     waited_micros: AtomicU64,
+    quota_exhausted: AtomicU64,
 }
 
 #[derive(Default)]
@@ -214,7 +220,7 @@ impl RateGate {
         clock: Arc<dyn Clock>,
         config: RateGateConfig,
     ) -> Self {
-        Self {
+        let gate = Self {
             inner: Arc::new(GateInner {
                 system,
                 policy: Box::new(policy),
@@ -224,8 +230,11 @@ impl RateGate {
                 sent: AtomicU64::new(0),
                 throttled: AtomicU64::new(0),
                 waited_micros: AtomicU64::new(0),
+                quota_exhausted: AtomicU64::new(0),
             }),
-        }
+        };
+        record_made(&gate);
+        gate
     }
 
     /// A gate for an API without rate headers (only 429 backoff).
@@ -239,7 +248,30 @@ impl RateGate {
             requests_sent: self.inner.sent.load(Ordering::Relaxed),
             throttled: self.inner.throttled.load(Ordering::Relaxed),
             waited: Duration::from_micros(self.inner.waited_micros.load(Ordering::Relaxed)),
+            quota_exhausted: self.inner.quota_exhausted.load(Ordering::Relaxed),
         }
+    }
+
+    /// The API this gate is for (its name as users know it).
+    pub fn system(&self) -> &'static str {
+        self.inner.system
+    }
+
+    /// The smallest number of requests any known window still allows right now, `None` when
+    /// the API has not said (no rate headers seen yet, or only a `Retry-After` whose wait is
+    /// over). A window whose reset has passed counts as refilled to its limit. This is what
+    /// the job metrics report as the quota left at the end of an invocation: for an API with
+    /// a minute and a day window it is whichever is closer to empty.
+    pub fn quota_left(&self) -> Option<u64> {
+        let now = self.inner.clock.now();
+        self.lock()
+            .windows
+            .values()
+            .filter_map(|window| match window.reset {
+                Some(reset) if reset <= now => window.limit,
+                _ => window.remaining,
+            })
+            .min()
     }
 
     fn lock(&self) -> MutexGuard<'_, GateState> {
@@ -358,6 +390,7 @@ impl RateGate {
             wait += config.reset_margin + Duration::from_millis(jitter_ms);
         }
         if wait > config.max_wait {
+            self.inner.quota_exhausted.fetch_add(1, Ordering::Relaxed);
             return Err(ExternalError::QuotaExhausted {
                 system: self.inner.system,
                 until,
@@ -387,6 +420,60 @@ impl RateGate {
         );
         Ok(())
     }
+}
+
+thread_local! {
+    /// The gates made on this thread while [`gates_made_by`] runs, one list per call (the
+    /// calls nest: the innermost list gets the gate, and hands it on to the outer one).
+    static MADE: RefCell<Vec<Vec<RateGate>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `make` and returns what it returns together with every [`RateGate`] created while it
+/// ran (on this thread; clones of a gate are not new gates).
+///
+/// Why: the connector opens a connection's ledger through the ledger's plug-in, which builds
+/// its own clients and gates; the connector keeps the gates it finds here to report, after
+/// the invocation, how many requests the ledger got, how many were answered 429 and how much
+/// of its quota is left — without every plug-in having to hand its gates out. A plug-in's
+/// `open` is synchronous, so everything it builds is built inside `make` on this thread; a
+/// gate made later (lazily, in an async call) would not be found.
+pub fn gates_made_by<R>(make: impl FnOnce() -> R) -> (R, Vec<RateGate>) {
+    /// Drops this call's list even when `make` panics, so a later gate is never kept in a
+    /// list nobody reads.
+    struct Frame(usize);
+    impl Drop for Frame {
+        fn drop(&mut self) {
+            // Runs during thread teardown at worst: nothing to do then.
+            let _ = MADE.try_with(|made| made.borrow_mut().truncate(self.0));
+        }
+    }
+    let depth = MADE.with(|made| {
+        let mut made = made.borrow_mut();
+        made.push(Vec::new());
+        made.len() - 1
+    });
+    let frame = Frame(depth);
+    let result = make();
+    let gates = MADE.with(|made| {
+        let mut made = made.borrow_mut();
+        let gates = made.get_mut(depth).map(std::mem::take).unwrap_or_default();
+        if let Some(outer) = depth.checked_sub(1).and_then(|outer| made.get_mut(outer)) {
+            outer.extend(gates.iter().cloned());
+        }
+        gates
+    });
+    drop(frame);
+    (result, gates)
+}
+
+/// Notes a new gate in the innermost running [`gates_made_by`] call, if any.
+fn record_made(gate: &RateGate) {
+    // During thread teardown nobody is collecting.
+    let _ = MADE.try_with(|made| {
+        if let Some(list) = made.borrow_mut().last_mut() {
+            list.push(gate.clone());
+        }
+    });
 }
 
 fn to_chrono(duration: Duration) -> chrono::Duration {
@@ -571,6 +658,76 @@ mod tests {
         );
         assert_eq!(clock.slept(), Duration::ZERO, "never sleeps through a day");
         assert_eq!(gate.stats().requests_sent, 0);
+        assert_eq!(
+            gate.stats().quota_exhausted,
+            1,
+            "counted for the job metrics"
+        );
+        assert_eq!(gate.quota_left(), Some(0));
+    }
+
+    #[tokio::test]
+    async fn quota_left_is_the_closest_to_empty_window_and_refills_at_its_reset() {
+        let clock = Arc::new(ManualClock::default());
+        let gate = gate(&clock);
+        assert_eq!(gate.quota_left(), None, "nothing said yet");
+        let minute_reset = clock.now() + chrono::Duration::seconds(40);
+        let day_reset = clock.now() + chrono::Duration::hours(6);
+        gate.observe(&headers(&[
+            ("X-Minute-Limit", "60"),
+            ("X-Minute-Remaining", "50"),
+            (
+                "X-Minute-Reset",
+                &minute_reset.timestamp_millis().to_string(),
+            ),
+            ("X-Day-Limit", "5000"),
+            ("X-Day-Remaining", "12"),
+            ("X-Day-Reset", &day_reset.timestamp_millis().to_string()),
+        ]));
+        assert_eq!(gate.quota_left(), Some(12), "the day is closer to empty");
+        gate.acquire(&Deadline::none()).await.unwrap();
+        assert_eq!(gate.quota_left(), Some(11), "every request sent lowers it");
+        clock.advance(Duration::from_secs(7 * 3600));
+        assert_eq!(
+            gate.quota_left(),
+            Some(60),
+            "both windows reset: each is back to its limit"
+        );
+    }
+
+    #[test]
+    fn gates_made_by_finds_the_gates_made_inside_and_only_those() {
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::default());
+        let before = RateGate::unlimited("Before", clock.clone());
+        let ((), outer) = gates_made_by(|| {
+            let ((), inner) = gates_made_by(|| {
+                let reads = RateGate::unlimited("Books", clock.clone());
+                let _writes = reads.clone(); // a clone shares the gate: not a new one
+            });
+            assert_eq!(
+                inner.iter().map(RateGate::system).collect::<Vec<_>>(),
+                ["Books"]
+            );
+            let _ = RateGate::unlimited("Files", clock.clone());
+        });
+        assert_eq!(
+            outer.iter().map(RateGate::system).collect::<Vec<_>>(),
+            ["Books", "Files"],
+            "the outer call also sees what the inner one found"
+        );
+        let ((), after) = gates_made_by(|| ());
+        assert!(after.is_empty(), "nothing left over from earlier calls");
+        let _ = RateGate::unlimited("Outside", clock.clone());
+        let panicked = std::panic::catch_unwind(|| {
+            gates_made_by(|| {
+                let _ = RateGate::unlimited("Panics", Arc::new(ManualClock::default()));
+                panic!("a plug-in that panics while opening");
+            })
+        });
+        assert!(panicked.is_err());
+        let ((), clean) = gates_made_by(|| ());
+        assert!(clean.is_empty(), "a panic leaves no list behind");
+        drop(before);
     }
 
     #[tokio::test]
