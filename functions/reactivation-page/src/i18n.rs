@@ -289,6 +289,12 @@ pub struct Texts {
     pub run_paused: &'static str,
     /// Run status: failed.
     pub run_failed: &'static str,
+    /// A run closed by the sweeper: its invocations stopped without finishing.
+    pub run_interrupted: &'static str,
+    /// What an interrupted run's page says next to "run again".
+    pub run_interrupted_lead: &'static str,
+    /// The button that starts a new run of an interrupted one's job.
+    pub run_again: &'static str,
     /// Run queued, not started yet.
     pub run_queued: &'static str,
     /// The page refreshes itself while a run goes on.
@@ -547,8 +553,11 @@ pub const NL: Texts = Texts {
     run_running: "Bezig",
     run_succeeded: "Geslaagd",
     run_with_issues: "Klaar, met aandachtspunten",
-    run_paused: "Onderbroken (gaat later verder)",
+    run_paused: "Gepauzeerd (gaat later verder)",
     run_failed: "Mislukt",
+    run_interrupted: "Afgebroken",
+    run_interrupted_lead: "Deze run is gestopt voor het einde en er werkt niets meer aan. Er is niets verloren: wat niet klaar was, gaat mee met de volgende run. Start hem nu opnieuw of wacht op de volgende geplande run.",
+    run_again: "Opnieuw uitvoeren",
     run_queued: "In de wachtrij",
     refreshes_itself: "Deze pagina ververst zichzelf tot de synchronisatie klaar is.",
     report: "Verslag",
@@ -699,8 +708,11 @@ pub const FR: Texts = Texts {
     run_running: "En cours",
     run_succeeded: "Réussie",
     run_with_issues: "Terminée, avec des points d'attention",
-    run_paused: "Interrompue (reprendra plus tard)",
+    run_paused: "En pause (reprendra plus tard)",
     run_failed: "Échouée",
+    run_interrupted: "Interrompue",
+    run_interrupted_lead: "Cette exécution s'est arrêtée avant la fin et plus rien n'y travaille. Rien n'est perdu : ce qui n'était pas terminé part avec la prochaine exécution. Relancez-la maintenant ou attendez la prochaine exécution planifiée.",
+    run_again: "Relancer",
     run_queued: "En file d'attente",
     refreshes_itself: "Cette page se met à jour jusqu'à la fin de la synchronisation.",
     report: "Rapport",
@@ -851,8 +863,11 @@ pub const EN: Texts = Texts {
     run_running: "Running",
     run_succeeded: "Succeeded",
     run_with_issues: "Done, with items to look at",
-    run_paused: "Interrupted (continues later)",
+    run_paused: "Paused (continues later)",
     run_failed: "Failed",
+    run_interrupted: "Interrupted",
+    run_interrupted_lead: "This run stopped before its end and nothing works on it any more. Nothing is lost: what it did not finish goes with the next run. Run it again now, or wait for the next scheduled run.",
+    run_again: "Run again",
     run_queued: "Queued",
     refreshes_itself: "This page refreshes itself until the run is done.",
     report: "Report",

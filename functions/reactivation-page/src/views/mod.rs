@@ -448,6 +448,7 @@ fn run_status_text(t: &Texts, status: RunStatus) -> &'static str {
         RunStatus::CompletedWithIssues => t.run_with_issues,
         RunStatus::Paused => t.run_paused,
         RunStatus::Failed => t.run_failed,
+        RunStatus::Interrupted => t.run_interrupted,
     }
 }
 
@@ -523,13 +524,21 @@ pub fn run_report(
                     p role="status" {
                         span class=(format!("badge {}", match report.status {
                             RunStatus::Succeeded => "ok",
-                            RunStatus::Failed => "bad",
+                            RunStatus::Failed | RunStatus::Interrupted => "bad",
                             _ => "muted",
                         })) { (run_status_text(t, report.status)) }
                         " " (frame.language.job_name(&report.job)) " · " (local_time(report.started_at))
                     }
                     @if report.status == RunStatus::Running { p.muted { (t.refreshes_itself) } }
                     @if let Some(message) = &report.message { p.reason { (message) } }
+                    @if report.status == RunStatus::Interrupted {
+                        section.card {
+                            p { (t.run_interrupted_lead) }
+                            @if let (Some(again), Some(route)) = (again.as_ref(), run_again_route(&report.job)) {
+                                (post_button(&format!("/connections/{}/{route}", again.connection), again.csrf, t.run_again, "primary"))
+                            }
+                        }
+                    }
                     @if let (Some(merge), Some(again)) = (apply_merge, again.as_ref()) {
                         section.card {
                             p { (t.apply_merge_lead) }
@@ -577,6 +586,17 @@ pub fn run_report(
                 }
             }
         }))
+    }
+}
+
+/// The page's route that starts a new run of `job` ("run again" on an interrupted run's
+/// report); jobs without one are run by their schedule (the payment check) or by uploading
+/// the file again (the merge file).
+fn run_again_route(job: &str) -> Option<&'static str> {
+    match job {
+        "invoice-export" => Some("sync"),
+        "company-import" => Some("import"),
+        _ => None,
     }
 }
 

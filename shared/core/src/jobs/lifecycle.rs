@@ -359,6 +359,7 @@ pub async fn run_job<J: ConnectionJob>(
         )));
     };
     if connection.status != ConnectionStatus::Active {
+        close_run_of_inactive(ports, &connection, message).await?;
         return Ok(JobOutcome::Skipped(format!(
             "connection {} is {:?}: {}",
             connection.id,
@@ -409,6 +410,47 @@ pub async fn run_job<J: ConnectionJob>(
     outcome
 }
 
+/// The name of the lease an invocation holds while it works on `job` for `connection` (the
+/// hourly sweeper takes it too before closing a run, so it never closes one being worked on).
+pub(crate) fn job_hold_name(connection: &crate::ConnectionId, job: &str) -> String {
+    format!("job:{connection}:{job}")
+}
+
+/// A continuation (or a redelivery) of a run whose connection stopped being active meanwhile
+/// (a sign-in refused by another job, paused by the user): nothing will work on that run any
+/// more, so its report is closed as interrupted, saying why, instead of staying "Running".
+async fn close_run_of_inactive(
+    ports: &LifecyclePorts<'_>,
+    connection: &Connection,
+    message: &Job,
+) -> Result<(), JobError> {
+    let Some(mut report) = ports
+        .reports
+        .run_report(&connection.id, &message.run_id)
+        .await?
+    else {
+        return Ok(());
+    };
+    if report.status != RunStatus::Running {
+        return Ok(());
+    }
+    let why = match connection.status {
+        ConnectionStatus::Paused => "the connection was paused".to_owned(),
+        _ => connection
+            .status_reason
+            .clone()
+            .unwrap_or_else(|| "the connection needs a new sign-in".to_owned()),
+    };
+    report.status = RunStatus::Interrupted;
+    report.message = Some(format!(
+        "This run stopped before its end: {why}. Nothing is lost: what it did not do goes with the first run once the connection is active again."
+    ));
+    report.updated_at = ports.clock.now();
+    ports.reports.put_run_report(&report).await?;
+    info!(connection_id = %connection.id, run_id = %report.run_id, "run of an inactive connection closed as interrupted");
+    Ok(())
+}
+
 /// One invocation's hold on its job for its connection: a lease named after both, owned by
 /// the invocation's attempt, lapsing when Lambda kills the invocation at the latest. Two
 /// deliveries of one message, or two runs of one job started together, never work at the
@@ -436,7 +478,7 @@ impl JobHold {
             .hard()
             .map_or(now + Self::WITHOUT_DEADLINE, |hard| hard + Self::AFTER_KILL);
         let hold = Self {
-            name: format!("job:{connection}:{job}"),
+            name: job_hold_name(connection, job),
             owner: owner.to_string(),
         };
         if ports
@@ -472,6 +514,10 @@ async fn run_holding<J: ConnectionJob>(
     (connection, report, claim_owner): (&Connection, RunReport, crate::RunId),
     hold: &JobHold,
 ) -> Result<JobOutcome, JobError> {
+    // Written as the invocation starts: the page shows the run as running (with its
+    // invocations so far), and a run whose invocation is killed before it saves anything
+    // has a report the hourly sweeper can close as interrupted.
+    ports.reports.put_run_report(&report).await?;
     let systems = match J::Systems::open(ports.connector, connection, deadline).await {
         Ok(systems) => systems,
         Err(e) => return stop_for(J::NOUN, ports, report, &e).await,

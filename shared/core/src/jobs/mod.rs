@@ -8,6 +8,7 @@ pub mod lifecycle;
 pub mod merge;
 pub mod payments;
 pub mod setup;
+pub mod sweep;
 #[cfg(test)]
 pub(crate) mod test_world;
 pub mod webhook;
