@@ -1,13 +1,17 @@
 //! The dispatcher Lambda: woken by EventBridge Scheduler (nightly export at 02:00
 //! Europe/Brussels, hourly payment poll), it sends one FIFO message per active connection.
+//! On the hourly tick it also runs the sweeper ([`koppel_core::jobs::sweep`]): runs nothing
+//! works on any more are closed as interrupted, and the fleet's gauges for the alarms are
+//! logged.
 
 use chrono::{DateTime, Utc};
 use koppel_core::jobs::dispatch::{DispatchError, dispatch};
-use koppel_core::{Clock, ConnectionStore, JobKind, JobQueue};
+use koppel_core::jobs::sweep::{SweepPorts, SweepSummary, sweep};
+use koppel_core::{Clock, JobKind, JobQueue, Store};
 use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use tracing::info;
+use tracing::{info, warn};
 
 /// The schedule's input: `{"job": "invoice-export", "scheduled_at": "<aws.scheduler.scheduled-time>"}`.
 #[derive(Debug, Clone, Deserialize)]
@@ -27,12 +31,16 @@ pub struct DispatchOutput {
     pub job: String,
     /// Messages sent.
     pub connections: usize,
+    /// What the sweeper found, on the hourly tick (`None` on the nightly one, or when the
+    /// sweep failed: it is logged and tried again the next hour; the dispatch stands).
+    pub sweep: Option<SweepSummary>,
 }
 
 /// The dispatcher with its ports.
 pub struct Dispatcher {
-    /// Where the active connections are read.
-    pub store: Arc<dyn ConnectionStore>,
+    /// Where the active connections are read (and, for the sweeper, run reports, document
+    /// records, job holds and notes).
+    pub store: Arc<dyn Store>,
     /// Job queues.
     pub queue: Arc<dyn JobQueue>,
     /// Clock.
@@ -47,6 +55,7 @@ impl Dispatcher {
     ) -> Result<DispatchOutput, DispatchError> {
         let input = event.payload;
         let job = input.job.name().to_owned();
+        let hourly = input.job == JobKind::PaymentPoll;
         let connections = dispatch(
             self.store.as_ref(),
             self.queue.as_ref(),
@@ -56,7 +65,32 @@ impl Dispatcher {
         )
         .await?;
         info!(job = %job, connections, "dispatched");
-        Ok(DispatchOutput { job, connections })
+        let sweep = if hourly { self.sweep().await } else { None };
+        Ok(DispatchOutput {
+            job,
+            connections,
+            sweep,
+        })
+    }
+
+    /// Run the sweeper; a failure is logged, never the dispatch's (the next hour sweeps again).
+    async fn sweep(&self) -> Option<SweepSummary> {
+        let store = self.store.as_ref();
+        let ports = SweepPorts {
+            connections: store,
+            reports: store,
+            documents: store,
+            leases: store,
+            notes: store,
+            clock: self.clock.as_ref(),
+        };
+        match sweep(&ports).await {
+            Ok(summary) => Some(summary),
+            Err(error) => {
+                warn!(%error, "the sweep failed; the next hourly tick sweeps again");
+                None
+            }
+        }
     }
 }
 
@@ -117,7 +151,8 @@ mod tests {
             out,
             DispatchOutput {
                 job: "invoice-export".into(),
-                connections: 2
+                connections: 2,
+                sweep: None,
             }
         );
         let sent = queue.sent();
@@ -138,5 +173,8 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(out.connections, 3);
+        // The hourly tick swept every connection (four, whatever their status); nothing to close.
+        let swept = out.sweep.expect("the hourly tick sweeps");
+        assert_eq!((swept.connections, swept.interrupted), (4, 0));
     }
 }
