@@ -3,6 +3,8 @@
 //! - [`sqs`]: runs a job handler over an SQS batch with FIFO-aware partial batch failures;
 //! - [`jobs`]: serves a job function — each message's [`koppel_core::Job`] handled with the
 //!   invocation's deadline in clock time;
+//! - [`metrics`]: CloudWatch embedded-metric-format lines on stdout — one per job invocation
+//!   (calls, 429s, quota left, the run's totals when it ends) and the sweep's fleet gauges;
 //!
 //! Glue only: no domain rule, no outside-API client (those come with `koppel-connect`, which
 //! only the functions that talk to Teamleader or a ledger link).
@@ -10,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod jobs;
+pub mod metrics;
 pub mod sqs;
 pub mod tracing_setup;
 
