@@ -11,12 +11,12 @@
 //! twice, which is harmless (a second delivery of a run's message waits for the job hold or
 //! finds its run finished, and every document is claimed once). Each message keeps its body
 //! and its message group (the connection id, so a connection's jobs stay in order) and gets
-//! a **fresh deduplication id**: the original one (`<job>-<connection>-<run>-<sequence>`,
-//! [`koppel_core::Job::dedup_id`]) was used when the job was first sent, and SQS silently
-//! drops a message whose deduplication id it saw in the last five minutes — it would answer
-//! the send with success, the message would then be deleted from the dead-letter queue and
-//! the job would be gone. (moto keeps deduplication ids for good, so there it would be
-//! dropped at any time.)
+//! a **fresh deduplication id** ([`redrive_dedup_id`]): the original one
+//! (`<job>-<connection>-<run>-<sequence>`, [`koppel_core::Job::dedup_id`]) was used when the
+//! job was first sent, or by an earlier redrive of the same message, and SQS accepts a message
+//! whose deduplication id it saw in the last five minutes *with success and drops it*. The
+//! redrive would then delete the only copy from the dead-letter queue and the job would be
+//! gone without a trace.
 
 use crate::queue::QueueUrls;
 use aws_sdk_sqs::Client;
@@ -195,10 +195,10 @@ impl DeadLetter {
 pub struct DeadLetterList {
     /// The messages that could be read now, oldest group first as SQS hands them out.
     pub messages: Vec<DeadLetter>,
-    /// How many messages SQS says the queue holds (approximate). On a FIFO queue, messages
-    /// behind a listed one in the same group cannot be read before that one is deleted, so
-    /// this may be more than [`Self::messages`].
-    pub approximate_count: u64,
+    /// How many more messages SQS counts in the queue (approximate), which could not be read
+    /// now: on a FIFO queue, a message behind a listed one in the same message group (the
+    /// same connection) is handed out only once that one is deleted (redriven).
+    pub more: u64,
 }
 
 /// What a redrive did.
@@ -304,6 +304,7 @@ impl DeadLetterQueue {
                 }
                 messages.extend(fresh.into_iter().map(DeadLetter::from_message));
             }
+            // Counted while the messages read are still hidden: the ones not read.
             self.approximate_count().await
         }
         .await;
@@ -312,7 +313,7 @@ impl DeadLetterQueue {
         }
         Ok(DeadLetterList {
             messages,
-            approximate_count: result?,
+            more: result?,
         })
     }
 
@@ -367,7 +368,8 @@ impl DeadLetterQueue {
         Ok(outcome)
     }
 
-    /// How many messages the dead-letter queue holds, as SQS counts them (visible ones).
+    /// How many messages of the dead-letter queue are visible, as SQS counts them
+    /// (approximate; messages received and not yet deleted or released are not counted).
     pub async fn approximate_count(&self) -> Result<u64, DeadLetterError> {
         let count = self
             .client
