@@ -25,6 +25,7 @@
 
 use chrono::{DateTime, Utc};
 use koppel_core::jobs::lifecycle::{JobError, JobOutcome};
+use koppel_core::jobs::sweep::SweepSummary;
 use koppel_core::{ApiSystem, ApiUsage, Job, LedgerKind, RunCounts, RunReport, RunStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -596,6 +597,17 @@ pub struct FleetGauges {
     pub failed_two_nights: u64,
 }
 
+impl From<&SweepSummary> for FleetGauges {
+    /// The gauges of what the sweeper found.
+    fn from(summary: &SweepSummary) -> Self {
+        Self {
+            interrupted_runs: u64::from(summary.interrupted),
+            needs_reauth_over_day: u64::from(summary.needs_reauth_over_day),
+            failed_two_nights: u64::from(summary.failed_two_nights),
+        }
+    }
+}
+
 impl FleetGauges {
     /// The gauges as a line stamped `at` (no dimension: fleet-wide).
     pub fn line(&self, at: DateTime<Utc>) -> MetricLine {
@@ -890,6 +902,13 @@ mod tests {
             needs_reauth_over_day: 3,
             failed_two_nights: 1,
         };
+        let summary = SweepSummary {
+            connections: 40,
+            interrupted: 2,
+            needs_reauth_over_day: 3,
+            failed_two_nights: 1,
+        };
+        assert_eq!(FleetGauges::from(&summary), gauges);
         emit_fleet_gauges(&mut out, at(), &gauges).unwrap();
         let document: Json = serde_json::from_slice(&out).unwrap();
         assert_valid_emf(&document);
