@@ -15,11 +15,13 @@ pub mod target;
 use aws_config::SdkConfig;
 use cli::Command;
 use koppel_aws::dead_letters::{DeadLetterError, DeadLetterQueue, JOB_NAMES};
-use koppel_aws::{DeadLetterList, DynamoStore};
+use koppel_aws::{DeadLetter, DynamoStore};
 use koppel_core::jobs::export::backfill::{
     BackfillError, request_backfill, start_of_day_in_brussels,
 };
-use koppel_core::{Clock, ConnectionId, JobQueue, RunReport, Store, StoreError, SystemClock};
+use koppel_core::{
+    Clock, ConnectionId, JobQueue, RunReport, RunStatus, Store, StoreError, SystemClock,
+};
 use std::io::Write;
 use std::sync::Arc;
 use target::{SqsQueues, Target, TargetError};
@@ -182,7 +184,7 @@ impl Admin {
                 messages(list.messages.len()),
                 queue.dlq_url()
             )?;
-            write_letters(&list, out)?;
+            self.write_letters(&list.messages, list.more, out).await?;
         }
         Ok(())
     }
@@ -204,7 +206,7 @@ impl Admin {
                     messages(list.messages.len()),
                     queue.queue_url()
                 )?;
-                write_letters(&list, out)?;
+                self.write_letters(&list.messages, list.more, out).await?;
                 continue;
             }
             let outcome = queue.redrive().await?;
@@ -215,12 +217,7 @@ impl Admin {
                 messages(outcome.redriven.len()),
                 queue.queue_url()
             )?;
-            let rows: Vec<Vec<String>> = outcome
-                .redriven
-                .iter()
-                .map(print::dead_letter_row)
-                .collect();
-            write!(out, "{}", print::table(&rows))?;
+            self.write_letters(&outcome.redriven, 0, out).await?;
             for (letter, why) in &outcome.not_deleted {
                 writeln!(
                     out,
@@ -248,6 +245,58 @@ impl Admin {
             )))
         }
     }
+
+    /// The run a dead-lettered job belongs to, as a column (`run running`, `run
+    /// interrupted`, `run not started`; `-` when the body is not a job), and whether that run
+    /// has ended (its job skips the message).
+    async fn run_of(&self, letter: &DeadLetter) -> Result<(String, bool), AdminError> {
+        let Some(job) = &letter.job else {
+            return Ok(("-".into(), false));
+        };
+        let report = self
+            .store
+            .run_report(&job.connection_id, &job.run_id)
+            .await?;
+        Ok(match report {
+            Some(report) => (
+                format!("run {}", print::name_of(&report.status)),
+                report.status != RunStatus::Running,
+            ),
+            None => ("run not started".into(), false),
+        })
+    }
+
+    /// The dead-lettered messages as rows, `more` not read, and a word on the runs that ended
+    /// meanwhile.
+    async fn write_letters(
+        &self,
+        letters: &[DeadLetter],
+        more: u64,
+        out: &mut dyn Write,
+    ) -> Result<(), AdminError> {
+        let mut rows = Vec::new();
+        let mut ended = 0;
+        for letter in letters {
+            let (run, has_ended) = self.run_of(letter).await?;
+            ended += usize::from(has_ended);
+            rows.push(print::dead_letter_row(letter, &run));
+        }
+        write!(out, "{}", print::table(&rows))?;
+        if more > 0 {
+            writeln!(
+                out,
+                "  and about {more} more behind these in their connection's message group (shown once these are redriven or deleted)",
+            )?;
+        }
+        if ended > 0 {
+            writeln!(
+                out,
+                "  {} of a run that has ended: its job skips it (the hourly sweep closes a run nobody works on as interrupted); start a new run instead (Sync now on the page, or backfill)",
+                messages(ended)
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// The newest run of `job` among `reports` (newest first).
@@ -257,17 +306,4 @@ fn last_of<'r>(reports: &'r [RunReport], job: &str) -> Option<&'r RunReport> {
 
 fn messages(n: usize) -> String {
     format!("{n} message{}", if n == 1 { "" } else { "s" })
-}
-
-fn write_letters(list: &DeadLetterList, out: &mut dyn Write) -> Result<(), AdminError> {
-    let rows: Vec<Vec<String>> = list.messages.iter().map(print::dead_letter_row).collect();
-    write!(out, "{}", print::table(&rows))?;
-    if list.more > 0 {
-        writeln!(
-            out,
-            "  and about {} more behind these in their connection's message group (shown once these are redriven or deleted)",
-            list.more
-        )?;
-    }
-    Ok(())
 }

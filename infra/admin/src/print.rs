@@ -148,9 +148,9 @@ pub fn runs_table(reports: &[RunReport]) -> String {
     out
 }
 
-/// One dead-lettered message: id, connection, run, job step, receives, first sent; the body
-/// itself when it is not a job.
-pub fn dead_letter_row(letter: &DeadLetter) -> Vec<String> {
+/// One dead-lettered message: id, connection, run, job step, the run's stored status
+/// (`run_status`), receives, first sent; the body itself when it is not a job.
+pub fn dead_letter_row(letter: &DeadLetter, run_status: &str) -> Vec<String> {
     let (connection, run, step) = match &letter.job {
         Some(job) => (
             job.connection_id.to_string(),
@@ -171,6 +171,7 @@ pub fn dead_letter_row(letter: &DeadLetter) -> Vec<String> {
         connection,
         run,
         step,
+        run_status.to_owned(),
         letter
             .receive_count
             .map_or_else(|| "-".into(), |n| format!("{n} receives")),

@@ -392,6 +392,31 @@ async fn a_dead_lettered_job_is_redriven_once_in_its_group_and_leaves_the_dead_l
             "{listed}"
         );
     }
+    // The run it belongs to, as the store knows it: closed by the hourly sweep.
+    assert!(listed_line(&admin).await.contains("  run not started  "));
+    stack
+        .store
+        .put_run_report(&report(
+            "c-dead",
+            "nightly-2026-11-20",
+            "invoice-export",
+            6,
+            RunStatus::Interrupted,
+        ))
+        .await
+        .unwrap();
+    let listed = printed(
+        &admin,
+        Command::DlqList {
+            job: Some("invoice-export".into()),
+        },
+    )
+    .await;
+    assert!(listed.contains("  run interrupted  "), "{listed}");
+    assert!(
+        listed.contains("  1 message of a run that has ended: its job skips it"),
+        "{listed}"
+    );
     let every = printed(&admin, Command::DlqList { job: None }).await;
     assert!(every.contains("payment-poll: 0 messages in "), "{every}");
     assert!(every.contains("merge-file: 0 messages in "), "{every}");
@@ -664,4 +689,16 @@ async fn documents_of(stack: &Stack, connection: &Connection) -> Vec<koppel_core
     }
     records.sort_by(|a, b| a.document_id.cmp(&b.document_id));
     records
+}
+
+/// The one message line of `dlq list --job invoice-export`.
+async fn listed_line(admin: &Admin) -> String {
+    let listed = printed(
+        admin,
+        Command::DlqList {
+            job: Some("invoice-export".into()),
+        },
+    )
+    .await;
+    listed.lines().nth(1).unwrap_or_default().to_owned()
 }
