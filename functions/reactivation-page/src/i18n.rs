@@ -510,6 +510,20 @@ pub struct Texts {
     pub export_again: &'static str,
     /// Flash.
     pub flash_export_again: &'static str,
+    /// "Export again from…": the form's title (a backfill from a date).
+    pub backfill_title: &'static str,
+    /// What a backfill does: every document since that day, nothing booked twice.
+    pub backfill_lead: &'static str,
+    /// Label of the date.
+    pub backfill_from: &'static str,
+    /// Button.
+    pub backfill_button: &'static str,
+    /// Flash: the backfill is on its way.
+    pub flash_backfill: &'static str,
+    /// The date is missing, not a date, or after today.
+    pub error_backfill_date: &'static str,
+    /// The connection is not active (paused, waiting for a sign-in).
+    pub error_backfill_inactive: &'static str,
 }
 
 /// Dutch.
@@ -646,6 +660,13 @@ pub const NL: Texts = Texts {
     description: "Omschrijving",
     export_again: "Opnieuw overzetten",
     flash_export_again: "Het document wordt bij de volgende synchronisatie opnieuw overgezet.",
+    backfill_title: "Opnieuw overzetten vanaf…",
+    backfill_lead: "Zet alle geboekte facturen en creditnota's opnieuw over die sinds die dag in Teamleader gewijzigd zijn. Koppel zoekt elk document eerst op in je boekhoudpakket: wat er al in staat, wordt nooit een tweede keer geboekt.",
+    backfill_from: "Vanaf",
+    backfill_button: "Overzetten vanaf deze datum",
+    flash_backfill: "De documenten vanaf die datum worden opnieuw overgezet. Wat al in je boekhoudpakket staat, wordt niet opnieuw geboekt. Je volgt het bij de laatste synchronisaties.",
+    error_backfill_date: "Kies een datum in het verleden of vandaag.",
+    error_backfill_inactive: "Deze koppeling is niet actief. Hervat ze (of meld je opnieuw aan) en probeer het dan opnieuw.",
     kind_invoice: "factuur",
     kind_credit_note: "creditnota",
     kind_company: "bedrijf",
@@ -801,6 +822,13 @@ pub const FR: Texts = Texts {
     description: "Description",
     export_again: "Transférer à nouveau",
     flash_export_again: "Le document sera transféré à nouveau lors de la prochaine synchronisation.",
+    backfill_title: "Transférer à nouveau depuis…",
+    backfill_lead: "Transfère à nouveau toutes les factures et notes de crédit comptabilisées modifiées dans Teamleader depuis ce jour. Koppel recherche d'abord chaque document dans votre logiciel comptable : ce qui s'y trouve déjà n'est jamais comptabilisé une seconde fois.",
+    backfill_from: "À partir du",
+    backfill_button: "Transférer depuis cette date",
+    flash_backfill: "Les documents à partir de cette date sont transférés à nouveau. Ce qui se trouve déjà dans votre logiciel comptable n'est pas comptabilisé une seconde fois. Suivez-le dans les dernières synchronisations.",
+    error_backfill_date: "Choisissez une date passée ou aujourd'hui.",
+    error_backfill_inactive: "Cette connexion n'est pas active. Reprenez-la (ou reconnectez-vous), puis réessayez.",
     kind_invoice: "facture",
     kind_credit_note: "note de crédit",
     kind_company: "entreprise",
@@ -956,6 +984,13 @@ pub const EN: Texts = Texts {
     description: "Description",
     export_again: "Export again",
     flash_export_again: "The document will be exported again at the next sync.",
+    backfill_title: "Export again from…",
+    backfill_lead: "Exports again every booked invoice and credit note changed in Teamleader since that day. Koppel first looks each document up in your accounting software: what is already there is never booked a second time.",
+    backfill_from: "From",
+    backfill_button: "Export from this date",
+    flash_backfill: "The documents from that date are being exported again. What is already in your accounting software is not booked again. Follow it under the latest runs.",
+    error_backfill_date: "Choose a date in the past or today.",
+    error_backfill_inactive: "This connection is not active. Resume it (or sign in again), then try again.",
     kind_invoice: "invoice",
     kind_credit_note: "credit note",
     kind_company: "company",

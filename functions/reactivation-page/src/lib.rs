@@ -15,6 +15,7 @@
 //! - `POST /connections/{id}/merge` — upload a merge file (multipart, size checked before
 //!   reading, rate-limited), its preview queued; `POST /connections/{id}/merge/{merge}/apply`;
 //! - `POST /connections/{id}/documents/{document}/again` — "Export again" (CSRF token);
+//! - `POST /connections/{id}/backfill` — "Export again from…" a date (CSRF token, `from`);
 //! - `POST /connections/{id}/sync|import|pause|resume|automatic-on|automatic-off|reconnect`
 //!   — actions (CSRF token);
 //! - onboarding: `POST /onboarding` (department, ledger) starts a draft connection and the
@@ -207,6 +208,10 @@ impl ReactivationPage {
             .route(
                 "/connections/{id}/documents/{document}/again",
                 post(routes::connections::export_again),
+            )
+            .route(
+                "/connections/{id}/backfill",
+                post(routes::connections::backfill),
             )
             .route(
                 "/connections/{id}/runs/{run}",

@@ -630,6 +630,7 @@ async fn a_session_of_account_a_gets_404_for_everything_of_account_b_and_posts_n
     }
     for path in [
         "/connections/b-1/documents/d-1/again",
+        "/connections/b-1/backfill",
         "/connections/b-1/setup",
         "/connections/b-1/administration",
         "/connections/b-1/credentials",
@@ -815,6 +816,93 @@ async fn export_again_puts_a_refused_document_back_for_the_next_run() {
         )
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn export_again_from_a_date_queues_a_backfill_that_looks_every_document_up_first() {
+    let world = World::start().await;
+    world
+        .connection("a-1", &world.account, ConnectionStatus::Active)
+        .await;
+    world
+        .connection("a-2", &world.account, ConnectionStatus::Paused)
+        .await;
+    let session = world.sign_in().await;
+    let status = world.get("/teamleader", Some(&session)).await;
+    let csrf = World::csrf_of(&status.body);
+    // Offered on the active connection only, up to today in Brussels.
+    assert!(
+        status.body.contains("action=\"/connections/a-1/backfill\""),
+        "{}",
+        status.body
+    );
+    assert!(status.body.contains("Export again from…"));
+    assert!(status.body.contains("max=\"2026-11-30\""));
+    assert!(!status.body.contains("/connections/a-2/backfill"));
+
+    let post = |form: String, id: &'static str| {
+        let world = &world;
+        let session = session.clone();
+        async move {
+            world
+                .send(
+                    Method::POST,
+                    &format!("/connections/{id}/backfill"),
+                    Some(&session),
+                    Some(&form),
+                )
+                .await
+        }
+    };
+    let asked = post(format!("csrf={csrf}&from=2026-09-01"), "a-1").await;
+    assert_eq!(
+        asked.location.as_deref(),
+        Some("/teamleader?done=backfill"),
+        "{}",
+        asked.body
+    );
+    let sent = world.queue.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].kind, JobKind::InvoiceExport);
+    assert_eq!(sent[0].sequence, 0);
+    assert!(
+        sent[0].run_id.as_str().starts_with("backfill-2026-09-01-"),
+        "{:?}",
+        sent[0].run_id
+    );
+    let cursor: serde_json::Value =
+        serde_json::from_str(sent[0].cursor.as_deref().expect("a cursor")).unwrap();
+    assert_eq!(cursor["look_up_first"], true);
+    assert_eq!(cursor["since"], "2026-08-31T22:00:00Z", "00:00 in Brussels");
+    let flash = world.get("/teamleader?done=backfill", Some(&session)).await;
+    assert!(
+        flash
+            .body
+            .contains("The documents from that date are being exported again."),
+        "{}",
+        flash.body
+    );
+
+    // Refused, nothing queued: without the CSRF token, a day after today, not a date, no
+    // date, a paused connection.
+    let forbidden = post("from=2026-09-01".to_owned(), "a-1").await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    for form in [
+        format!("csrf={csrf}&from=2026-12-01"),
+        format!("csrf={csrf}&from=01%2F09%2F2026"),
+        format!("csrf={csrf}"),
+    ] {
+        let refused = post(form.clone(), "a-1").await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{form}");
+        assert!(
+            refused.body.contains("Choose a date in the past or today."),
+            "{form}"
+        );
+    }
+    let paused = post(format!("csrf={csrf}&from=2026-09-01"), "a-2").await;
+    assert_eq!(paused.status, StatusCode::CONFLICT);
+    assert!(paused.body.contains("This connection is not active."));
+    assert_eq!(world.queue.sent().len(), 1, "only the first one queued");
 }
 
 /// A multipart body with the CSRF token, the criterion and a file (what a browser sends).

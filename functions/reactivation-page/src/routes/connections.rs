@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Brussels;
 use koppel_core::account::{self, AccountError};
+use koppel_core::jobs::export::backfill::{BackfillError, request_backfill};
 use koppel_core::jobs::export::preview::preview_export;
 use koppel_core::jobs::export::{ExportStores, request_reexport};
 use koppel_core::{
@@ -116,6 +117,7 @@ pub(crate) async fn status_page(
                     .then(|| next_nightly(now)),
                 may_sync_automatically: account::had_a_good_export(&overview.runs),
                 ledger_has_customers: ledger_has_customers(page, connection.ledger),
+                today: now.with_timezone(&Brussels).date_naive(),
             }
         })
         .collect();
@@ -383,6 +385,74 @@ pub(crate) async fn export_again(
             Redirect::to(&format!("/teamleader?done={}", Flash::ExportAgain.code())).into_response()
         }
         Ok(false) => not_found_for(&visitor),
+        Err(error) => internal(&visitor, &error),
+    }
+}
+
+/// The "Export again from…" form: the CSRF token and the first day (`YYYY-MM-DD`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct BackfillForm {
+    csrf: Option<String>,
+    from: Option<String>,
+}
+
+/// `POST /connections/{id}/backfill`: "Export again from…" — every document changed since
+/// that day is exported again, each looked up in the ledger first, so nothing already there
+/// is booked twice (`koppel_core::jobs::export::backfill`). The status page then says so.
+pub(crate) async fn backfill(
+    State(page): Page,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<BackfillForm>,
+) -> Response {
+    let visitor = Visitor::of(&page, &headers);
+    let t = visitor.language.texts();
+    let Some(session) = checked_session(&visitor, form.csrf.as_deref()) else {
+        return problem(&visitor, StatusCode::FORBIDDEN, t.error_session, None);
+    };
+    let connection = match super::owned_connection(&page, &visitor, session, &id).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
+    };
+    let Some(from) = form
+        .from
+        .as_deref()
+        .and_then(|from| chrono::NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").ok())
+    else {
+        return problem(
+            &visitor,
+            StatusCode::BAD_REQUEST,
+            t.error_backfill_date,
+            None,
+        );
+    };
+    let services = &page.services;
+    match request_backfill(
+        services.store.as_ref(),
+        services.queue.as_ref(),
+        services.clock.as_ref(),
+        &connection.id,
+        from,
+    )
+    .await
+    {
+        Ok(run) => {
+            tracing::info!(connection = %connection.id, run = %run, %from, "backfill asked on the page");
+            Redirect::to(&format!("/teamleader?done={}", Flash::Backfill.code())).into_response()
+        }
+        Err(BackfillError::FromInTheFuture { .. } | BackfillError::NoStartOfDay { .. }) => problem(
+            &visitor,
+            StatusCode::BAD_REQUEST,
+            t.error_backfill_date,
+            None,
+        ),
+        Err(BackfillError::NotActive { .. }) => problem(
+            &visitor,
+            StatusCode::CONFLICT,
+            t.error_backfill_inactive,
+            None,
+        ),
+        Err(BackfillError::UnknownConnection(_)) => not_found_for(&visitor),
         Err(error) => internal(&visitor, &error),
     }
 }

@@ -2,7 +2,7 @@
 //! over one layout. No script at all: progress is followed with `<meta http-equiv=refresh>`.
 
 use crate::i18n::{Language, Texts};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::Brussels;
 use koppel_core::account::ConnectionOverview;
 use koppel_core::{
@@ -162,6 +162,8 @@ pub enum Flash {
     AutomaticOff,
     /// A document will be exported again.
     ExportAgain,
+    /// "Export again from…" queued a backfill.
+    Backfill,
 }
 
 impl Flash {
@@ -178,6 +180,7 @@ impl Flash {
             Self::AutomaticOn => "automatic-on",
             Self::AutomaticOff => "automatic-off",
             Self::ExportAgain => "export-again",
+            Self::Backfill => "backfill",
         }
     }
 
@@ -194,6 +197,7 @@ impl Flash {
             Self::AutomaticOn,
             Self::AutomaticOff,
             Self::ExportAgain,
+            Self::Backfill,
         ]
         .into_iter()
         .find(|f| f.code() == code)
@@ -211,6 +215,7 @@ impl Flash {
             Self::AutomaticOn => t.flash_automatic_on,
             Self::AutomaticOff => t.flash_automatic_off,
             Self::ExportAgain => t.flash_export_again,
+            Self::Backfill => t.flash_backfill,
         }
     }
 }
@@ -227,6 +232,8 @@ pub struct ConnectionView<'a> {
     pub may_sync_automatically: bool,
     /// The ledger keeps customers (company import and merge files are offered).
     pub ledger_has_customers: bool,
+    /// Today in Brussels: the latest day "Export again from…" takes.
+    pub today: NaiveDate,
 }
 
 /// A Teamleader department without a connection, and the ledgers it can be linked to.
@@ -375,6 +382,9 @@ fn connection_card(language: Language, csrf: &str, view: &ConnectionView<'_>) ->
             @if let Some(reason) = &connection.settings.webhook.off_reason {
                 p.muted.webhook-off { (reason) }
             }
+            @if connection.status == ConnectionStatus::Active {
+                (backfill_form(t, csrf, id, view.today))
+            }
             @if view.ledger_has_customers {
             details.merge {
                 summary { (t.merge_title) }
@@ -420,6 +430,26 @@ fn connection_card(language: Language, csrf: &str, view: &ConnectionView<'_>) ->
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// "Export again from…": a date (at most `today`) and a button, posting to
+/// `/connections/{id}/backfill` with the session's CSRF token.
+fn backfill_form(t: &Texts, csrf: &str, id: &str, today: NaiveDate) -> Markup {
+    let field = format!("from-{id}");
+    html! {
+        details.backfill {
+            summary { (t.backfill_title) }
+            p.muted { (t.backfill_lead) }
+            form method="post" action=(format!("/connections/{id}/backfill")) {
+                input type="hidden" name="csrf" value=(csrf);
+                div.field {
+                    label for=(field) { (t.backfill_from) }
+                    input id=(field) type="date" name="from" max=(today.format("%Y-%m-%d")) required;
+                }
+                button.button type="submit" { (t.backfill_button) }
             }
         }
     }
