@@ -29,10 +29,18 @@
 //! (`KOPPEL_PEPPOL_PYTHON`, `EINVOICE_RULES_DIR`, in `.dev/env`); without them every document
 //! goes as its PDF and the check is not timed.
 //!
+//! Then the night (`bench/night.rs`, docs/CAPACITY.md): `--night-connections` connections
+//! (default 1,000) exported to Exact on virtual time with the quotas on and the APIs'
+//! assumed latencies, drained by each of `--night-workers` worker counts (default 10,50),
+//! each in a child process (`--child-night`), against the paper figure of
+//! `bench/night_model.rs`. `bench night` (`infra/dev bench night`) runs only the night;
+//! `--ledgers` leaves it out unless its list names `night`.
+//!
 //! ```text
 //! bench [--docs 1000,10000] [--pdf-docs 1000] [--pacing-docs 1000] [--speed X]
 //!       [--seed N] [--jobs all|none] [--ledgers exact,octopus,twinfield,clearfacts]
 //!       [--octopus-poll N|none] [--twinfield-poll N|none] [--clearfacts-docs N]
+//!       [night] [--night-workers 10,50] [--night-connections 1000] [--night-pdf on|off]
 //!       [--out FILE]
 //! ```
 
@@ -46,6 +54,12 @@ mod heap;
 mod jobs;
 #[path = "bench/jobs_report.rs"]
 mod jobs_report;
+#[path = "bench/night.rs"]
+mod night;
+#[path = "bench/night_model.rs"]
+mod night_model;
+#[path = "bench/night_report.rs"]
+mod night_report;
 #[path = "bench/octopus.rs"]
 mod octopus;
 #[path = "bench/octopus_report.rs"]
@@ -102,6 +116,14 @@ struct Plan {
     clearfacts: bool,
     /// Documents of Clearfacts' export.
     clearfacts_docs: usize,
+    /// Measure the night (connections drained by N workers, docs/CAPACITY.md).
+    night: bool,
+    /// Worker counts of the night's runs.
+    night_workers: Vec<usize>,
+    /// Connections of the night.
+    night_connections: usize,
+    /// The night's connections attach each document's PDF (the default setting).
+    night_pdf: bool,
     out: Option<String>,
 }
 
@@ -121,6 +143,10 @@ impl Default for Plan {
             twinfield_poll: Some(10_000),
             clearfacts: true,
             clearfacts_docs: 300,
+            night: false,
+            night_workers: vec![10, 50],
+            night_connections: 1_000,
+            night_pdf: true,
             out: None,
         }
     }
@@ -136,7 +162,7 @@ impl std::fmt::Display for BenchError {
     }
 }
 
-const USAGE: &str = "usage: bench [--docs 1000,10000] [--pdf-docs N|none] [--pacing-docs N|none] [--speed X] [--seed N] [--jobs all|none] [--ledgers exact,octopus,twinfield,clearfacts] [--octopus-poll N|none] [--twinfield-poll N|none] [--clearfacts-docs N] [--out FILE]";
+const USAGE: &str = "usage: bench [--docs 1000,10000] [--pdf-docs N|none] [--pacing-docs N|none] [--speed X] [--seed N] [--jobs all|none] [--ledgers exact,octopus,twinfield,clearfacts,night] [--octopus-poll N|none] [--twinfield-poll N|none] [--clearfacts-docs N] [night] [--night-workers 10,50] [--night-connections 1000] [--night-pdf on|off] [--out FILE]";
 
 fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, BenchError> {
     value
@@ -175,24 +201,47 @@ fn parse_plan(args: impl IntoIterator<Item = String>) -> Result<Plan, BenchError
                     _ => return Err(BenchError(format!("--jobs takes all or none\n{USAGE}"))),
                 }
             }
-            "--ledgers" => {
-                let list = args.next().unwrap_or_default();
+            "--ledgers" | "night" => {
+                let list = if flag == "night" {
+                    "night".to_owned()
+                } else {
+                    args.next().unwrap_or_default()
+                };
                 plan.exact = false;
                 plan.octopus = false;
                 plan.twinfield = false;
                 plan.clearfacts = false;
+                plan.night = false;
                 for ledger in list.split(',').map(str::trim) {
                     match ledger {
                         "exact" => plan.exact = true,
                         "octopus" => plan.octopus = true,
                         "twinfield" => plan.twinfield = true,
                         "clearfacts" => plan.clearfacts = true,
+                        "night" => plan.night = true,
                         _ => {
                             return Err(BenchError(format!(
-                                "--ledgers takes exact, octopus, twinfield, clearfacts or a list (exact,octopus,twinfield,clearfacts)\n{USAGE}"
+                                "--ledgers takes exact, octopus, twinfield, clearfacts, night or a list (exact,octopus,twinfield,clearfacts,night)\n{USAGE}"
                             )));
                         }
                     }
+                }
+            }
+            "--night-workers" => {
+                let list = args.next().unwrap_or_default();
+                plan.night_workers = list
+                    .split(',')
+                    .map(|n| number("--night-workers", Some(n.trim().to_owned())))
+                    .collect::<Result<_, _>>()?;
+            }
+            "--night-connections" => {
+                plan.night_connections = number("--night-connections", args.next())?;
+            }
+            "--night-pdf" => {
+                plan.night_pdf = match args.next().as_deref() {
+                    Some("on") => true,
+                    Some("off") => false,
+                    _ => return Err(BenchError(format!("--night-pdf takes on or off\n{USAGE}"))),
                 }
             }
             "--octopus-poll" => {
@@ -227,6 +276,14 @@ fn parse_plan(args: impl IntoIterator<Item = String>) -> Result<Plan, BenchError
     if plan.twinfield_poll == Some(0) {
         return Err(BenchError(
             "--twinfield-poll needs a positive number".into(),
+        ));
+    }
+    if plan.night_workers.is_empty() || plan.night_workers.contains(&0) {
+        return Err(BenchError("--night-workers needs positive numbers".into()));
+    }
+    if plan.night_connections == 0 {
+        return Err(BenchError(
+            "--night-connections needs a positive number".into(),
         ));
     }
     Ok(plan)
@@ -406,6 +463,44 @@ fn run_clearfacts(plan: &Plan) -> Result<Vec<clearfacts::ClearfactsMeasurement>,
     Ok(vec![measured])
 }
 
+/// The night's runs, each in a fresh process, side by side: the same connections drained
+/// by each worker count.
+fn run_night(plan: &Plan) -> Result<Vec<night::NightMeasurement>, BenchError> {
+    let scenarios: Vec<night::NightScenario> = plan
+        .night_workers
+        .iter()
+        .map(|&workers| night::NightScenario {
+            connections: plan.night_connections,
+            workers,
+            seed: plan.seed,
+            attach_pdf: plan.night_pdf,
+        })
+        .collect();
+    let measured: Vec<Result<night::NightMeasurement, BenchError>> = std::thread::scope(|s| {
+        let runs: Vec<_> = scenarios
+            .iter()
+            .map(|scenario| s.spawn(move || in_child("--child-night", &scenario.label(), scenario)))
+            .collect();
+        runs.into_iter()
+            .map(|run| {
+                run.join()
+                    .unwrap_or_else(|_| Err(BenchError("a night run panicked".into())))
+            })
+            .collect()
+    });
+    let measured: Vec<night::NightMeasurement> = measured.into_iter().collect::<Result<_, _>>()?;
+    for m in &measured {
+        eprintln!(
+            "bench:   {} workers: drained in {} (paper {}), {:.0} s real",
+            m.scenario.workers,
+            night_report::clock_time(m.drain_seconds),
+            night_report::clock_time(night_report::paper_drain(m)),
+            m.setup_real_seconds + m.night_real_seconds
+        );
+    }
+    Ok(measured)
+}
+
 fn document(plan: &Plan, runs: &[Measurement], verdicts: &[report::Verdict]) -> String {
     let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
     let profile = if cfg!(debug_assertions) {
@@ -487,6 +582,23 @@ fn parent(args: Vec<String>) -> Result<bool, BenchError> {
         text.push_str(&clearfacts_report::section(&measured, &clearfacts_verdicts));
         verdicts.extend(clearfacts_verdicts);
     }
+    if plan.night {
+        let measured = run_night(&plan)?;
+        let night_verdicts = night_report::verdicts(&measured);
+        if !plan.exact && !plan.octopus && !plan.twinfield && !plan.clearfacts {
+            let workers: Vec<String> = plan.night_workers.iter().map(usize::to_string).collect();
+            let _ = writeln!(
+                text,
+                "Command: `infra/dev bench night` (bench night --night-workers {} --night-connections {} --night-pdf {} --seed {}).",
+                workers.join(","),
+                plan.night_connections,
+                if plan.night_pdf { "on" } else { "off" },
+                plan.seed
+            );
+        }
+        text.push_str(&night_report::section(&measured, &night_verdicts));
+        verdicts.extend(night_verdicts);
+    }
     println!("{text}");
     if let Some(path) = &plan.out {
         std::fs::write(path, &text).map_err(|e| BenchError(format!("cannot write {path}: {e}")))?;
@@ -535,6 +647,16 @@ fn child_clearfacts(json: &str) -> Result<(), BenchError> {
     Ok(())
 }
 
+fn child_night(json: &str) -> Result<(), BenchError> {
+    let scenario: night::NightScenario =
+        serde_json::from_str(json).map_err(|e| BenchError(format!("unreadable scenario: {e}")))?;
+    let measurement = night::run(&scenario).map_err(|e| BenchError(e.to_string()))?;
+    let line = serde_json::to_string(&measurement)
+        .map_err(|e| BenchError(format!("result not serialisable: {e}")))?;
+    println!("{RESULT_PREFIX}{line}");
+    Ok(())
+}
+
 fn child_job(json: &str) -> Result<(), BenchError> {
     let scenario: jobs::JobScenario =
         serde_json::from_str(json).map_err(|e| BenchError(format!("unreadable scenario: {e}")))?;
@@ -550,6 +672,16 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("--child-job") {
         let json = args.get(1).cloned().unwrap_or_default();
         return match child_job(&json) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("bench (child): {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if args.first().map(String::as_str) == Some("--child-night") {
+        let json = args.get(1).cloned().unwrap_or_default();
+        return match child_night(&json) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("bench (child): {e}");
@@ -668,6 +800,23 @@ mod tests {
             (false, false, false, true, 200)
         );
         assert!(parse_plan(args("--clearfacts-docs 0")).is_err());
+        let plan = parse_plan(args("night --night-workers 5,25 --night-connections 200")).unwrap();
+        assert_eq!(
+            (
+                plan.exact,
+                plan.octopus,
+                plan.twinfield,
+                plan.clearfacts,
+                plan.night,
+                plan.night_workers.clone(),
+                plan.night_connections
+            ),
+            (false, false, false, false, true, vec![5, 25], 200)
+        );
+        let plan = parse_plan(args("--ledgers exact,night")).unwrap();
+        assert_eq!((plan.exact, plan.octopus, plan.night), (true, false, true));
+        assert!(!parse_plan(args("--ledgers octopus")).unwrap().night);
+        assert!(parse_plan(args("--night-workers 0")).is_err());
         assert!(parse_plan(args("--ledgers exakt")).is_err());
         assert!(parse_plan(args("--frobnicate")).is_err());
     }
