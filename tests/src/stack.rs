@@ -182,6 +182,8 @@ pub struct DrainStats {
     pub failed_messages: u32,
     /// Invocations killed at their deadline (their messages were delivered again).
     pub killed: u32,
+    /// Messages of killed invocations that were dead-lettered instead (never delivered again).
+    pub dead_lettered: u32,
 }
 
 /// How [`Stack::drain_exports_with`] hands queued messages to the handler.
@@ -208,6 +210,8 @@ pub struct Invocation {
     pub failed_messages: u32,
     /// Killed at its deadline.
     pub killed: bool,
+    /// Killed, and its messages dead-lettered (not delivered again).
+    pub dead_lettered: bool,
     /// Real time the invocation took.
     pub elapsed: Duration,
     /// The stored run report of each job's run after the invocation.
@@ -867,6 +871,23 @@ impl Stack {
         }
     }
 
+    /// The hourly sweeper on this stack's store and clock (what the dispatcher's hourly tick
+    /// runs after dispatching the payment poll).
+    pub async fn sweep(&self) -> koppel_core::jobs::sweep::SweepSummary {
+        let store = self.aws.store.as_ref();
+        let ports = koppel_core::jobs::sweep::SweepPorts {
+            connections: store,
+            reports: store,
+            documents: store,
+            leases: store,
+            notes: store,
+            clock: self.clock.as_ref(),
+        };
+        koppel_core::jobs::sweep::sweep(&ports)
+            .await
+            .expect("the sweep reads and writes the store")
+    }
+
     /// Run the nightly schedule now: the dispatcher sends one export job per active connection.
     pub async fn dispatch_nightly(&self) -> usize {
         self.dispatch_nightly_at(&self.clock.now().to_rfc3339())
@@ -984,6 +1005,11 @@ pub fn current_invocation() -> Option<u32> {
 pub trait InvocationKiller: Send + Sync {
     /// Resolves when invocation `number` is to be killed (never, for most).
     fn killed(&self, number: u32) -> futures::future::BoxFuture<'_, ()>;
+    /// True when killed invocation `number`'s messages go to the dead-letter queue instead
+    /// of coming back (their receive count is spent).
+    fn dead_lettered(&self, _number: u32) -> bool {
+        false
+    }
 }
 
 /// How long SQS hides a message handed back (template.yaml: the export queue's 90 minutes;
@@ -1035,6 +1061,11 @@ impl Drain<'_> {
                 stats.messages += invocation.messages;
                 stats.failed_messages += invocation.failed_messages;
                 stats.killed += u32::from(invocation.killed);
+                stats.dead_lettered += if invocation.dead_lettered {
+                    invocation.messages
+                } else {
+                    0
+                };
             }
             (self.observe)(&invocation);
             self.in_flight.fetch_sub(1, Ordering::SeqCst);
@@ -1079,6 +1110,7 @@ impl Drain<'_> {
             }
         };
         let killed = handled.is_none();
+        let dead_lettered = killed && self.killer.is_some_and(|k| k.dead_lettered(number));
         let failed: Vec<String> = match &handled {
             Some(response) => response
                 .batch_item_failures
@@ -1093,7 +1125,7 @@ impl Drain<'_> {
         // job hold and claims have lapsed).
         let back = by_id
             .iter()
-            .filter(|(id, _)| killed || failed.contains(id))
+            .filter(|(id, _)| (killed && !dead_lettered) || failed.contains(id))
             .map(|(_, job)| job.clone());
         self.delayed.lock().expect("delayed").extend(back);
         self.stack.aws.acknowledge(&self.kind, receipts).await;
@@ -1116,6 +1148,7 @@ impl Drain<'_> {
             jobs,
             failed_messages: if killed { 0 } else { failed.len() as u32 },
             killed,
+            dead_lettered,
             elapsed: started.elapsed(),
             reports,
         }

@@ -49,6 +49,7 @@ async fn half(first_seed: u64) {
     );
     println!("{} ({} on moto)", summary.last_line(), summary.on_moto);
     println!("{}", summary.window.line());
+    println!("runs closed as interrupted: {}", summary.interrupted);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,7 +85,14 @@ async fn the_plans_that_found_defects_keep_every_invariant() {
                     Phase::CompanyImport,
                     Fault::Redelivered { at: 9, copies: 1 },
                 ),
-                (Phase::CompanyImport, Fault::Kill { at: 6, after: true }),
+                (
+                    Phase::CompanyImport,
+                    Fault::Kill {
+                        at: 6,
+                        after: true,
+                        dead_letter: false,
+                    },
+                ),
             ],
         ),
         (
@@ -144,7 +152,14 @@ async fn clearfacts_lost_upload_answers_are_sent_again_and_reported_never_silent
             105,
             vec![
                 (Phase::Export, lost(3, 2, InternalError)),
-                (Phase::Export, Fault::Kill { at: 9, after: true }),
+                (
+                    Phase::Export,
+                    Fault::Kill {
+                        at: 9,
+                        after: true,
+                        dead_letter: false,
+                    },
+                ),
             ],
         ),
         (
@@ -188,5 +203,49 @@ async fn clearfacts_lost_upload_answers_are_sent_again_and_reported_never_silent
         window.repeat_uploads > 0 && window.schedules_hit >= 3,
         "lost upload answers must lead to repeats, each reported: {}",
         window.line()
+    );
+}
+
+/// A worker killed mid-export whose message is dead-lettered (its receive count spent):
+/// nothing delivers the run again, so its report would say "Running" for ever. The sweeper
+/// closes it as interrupted, the next nights export the rest, and every invariant holds —
+/// in each ledger, the kill early and late in the run. (Store call 4 is the report written as
+/// the invocation starts; a kill before it leaves no report at all, so nothing says Running.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_lettered_export_is_closed_as_interrupted_and_nothing_is_lost() {
+    let mut broken = Vec::new();
+    let mut interrupted = 0;
+    for ledger in [
+        LedgerUnderTest::Exact,
+        LedgerUnderTest::Octopus,
+        LedgerUnderTest::Twinfield,
+        LedgerUnderTest::Clearfacts,
+    ] {
+        for at in [4, 9, 15] {
+            let mut plan = Plan::draw(7, 0);
+            plan.ledger = ledger;
+            plan.faults = vec![(
+                Phase::Export,
+                Fault::Kill {
+                    at,
+                    after: true,
+                    dead_letter: true,
+                },
+            )];
+            let outcome = run_plan(&plan, None).await;
+            assert_eq!(
+                outcome.kills, 1,
+                "{ledger:?}: the kill at store call {at} struck"
+            );
+            interrupted += outcome.interrupted;
+            if !outcome.is_clean() {
+                broken.push(format!("{ledger:?} kill at {at}: {:?}", outcome.violations));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{broken:#?}");
+    assert_eq!(
+        interrupted, 12,
+        "every killed run was closed by the sweeper"
     );
 }

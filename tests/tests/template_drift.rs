@@ -627,3 +627,52 @@ fn the_page_answers_before_its_function_times_out() {
         reactivation_page::REQUEST_SECONDS
     );
 }
+
+/// The claim on a document outlives the invocation that took it and its last request: its
+/// lifetime is the export function's Lambda timeout plus the in-flight margin (the invariant
+/// of DESIGN.md and docs/ARCHITECTURE.md), read here from the template.
+#[test]
+fn a_document_claim_lasts_the_export_timeout_plus_a_request_in_flight() {
+    use koppel_core::jobs::export::{CLAIM_TTL, EXPORT_TIMEOUT, ExportOptions, IN_FLIGHT_MARGIN};
+    let template = template();
+    let (_, timeout) = functions(&template)["InvoiceExportFunction"];
+    assert_eq!(
+        EXPORT_TIMEOUT.num_seconds() as u64,
+        timeout,
+        "koppel_core's EXPORT_TIMEOUT must be InvoiceExportFunction's Timeout"
+    );
+    assert!(IN_FLIGHT_MARGIN >= chrono::Duration::minutes(1));
+    assert_eq!(CLAIM_TTL, EXPORT_TIMEOUT + IN_FLIGHT_MARGIN);
+    assert_eq!(ExportOptions::default().claim_ttl, CLAIM_TTL);
+}
+
+/// The sweeper closes a run only after it has been quiet longer than any live run can be:
+/// a message hidden for its queue's visibility timeout after a killed invocation, then an
+/// invocation of its function's full timeout.
+#[test]
+fn the_sweeper_waits_longer_than_a_live_run_can_stay_quiet() {
+    use koppel_core::jobs::sweep::QUIET_FOR;
+    let template = template();
+    let queues = resources_of_type(&template, "AWS::SQS::Queue");
+    let mut longest = 0;
+    for (_, (function, timeout)) in functions(&template) {
+        let Some(events) = function.get("Properties").and_then(|p| p.get("Events")) else {
+            continue;
+        };
+        for event in events.as_mapping().unwrap().values() {
+            if text(at(event, &["Type"])) != "SQS" {
+                continue;
+            }
+            let (queue_id, _) = get_att_target(at(event, &["Properties", "Queue"]));
+            let visibility = at(queues[&queue_id], &["Properties", "VisibilityTimeout"])
+                .as_u64()
+                .unwrap();
+            longest = longest.max(visibility + timeout);
+        }
+    }
+    assert!(longest > 0, "the job queues were found");
+    assert!(
+        QUIET_FOR.num_seconds() as u64 > longest,
+        "QUIET_FOR {QUIET_FOR} must exceed the longest visibility timeout + function timeout ({longest} s)"
+    );
+}

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use koppel_core::jobs::dispatch::{DispatchError, dispatch};
 use koppel_core::jobs::sweep::{SweepPorts, SweepSummary, sweep};
 use koppel_core::{Clock, JobKind, JobQueue, Store};
+use koppel_runtime::metrics::{self, FleetGauges};
 use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -85,7 +86,11 @@ impl Dispatcher {
             clock: self.clock.as_ref(),
         };
         match sweep(&ports).await {
-            Ok(summary) => Some(summary),
+            Ok(summary) => {
+                // The fleet's gauges, for the alarms on sign-ins awaited and failed nights.
+                metrics::publish(&FleetGauges::from(&summary).line(self.clock.now()));
+                Some(summary)
+            }
             Err(error) => {
                 warn!(%error, "the sweep failed; the next hourly tick sweeps again");
                 None

@@ -74,6 +74,10 @@ fn print_summary(summary: &Summary, seconds: f64) {
         .map(|(ledger, count)| format!("{ledger} {count}"))
         .collect();
     println!("schedules per ledger: {}", ledgers.join(", "));
+    println!(
+        "runs closed as interrupted by the sweeper: {} (runs left Running and documents failed by a lock count as violations)",
+        summary.interrupted
+    );
     println!("{}", summary.window.line());
     for failure in &summary.failures {
         println!("FAILED seed {}:", failure.outcome.seed);

@@ -13,7 +13,7 @@
 
 use super::ledger::{EntryView, LedgerUnderTest};
 use crate::stack::Stack;
-use koppel_core::{Connection, ConnectionStatus, DocumentId, ExportState, IssueOutcome};
+use koppel_core::{Connection, ConnectionStatus, DocumentId, ExportState, IssueOutcome, RunStatus};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -73,6 +73,9 @@ pub struct Outcome {
     /// A ledger without search: documents uploaded more than once that no report named
     /// (counted in `duplicates` too).
     pub silent_duplicates: u32,
+    /// Runs the sweeper closed as interrupted at the end (their invocations stopped without
+    /// finishing and nothing worked on them any more).
+    pub interrupted: u32,
 }
 
 impl Outcome {
@@ -105,7 +108,39 @@ pub async fn check(stack: &Stack, connection: &Connection, expect: &Expectations
     }
     check_payments(stack, expect, &mut outcome);
     check_connection(stack, connection, expect, &mut outcome).await;
+    check_runs(stack, connection, &mut outcome).await;
     outcome
+}
+
+/// Every run ends in a true state (none says "Running" once the sweeper has passed), and no
+/// document was failed because another worker held a lock (a customer's creation): such a
+/// document is deferred, never failed.
+async fn check_runs(stack: &Stack, connection: &Connection, outcome: &mut Outcome) {
+    let reports = stack
+        .aws
+        .store
+        .run_reports(&connection.id, 10_000)
+        .await
+        .unwrap_or_default();
+    for report in &reports {
+        if report.status == RunStatus::Running {
+            outcome.broken(format!(
+                "run {} ({}) still says Running after the sweep",
+                report.run_id, report.job
+            ));
+        }
+        for issue in report
+            .issues
+            .iter()
+            .filter(|i| i.outcome == IssueOutcome::Failed)
+            .filter(|i| i.reason.contains("another export was creating"))
+        {
+            outcome.broken(format!(
+                "{} failed in run {} because of a lock: {}",
+                issue.subject, report.run_id, issue.reason
+            ));
+        }
+    }
 }
 
 /// Booked documents of the account: (id, number) of booked invoices and credit notes.

@@ -30,6 +30,8 @@ pub struct Summary {
     pub violations: u32,
     /// Invocations killed.
     pub kills: u32,
+    /// Runs the sweeper closed as interrupted (none is left "Running": that is a violation).
+    pub interrupted: u32,
     /// How often each fault class struck.
     pub fault_mix: BTreeMap<&'static str, u32>,
     /// Schedules per ledger.
@@ -139,6 +141,7 @@ impl Summary {
         self.lost += outcome.lost;
         self.violations += outcome.violations.len() as u32;
         self.kills += outcome.kills;
+        self.interrupted += outcome.interrupted;
         for class in &outcome.fired {
             *self.fault_mix.entry(class).or_default() += 1;
         }

@@ -80,6 +80,10 @@ pub enum Fault {
         at: u64,
         /// Killed after the call was carried out (its result lost).
         after: bool,
+        /// The killed invocation's messages are not delivered again: SQS moved them to the
+        /// dead-letter queue (their receive count was spent). Its run must be closed as
+        /// interrupted by the sweeper, and what it did not do goes with the next runs.
+        dead_letter: bool,
     },
     /// From store call `at` on, Exact answers `count` calls with `status` (5xx storm or a
     /// bare 429 burst), only calls to `path` when given.
@@ -159,6 +163,9 @@ impl Fault {
     /// The class of the fault, for the fault mix in figures.
     pub fn class(&self) -> &'static str {
         match self {
+            Self::Kill {
+                dead_letter: true, ..
+            } => "worker killed, message dead-lettered",
             Self::Kill { after: false, .. } => "worker killed before a store write",
             Self::Kill { after: true, .. } => "worker killed after a store write",
             Self::ExactFailures { status: 429, .. } => "ledger 429 burst",
@@ -286,9 +293,12 @@ impl Plan {
             for _ in 0..count {
                 let at = dice.between(1, calls);
                 let fault = match dice.between(0, 12) {
+                    // About one kill in seven also dead-letters its message; taken from `at`
+                    // rather than a new draw, so every other draw of every seed stays as it was.
                     0..=2 => Fault::Kill {
                         at,
                         after: dice.chance(60),
+                        dead_letter: at % 7 == 3,
                     },
                     3 => Fault::ExactFailures {
                         at: if dice.chance(30) { 0 } else { at },
@@ -413,7 +423,7 @@ mod tests {
             .flat_map(|seed| Plan::draw(seed, 0).faults)
             .map(|(_, fault)| fault.class())
             .collect();
-        assert_eq!(classes.len(), 14, "{classes:?}");
+        assert_eq!(classes.len(), 15, "{classes:?}");
     }
 
     #[test]

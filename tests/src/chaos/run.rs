@@ -98,7 +98,14 @@ pub async fn run_plan(plan: &Plan, moto_url: Option<&str>) -> Outcome {
     expect.connection_status = Some((stored.status, stored.status_reason.clone(), access_ended));
 
     recover(&stack, plan, &department, &connection, access_ended).await;
+    // The hourly sweeper, once nothing has worked on the connection for longer than a live
+    // run can stay quiet: every run must then be in a final state.
+    stack
+        .clock
+        .advance(koppel_core::jobs::sweep::QUIET_FOR + chrono::Duration::minutes(1));
+    let swept = stack.sweep().await;
     let mut outcome = check(&stack, &connection, &expect).await;
+    outcome.interrupted = swept.interrupted;
     outcome.seed = plan.seed;
     outcome.fired = fired;
     outcome.kills = tripwire.kills();

@@ -32,6 +32,7 @@ struct Armed {
     faults: Vec<Fault>,
     job: Option<Job>,
     killed: HashSet<u32>,
+    dead_lettered: HashSet<u32>,
     kills: u32,
     fired: Vec<&'static str>,
 }
@@ -96,7 +97,7 @@ impl Tripwire {
 
     /// Store call `n` is about to be made: strike the faults due, and say whether the
     /// calling invocation dies (before or after the call).
-    async fn on_call(&self, n: u64) -> Option<bool> {
+    async fn on_call(&self, n: u64) -> Option<(bool, bool)> {
         let (due, kill) = {
             let mut armed = self.armed();
             let mut due = Vec::new();
@@ -104,8 +105,12 @@ impl Tripwire {
             let mut kept = Vec::new();
             for fault in std::mem::take(&mut armed.faults) {
                 match fault {
-                    Fault::Kill { at, after } if at == n => {
-                        kill = Some(after);
+                    Fault::Kill {
+                        at,
+                        after,
+                        dead_letter,
+                    } if at == n => {
+                        kill = Some((after, dead_letter));
                         armed.fired.push(fault.class());
                     }
                     ref other if at_of(other) == Some(n) => due.push(fault),
@@ -121,10 +126,13 @@ impl Tripwire {
         kill
     }
 
-    fn kill(&self, invocation: u32) {
+    fn kill(&self, invocation: u32, dead_letter: bool) {
         {
             let mut armed = self.armed();
             armed.killed.insert(invocation);
+            if dead_letter {
+                armed.dead_lettered.insert(invocation);
+            }
             armed.kills += 1;
         }
         self.killed.notify_waiters();
@@ -198,11 +206,11 @@ impl StoreHook for Arc<Tripwire> {
             let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
             match self.on_call(n).await {
                 None => call.await,
-                Some(after) => {
+                Some((after, dead_letter)) => {
                     if after {
                         let _lost = call.await;
                     }
-                    self.kill(invocation);
+                    self.kill(invocation, dead_letter);
                     std::future::pending().await
                 }
             }
@@ -211,6 +219,10 @@ impl StoreHook for Arc<Tripwire> {
 }
 
 impl InvocationKiller for Arc<Tripwire> {
+    fn dead_lettered(&self, number: u32) -> bool {
+        self.armed().dead_lettered.contains(&number)
+    }
+
     fn killed(&self, number: u32) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             loop {

@@ -23,7 +23,7 @@ use tracing::{info, warn};
 /// longer than the longest time a live run can go without writing its report — a message
 /// hidden for the export queue's visibility timeout (90 minutes) after a killed invocation,
 /// then an invocation of up to the Lambda timeout (15 minutes) — plus a margin. Checked
-/// against template.yaml by `tests/tests/lifetimes.rs`. Even then the sweeper closes a run
+/// against template.yaml by `tests/tests/template_drift.rs`. Even then the sweeper closes a run
 /// only while it holds the run's job hold itself, so a run being worked on is never closed.
 pub const QUIET_FOR: chrono::Duration = chrono::Duration::hours(2);
 
@@ -217,7 +217,7 @@ fn failed_two_nights(reports: &[RunReport], now: DateTime<Utc>) -> bool {
         .iter()
         .filter(|r| r.job == "invoice-export" && r.run_id.as_str().starts_with("invoice-export-"))
         .collect();
-    nightly.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+    nightly.sort_by_key(|r| std::cmp::Reverse(r.started_at));
     match nightly.as_slice() {
         [latest, before, ..] => {
             now - latest.started_at <= chrono::Duration::hours(36)

@@ -584,6 +584,10 @@ fn progress(
                 "run FAILED: {}",
                 report.message.as_deref().unwrap_or("no message")
             ),
+            RunStatus::Interrupted => format!(
+                "run INTERRUPTED: {}",
+                report.message.as_deref().unwrap_or("no message")
+            ),
         };
         println!(
             "  #{:<2} sim +{:<7} {label:<38} message {}  {:>6}  +{:<3} exported ({} so far, {} failed)  {outcome}",

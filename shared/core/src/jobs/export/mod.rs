@@ -45,7 +45,7 @@ use mapping::{CategoryAccounts, MappingContext};
 use preview::category_accounts_of as category_accounts;
 
 /// The export function's Lambda timeout (template.yaml `InvoiceExportFunction` `Timeout`,
-/// checked by `tests/tests/lifetimes.rs`): no invocation works longer than this.
+/// checked by `tests/tests/template_drift.rs`): no invocation works longer than this.
 pub const EXPORT_TIMEOUT: chrono::Duration = chrono::Duration::seconds(900);
 
 /// How long after a worker's death a request it sent may still be processed by the ledger
