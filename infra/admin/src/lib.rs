@@ -8,6 +8,8 @@
 //!
 //! docs/OPERATIONS.md ("Admin command") shows each command with its output.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod print;
 pub mod target;
