@@ -1148,3 +1148,61 @@ async fn a_merge_file_is_uploaded_previewed_then_applied_and_bad_uploads_are_ref
     );
     assert_eq!(statuses[10], StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn an_interrupted_run_says_so_and_offers_run_again_which_queues_a_new_export() {
+    let world = World::start().await;
+    world
+        .connection("a-1", &world.account, ConnectionStatus::Active)
+        .await;
+    let mut report = RunReport::start(
+        ConnectionId::new("a-1"),
+        koppel_core::RunId::new("invoice-export-20261120T0100Z"),
+        "invoice-export",
+        RunCounts::Nothing,
+        world.clock.now(),
+    );
+    report.status = RunStatus::Interrupted;
+    report.message = Some("This run stopped before its end.".into());
+    world.store.put_run_report(&report).await.unwrap();
+    let session = world.sign_in().await;
+
+    let page = world
+        .get(
+            "/connections/a-1/runs/invoice-export-20261120T0100Z",
+            Some(&session),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Interrupted"), "{}", page.body);
+    assert!(page.body.contains("Nothing is lost"), "{}", page.body);
+    assert!(
+        !page.body.contains("http-equiv=\"refresh\""),
+        "an interrupted run is over: the page stops refreshing"
+    );
+    assert!(
+        page.body.contains("action=\"/connections/a-1/sync\""),
+        "Run again posts to Sync now: {}",
+        page.body
+    );
+    let overview = world.get("/teamleader", Some(&session)).await;
+    assert!(
+        overview.body.contains("Interrupted"),
+        "listed with its status"
+    );
+
+    let csrf = World::csrf_of(&page.body);
+    let again = world
+        .send(
+            Method::POST,
+            "/connections/a-1/sync",
+            Some(&session),
+            Some(&format!("csrf={csrf}")),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+    let sent = world.queue.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].kind, JobKind::InvoiceExport);
+    assert_ne!(sent[0].run_id, report.run_id, "a new run");
+}
