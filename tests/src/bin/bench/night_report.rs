@@ -140,7 +140,9 @@ pub const CONNECTION_DOCS: [f64; 9] = [1.0, 4.0, 12.0, 18.0, 38.0, 97.0, 236.0, 
 /// The paper's table of one connection's night: calls, bounds and time at a few sizes.
 pub fn connection_table() -> String {
     let mut out = String::from(
-        "Paper, one connection's night (`connection_night`):\n\n         | documents n | settings | Exact calls in the quota | Teamleader calls | latency-bound L | rate-bound R | T | invocations |\n         |---:|---|---:|---:|---:|---:|---:|---:|\n",
+        "Paper, one connection's night (`connection_night`):\n\n\
+         | documents n | settings | Exact calls in the quota | Teamleader calls | latency-bound L | rate-bound R | T | invocations |\n\
+         |---:|---|---:|---:|---:|---:|---:|---:|\n",
     );
     for n in CONNECTION_DOCS {
         for costs in [&WITH_PDF, &WITHOUT_PDF] {
@@ -325,9 +327,12 @@ pub fn verdicts(runs: &[NightMeasurement]) -> Vec<Verdict> {
             (PAPER_TOLERANCE.0..=PAPER_TOLERANCE.1).contains(&r),
         ));
         out.push(information(
-            &format!("{n} workers: accounts per night at this pace"),
+            &format!(
+                "{n} workers: connections per {:.0}-hour night at this drain's pace",
+                NIGHT_WINDOW_SECONDS / 3600.0
+            ),
             format!(
-                "{} ({} connections in {})",
+                "{} ({} connections in {}, the longest connection's tail included)",
                 thousands(
                     m.connections.len() as f64 * NIGHT_WINDOW_SECONDS
                         / m.drain_seconds.max(f64::EPSILON)
