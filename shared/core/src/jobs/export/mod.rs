@@ -200,7 +200,16 @@ impl ConnectionJob for InvoiceExport<'_> {
             // A one-document run: the nightly run still lists from where it was.
             return Ok(());
         }
-        let next = cursor.next_since(self.options.cursor_overlap);
+        let mut next = cursor.next_since(self.options.cursor_overlap);
+        // A run that listed from later than the stored lower bound (a backfill from a recent
+        // date) did not see what lies before it: documents an earlier run left unfinished
+        // there must still be listed by the next night, so the bound never moves past them.
+        let stored = cursor::read_since(self.stores.cursors, &run.connection.id).await?;
+        if let (Some(stored), Some(listed_from)) = (stored, cursor.since)
+            && listed_from > stored
+        {
+            next = next.min(stored);
+        }
         self.stores
             .cursors
             .put_cursor(&run.connection.id, SINCE_CURSOR, &next.to_rfc3339())

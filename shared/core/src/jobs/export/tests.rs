@@ -6,8 +6,8 @@ use crate::jobs::lifecycle::{JobOutcome, LifecycleOptions, LifecyclePorts, run_j
 use crate::jobs::test_world::*;
 use crate::memory::{CrashAfterPost, InMemoryLedger, PostFault};
 use crate::{
-    Clock, ConnectionId, ConnectionSettings, CustomerLink, Deadline, DepartmentId, DocumentId,
-    DocumentKind, DocumentStore, ExportCounts, ExportState, ExternalError, FileFormat,
+    Clock, ConnectionId, ConnectionSettings, CursorStore, CustomerLink, Deadline, DepartmentId,
+    DocumentId, DocumentKind, DocumentStore, ExportCounts, ExportState, ExternalError, FileFormat,
     FixedConnector, GlAccount, IssueOutcome, Job, JobKind, LeaseStore, LedgerKind, LedgerLimits,
     Money, ProductCategory, ProductCategoryId, RunId, RunReport, RunStatus,
 };
@@ -65,7 +65,7 @@ async fn booked_documents_go_to_their_journals_once_drafts_never_customers_first
 
 #[tokio::test]
 async fn a_customer_created_by_a_worker_that_died_before_recording_it_is_found_not_created_again() {
-    use crate::{CursorStore, LedgerCustomers};
+    use crate::LedgerCustomers;
     let world = World::with_account(3, 0, 1);
     world.connect(connection()).await;
     // A worker noted the creation, the ledger created the customer, the worker died before
@@ -810,4 +810,54 @@ async fn a_customer_lock_left_by_a_dead_worker_defers_its_documents_never_fails_
     assert_eq!(counts(&second).deferred, 0);
     assert_eq!(world.ledger.customers_created(), 2);
     assert_exactly_once(&world, 6, 0);
+}
+
+#[tokio::test]
+async fn a_backfill_from_a_recent_date_keeps_the_nightly_bound_on_older_unfinished_documents() {
+    let world = World::with_account(3, 0, 1);
+    world.connect(connection()).await;
+    let (_, first) = world.run("night-1", None).await;
+    assert_eq!(counts(&first).exported, 3);
+    // A night left a document unfinished three weeks ago: the stored bound reaches back to it.
+    let old_bound = world.clock.now() - chrono::Duration::days(21);
+    world
+        .store
+        .put_cursor(
+            &ConnectionId::from("c1"),
+            super::SINCE_CURSOR,
+            &old_bound.to_rfc3339(),
+        )
+        .await
+        .unwrap();
+    let cursor = super::ExportCursor::backfill(
+        world.clock.now() - chrono::Duration::days(2),
+        world.clock.now(),
+    );
+    let message = Job {
+        cursor: Some(serde_json::to_string(&cursor).unwrap()),
+        ..Job::start(
+            ConnectionId::from("c1"),
+            RunId::new("backfill"),
+            JobKind::InvoiceExport,
+        )
+    };
+    let JobOutcome::Finished(_) = world.invoke(&message, Deadline::none()).await else {
+        panic!("the backfill finishes")
+    };
+    let stored = super::cursor::read_since(&world.store, &ConnectionId::from("c1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        stored,
+        Some(old_bound),
+        "the backfill did not list before its date"
+    );
+    // A nightly run lists from the stored bound and moves it on.
+    world.clock.advance(Duration::from_secs(3600));
+    world.run("night-2", None).await;
+    let moved = super::cursor::read_since(&world.store, &ConnectionId::from("c1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(moved > old_bound);
 }
