@@ -250,7 +250,8 @@ impl Admin {
 
     /// The run a dead-lettered job belongs to, as a column (`run running`, `run
     /// interrupted`, `run not started`; `-` when the body is not a job), and whether that run
-    /// has ended (its job skips the message).
+    /// has ended for good (succeeded, failed, paused: its job skips the message; an
+    /// interrupted run resumes when its message comes back).
     async fn run_of(&self, letter: &DeadLetter) -> Result<(String, bool), AdminError> {
         let Some(job) = &letter.job else {
             return Ok(("-".into(), false));
@@ -262,7 +263,7 @@ impl Admin {
         Ok(match report {
             Some(report) => (
                 format!("run {}", print::name_of(&report.status)),
-                report.status != RunStatus::Running,
+                !matches!(report.status, RunStatus::Running | RunStatus::Interrupted),
             ),
             None => ("run not started".into(), false),
         })
@@ -293,7 +294,7 @@ impl Admin {
         if ended > 0 {
             writeln!(
                 out,
-                "  {} of a run that has ended: its job skips it (the hourly sweep closes a run nobody works on as interrupted); start a new run instead (Sync now on the page, or backfill)",
+                "  {} of a run that has ended: its job skips it; start a new run instead (Sync now on the page, or backfill)",
                 messages(ended)
             )?;
         }

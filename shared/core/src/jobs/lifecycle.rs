@@ -373,6 +373,15 @@ pub async fn run_job<J: ConnectionJob>(
         .run_report(&connection.id, &message.run_id)
         .await?
     {
+        // A run the sweeper closed as interrupted resumes when a message of it arrives after
+        // all (a late redelivery, a dead-lettered job redriven): it continues from that
+        // message's cursor, its claims and look-ups keep every document once.
+        Some(mut r) if r.status == RunStatus::Interrupted => {
+            info!(connection_id = %connection.id, run_id = %r.run_id, "an interrupted run resumes");
+            r.status = RunStatus::Running;
+            r.message = None;
+            r
+        }
         Some(r) if r.status != RunStatus::Running => {
             return Ok(JobOutcome::Skipped(format!(
                 "run {} already finished",

@@ -283,18 +283,84 @@ async fn an_export_killed_mid_run_is_closed_and_the_next_run_finishes_it_exactly
     assert_eq!(closed.status, RunStatus::Interrupted);
     assert_eq!(closed.export_counts().deferred, 1, "the claimed document");
 
-    // A late redelivery of the closed run does nothing; "run again" exports the rest once.
-    let late = world.invoke(&message, Deadline::none()).await;
-    assert!(matches!(
-        late,
-        crate::jobs::lifecycle::JobOutcome::Skipped(_)
-    ));
+    // "Run again": a new run exports the rest once (what the killed worker booked is found
+    // by look-up).
     let (_, again) = world.run("manual-again", None).await;
     let counts = again.export_counts();
     assert_eq!(counts.exported + counts.already_exported, 8, "{again:#?}");
     assert_eq!(
         counts.already_exported, 1,
         "the killed post was found by look-up"
+    );
+    let mut refs = world.booked_references();
+    let all = refs.len();
+    refs.dedup();
+    assert_eq!((refs.len(), all), (8, 8), "every invoice once");
+}
+
+#[tokio::test]
+async fn a_redriven_message_of_an_interrupted_run_resumes_it_and_posts_nothing_twice() {
+    let world = World::with_account(8, 0, 2);
+    world.connect(connection()).await;
+    let crashing = Arc::new(CrashAfterPost::new(world.ledger.clone(), 1));
+    let connector = FixedConnector {
+        source: world.source.clone(),
+        ledger: crashing,
+        einvoice: None,
+    };
+    let message = Job::start(
+        ConnectionId::from("c1"),
+        RunId::new("invoice-export-20261120T0100Z"),
+        JobKind::InvoiceExport,
+    );
+    let export = crate::jobs::export::InvoiceExport {
+        stores: crate::jobs::export::ExportStores::of(&world.store),
+        options: crate::jobs::export::ExportOptions::default(),
+    };
+    let lifecycle = crate::jobs::lifecycle::LifecyclePorts {
+        connector: &connector,
+        connections: &world.store,
+        reports: &world.store,
+        leases: &world.store,
+        queue: &world.queue,
+        clock: world.clock.as_ref(),
+    };
+    let killed = {
+        use futures::FutureExt;
+        std::panic::AssertUnwindSafe(run_job(
+            &export,
+            &lifecycle,
+            &message,
+            Deadline::none(),
+            crate::jobs::lifecycle::LifecycleOptions::default(),
+        ))
+        .catch_unwind()
+        .await
+        .is_err()
+    };
+    assert!(killed);
+    world.clock.advance(Duration::from_secs(3 * 3600));
+    let sweeper = SweepPorts {
+        connections: &world.store,
+        reports: &world.store,
+        documents: &world.store,
+        leases: &world.store,
+        notes: &world.store,
+        clock: world.clock.as_ref(),
+    };
+    assert_eq!(sweep(&sweeper).await.unwrap().interrupted, 1);
+
+    // The operator redrives the dead-lettered message: the run resumes and ends.
+    let resumed = world.invoke(&message, Deadline::none()).await;
+    let crate::jobs::lifecycle::JobOutcome::Finished(report) = resumed else {
+        panic!("the interrupted run resumes and finishes: {resumed:?}")
+    };
+    assert_eq!(report.run_id, message.run_id);
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    assert_eq!(
+        world.ledger.posts(),
+        8,
+        "the killed post was found, not posted again"
     );
     let mut refs = world.booked_references();
     let all = refs.len();
