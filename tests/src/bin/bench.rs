@@ -29,12 +29,13 @@
 //! (`KOPPEL_PEPPOL_PYTHON`, `EINVOICE_RULES_DIR`, in `.dev/env`); without them every document
 //! goes as its PDF and the check is not timed.
 //!
-//! Then the night (`bench/night.rs`, docs/CAPACITY.md): `--night-connections` connections
-//! (default 1,000) exported to Exact on virtual time with the quotas on and the APIs'
-//! assumed latencies, drained by each of `--night-workers` worker counts (default 10,50),
-//! each in a child process (`--child-night`), against the paper figure of
-//! `bench/night_model.rs`. `bench night` (`infra/dev bench night`) runs only the night;
-//! `--ledgers` leaves it out unless its list names `night`.
+//! The night (`bench/night.rs`, docs/CAPACITY.md) runs only when asked: `bench night`
+//! (`infra/dev bench night`), or `night` in the `--ledgers` list. `--night-connections`
+//! connections (default 1,000) exported to Exact on virtual time with the quotas on and the
+//! APIs' assumed latencies, drained by each of `--night-workers` worker counts (default
+//! 10,50; the runs side by side, each in a child process, `--child-night`), against the paper
+//! figure of `bench/night_model.rs`; `--night-pdf off` without the PDF attached. About seven
+//! minutes on a 2-core machine, hence not in the default set.
 //!
 //! ```text
 //! bench [--docs 1000,10000] [--pdf-docs 1000] [--pacing-docs 1000] [--speed X]
