@@ -397,19 +397,28 @@ fn functions(template: &Value) -> BTreeMap<String, (&Value, u64)> {
         .collect()
 }
 
+/// A function's SQS event sources.
+fn sqs_events(function: &Value) -> Vec<&Value> {
+    function
+        .get("Properties")
+        .and_then(|p| p.get("Events"))
+        .and_then(Value::as_mapping)
+        .map(|events| {
+            events
+                .values()
+                .filter(|event| text(at(event, &["Type"])) == "SQS")
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[test]
 fn every_queue_feeds_one_function_with_a_long_enough_visibility_timeout() {
     let template = template();
     let queues = resources_of_type(&template, "AWS::SQS::Queue");
     let mut consumed = BTreeSet::new();
     for (id, (function, timeout)) in functions(&template) {
-        let Some(events) = function.get("Properties").and_then(|p| p.get("Events")) else {
-            continue;
-        };
-        for event in events.as_mapping().unwrap().values() {
-            if text(at(event, &["Type"])) != "SQS" {
-                continue;
-            }
+        for event in sqs_events(function) {
             let (queue_id, _) = get_att_target(at(event, &["Properties", "Queue"]));
             let visibility = at(queues[&queue_id], &["Properties", "VisibilityTimeout"])
                 .as_u64()
@@ -653,23 +662,20 @@ fn a_document_claim_lasts_the_export_timeout_plus_a_request_in_flight() {
 fn the_sweeper_waits_longer_than_a_live_run_can_stay_quiet() {
     use koppel_core::jobs::sweep::QUIET_FOR;
     let template = template();
-    let queues = resources_of_type(&template, "AWS::SQS::Queue");
-    let mut longest = 0;
-    for (_, (function, timeout)) in functions(&template) {
-        let Some(events) = function.get("Properties").and_then(|p| p.get("Events")) else {
-            continue;
-        };
-        for event in events.as_mapping().unwrap().values() {
-            if text(at(event, &["Type"])) != "SQS" {
-                continue;
-            }
-            let (queue_id, _) = get_att_target(at(event, &["Properties", "Queue"]));
-            let visibility = at(queues[&queue_id], &["Properties", "VisibilityTimeout"])
-                .as_u64()
-                .unwrap();
-            longest = longest.max(visibility + timeout);
-        }
-    }
+    let queues = &resources_of_type(&template, "AWS::SQS::Queue");
+    let longest = functions(&template)
+        .into_iter()
+        .flat_map(|(_, (function, timeout))| {
+            sqs_events(function).into_iter().map(move |event| {
+                let (queue_id, _) = get_att_target(at(event, &["Properties", "Queue"]));
+                at(queues[&queue_id], &["Properties", "VisibilityTimeout"])
+                    .as_u64()
+                    .unwrap()
+                    + timeout
+            })
+        })
+        .max()
+        .unwrap_or(0);
     assert!(longest > 0, "the job queues were found");
     assert!(
         QUIET_FOR.num_seconds() as u64 > longest,

@@ -200,6 +200,42 @@ impl World {
         world
     }
 
+    /// One export invocation of `message` whose ledger "kills the Lambda" (panics) right
+    /// after it accepted the next `crashes` entries: true when the invocation died.
+    pub(crate) async fn export_killed_after_posts(&self, message: &Job, crashes: u32) -> bool {
+        use futures::FutureExt;
+        let connector = FixedConnector {
+            source: self.source.clone(),
+            ledger: Arc::new(crate::memory::CrashAfterPost::new(
+                self.ledger.clone(),
+                crashes,
+            )),
+            einvoice: None,
+        };
+        let export = InvoiceExport {
+            stores: ExportStores::of(&self.store),
+            options: ExportOptions::default(),
+        };
+        let ports = LifecyclePorts {
+            connector: &connector,
+            connections: &self.store,
+            reports: &self.store,
+            leases: &self.store,
+            queue: &self.queue,
+            clock: self.clock.as_ref(),
+        };
+        std::panic::AssertUnwindSafe(run_job(
+            &export,
+            &ports,
+            message,
+            Deadline::none(),
+            LifecycleOptions::default(),
+        ))
+        .catch_unwind()
+        .await
+        .is_err()
+    }
+
     pub(crate) async fn connect(&self, connection: Connection) {
         self.store.put_connection(&connection).await.unwrap();
     }

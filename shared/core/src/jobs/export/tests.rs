@@ -1,18 +1,17 @@
 //! The export against the memory ports: an in-memory Teamleader account, an in-memory ledger
 //! with fault injection, the memory store and queue, a manual clock. No AWS, no HTTP.
 
-use super::{ExportOptions, ExportStores, InvoiceExport, request_reexport};
-use crate::jobs::lifecycle::{JobOutcome, LifecycleOptions, LifecyclePorts, run_job};
+use super::{ExportStores, request_reexport};
+use crate::jobs::lifecycle::JobOutcome;
 use crate::jobs::test_world::*;
-use crate::memory::{CrashAfterPost, InMemoryLedger, PostFault};
+use crate::memory::{InMemoryLedger, PostFault};
 use crate::{
     Clock, ConnectionId, ConnectionSettings, CursorStore, CustomerLink, Deadline, DepartmentId,
     DocumentId, DocumentKind, DocumentStore, ExportCounts, ExportState, ExternalError, FileFormat,
-    FixedConnector, GlAccount, IssueOutcome, Job, JobKind, LeaseStore, LedgerKind, LedgerLimits,
-    Money, ProductCategory, ProductCategoryId, RunId, RunReport, RunStatus,
+    GlAccount, IssueOutcome, Job, JobKind, LeaseStore, LedgerKind, LedgerLimits, Money,
+    ProductCategory, ProductCategoryId, RunId, RunReport, RunStatus,
 };
 use rust_decimal_macros::dec;
-use std::sync::Arc;
 use std::time::Duration;
 
 fn counts(report: &RunReport) -> ExportCounts {
@@ -135,37 +134,12 @@ async fn one_refused_document_fails_alone_with_the_ledgers_words() {
 async fn a_worker_killed_after_the_ledger_booked_is_resolved_by_lookup_not_a_second_post() {
     let world = World::with_account(8, 0, 2);
     world.connect(connection()).await;
-    let crashing = Arc::new(CrashAfterPost::new(world.ledger.clone(), 1));
-    let connector = FixedConnector {
-        source: world.source.clone(),
-        ledger: crashing,
-        einvoice: None,
-    };
     let message = Job::start(
         ConnectionId::from("c1"),
         RunId::new("r"),
         JobKind::InvoiceExport,
     );
-    let export = InvoiceExport {
-        stores: ExportStores::of(&world.store),
-        options: ExportOptions::default(),
-    };
-    let ports = LifecyclePorts {
-        connector: &connector,
-        connections: &world.store,
-        reports: &world.store,
-        leases: &world.store,
-        queue: &world.queue,
-        clock: world.clock.as_ref(),
-    };
-    let crashed = futures_catch(run_job(
-        &export,
-        &ports,
-        &message,
-        Deadline::none(),
-        LifecycleOptions::default(),
-    ))
-    .await;
+    let crashed = world.export_killed_after_posts(&message, 1).await;
     assert!(crashed, "the worker was killed");
     assert_eq!(world.ledger.entries().len(), 1);
 
@@ -179,15 +153,6 @@ async fn a_worker_killed_after_the_ledger_booked_is_resolved_by_lookup_not_a_sec
     assert_eq!(counts(&report).exported, 7);
     assert_eq!(world.ledger.posts(), 8);
     assert_exactly_once(&world, 8, 0);
-}
-
-/// Runs `future`, reporting whether it panicked (a killed worker).
-async fn futures_catch<F: std::future::Future>(future: F) -> bool {
-    use futures::FutureExt;
-    std::panic::AssertUnwindSafe(future)
-        .catch_unwind()
-        .await
-        .is_err()
 }
 
 #[tokio::test]
@@ -754,15 +719,7 @@ async fn a_backfill_looks_every_unrecorded_document_up_and_posts_none_twice() {
     }
     world.clock.advance(Duration::from_secs(3600));
     let since = super::super::test_world::start() - chrono::Duration::days(30);
-    let cursor = super::ExportCursor::backfill(since, world.clock.now());
-    let message = Job {
-        cursor: Some(serde_json::to_string(&cursor).unwrap()),
-        ..Job::start(
-            ConnectionId::from("c1"),
-            RunId::new("backfill"),
-            JobKind::InvoiceExport,
-        )
-    };
+    let message = backfill_message(since, world.clock.now());
     let JobOutcome::Finished(report) = world.invoke(&message, Deadline::none()).await else {
         panic!("the backfill finishes in one invocation")
     };
@@ -829,18 +786,10 @@ async fn a_backfill_from_a_recent_date_keeps_the_nightly_bound_on_older_unfinish
         )
         .await
         .unwrap();
-    let cursor = super::ExportCursor::backfill(
+    let message = backfill_message(
         world.clock.now() - chrono::Duration::days(2),
         world.clock.now(),
     );
-    let message = Job {
-        cursor: Some(serde_json::to_string(&cursor).unwrap()),
-        ..Job::start(
-            ConnectionId::from("c1"),
-            RunId::new("backfill"),
-            JobKind::InvoiceExport,
-        )
-    };
     let JobOutcome::Finished(_) = world.invoke(&message, Deadline::none()).await else {
         panic!("the backfill finishes")
     };
@@ -860,4 +809,20 @@ async fn a_backfill_from_a_recent_date_keeps_the_nightly_bound_on_older_unfinish
         .unwrap()
         .unwrap();
     assert!(moved > old_bound);
+}
+
+/// The message of a backfill of connection c1 from `since`, asked at `now`.
+fn backfill_message(
+    since: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Job {
+    let cursor = super::ExportCursor::backfill(since, now);
+    Job {
+        cursor: Some(serde_json::to_string(&cursor).unwrap()),
+        ..Job::start(
+            ConnectionId::from("c1"),
+            RunId::new("backfill"),
+            JobKind::InvoiceExport,
+        )
+    }
 }

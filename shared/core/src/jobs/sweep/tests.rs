@@ -2,14 +2,9 @@
 //! invocation is killed, closed by the sweeper, then run again with nothing lost or doubled.
 
 use super::*;
-use crate::jobs::lifecycle::run_job;
 use crate::jobs::test_world::*;
-use crate::memory::{CrashAfterPost, InMemoryStore, ManualClock};
-use crate::{
-    ConnectionId, Deadline, DocumentId, DocumentKind, FixedConnector, Job, JobKind, LedgerEntryId,
-    RunId,
-};
-use std::sync::Arc;
+use crate::memory::{InMemoryStore, ManualClock};
+use crate::{ConnectionId, Deadline, DocumentId, DocumentKind, Job, JobKind, LedgerEntryId, RunId};
 use std::time::Duration;
 
 fn ports<'a>(store: &'a InMemoryStore, clock: &'a ManualClock) -> SweepPorts<'a> {
@@ -218,43 +213,12 @@ async fn the_gauges_count_sign_ins_waiting_over_a_day_and_two_failed_nights() {
 async fn an_export_killed_mid_run_is_closed_and_the_next_run_finishes_it_exactly_once() {
     let world = World::with_account(8, 0, 2);
     world.connect(connection()).await;
-    let crashing = Arc::new(CrashAfterPost::new(world.ledger.clone(), 1));
-    let connector = FixedConnector {
-        source: world.source.clone(),
-        ledger: crashing,
-        einvoice: None,
-    };
     let message = Job::start(
         ConnectionId::from("c1"),
         RunId::new("invoice-export-20261120T0100Z"),
         JobKind::InvoiceExport,
     );
-    let export = crate::jobs::export::InvoiceExport {
-        stores: crate::jobs::export::ExportStores::of(&world.store),
-        options: crate::jobs::export::ExportOptions::default(),
-    };
-    let lifecycle = crate::jobs::lifecycle::LifecyclePorts {
-        connector: &connector,
-        connections: &world.store,
-        reports: &world.store,
-        leases: &world.store,
-        queue: &world.queue,
-        clock: world.clock.as_ref(),
-    };
-    let killed = {
-        use futures::FutureExt;
-        std::panic::AssertUnwindSafe(run_job(
-            &export,
-            &lifecycle,
-            &message,
-            Deadline::none(),
-            crate::jobs::lifecycle::LifecycleOptions::default(),
-        ))
-        .catch_unwind()
-        .await
-        .is_err()
-    };
-    assert!(killed);
+    assert!(world.export_killed_after_posts(&message, 1).await);
     let stuck = world
         .store
         .run_report(&message.connection_id, &message.run_id)
@@ -302,43 +266,12 @@ async fn an_export_killed_mid_run_is_closed_and_the_next_run_finishes_it_exactly
 async fn a_redriven_message_of_an_interrupted_run_resumes_it_and_posts_nothing_twice() {
     let world = World::with_account(8, 0, 2);
     world.connect(connection()).await;
-    let crashing = Arc::new(CrashAfterPost::new(world.ledger.clone(), 1));
-    let connector = FixedConnector {
-        source: world.source.clone(),
-        ledger: crashing,
-        einvoice: None,
-    };
     let message = Job::start(
         ConnectionId::from("c1"),
         RunId::new("invoice-export-20261120T0100Z"),
         JobKind::InvoiceExport,
     );
-    let export = crate::jobs::export::InvoiceExport {
-        stores: crate::jobs::export::ExportStores::of(&world.store),
-        options: crate::jobs::export::ExportOptions::default(),
-    };
-    let lifecycle = crate::jobs::lifecycle::LifecyclePorts {
-        connector: &connector,
-        connections: &world.store,
-        reports: &world.store,
-        leases: &world.store,
-        queue: &world.queue,
-        clock: world.clock.as_ref(),
-    };
-    let killed = {
-        use futures::FutureExt;
-        std::panic::AssertUnwindSafe(run_job(
-            &export,
-            &lifecycle,
-            &message,
-            Deadline::none(),
-            crate::jobs::lifecycle::LifecycleOptions::default(),
-        ))
-        .catch_unwind()
-        .await
-        .is_err()
-    };
-    assert!(killed);
+    assert!(world.export_killed_after_posts(&message, 1).await);
     world.clock.advance(Duration::from_secs(3 * 3600));
     let sweeper = SweepPorts {
         connections: &world.store,
