@@ -246,6 +246,25 @@ mod tests {
     }
 
     #[test]
+    fn a_chunk_of_open_items_stays_under_iis_query_string_limit() {
+        use crate::exact::ledger::OPEN_ITEMS_PER_CALL;
+        let literals: Vec<String> = (0..OPEN_ITEMS_PER_CALL)
+            .map(|i| guid_literal(&format!("ffffffff-ffff-ffff-ffff-{i:012}")).unwrap())
+            .collect();
+        let filter = or_filter("Id", &literals);
+        // As the client sends it: form-urlencoded, like reqwest's `query`.
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("$select", crate::exact::wire::OPEN_ITEM_SELECT)
+            .append_pair("$filter", &filter)
+            .finish();
+        assert!(
+            query.len() < 1_900,
+            "{} characters: IIS refuses query strings over 2,048",
+            query.len()
+        );
+    }
+
+    #[test]
     fn or_filters_chain() {
         let ids = vec!["guid'a'".to_owned(), "guid'b'".to_owned()];
         assert_eq!(
