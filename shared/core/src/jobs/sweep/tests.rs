@@ -300,3 +300,49 @@ async fn a_redriven_message_of_an_interrupted_run_resumes_it_and_posts_nothing_t
     refs.dedup();
     assert_eq!((refs.len(), all), (8, 8), "every invoice once");
 }
+
+#[tokio::test]
+async fn a_message_for_a_connection_no_longer_active_closes_its_running_run_at_once() {
+    let world = World::with_account(2, 0, 1);
+    world.connect(connection()).await;
+    let report = running("invoice-export-20261120T0100Z", start());
+    world.store.put_run_report(&report).await.unwrap();
+    world
+        .store
+        .set_connection_status(
+            &ConnectionId::from("c1"),
+            ConnectionStatus::NeedsReauth,
+            Some("Exact Online refused the sign-in: sign in again on the reactivation page".into()),
+        )
+        .await
+        .unwrap();
+    let message = Job {
+        sequence: 1,
+        cursor: Some("{}".into()),
+        ..Job::start(
+            ConnectionId::from("c1"),
+            report.run_id.clone(),
+            JobKind::InvoiceExport,
+        )
+    };
+    let outcome = world.invoke(&message, Deadline::none()).await;
+    assert!(matches!(
+        outcome,
+        crate::jobs::lifecycle::JobOutcome::Skipped(_)
+    ));
+    let closed = world
+        .store
+        .run_report(&report.connection_id, &report.run_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(closed.status, RunStatus::Interrupted);
+    assert!(
+        closed
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("sign in again")),
+        "{closed:#?}"
+    );
+    assert_eq!(world.ledger.posts(), 0, "nothing was exported");
+}
