@@ -229,15 +229,8 @@ async fn an_export_killed_mid_run_is_closed_and_the_next_run_finishes_it_exactly
 
     // Its message is dead-lettered: nothing comes back. The sweeper closes the run.
     world.clock.advance(Duration::from_secs(3 * 3600));
-    let sweeper = SweepPorts {
-        connections: &world.store,
-        reports: &world.store,
-        documents: &world.store,
-        leases: &world.store,
-        notes: &world.store,
-        clock: world.clock.as_ref(),
-    };
-    assert_eq!(sweep(&sweeper).await.unwrap().interrupted, 1);
+    let summary = sweep(&ports(&world.store, &world.clock)).await.unwrap();
+    assert_eq!(summary.interrupted, 1);
     let closed = world
         .store
         .run_report(&message.connection_id, &message.run_id)
@@ -273,15 +266,8 @@ async fn a_redriven_message_of_an_interrupted_run_resumes_it_and_posts_nothing_t
     );
     assert!(world.export_killed_after_posts(&message, 1).await);
     world.clock.advance(Duration::from_secs(3 * 3600));
-    let sweeper = SweepPorts {
-        connections: &world.store,
-        reports: &world.store,
-        documents: &world.store,
-        leases: &world.store,
-        notes: &world.store,
-        clock: world.clock.as_ref(),
-    };
-    assert_eq!(sweep(&sweeper).await.unwrap().interrupted, 1);
+    let summary = sweep(&ports(&world.store, &world.clock)).await.unwrap();
+    assert_eq!(summary.interrupted, 1);
 
     // The operator redrives the dead-lettered message: the run resumes and ends.
     let resumed = world.invoke(&message, Deadline::none()).await;
