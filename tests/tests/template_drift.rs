@@ -19,45 +19,11 @@ use koppel_aws::schema::{GLOBAL_INDEXES, KEY_ATTRIBUTES, TABLE_PK, TABLE_SK, TTL
 use koppel_core::JobKind;
 use serde_norway::Value;
 
+mod template_support;
+use template_support::{at, intrinsic, resources_of_type, template, text};
+
 const STACK: &str = "koppel-local";
 const MAX_RECEIVE_COUNT: u64 = 5;
-
-fn template() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
-    let text = std::fs::read_to_string(path).unwrap();
-    serde_norway::from_str(&text).unwrap()
-}
-
-/// `value[key]`, failing with the path when absent.
-fn at<'a>(value: &'a Value, path: &[&str]) -> &'a Value {
-    let mut current = value;
-    for key in path {
-        current = current
-            .get(*key)
-            .unwrap_or_else(|| panic!("template.yaml has no {}", path.join(".")));
-    }
-    current
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        other => panic!("expected a scalar, found {other:?}"),
-    }
-}
-
-/// The tag name and inner value of a short-form intrinsic (`!Ref X` -> ("Ref", X)).
-fn intrinsic(value: &Value) -> Option<(String, &Value)> {
-    match value {
-        Value::Tagged(tagged) => Some((
-            tagged.tag.to_string().trim_start_matches('!').to_string(),
-            &tagged.value,
-        )),
-        _ => None,
-    }
-}
 
 /// A string property: plain, or `!Sub` resolved for the local stack.
 fn resolved_string(value: &Value) -> String {
@@ -86,16 +52,6 @@ fn get_att_target(value: &Value) -> (String, String) {
         }
         _ => panic!("expected !GetAtt, found {value:?}"),
     }
-}
-
-fn resources_of_type<'a>(template: &'a Value, kind: &str) -> BTreeMap<String, &'a Value> {
-    at(template, &["Resources"])
-        .as_mapping()
-        .unwrap()
-        .iter()
-        .filter(|(_, resource)| resource.get("Type").map(text).as_deref() == Some(kind))
-        .map(|(id, resource)| (text(id), resource))
-        .collect()
 }
 
 fn table(template: &Value) -> &Value {

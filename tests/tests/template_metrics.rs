@@ -6,51 +6,13 @@
 //! metrics are log lines.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use koppel_core::LedgerKind;
 use koppel_runtime::metrics::{Metric, NAMESPACE, ledger_dimension};
 use serde_norway::Value;
 
-fn template_text() -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
-    std::fs::read_to_string(path).unwrap()
-}
-
-fn template() -> Value {
-    serde_norway::from_str(&template_text()).unwrap()
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        other => panic!("expected a scalar, found {other:?}"),
-    }
-}
-
-/// The tag name and inner value of a short-form intrinsic (`!Ref X` -> ("Ref", X)).
-fn intrinsic(value: &Value) -> Option<(String, &Value)> {
-    match value {
-        Value::Tagged(tagged) => Some((
-            tagged.tag.to_string().trim_start_matches('!').to_string(),
-            &tagged.value,
-        )),
-        _ => None,
-    }
-}
-
-/// Resources of `kind`, by logical id.
-fn resources_of_type<'a>(template: &'a Value, kind: &str) -> Vec<(String, &'a Value)> {
-    template["Resources"]
-        .as_mapping()
-        .unwrap()
-        .iter()
-        .filter(|(_, resource)| resource.get("Type").map(text).as_deref() == Some(kind))
-        .map(|(id, resource)| (text(id), resource))
-        .collect()
-}
+mod template_support;
+use template_support::{intrinsic, resources_of_type, template, template_text, text};
 
 fn metric(name: &str) -> Metric {
     Metric::ALL
@@ -167,7 +129,8 @@ fn every_alarm_reaches_the_alarm_topic() {
 fn dashboard_body(template: &Value) -> (String, serde_json::Value) {
     let dashboards = resources_of_type(template, "AWS::CloudWatch::Dashboard");
     assert_eq!(dashboards.len(), 1);
-    let body = &dashboards[0].1["Properties"]["DashboardBody"];
+    let dashboard = dashboards.values().next().expect("one dashboard");
+    let body = &dashboard["Properties"]["DashboardBody"];
     let raw = match intrinsic(body) {
         Some((tag, inner)) if tag == "Sub" => text(inner),
         _ => text(body),
