@@ -4,9 +4,10 @@
 mod teamleader_support;
 
 use chrono::{DateTime, Utc};
-use koppel_sim::teamleader::{Fault, FaultKind};
+use koppel_sim::openapi;
+use koppel_sim::teamleader::{Fault, FaultKind, OAuthApp};
 use serde_json::{Value, json};
-use teamleader_support::{ACCOUNT_A, start};
+use teamleader_support::{ACCOUNT_A, Answer, Fixture, start};
 
 fn ids(data: &Value) -> Vec<String> {
     data.as_array()
@@ -627,6 +628,407 @@ async fn company_updates_replace_collections_and_merge_custom_fields() {
             .status,
         404
     );
+}
+
+/// Call `operation` with a request the spec accepts (strict) and check the answer's status and
+/// body against the spec too; returns the answer.
+async fn spec_call(fixture: &Fixture, operation: &str, body: Value, status: u16) -> Answer {
+    openapi::assert_conforms(
+        &openapi::request_validator(operation),
+        &body,
+        &format!("{operation} request (test input)"),
+    );
+    let answer = fixture.call(operation, body).await;
+    assert_eq!(answer.status, status, "{operation}: {:?}", answer.body);
+    if status == 204 {
+        assert!(answer.body.is_null(), "{operation}: 204 with a body");
+    } else {
+        openapi::assert_conforms(
+            &openapi::response_validator(operation, status),
+            &answer.body,
+            &format!("{operation} response"),
+        );
+    }
+    answer
+}
+
+/// A custom field definition created over the API; returns its id.
+async fn custom_field(fixture: &Fixture, label: &str, context: &str) -> String {
+    let created = spec_call(
+        fixture,
+        "customFieldDefinitions.create",
+        json!({"label": label, "type": "single_line", "context": context}),
+        201,
+    )
+    .await;
+    assert_eq!(created.body["data"]["type"], "customFieldDefinition");
+    created.body["data"]["id"].as_str().unwrap().to_owned()
+}
+
+/// The events of account A, as `(type, subject id)`.
+fn events(fixture: &Fixture) -> Vec<(String, String)> {
+    let dump = fixture.sim.dump(ACCOUNT_A).unwrap();
+    dump["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| {
+            (
+                event["type"].as_str().unwrap().to_owned(),
+                event["subject"]["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn contacts_add_keeps_every_field_and_info_and_list_render_them() {
+    let fixture = start().await;
+    let field = custom_field(&fixture, "Klantnummer", "contact").await;
+    let before = koppel_core::Clock::now(fixture.sim.clock().as_ref());
+    let added = spec_call(
+        &fixture,
+        "contacts.add",
+        json!({"first_name": "Lotte", "last_name": "Verstraeten",
+               "emails": [{"type": "primary", "email": "lotte@verstraeten.be"}],
+               "telephones": [{"type": "phone", "number": "+32 9 222 33 44"},
+                              {"type": "mobile", "number": "+32 470 12 34 56"}],
+               "addresses": [{"type": "invoicing", "address": {"line_1": "Kouter 12", "postal_code": "9000",
+                              "city": "Gent", "country": "BE", "addressee": "Lotte Verstraeten"}}],
+               "language": "nl", "tags": ["Exact Online Import", "particulier"],
+               "national_identification_number": "85.07.30-033.61",
+               "marketing_mails_consent": true,
+               "custom_fields": [{"id": field, "value": "K-1042"}]}),
+        201,
+    )
+    .await;
+    assert_eq!(added.body["data"]["type"], "contact");
+    let id = added.body["data"]["id"].as_str().unwrap().to_owned();
+    assert!(events(&fixture).contains(&("contact.added".to_owned(), id.clone())));
+
+    let info = spec_call(&fixture, "contacts.info", json!({"id": id}), 200).await;
+    let info = &info.body["data"];
+    assert_eq!(info["id"], id.as_str());
+    assert_eq!(info["first_name"], "Lotte");
+    assert_eq!(info["last_name"], "Verstraeten");
+    assert_eq!(
+        info["emails"],
+        json!([{"type": "primary", "email": "lotte@verstraeten.be"}])
+    );
+    let telephones = json!([{"type": "phone", "number": "+32 9 222 33 44"},
+                            {"type": "mobile", "number": "+32 470 12 34 56"}]);
+    assert_eq!(info["telephones"], telephones);
+    assert_eq!(info["addresses"][0]["type"], "invoicing");
+    assert_eq!(info["addresses"][0]["address"]["line_1"], "Kouter 12");
+    assert_eq!(info["addresses"][0]["address"]["postal_code"], "9000");
+    assert_eq!(info["addresses"][0]["address"]["city"], "Gent");
+    assert_eq!(info["addresses"][0]["address"]["country"], "BE");
+    assert_eq!(
+        info["addresses"][0]["address"]["addressee"],
+        "Lotte Verstraeten"
+    );
+    assert_eq!(info["language"], "nl");
+    assert_eq!(info["tags"], json!(["Exact Online Import", "particulier"]));
+    assert_eq!(info["national_identification_number"], "85.07.30-033.61");
+    assert_eq!(info["marketing_mails_consent"], true);
+    assert_eq!(info["vat_number"], Value::Null);
+    assert_eq!(
+        info["custom_fields"],
+        json!([{"definition": {"type": "customFieldDefinition", "id": field}, "value": "K-1042"}])
+    );
+    let added_at = DateTime::parse_from_rfc3339(info["added_at"].as_str().unwrap()).unwrap();
+    let after = koppel_core::Clock::now(fixture.sim.clock().as_ref());
+    assert!(
+        added_at >= before - chrono::Duration::seconds(1) && added_at <= after,
+        "added_at {added_at} is the sim's now"
+    );
+    assert_eq!(info["updated_at"], info["added_at"]);
+
+    let listed = spec_call(
+        &fixture,
+        "contacts.list",
+        json!({"filter": {"ids": [id]}, "includes": "custom_fields"}),
+        200,
+    )
+    .await;
+    let item = &listed.body["data"][0];
+    assert_eq!(ids(&listed.body["data"]), std::slice::from_ref(&id));
+    assert_eq!(item["telephones"], telephones);
+    assert_eq!(item["tags"], json!(["Exact Online Import", "particulier"]));
+    assert_eq!(
+        item["emails"],
+        json!([{"type": "primary", "email": "lotte@verstraeten.be"}])
+    );
+    assert_eq!(item["primary_address"]["line_1"], "Kouter 12");
+    assert_eq!(item["primary_address"]["city"], "Gent");
+    assert_eq!(item["custom_fields"][0]["definition"]["id"], field.as_str());
+    assert_eq!(item["custom_fields"][0]["value"], "K-1042");
+    let plain = fixture
+        .data("contacts.list", json!({"filter": {"ids": [id]}}))
+        .await;
+    assert!(
+        plain[0].get("custom_fields").is_none(),
+        "custom fields only with includes=custom_fields"
+    );
+    let tagged = fixture
+        .data(
+            "contacts.list",
+            json!({"filter": {"tags": ["particulier"]}}),
+        )
+        .await;
+    assert_eq!(ids(&tagged), std::slice::from_ref(&id));
+    let by_email = fixture
+        .data(
+            "contacts.list",
+            json!({"filter": {"email": {"type": "primary", "email": "LOTTE@verstraeten.be"}}}),
+        )
+        .await;
+    assert_eq!(ids(&by_email), [id]);
+}
+
+#[tokio::test]
+async fn contacts_add_refuses_a_missing_or_empty_last_name_and_bad_collections() {
+    let fixture = start().await;
+    for body in [
+        json!({"first_name": "Lotte"}),
+        json!({"first_name": "Lotte", "last_name": ""}),
+        json!({"first_name": "Lotte", "last_name": null}),
+    ] {
+        let refused = fixture.call("contacts.add", body).await;
+        assert_eq!(refused.status, 400, "{:?}", refused.body);
+        assert!(
+            refused.error_title().contains("last_name"),
+            "{}",
+            refused.error_title()
+        );
+    }
+    let not_a_string = fixture.call("contacts.add", json!({"last_name": 42})).await;
+    assert_eq!(not_a_string.status, 400);
+    let wrong_phone = fixture
+        .call(
+            "contacts.add",
+            json!({"last_name": "Maes", "telephones": [{"type": "pager", "number": "1"}]}),
+        )
+        .await;
+    assert_eq!(wrong_phone.status, 400);
+    let wrong_email = fixture
+        .call(
+            "contacts.add",
+            json!({"last_name": "Maes", "emails": [{"type": "invoicing", "email": "a@b.be"}]}),
+        )
+        .await;
+    assert_eq!(wrong_email.status, 400);
+    let no_country = fixture
+        .call(
+            "contacts.add",
+            json!({"last_name": "Maes", "addresses": [{"type": "primary", "address": {"city": "Gent"}}]}),
+        )
+        .await;
+    assert_eq!(no_country.status, 400);
+    let dump = fixture.sim.dump(ACCOUNT_A).unwrap();
+    assert_eq!(
+        dump["contacts"].as_array().unwrap().len(),
+        1,
+        "nothing refused was stored"
+    );
+}
+
+#[tokio::test]
+async fn contacts_update_sets_a_custom_field_and_leaves_the_other_fields() {
+    let fixture = start().await;
+    let number = custom_field(&fixture, "Klantnummer", "contact").await;
+    let source = custom_field(&fixture, "Bron", "contact").await;
+    let added = fixture
+        .call(
+            "contacts.add",
+            json!({"first_name": "Lotte", "last_name": "Verstraeten",
+                   "emails": [{"type": "primary", "email": "lotte@verstraeten.be"}],
+                   "telephones": [{"type": "phone", "number": "+32 9 222 33 44"}],
+                   "addresses": [{"type": "primary", "address": {"line_1": "Kouter 12", "postal_code": "9000", "city": "Gent", "country": "BE"}}],
+                   "tags": ["particulier"],
+                   "custom_fields": [{"id": source, "value": "beurs"}]}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{:?}", added.body);
+    let id = added.body["data"]["id"].as_str().unwrap().to_owned();
+    let before = fixture.data("contacts.info", json!({"id": id})).await;
+
+    // Half an hour on: access tokens live an hour.
+    fixture.sim.clock().advance(chrono::Duration::minutes(30));
+    spec_call(
+        &fixture,
+        "contacts.update",
+        json!({"id": id, "custom_fields": [{"id": number, "value": "K-7"}]}),
+        204,
+    )
+    .await;
+    assert!(events(&fixture).contains(&("contact.updated".to_owned(), id.clone())));
+    let after = spec_call(&fixture, "contacts.info", json!({"id": id}), 200).await;
+    let after = &after.body["data"];
+    let mut values: Vec<(String, Value)> = after["custom_fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["definition"]["id"].as_str().unwrap().to_owned(),
+                f["value"].clone(),
+            )
+        })
+        .collect();
+    values.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut expected = vec![
+        (number.clone(), json!("K-7")),
+        (source.clone(), json!("beurs")),
+    ];
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(values, expected, "only the definition sent changed");
+    for key in [
+        "first_name",
+        "last_name",
+        "emails",
+        "telephones",
+        "addresses",
+        "tags",
+        "added_at",
+    ] {
+        assert_eq!(after[key], before[key], "{key} untouched by the update");
+    }
+    let updated_at = DateTime::parse_from_rfc3339(after["updated_at"].as_str().unwrap()).unwrap();
+    let added_at = DateTime::parse_from_rfc3339(after["added_at"].as_str().unwrap()).unwrap();
+    assert!(
+        updated_at - added_at >= chrono::Duration::minutes(29),
+        "updated_at is the sim's now"
+    );
+
+    // Collections are replaced whole, a null clears a custom field (as companies.update: the
+    // spec's value types leave null out), names can change.
+    let cleared = fixture
+        .call(
+            "contacts.update",
+            json!({"id": id, "first_name": null, "last_name": "Verstraeten-Maes",
+                   "telephones": [{"type": "mobile", "number": "+32 470 00 00 00"}],
+                   "tags": ["klant"], "custom_fields": [{"id": source, "value": null}],
+                   "vat_number": "BE0899623034"}),
+        )
+        .await;
+    assert_eq!(cleared.status, 204, "{:?}", cleared.body);
+    let info = fixture.data("contacts.info", json!({"id": id})).await;
+    assert_eq!(info["first_name"], "");
+    assert_eq!(info["last_name"], "Verstraeten-Maes");
+    assert_eq!(
+        info["telephones"],
+        json!([{"type": "mobile", "number": "+32 470 00 00 00"}])
+    );
+    assert_eq!(info["tags"], json!(["klant"]));
+    assert_eq!(info["emails"], before["emails"]);
+    // Not in the spec's contacts.update request, but kept (sole traders have one).
+    assert_eq!(info["vat_number"], "BE0899623034");
+    assert_eq!(
+        info["custom_fields"],
+        json!([{"definition": {"type": "customFieldDefinition", "id": number}, "value": "K-7"}])
+    );
+    // `telephones` is nullable in contacts.update: null clears them; an empty `emails` too.
+    spec_call(
+        &fixture,
+        "contacts.update",
+        json!({"id": id, "telephones": null, "emails": []}),
+        204,
+    )
+    .await;
+    let info = fixture.data("contacts.info", json!({"id": id})).await;
+    assert_eq!(info["telephones"], json!([]));
+    assert_eq!(info["emails"], json!([]));
+
+    let empty_name = fixture
+        .call("contacts.update", json!({"id": id, "last_name": ""}))
+        .await;
+    assert_eq!(empty_name.status, 400);
+    assert!(empty_name.error_title().contains("last_name"));
+}
+
+#[tokio::test]
+async fn contacts_update_of_an_unknown_id_is_404_like_contacts_info() {
+    let fixture = start().await;
+    let update = fixture
+        .call(
+            "contacts.update",
+            json!({"id": "nobody", "last_name": "Maes"}),
+        )
+        .await;
+    assert_eq!(update.status, 404);
+    assert_eq!(update.body["errors"][0]["status"], 404);
+    assert!(update.error_title().contains("Contact nobody not found"));
+    let info = fixture.call("contacts.info", json!({"id": "nobody"})).await;
+    assert_eq!(info.status, 404);
+    assert_eq!(info.error_title(), update.error_title());
+    let no_id = fixture
+        .call("contacts.update", json!({"last_name": "Maes"}))
+        .await;
+    assert_eq!(no_id.status, 400);
+    assert!(no_id.error_title().contains("id"));
+}
+
+#[tokio::test]
+async fn a_company_custom_field_is_refused_on_a_contact() {
+    let fixture = start().await;
+    // `cf-extid` is seeded with context company.
+    let add = fixture
+        .call(
+            "contacts.add",
+            json!({"last_name": "Maes", "custom_fields": [{"id": "cf-extid", "value": "EX-1"}]}),
+        )
+        .await;
+    assert_eq!(add.status, 400, "{:?}", add.body);
+    assert!(
+        add.error_title().contains("cf-extid"),
+        "{}",
+        add.error_title()
+    );
+    assert!(
+        add.error_title().contains("contact"),
+        "{}",
+        add.error_title()
+    );
+    let created_for_company = custom_field(&fixture, "Sector", "company").await;
+    let update = fixture
+        .call(
+            "contacts.update",
+            json!({"id": "cont-1", "custom_fields": [{"id": created_for_company, "value": "horeca"}]}),
+        )
+        .await;
+    assert_eq!(update.status, 400, "{:?}", update.body);
+    let info = fixture.data("contacts.info", json!({"id": "cont-1"})).await;
+    assert_eq!(info["custom_fields"], json!([]), "nothing stored");
+    let dump = fixture.sim.dump(ACCOUNT_A).unwrap();
+    assert_eq!(dump["contacts"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn contacts_add_and_update_need_the_contacts_scope() {
+    let fixture = start().await;
+    fixture.sim.register_app(OAuthApp {
+        client_id: "companies-only".to_owned(),
+        client_secret: "companies-only-secret".to_owned(),
+        redirect_uri: None,
+        scopes: Some(vec!["companies".to_owned()]),
+    });
+    let token = fixture
+        .sim
+        .issue_tokens(ACCOUNT_A, Some("companies-only"), None)
+        .unwrap()
+        .access_token;
+    for (operation, body) in [
+        ("contacts.add", json!({"last_name": "Maes"})),
+        (
+            "contacts.update",
+            json!({"id": "cont-1", "last_name": "Maes"}),
+        ),
+    ] {
+        let denied = fixture.call_with(&token, operation, body).await;
+        assert_eq!(denied.status, 403, "{operation}: {:?}", denied.body);
+        assert!(denied.error_title().contains("contacts"));
+    }
 }
 
 #[tokio::test]

@@ -163,6 +163,8 @@ pub struct Contact {
     pub telephones: Vec<(String, String)>,
     /// VAT number (sole traders).
     pub vat_number: Option<String>,
+    /// National identification number (national register number).
+    pub national_identification_number: Option<String>,
     /// Addresses.
     pub addresses: Vec<Address>,
     /// Language code.
@@ -171,6 +173,8 @@ pub struct Contact {
     pub tags: Vec<String>,
     /// Custom field values by definition id.
     pub custom_fields: BTreeMap<String, Value>,
+    /// Consent to marketing mail.
+    pub marketing_mails_consent: bool,
     /// Companies the contact works for.
     pub company_ids: Vec<String>,
     /// Creation instant.

@@ -706,6 +706,11 @@ fn contact_common(contact: &Contact) -> Map<String, Value> {
         ),
     );
     object.insert("gender".into(), Value::Null);
+    insert_some(
+        &mut object,
+        "national_identification_number",
+        &contact.national_identification_number,
+    );
     insert_some(&mut object, "language", &contact.language);
     object.insert("payment_term".into(), Value::Null);
     object.insert(
@@ -731,7 +736,10 @@ fn contact_common(contact: &Contact) -> Map<String, Value> {
         "web_url".into(),
         Value::from(web_url("contact", &contact.id)),
     );
-    object.insert("marketing_mails_consent".into(), Value::Bool(false));
+    object.insert(
+        "marketing_mails_consent".into(),
+        Value::Bool(contact.marketing_mails_consent),
+    );
     object
 }
 

@@ -553,6 +553,7 @@ pub(crate) fn build(seed: SeedAccount, now: DateTime<Utc>) -> Result<Account, Se
                 email: contact.email,
                 telephones: Vec::new(),
                 vat_number: contact.vat_number,
+                national_identification_number: None,
                 addresses: contact
                     .address
                     .map(|a| vec![a.into_address()])
@@ -560,6 +561,7 @@ pub(crate) fn build(seed: SeedAccount, now: DateTime<Utc>) -> Result<Account, Se
                 language: Some("nl".to_owned()),
                 tags: contact.tags,
                 custom_fields: contact.custom_fields,
+                marketing_mails_consent: false,
                 company_ids: contact.company_ids,
                 added_at,
                 updated_at: added_at,

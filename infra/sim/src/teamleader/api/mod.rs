@@ -142,6 +142,8 @@ fn dispatch(state: &mut SimState, ctx: &Ctx<'_>, method: &str, body: &Value) -> 
         "contacts.list" => crm::contacts_list(state, ctx, body),
         "deals.list" => crm::deals_list(state, ctx, body),
         "contacts.info" => crm::contacts_info(state, ctx, body),
+        "contacts.add" => crm::contacts_add(state, ctx, body),
+        "contacts.update" => crm::contacts_update(state, ctx, body),
         _ => Err(ApiError::not_found(format!(
             "Not found: the simulator does not serve `{method}`"
         ))),
