@@ -203,14 +203,25 @@ async fn customer_list_pages_with_a_cursor() {
     assert_eq!(second.customers.len(), 13);
     assert_eq!(second.next, None);
     let all: Vec<_> = first.customers.iter().chain(&second.customers).collect();
-    let mut ids: Vec<&str> = all.iter().map(|(id, _)| id.as_str()).collect();
+    let mut ids: Vec<&str> = all.iter().map(|listed| listed.id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 73, "every customer once");
-    let (_, brouwerij) = all
+    // Neither VAT nor KBO number nor legal form, in Belgium: a private person.
+    let klant = all
         .iter()
-        .find(|(_, c)| c.name == "Brouwerij De Ster BV")
+        .find(|listed| listed.customer.name == "Klant 7")
+        .expect("added customer listed");
+    assert_eq!(
+        klant.person.as_ref().map(|p| p.last_name.as_str()),
+        Some("Klant 7")
+    );
+    let listed = all
+        .iter()
+        .find(|listed| listed.customer.name == "Brouwerij De Ster BV")
         .expect("seeded customer listed");
+    assert_eq!(listed.person, None, "a company");
+    let brouwerij = &listed.customer;
     assert_eq!(brouwerij.external_id.as_deref(), Some("1"));
     assert_eq!(
         brouwerij.vat_number.as_ref().map(|v| v.0.as_str()),

@@ -5,12 +5,12 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use koppel_core::{
     Address, CompanyQuery, CompanyUpdate, DepartmentId, DocumentId, DocumentKind, DocumentQuery,
-    Money, NewCompany, Payment,
+    Money, NewCompany, NewContact, Payment, PersonName,
 };
 use koppel_sim::openapi::{request_validator, violations};
 use koppel_teamleader::common::{IdRequest, Order, Page, Sort};
 use koppel_teamleader::companies::{CompanyFilter, CompanyListRequest, TagCompanyRequest};
-use koppel_teamleader::contacts::{ContactFilter, ContactListRequest};
+use koppel_teamleader::contacts::{ContactFilter, ContactListRequest, UpdateContactRequest};
 use koppel_teamleader::credit_notes::{
     CreditNoteDownloadRequest, CreditNoteFileFormat, CreditNoteFilter, CreditNoteListRequest,
 };
@@ -23,9 +23,9 @@ use koppel_teamleader::invoices::{
 };
 use koppel_teamleader::product_categories::{ProductCategoryFilter, ProductCategoryListRequest};
 use koppel_teamleader::source::{
-    add_company_request, company_batch_request, company_query_request, contact_batch_request,
-    credit_note_list_request, invoice_list_request, register_payment_request,
-    update_company_request,
+    add_company_request, add_contact_request, company_batch_request, company_query_request,
+    contact_batch_request, credit_note_list_request, invoice_list_request,
+    register_payment_request, update_company_request,
 };
 use koppel_teamleader::tax_rates::{TaxRateFilter, TaxRateListRequest};
 use koppel_teamleader::webhooks::RegisterWebhookRequest;
@@ -303,6 +303,7 @@ fn company_and_contact_requests_conform() {
         name: "Pied Piper".into(),
         vat_number: Some("BE0899623035".into()),
         email: Some("info@piedpiper.eu".into()),
+        phone: Some(" 09 298 06 15 ".into()),
         address: Some(Address {
             line_1: Some("Dok Noord 3A 101".into()),
             postal_code: Some("9000".into()),
@@ -321,6 +322,10 @@ fn company_and_contact_requests_conform() {
     assert_eq!(
         body["custom_fields"],
         json!([{"id": "field-1", "value": "4711"}])
+    );
+    assert_eq!(
+        body["telephones"],
+        json!([{"type": "phone", "number": "09 298 06 15"}])
     );
     let partial_address = NewCompany {
         address: Some(Address {
@@ -341,6 +346,7 @@ fn company_and_contact_requests_conform() {
         name: "Hooli".into(),
         vat_number: None,
         email: None,
+        phone: Some("  ".into()),
         address: Some(Address::default()),
         tags: Vec::new(),
         external_id: None,
@@ -355,6 +361,70 @@ fn company_and_contact_requests_conform() {
         body,
         json!({"name": "Hooli"}),
         "an address without a country is not sent"
+    );
+
+    let jan = NewContact {
+        name: PersonName {
+            first_name: Some("Jan".into()),
+            last_name: "Peeters".into(),
+        },
+        email: Some("jan@peeters.be".into()),
+        phone: Some("0475 12 34 56".into()),
+        address: full.address.clone(),
+        language: Some("NL".into()),
+        tags: vec!["Exact Online Import".into()],
+        external_id: Some("4712".into()),
+    };
+    let body = check(
+        &mut failures,
+        "contacts.add",
+        "every field",
+        &add_contact_request(&jan, Some("field-2")),
+    );
+    assert_eq!(
+        (&body["first_name"], &body["last_name"], &body["language"]),
+        (&json!("Jan"), &json!("Peeters"), &json!("nl"))
+    );
+    assert_eq!(
+        body["custom_fields"],
+        json!([{"id": "field-2", "value": "4712"}])
+    );
+    let whole_name = NewContact {
+        name: PersonName {
+            first_name: Some(" ".into()),
+            last_name: " Marie Dubois ".into(),
+        },
+        email: None,
+        phone: None,
+        address: None,
+        language: None,
+        tags: Vec::new(),
+        external_id: None,
+    };
+    let body = check(
+        &mut failures,
+        "contacts.add",
+        "last name only",
+        &add_contact_request(&whole_name, None),
+    );
+    assert_eq!(body, json!({"last_name": "Marie Dubois"}));
+    check(
+        &mut failures,
+        "contacts.update",
+        "external id",
+        &UpdateContactRequest {
+            id: "contact-1".into(),
+            custom_fields: vec![koppel_teamleader::common::CustomFieldInput {
+                id: "field-2".into(),
+                value: "4712".into(),
+            }],
+        },
+    );
+    check(
+        &mut failures,
+        "customFieldDefinitions.create",
+        "on contacts",
+        &CreateCustomFieldRequest::external_id_on_contacts(),
     );
 
     let updates = [

@@ -6,8 +6,8 @@ mod teamleader_support;
 use chrono::{NaiveDate, TimeZone, Utc};
 use koppel_core::{
     CompanyQuery, CompanyUpdate, CustomerRef, DepartmentId, DocumentId, DocumentKind,
-    DocumentQuery, ExternalError, FileFormat, Money, NewCompany, Payment, PaymentMethod, Source,
-    SourceStatus,
+    DocumentQuery, ExternalError, FileFormat, Money, NewCompany, NewContact, Payment,
+    PaymentMethod, PersonName, Source, SourceStatus,
 };
 use koppel_sim::openapi::{request_validator, violations};
 use koppel_sim::teamleader::{
@@ -503,6 +503,76 @@ async fn payment_registered_makes_the_invoice_matched() {
 }
 
 #[tokio::test]
+async fn a_private_customer_is_added_as_a_contact_found_again_by_its_external_id() {
+    let mut seed = small_account();
+    seed.custom_fields.clear();
+    seed.contacts
+        .iter_mut()
+        .for_each(|contact| contact.custom_fields.clear());
+    let h = harness(seed).await;
+    let before = h.client.list_contacts(1).await.unwrap();
+    assert!(before.customers.iter().all(|c| c.external_id.is_none()));
+    let jan = NewContact {
+        name: PersonName {
+            first_name: None,
+            last_name: "Jan Peeters".into(),
+        },
+        email: Some("jan@peeters.be".into()),
+        phone: Some("0475 12 34 56".into()),
+        address: Some(koppel_core::Address {
+            line_1: Some("Kerkstraat 1".into()),
+            postal_code: Some("9000".into()),
+            city: Some("Gent".into()),
+            country: Some("BE".into()),
+        }),
+        language: Some("nl".into()),
+        tags: vec!["Exact Online Import".into()],
+        external_id: Some("C-200".into()),
+    };
+    let id = h.client.add_contact(&jan).await.unwrap();
+    assert_eq!(
+        h.sim.request_count("customFieldDefinitions.create"),
+        1,
+        "the contacts' external-id field is created"
+    );
+    let listed = h.client.list_contacts(1).await.unwrap();
+    let found = listed
+        .customers
+        .iter()
+        .find(|c| c.reference == CustomerRef::contact(&id))
+        .expect("the new contact is listed");
+    assert_eq!(found.name, "Jan Peeters");
+    assert_eq!(found.external_id.as_deref(), Some("C-200"));
+    assert_eq!(found.emails, vec!["jan@peeters.be".to_owned()]);
+    let (tags, phones) = h
+        .sim
+        .with_account(&h.account, |account| {
+            let contact = &account.contacts[&id];
+            (contact.tags.clone(), contact.telephones.clone())
+        })
+        .unwrap();
+    assert_eq!(tags, vec!["Exact Online Import".to_owned()]);
+    assert_eq!(
+        phones,
+        vec![("phone".to_owned(), "0475 12 34 56".to_owned())]
+    );
+
+    // An existing contact gets its customer number; the field is not created twice.
+    let other = before.customers[0].reference.id.clone();
+    h.client
+        .set_contact_external_id(&other, "C-201")
+        .await
+        .unwrap();
+    let again = h
+        .client
+        .customers(&[CustomerRef::contact(&other)])
+        .await
+        .unwrap();
+    assert_eq!(again[0].external_id.as_deref(), Some("C-201"));
+    assert_eq!(h.sim.request_count("customFieldDefinitions.create"), 1);
+}
+
+#[tokio::test]
 async fn companies_are_added_updated_tagged_and_deleted() {
     let mut seed = small_account();
     seed.custom_fields.clear();
@@ -514,6 +584,7 @@ async fn companies_are_added_updated_tagged_and_deleted() {
         name: "Drukkerij Ó Briain".into(),
         vat_number: Some("BE0417497106".into()),
         email: Some("hallo@obriain.be".into()),
+        phone: Some("09 123 45 67".into()),
         address: Some(koppel_core::Address {
             line_1: Some("Kouter 1".into()),
             postal_code: Some("9000".into()),
@@ -535,9 +606,9 @@ async fn companies_are_added_updated_tagged_and_deleted() {
         .find_companies(&CompanyQuery::VatNumber("BE0417497106".into()), 1)
         .await
         .unwrap();
-    assert_eq!(found.companies.len(), 1);
+    assert_eq!(found.customers.len(), 1);
     assert!(!found.more);
-    let company = &found.companies[0];
+    let company = &found.customers[0];
     assert_eq!(company.reference, CustomerRef::company(&id));
     assert_eq!(company.external_id.as_deref(), Some("C-100"));
     assert_eq!(company.emails, vec!["hallo@obriain.be".to_owned()]);
@@ -572,7 +643,17 @@ async fn companies_are_added_updated_tagged_and_deleted() {
         .find_companies(&CompanyQuery::Term("Briain".into()), 1)
         .await
         .unwrap();
-    assert_eq!(by_term.companies[0].external_id.as_deref(), Some("C-101"));
+    assert_eq!(by_term.customers[0].external_id.as_deref(), Some("C-101"));
+    let phones = h
+        .sim
+        .with_account(&h.account, |account| {
+            account.companies[&id].telephones.clone()
+        })
+        .unwrap();
+    assert_eq!(
+        phones,
+        vec![("phone".to_owned(), "09 123 45 67".to_owned())]
+    );
     assert_eq!(h.sim.request_count("customFieldDefinitions.create"), 1);
 
     h.client.companies().delete(&id).await.unwrap();
@@ -909,6 +990,7 @@ async fn every_request_body_sent_to_the_simulator_conforms_to_the_spec() {
             name: "Hooli".into(),
             vat_number: None,
             email: None,
+            phone: None,
             address: None,
             tags: Vec::new(),
             external_id: Some("H-1".into()),

@@ -87,6 +87,9 @@ impl Language {
             ("created", Self::Nl) => "aangemaakt",
             ("created", Self::Fr) => "créées",
             ("created", Self::En) => "created",
+            ("contacts_created", Self::Nl) => "contactpersonen aangemaakt",
+            ("contacts_created", Self::Fr) => "contacts créés",
+            ("contacts_created", Self::En) => "contacts created",
             ("credit_notes_settled", Self::Nl) => "creditnota's vereffend",
             ("credit_notes_settled", Self::Fr) => "notes de crédit soldées",
             ("credit_notes_settled", Self::En) => "credit notes settled",
@@ -178,6 +181,7 @@ impl Language {
                 number.clone().unwrap_or_else(|| id.to_string())
             ),
             IssueSubject::Company { name, .. } => format!("{} {name}", t.kind_company),
+            IssueSubject::Contact { name, .. } => format!("{} {name}", t.kind_contact),
             IssueSubject::FileRow { file, row } => format!("{file} {} {row}", t.kind_row),
         }
     }
@@ -470,6 +474,8 @@ pub struct Texts {
     pub kind_credit_note: &'static str,
     /// Subject: a company.
     pub kind_company: &'static str,
+    /// Subject: a contact (a private person).
+    pub kind_contact: &'static str,
     /// Subject: a file row.
     pub kind_row: &'static str,
     /// Button/link: the preview.
@@ -670,6 +676,7 @@ pub const NL: Texts = Texts {
     kind_invoice: "factuur",
     kind_credit_note: "creditnota",
     kind_company: "bedrijf",
+    kind_contact: "contactpersoon",
     kind_row: "rij",
     merge_title: "Dubbele klanten samenvoegen (mergebestand)",
     merge_lead: "Exporteer je bedrijvensegment uit Teamleader (Naam, Klantennummer boekhoudpakket, Btw-nummer) als CSV of Excel en laad het hier op. Je ziet eerst wat er zou gebeuren.",
@@ -832,6 +839,7 @@ pub const FR: Texts = Texts {
     kind_invoice: "facture",
     kind_credit_note: "note de crédit",
     kind_company: "entreprise",
+    kind_contact: "contact",
     kind_row: "ligne",
     merge_title: "Fusionner les clients en double (fichier de fusion)",
     merge_lead: "Exportez votre segment d'entreprises depuis Teamleader (Nom, ID externe, Numéro de TVA) en CSV ou Excel et chargez-le ici. Vous voyez d'abord ce qui se passerait.",
@@ -994,6 +1002,7 @@ pub const EN: Texts = Texts {
     kind_invoice: "invoice",
     kind_credit_note: "credit note",
     kind_company: "company",
+    kind_contact: "contact",
     kind_row: "row",
     merge_title: "Merge duplicate customers (merge file)",
     merge_lead: "Export your company segment from Teamleader (Name, External ID, VAT number) as CSV or Excel and upload it here. You first see what would happen.",

@@ -129,13 +129,17 @@ proptest! {
 
     #[test]
     fn customers_and_created_entities(
-        accounts in body_like(feed(json!([{"ID": "0b5c", "Code": "            4711", "Name": " Pied Piper ", "VATNumber": "be 0899.623.035", "Email": "info@pp.eu", "AddressLine1": "Main 1", "Postcode": "9000", "City": "Ghent", "Country": "be", "Language": "NL", "Status": "C"}]))),
+        accounts in body_like(feed(json!([{"ID": "0b5c", "Code": "            4711", "Name": " Pied Piper ", "VATNumber": "be 0899.623.035", "Email": "info@pp.eu", "Phone": "+32 9 123 45 67", "ChamberOfCommerce": "0899623035", "BSN": "", "AddressLine1": "Main 1", "Postcode": "9000", "City": "Ghent", "Country": "be", "Language": "NL", "Status": "C"}]))),
         created in body_like(json!({"d": {"ID": "0b5c", "Code": "4711", "EntryID": "0b5c", "EntryNumber": 17}})),
     ) {
         for account in records::<wire::Account>("crm/Accounts", &accounts) {
-            let (_, customer) = mapping::customer_from_account(account);
-            if let Some(vat) = &customer.vat_number {
+            let listed = mapping::customer_from_account(account);
+            if let Some(vat) = &listed.customer.vat_number {
                 prop_assert!(vat.as_str().chars().all(|c| c.is_ascii_alphanumeric()));
+                prop_assert!(listed.person.is_none(), "a VAT number makes a company");
+            }
+            if let Some(person) = &listed.person {
+                prop_assert!(!person.last_name.trim().is_empty());
             }
         }
         let answer = ApiResponse { system: refusals::SYSTEM, endpoint: "crm/Accounts".into(), status: 201, headers: HeaderMap::new(), body: created.0.clone() };

@@ -29,12 +29,24 @@ pub fn format_datetime(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
+/// Which external-id custom field to create when it is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateField {
+    /// None: only look them up.
+    None,
+    /// The one on companies.
+    Company,
+    /// The one on contacts.
+    Contact,
+}
+
 /// Ids of the external-id custom fields, once looked up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExternalIdFields {
     /// The company field, when it exists.
     pub company: Option<String>,
-    /// The contact field, when it exists (never created by Koppel).
+    /// The contact field, when it exists (created by Koppel when its company import
+    /// brings private customers).
     pub contact: Option<String>,
 }
 
@@ -269,11 +281,11 @@ impl TeamleaderClient {
             .cloned()
     }
 
-    /// The external-id custom fields (company, contact), looked up once per client. With
-    /// `create_company_field`, the company field is created when it does not exist yet.
+    /// The external-id custom fields (company, contact), looked up once per client; the one
+    /// of `create` is created when it does not exist yet.
     pub async fn external_id_fields(
         &self,
-        create_company_field: bool,
+        create: CreateField,
     ) -> Result<ExternalIdFields, ExternalError> {
         let mut cached = self.caches.external_id_fields.lock().await;
         let mut fields = match cached.as_ref() {
@@ -295,13 +307,21 @@ impl TeamleaderClient {
                 }
             }
         };
-        if fields.company.is_none() && create_company_field {
-            let id = self
-                .custom_fields()
-                .create(&CreateCustomFieldRequest::external_id_on_companies())
-                .await?;
-            tracing::info!(field_id = %id, "created the external-id custom field on companies");
-            fields.company = Some(id);
+        let (slot, request) = match create {
+            CreateField::None => (None, None),
+            CreateField::Company => (
+                Some(&mut fields.company),
+                Some(CreateCustomFieldRequest::external_id_on_companies()),
+            ),
+            CreateField::Contact => (
+                Some(&mut fields.contact),
+                Some(CreateCustomFieldRequest::external_id_on_contacts()),
+            ),
+        };
+        if let (Some(slot @ None), Some(request)) = (slot, request) {
+            let id = self.custom_fields().create(&request).await?;
+            tracing::info!(field_id = %id, context = %request.context, "created the external-id custom field");
+            *slot = Some(id);
         }
         *cached = Some(fields.clone());
         Ok(fields)

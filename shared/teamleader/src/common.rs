@@ -131,6 +131,31 @@ pub struct CustomFieldInput {
     pub value: String,
 }
 
+/// A phone number of a company or contact (`telephones[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Telephone {
+    /// "phone", "mobile" (contacts only) or "fax".
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The number as typed.
+    pub number: String,
+}
+
+impl Telephone {
+    /// A trimmed, non-empty number as a "phone" entry, none otherwise.
+    pub fn phone(number: Option<&str>) -> Vec<Self> {
+        number
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| Self {
+                kind: "phone".to_owned(),
+                number: n.to_owned(),
+            })
+            .into_iter()
+            .collect()
+    }
+}
+
 /// An e-mail address of a company or contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Email {

@@ -3,7 +3,7 @@
 use crate::TeamleaderClient;
 use crate::common::{
     Created, CustomFieldInput, CustomFieldValue, Data, Email, IdRequest, Page, PaymentTerm, Sort,
-    TypedAddress, WireAddress, is_empty,
+    Telephone, TypedAddress, WireAddress, is_empty,
 };
 use chrono::{DateTime, Utc};
 use koppel_core::ExternalError;
@@ -135,6 +135,9 @@ pub struct AddCompanyRequest {
     /// E-mail addresses.
     #[serde(skip_serializing_if = "is_empty")]
     pub emails: Vec<Email>,
+    /// Phone numbers.
+    #[serde(skip_serializing_if = "is_empty")]
+    pub telephones: Vec<Telephone>,
     /// Addresses.
     #[serde(skip_serializing_if = "is_empty")]
     pub addresses: Vec<TypedAddressInput>,

@@ -1,9 +1,12 @@
-//! `contacts.*`: info and list (by ids, for batching customer look-ups).
+//! `contacts.*`: info and list (by ids, for batching customer look-ups; all of them, for the
+//! company import), add and update (private customers the import brings).
 
 use crate::TeamleaderClient;
 use crate::common::{
-    CustomFieldValue, Data, Email, IdRequest, Page, TypedAddress, WireAddress, is_empty,
+    Created, CustomFieldInput, CustomFieldValue, Data, Email, IdRequest, Page, Telephone,
+    TypedAddress, WireAddress, is_empty,
 };
+use crate::companies::TypedAddressInput;
 use chrono::{DateTime, Utc};
 use koppel_core::ExternalError;
 use serde::{Deserialize, Serialize};
@@ -98,6 +101,44 @@ impl Contact {
     }
 }
 
+/// The body of contacts.add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AddContactRequest {
+    /// First name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Last name (required).
+    pub last_name: String,
+    /// E-mail addresses (Teamleader takes "primary" ones here).
+    #[serde(skip_serializing_if = "is_empty")]
+    pub emails: Vec<Email>,
+    /// Phone numbers.
+    #[serde(skip_serializing_if = "is_empty")]
+    pub telephones: Vec<Telephone>,
+    /// Addresses.
+    #[serde(skip_serializing_if = "is_empty")]
+    pub addresses: Vec<TypedAddressInput>,
+    /// Language code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Tags.
+    #[serde(skip_serializing_if = "is_empty")]
+    pub tags: Vec<String>,
+    /// Custom field values.
+    #[serde(skip_serializing_if = "is_empty")]
+    pub custom_fields: Vec<CustomFieldInput>,
+}
+
+/// The body of contacts.update, as Koppel sends it: only custom field values (collections
+/// sent would replace Teamleader's whole collection).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UpdateContactRequest {
+    /// Contact id.
+    pub id: String,
+    /// Custom field values to set.
+    pub custom_fields: Vec<CustomFieldInput>,
+}
+
 /// Endpoints of the contacts resource (`client.contacts()`).
 #[derive(Debug, Clone, Copy)]
 pub struct ContactsApi<'a> {
@@ -109,6 +150,24 @@ impl ContactsApi<'_> {
     pub async fn list(&self, request: &ContactListRequest) -> Result<Vec<Contact>, ExternalError> {
         let page: Data<Vec<Contact>> = self.client.call("contacts.list", request).await?;
         Ok(page.data)
+    }
+
+    /// contacts.add, sent once (a lost answer is an unknown outcome, never a second
+    /// contact): returns the new id.
+    pub async fn add(&self, request: &AddContactRequest) -> Result<String, ExternalError> {
+        let created: Data<Created> = self
+            .client
+            .call_once("contacts.add", request)
+            .await?
+            .json()?;
+        Ok(created.data.id)
+    }
+
+    /// contacts.update.
+    pub async fn update(&self, request: &UpdateContactRequest) -> Result<(), ExternalError> {
+        self.client
+            .call_no_content("contacts.update", request)
+            .await
     }
 
     /// contacts.info.

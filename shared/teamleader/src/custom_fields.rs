@@ -85,10 +85,19 @@ pub struct CreateCustomFieldRequest {
 impl CreateCustomFieldRequest {
     /// The single-line "External ID" field on companies.
     pub fn external_id_on_companies() -> Self {
+        Self::external_id_on("company")
+    }
+
+    /// The single-line "External ID" field on contacts.
+    pub fn external_id_on_contacts() -> Self {
+        Self::external_id_on("contact")
+    }
+
+    fn external_id_on(context: &str) -> Self {
         Self {
             label: EXTERNAL_ID_LABEL.to_owned(),
             kind: "single_line".to_owned(),
-            context: "company".to_owned(),
+            context: context.to_owned(),
         }
     }
 }

@@ -28,7 +28,7 @@ pub mod tax_rates;
 pub mod users;
 pub mod webhooks;
 
-pub use client::{ExternalIdFields, TeamleaderClient};
+pub use client::{CreateField, ExternalIdFields, TeamleaderClient};
 pub use oauth::TeamleaderUrls;
 
 /// The system name in errors and logs.

@@ -1,11 +1,12 @@
 //! [`koppel_core::Source`] for Teamleader Focus: the use-cases' view of the client.
 
-use crate::common::{CustomFieldInput, Email, OutgoingAmount, Page};
+use crate::client::CreateField;
+use crate::common::{CustomFieldInput, Email, OutgoingAmount, Page, Telephone};
 use crate::companies::{
     AddCompanyRequest, AddressInput, CompanyFilter, CompanyListRequest, TypedAddressInput,
     UpdateCompanyRequest,
 };
-use crate::contacts::{ContactFilter, ContactListRequest};
+use crate::contacts::{AddContactRequest, ContactFilter, ContactListRequest, UpdateContactRequest};
 use crate::credit_notes::{CreditNoteFileFormat, CreditNoteListRequest};
 use crate::departments::DepartmentListRequest;
 use crate::invoices::{InvoiceFileFormat, InvoiceListRequest, RegisterPaymentRequest};
@@ -13,9 +14,9 @@ use crate::product_categories::ProductCategoryListRequest;
 use crate::{SYSTEM, TeamleaderClient, client::format_datetime, mapping};
 use async_trait::async_trait;
 use koppel_core::{
-    CompanyPage, CompanyQuery, CompanyReferences, CompanyUpdate, Customer, CustomerKind,
+    Address, CompanyQuery, CompanyReferences, CompanyUpdate, Customer, CustomerKind, CustomerPage,
     CustomerRef, Department, DocumentFile, DocumentId, DocumentKind, DocumentQuery,
-    DocumentSummary, ExternalError, FileFormat, NewCompany, Payment, ProductCategory,
+    DocumentSummary, ExternalError, FileFormat, NewCompany, NewContact, Payment, ProductCategory,
     SalesDocument, Source, TaxRate,
 };
 use std::collections::{HashMap, HashSet};
@@ -73,41 +74,83 @@ pub fn add_company_request(
     company: &NewCompany,
     external_id_field: Option<&str>,
 ) -> AddCompanyRequest {
-    let address = company.address.as_ref().and_then(|address| {
-        let country = address
-            .country
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty())?;
-        Some(TypedAddressInput {
-            kind: "primary".to_owned(),
-            address: AddressInput {
-                line_1: address.line_1.clone(),
-                postal_code: address.postal_code.clone(),
-                city: address.city.clone(),
-                country: country.to_ascii_uppercase(),
-            },
-        })
-    });
     AddCompanyRequest {
         name: company.name.trim().to_owned(),
         vat_number: company
             .vat_number
             .clone()
             .filter(|vat| !vat.trim().is_empty()),
-        emails: company
-            .email
-            .iter()
-            .filter(|email| !email.trim().is_empty())
-            .map(|email| Email {
-                kind: "primary".to_owned(),
-                email: email.trim().to_owned(),
-            })
-            .collect(),
-        addresses: address.into_iter().collect(),
+        emails: primary_email(company.email.as_deref()),
+        telephones: Telephone::phone(company.phone.as_deref()),
+        addresses: primary_address(company.address.as_ref()),
         tags: company.tags.clone(),
         custom_fields: external_id_input(company.external_id.as_deref(), external_id_field),
     }
+}
+
+/// The contacts.add body for a private customer (pure, for tests); `external_id_field` is
+/// the id of the contacts' external-id custom field.
+pub fn add_contact_request(
+    contact: &NewContact,
+    external_id_field: Option<&str>,
+) -> AddContactRequest {
+    AddContactRequest {
+        first_name: contact
+            .name
+            .first_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|first| !first.is_empty())
+            .map(str::to_owned),
+        last_name: contact.name.last_name.trim().to_owned(),
+        emails: primary_email(contact.email.as_deref()),
+        telephones: Telephone::phone(contact.phone.as_deref()),
+        addresses: primary_address(contact.address.as_ref()),
+        language: contact
+            .language
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_lowercase),
+        tags: contact.tags.clone(),
+        custom_fields: external_id_input(contact.external_id.as_deref(), external_id_field),
+    }
+}
+
+/// A trimmed, non-empty e-mail address as the one primary address.
+fn primary_email(email: Option<&str>) -> Vec<Email> {
+    email
+        .map(str::trim)
+        .filter(|email| !email.is_empty())
+        .map(|email| Email {
+            kind: "primary".to_owned(),
+            email: email.to_owned(),
+        })
+        .into_iter()
+        .collect()
+}
+
+/// An address as the primary one, when it has the country Teamleader requires.
+fn primary_address(address: Option<&Address>) -> Vec<TypedAddressInput> {
+    address
+        .and_then(|address| {
+            let country = address
+                .country
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())?;
+            Some(TypedAddressInput {
+                kind: "primary".to_owned(),
+                address: AddressInput {
+                    line_1: address.line_1.clone(),
+                    postal_code: address.postal_code.clone(),
+                    city: address.city.clone(),
+                    country: country.to_ascii_uppercase(),
+                },
+            })
+        })
+        .into_iter()
+        .collect()
 }
 
 /// The companies.update body (pure, for tests); `None` when there is nothing to change.
@@ -389,7 +432,7 @@ impl Source for TeamleaderClient {
         if company_ids.is_empty() && contact_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let fields = self.external_id_fields(false).await?;
+        let fields = self.external_id_fields(CreateField::None).await?;
         let mut found: HashMap<CustomerRef, Customer> = HashMap::new();
         for chunk in company_ids.chunks(IDS_PER_CALL) {
             for company in self.companies().list(&company_batch_request(chunk)).await? {
@@ -415,13 +458,13 @@ impl Source for TeamleaderClient {
         &self,
         query: &CompanyQuery,
         page: u32,
-    ) -> Result<CompanyPage, ExternalError> {
+    ) -> Result<CustomerPage, ExternalError> {
         let request = company_query_request(query, page);
         let companies = self.companies().list(&request).await?;
         let more = companies.len() >= request.page.size as usize;
-        let fields = self.external_id_fields(false).await?;
-        Ok(CompanyPage {
-            companies: companies
+        let fields = self.external_id_fields(CreateField::None).await?;
+        Ok(CustomerPage {
+            customers: companies
                 .iter()
                 .map(|company| mapping::company_customer(company, fields.company.as_deref()))
                 .collect(),
@@ -431,7 +474,7 @@ impl Source for TeamleaderClient {
 
     async fn add_company(&self, company: &NewCompany) -> Result<String, ExternalError> {
         let field = match company.external_id {
-            Some(_) => self.external_id_fields(true).await?.company,
+            Some(_) => self.external_id_fields(CreateField::Company).await?.company,
             None => None,
         };
         self.companies()
@@ -441,13 +484,51 @@ impl Source for TeamleaderClient {
 
     async fn update_company(&self, id: &str, update: &CompanyUpdate) -> Result<(), ExternalError> {
         let field = match update.external_id {
-            Some(_) => self.external_id_fields(true).await?.company,
+            Some(_) => self.external_id_fields(CreateField::Company).await?.company,
             None => None,
         };
         match update_company_request(id, update, field.as_deref()) {
             Some(request) => self.companies().update(&request).await,
             None => Ok(()),
         }
+    }
+
+    async fn list_contacts(&self, page: u32) -> Result<CustomerPage, ExternalError> {
+        let request =
+            ContactListRequest::new(ContactFilter::default(), Page::new(page, Page::MAX_SIZE));
+        let contacts = self.contacts().list(&request).await?;
+        let more = contacts.len() >= request.page.size as usize;
+        let fields = self.external_id_fields(CreateField::None).await?;
+        Ok(CustomerPage {
+            customers: contacts
+                .iter()
+                .map(|contact| mapping::contact_customer(contact, fields.contact.as_deref()))
+                .collect(),
+            more,
+        })
+    }
+
+    async fn add_contact(&self, contact: &NewContact) -> Result<String, ExternalError> {
+        let field = match contact.external_id {
+            Some(_) => self.external_id_fields(CreateField::Contact).await?.contact,
+            None => None,
+        };
+        self.contacts()
+            .add(&add_contact_request(contact, field.as_deref()))
+            .await
+    }
+
+    async fn set_contact_external_id(
+        &self,
+        id: &str,
+        external_id: &str,
+    ) -> Result<(), ExternalError> {
+        let field = self.external_id_fields(CreateField::Contact).await?.contact;
+        let request = UpdateContactRequest {
+            id: id.to_owned(),
+            custom_fields: external_id_input(Some(external_id), field.as_deref()),
+        };
+        self.contacts().update(&request).await
     }
 
     /// Four one-item list calls: invoices, credit notes and deals of the company, contacts

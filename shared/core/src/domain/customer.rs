@@ -103,11 +103,54 @@ pub struct NewCompany {
     pub vat_number: Option<String>,
     /// Primary e-mail address.
     pub email: Option<String>,
+    /// Phone number.
+    #[serde(default)]
+    pub phone: Option<String>,
     /// Invoicing address.
     pub address: Option<Address>,
     /// Tags to add (e.g. "<ledger> Import").
     pub tags: Vec<String>,
     /// The ledger's customer number, written to the external-id custom field.
+    pub external_id: Option<String>,
+}
+
+/// A private person's name as a ledger keeps it: Teamleader contacts need a last name and
+/// take a first name. A ledger with one name field gives it whole as `last_name` (Koppel
+/// never guesses where a first name ends).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonName {
+    /// Given name, when the ledger keeps it apart.
+    pub first_name: Option<String>,
+    /// Family name (or the whole name).
+    pub last_name: String,
+}
+
+impl PersonName {
+    /// "First Last", or the last name alone.
+    pub fn full(&self) -> String {
+        match self.first_name.as_deref().map(str::trim) {
+            Some(first) if !first.is_empty() => format!("{first} {}", self.last_name.trim()),
+            _ => self.last_name.trim().to_owned(),
+        }
+    }
+}
+
+/// A contact (a private customer) to create in Teamleader (company import).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewContact {
+    /// First and last name.
+    pub name: PersonName,
+    /// Primary e-mail address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Primary address.
+    pub address: Option<Address>,
+    /// Preferred language ("nl", "fr", "en").
+    pub language: Option<String>,
+    /// Tags to add (e.g. "<ledger> Import").
+    pub tags: Vec<String>,
+    /// The ledger's customer number, written to the contacts' external-id custom field.
     pub external_id: Option<String>,
 }
 

@@ -63,6 +63,13 @@ pub enum IssueSubject {
         /// Its name, for people.
         name: String,
     },
+    /// A private person (a Teamleader contact, or a ledger's private customer).
+    Contact {
+        /// Its id where known (Teamleader id or ledger code).
+        id: Option<String>,
+        /// Its name, for people.
+        name: String,
+    },
     /// A row of an uploaded file (merge file).
     FileRow {
         /// The file's name as uploaded.
@@ -81,6 +88,7 @@ impl std::fmt::Display for IssueSubject {
                 None => write!(f, "{kind} {id}"),
             },
             Self::Company { name, .. } => write!(f, "company {name}"),
+            Self::Contact { name, .. } => write!(f, "contact {name}"),
             Self::FileRow { file, row } => write!(f, "{file} row {row}"),
         }
     }
@@ -189,14 +197,18 @@ pub struct PaymentCounts {
 pub struct ImportCounts {
     /// Ledger customers read.
     pub listed: u32,
-    /// Already linked to a Teamleader company by their customer number: nothing to do.
+    /// Already linked to a Teamleader company (or contact) by their customer number:
+    /// nothing to do.
     pub already_linked: u32,
-    /// Matched to an existing Teamleader company (VAT number or name), which got the
-    /// external id.
+    /// Matched to an existing Teamleader company (VAT number or name) or contact (e-mail or
+    /// name), which got the external id.
     pub linked: u32,
     /// Created as new Teamleader companies.
     pub created: u32,
-    /// Several companies matched: listed, not guessed.
+    /// Private customers created as new Teamleader contacts.
+    #[serde(default)]
+    pub contacts_created: u32,
+    /// Several companies (contacts) matched: listed, not guessed.
     pub ambiguous: u32,
     /// The match has another external id: listed.
     pub conflicts: u32,

@@ -7,10 +7,11 @@
 use super::lock;
 use crate::domain::preflight::sales_journal_findings;
 use crate::{
-    AttachmentSupport, ConnectionSettings, Customer, DocumentFile, EntryKey, ExternalError,
-    Finding, Ledger, LedgerCapabilities, LedgerCustomerId, LedgerCustomerKey, LedgerCustomerPage,
-    LedgerCustomers, LedgerEntry, LedgerEntryId, LedgerKind, LedgerLimits, LedgerPaymentState,
-    LedgerPayments, LedgerReferenceData, PostedEntry, ReceivedPayment,
+    AttachmentSupport, ConnectionSettings, Customer, CustomerKind, DocumentFile, EntryKey,
+    ExternalError, Finding, Ledger, LedgerCapabilities, LedgerCustomer, LedgerCustomerId,
+    LedgerCustomerKey, LedgerCustomerPage, LedgerCustomers, LedgerEntry, LedgerEntryId, LedgerKind,
+    LedgerLimits, LedgerPaymentState, LedgerPayments, LedgerReferenceData, PersonName, PostedEntry,
+    ReceivedPayment,
 };
 use async_trait::async_trait;
 use std::collections::{BTreeMap, VecDeque};
@@ -53,6 +54,8 @@ type CallFaults = VecDeque<ExternalError>;
 struct LedgerState {
     entries: Vec<HeldEntry>,
     customers: BTreeMap<String, Customer>,
+    /// Phone numbers of customers, by code.
+    phones: BTreeMap<String, String>,
     post_faults: VecDeque<PostFault>,
     find_faults: CallFaults,
     reference_faults: CallFaults,
@@ -252,7 +255,16 @@ impl InMemoryLedger {
         lock(&self.state).payment_reads
     }
 
-    /// Add a customer the ledger already has, under `code`.
+    /// Give the customer under `code` a phone number.
+    pub fn set_phone(&self, code: &str, phone: &str) {
+        lock(&self.state)
+            .phones
+            .insert(code.to_owned(), phone.to_owned());
+    }
+
+    /// Add a customer the ledger already has, under `code`. One whose `reference` is a
+    /// contact is a private person: listed for the import as such, its name whole as last
+    /// name.
     pub fn add_customer(&self, code: &str, customer: Customer) {
         lock(&self.state)
             .customers
@@ -449,17 +461,22 @@ impl LedgerCustomers for InMemoryLedger {
     ) -> Result<LedgerCustomerPage, ExternalError> {
         let start: usize = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
         let state = lock(&self.state);
-        let customers: Vec<(LedgerCustomerId, Customer)> = state
+        let customers: Vec<LedgerCustomer> = state
             .customers
             .iter()
             .skip(start)
             .take(CUSTOMER_PAGE)
-            .map(|(code, customer)| {
-                let listed = Customer {
+            .map(|(code, customer)| LedgerCustomer {
+                id: LedgerCustomerId::new(code.clone()),
+                customer: Customer {
                     external_id: Some(code.clone()),
                     ..customer.clone()
-                };
-                (LedgerCustomerId::new(code.clone()), listed)
+                },
+                phone: state.phones.get(code).cloned(),
+                person: (customer.reference.kind == CustomerKind::Contact).then(|| PersonName {
+                    first_name: None,
+                    last_name: customer.name.clone(),
+                }),
             })
             .collect();
         let next = (start + CUSTOMER_PAGE < state.customers.len())

@@ -5,17 +5,19 @@
 
 use super::{ManualClock, lock};
 use crate::{
-    CompanyPage, CompanyQuery, CompanyReferences, CompanyUpdate, Customer, CustomerRef, Department,
-    DocumentFile, DocumentId, DocumentKind, DocumentQuery, DocumentSummary, ExternalError,
-    FileFormat, NewCompany, Payment, ProductCategory, SalesDocument, Source, TaxRate,
+    CompanyQuery, CompanyReferences, CompanyUpdate, Customer, CustomerKind, CustomerPage,
+    CustomerRef, Department, DocumentFile, DocumentId, DocumentKind, DocumentQuery,
+    DocumentSummary, ExternalError, FileFormat, NewCompany, NewContact, Payment, ProductCategory,
+    SalesDocument, Source, TaxRate,
 };
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Companies per page of `find_companies`, as Teamleader's largest page.
-const COMPANY_PAGE: usize = 100;
+/// Companies (contacts) per page of `find_companies` (`list_contacts`), as Teamleader's
+/// largest page.
+const CUSTOMER_PAGE: usize = 100;
 
 /// The name the in-memory source reports in errors.
 pub const IN_MEMORY_SOURCE: &str = "In-memory Teamleader";
@@ -35,8 +37,10 @@ struct SourceState {
     payment_faults: VecDeque<bool>,
     /// The account's language.
     language: Option<String>,
-    /// Tags of the companies added through the port, by company id.
+    /// Tags of the companies and contacts added through the port, by id.
     tags: HashMap<String, Vec<String>>,
+    /// Phone numbers of the companies and contacts added through the port, by id.
+    phones: HashMap<String, String>,
     /// Deals and linked contacts per company id (invoices and credit notes are read from the
     /// documents).
     other_references: HashMap<String, CompanyReferences>,
@@ -114,17 +118,53 @@ impl InMemorySource {
 
     /// Companies of the account, by id.
     pub fn companies(&self) -> Vec<Customer> {
-        let mut companies: Vec<Customer> = lock(&self.state)
-            .customers
-            .values()
-            .filter(|c| c.reference.kind == crate::CustomerKind::Company)
+        let state = lock(&self.state);
+        Self::sorted_of_kind(&state, CustomerKind::Company)
+            .into_iter()
             .cloned()
-            .collect();
-        companies.sort_by(|a, b| a.reference.id.cmp(&b.reference.id));
-        companies
+            .collect()
     }
 
-    /// The tags a company was added with through the port.
+    /// Contacts of the account, by id.
+    pub fn contacts(&self) -> Vec<Customer> {
+        let state = lock(&self.state);
+        Self::sorted_of_kind(&state, CustomerKind::Contact)
+            .into_iter()
+            .cloned()
+            .collect()
+    }
+
+    /// The phone number a company or contact was added with through the port.
+    pub fn phone_of(&self, id: &str) -> Option<String> {
+        lock(&self.state).phones.get(id).cloned()
+    }
+
+    /// Customers of one kind, by id.
+    fn sorted_of_kind(state: &SourceState, kind: CustomerKind) -> Vec<&Customer> {
+        let mut found: Vec<&Customer> = state
+            .customers
+            .values()
+            .filter(|c| c.reference.kind == kind)
+            .collect();
+        found.sort_by(|a, b| a.reference.id.cmp(&b.reference.id));
+        found
+    }
+
+    /// Page `page` (1-based) of `customers`.
+    fn page_of(customers: Vec<&Customer>, page: u32) -> CustomerPage {
+        let start = (page.max(1) as usize - 1) * CUSTOMER_PAGE;
+        CustomerPage {
+            more: customers.len() > start + CUSTOMER_PAGE,
+            customers: customers
+                .into_iter()
+                .skip(start)
+                .take(CUSTOMER_PAGE)
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The tags a company or contact was added with through the port.
     pub fn tags_of(&self, company: &str) -> Vec<String> {
         lock(&self.state)
             .tags
@@ -299,13 +339,11 @@ impl Source for InMemorySource {
         &self,
         query: &CompanyQuery,
         page: u32,
-    ) -> Result<CompanyPage, ExternalError> {
+    ) -> Result<CustomerPage, ExternalError> {
         self.call();
         let state = lock(&self.state);
-        let mut companies: Vec<&Customer> = state
-            .customers
-            .values()
-            .filter(|c| c.reference.kind == crate::CustomerKind::Company)
+        let companies: Vec<&Customer> = Self::sorted_of_kind(&state, CustomerKind::Company)
+            .into_iter()
             .filter(|c| match query {
                 CompanyQuery::All => true,
                 CompanyQuery::VatNumber(vat) => {
@@ -318,18 +356,57 @@ impl Source for InMemorySource {
                     .is_some_and(|tags| tags.contains(tag)),
             })
             .collect();
-        companies.sort_by(|a, b| a.reference.id.cmp(&b.reference.id));
-        let start = (page.max(1) as usize - 1) * COMPANY_PAGE;
-        let more = companies.len() > start + COMPANY_PAGE;
-        Ok(CompanyPage {
-            companies: companies
-                .into_iter()
-                .skip(start)
-                .take(COMPANY_PAGE)
-                .cloned()
-                .collect(),
-            more,
-        })
+        Ok(Self::page_of(companies, page))
+    }
+
+    /// 100 contacts a page, in id order.
+    async fn list_contacts(&self, page: u32) -> Result<CustomerPage, ExternalError> {
+        self.call();
+        let state = lock(&self.state);
+        Ok(Self::page_of(
+            Self::sorted_of_kind(&state, CustomerKind::Contact),
+            page,
+        ))
+    }
+
+    async fn add_contact(&self, contact: &NewContact) -> Result<String, ExternalError> {
+        self.call();
+        let mut state = lock(&self.state);
+        let id = format!("contact-new-{:05}", state.customers.len() + 1);
+        let reference = CustomerRef::contact(id.clone());
+        state.tags.insert(id.clone(), contact.tags.clone());
+        if let Some(phone) = &contact.phone {
+            state.phones.insert(id.clone(), phone.clone());
+        }
+        state.customers.insert(
+            reference.clone(),
+            Customer {
+                reference,
+                name: contact.name.full(),
+                vat_number: None,
+                enterprise_number: None,
+                addresses: contact.address.clone().into_iter().collect(),
+                emails: contact.email.clone().into_iter().collect(),
+                external_id: contact.external_id.clone(),
+                language: contact.language.clone(),
+            },
+        );
+        Ok(id)
+    }
+
+    async fn set_contact_external_id(
+        &self,
+        id: &str,
+        external_id: &str,
+    ) -> Result<(), ExternalError> {
+        self.call();
+        let mut state = lock(&self.state);
+        let customer = state
+            .customers
+            .get_mut(&CustomerRef::contact(id))
+            .ok_or_else(|| Self::not_found(format!("contact {id}")))?;
+        customer.external_id = Some(external_id.to_owned());
+        Ok(())
     }
 
     async fn add_company(&self, company: &NewCompany) -> Result<String, ExternalError> {
@@ -338,6 +415,9 @@ impl Source for InMemorySource {
         let id = format!("company-new-{:05}", state.customers.len() + 1);
         let reference = CustomerRef::company(id.clone());
         state.tags.insert(id.clone(), company.tags.clone());
+        if let Some(phone) = &company.phone {
+            state.phones.insert(id.clone(), phone.clone());
+        }
         state.customers.insert(
             reference.clone(),
             Customer {

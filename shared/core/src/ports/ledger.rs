@@ -7,6 +7,7 @@
 use crate::{
     ConnectionSettings, Customer, CustomerRef, DocumentFile, DocumentKind, ExternalError,
     FileFormat, LedgerCustomerId, LedgerEntryId, LedgerKind, LedgerReferenceData, Money,
+    PersonName,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -283,11 +284,39 @@ pub struct LedgerCustomerKey {
     pub number: Option<String>,
 }
 
+/// A customer as a ledger lists it for the company import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerCustomer {
+    /// The ledger's id of the customer.
+    pub id: LedgerCustomerId,
+    /// What Teamleader would keep of it: name, VAT number, addresses, e-mail, language, and
+    /// the ledger's customer number as `external_id`. It does not live in Teamleader yet, so
+    /// its `reference` has an empty id.
+    pub customer: Customer,
+    /// Phone number, where the ledger keeps one.
+    pub phone: Option<String>,
+    /// Set when the ledger says this customer is a private person (imported as a Teamleader
+    /// contact, not a company); each ledger's module documents how it tells.
+    pub person: Option<PersonName>,
+}
+
+impl LedgerCustomer {
+    /// A company customer (no phone): what ledgers without more to say list.
+    pub fn company(id: LedgerCustomerId, customer: Customer) -> Self {
+        Self {
+            id,
+            customer,
+            phone: None,
+            person: None,
+        }
+    }
+}
+
 /// A page of ledger customers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerCustomerPage {
     /// Customers, with `external_id` set to the ledger's customer code.
-    pub customers: Vec<(LedgerCustomerId, Customer)>,
+    pub customers: Vec<LedgerCustomer>,
     /// Where the next page starts, `None` at the end.
     pub next: Option<String>,
 }

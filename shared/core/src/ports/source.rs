@@ -2,8 +2,8 @@
 
 use crate::{
     CompanyQuery, CompanyUpdate, Customer, CustomerRef, Department, DepartmentId, DocumentFile,
-    DocumentId, DocumentKind, DocumentSummary, ExternalError, FileFormat, NewCompany, Payment,
-    ProductCategory, SalesDocument, TaxRate,
+    DocumentId, DocumentKind, DocumentSummary, ExternalError, FileFormat, NewCompany, NewContact,
+    Payment, ProductCategory, SalesDocument, TaxRate,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -27,11 +27,11 @@ pub struct DocumentQuery {
     pub page_size: u32,
 }
 
-/// A page of companies.
+/// A page of Teamleader customers (companies, or contacts).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompanyPage {
-    /// Companies on this page.
-    pub companies: Vec<Customer>,
+pub struct CustomerPage {
+    /// Customers on this page.
+    pub customers: Vec<Customer>,
     /// True when a further page may exist.
     pub more: bool,
 }
@@ -70,11 +70,24 @@ pub trait Source: Send + Sync {
         &self,
         query: &CompanyQuery,
         page: u32,
-    ) -> Result<CompanyPage, ExternalError>;
+    ) -> Result<CustomerPage, ExternalError>;
     /// Create a company; returns its id.
     async fn add_company(&self, company: &NewCompany) -> Result<String, ExternalError>;
     /// Change a company.
     async fn update_company(&self, id: &str, update: &CompanyUpdate) -> Result<(), ExternalError>;
+    /// Every contact of the account, a page of 100 at a time (1-based `page`), with its
+    /// external id: the company import matches private customers against them.
+    async fn list_contacts(&self, page: u32) -> Result<CustomerPage, ExternalError>;
+    /// Create a contact (a private customer the company import brings); returns its id.
+    /// Sent once: a lost answer is an unknown outcome, never a second contact.
+    async fn add_contact(&self, contact: &NewContact) -> Result<String, ExternalError>;
+    /// Write the ledger's customer number to a contact's external-id custom field (created
+    /// when the account has none yet).
+    async fn set_contact_external_id(
+        &self,
+        id: &str,
+        external_id: &str,
+    ) -> Result<(), ExternalError>;
     /// What in Teamleader refers to a company (invoices, credit notes, deals, contacts):
     /// asked before Koppel removes a duplicate its own import created.
     async fn company_references(&self, id: &str) -> Result<CompanyReferences, ExternalError>;

@@ -583,7 +583,8 @@ impl LedgerCustomers for ExactLedger {
             .map(|a| mapping::customer_key(&a.id, a.code.as_deref())))
     }
 
-    /// Customers (status "C") page by page; the cursor is Exact's `__next` link.
+    /// Customers (status "C") page by page, private persons told apart as
+    /// [`mapping::customer_from_account`] says; the cursor is Exact's `__next` link.
     async fn list_customers(
         &self,
         cursor: Option<&str>,

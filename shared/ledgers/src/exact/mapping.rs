@@ -6,10 +6,11 @@ use super::odata::{self, padded_account_code};
 use super::refusals::SYSTEM;
 use super::wire;
 use chrono::{DateTime, NaiveDate, Utc};
+use koppel_core::domain::names::has_legal_form;
 use koppel_core::{
     Address, Customer, CustomerRef, DocumentKind, EntryLine, ExternalError, FiscalPeriod,
-    GlAccount, Journal, JournalKind, LedgerCustomerId, LedgerCustomerKey, LedgerEntry,
-    LedgerEntryId, LedgerPaymentState, VatCode, VatNumber,
+    GlAccount, Journal, JournalKind, LedgerCustomer, LedgerCustomerId, LedgerCustomerKey,
+    LedgerEntry, LedgerEntryId, LedgerPaymentState, PersonName, VatCode, VatNumber,
 };
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
@@ -159,33 +160,59 @@ fn non_empty(value: Option<String>) -> Option<String> {
 
 /// A customer read from Exact (company import). It does not live in Teamleader yet, so its
 /// `reference` is a company with an empty id; `external_id` is the Exact customer code.
-pub fn customer_from_account(account: wire::Account) -> (LedgerCustomerId, Customer) {
+///
+/// Exact's accounts carry no "person" flag (docs/ledgers/exact.md): an account is taken for
+/// a private person when it has neither a VAT number nor a chamber of commerce number
+/// (KBO/BCE, KvK) nor a legal form in its name ("… BV", "… SRL"), and lives in Belgium or the
+/// Netherlands, where every enterprise has such a number, or abroad with a BSN (the Dutch
+/// citizen service number, which only natural persons have). Its one `Name` becomes the
+/// contact's last name, whole.
+pub fn customer_from_account(account: wire::Account) -> LedgerCustomer {
     let address = Address {
         line_1: non_empty(account.address_line1),
         postal_code: non_empty(account.postcode),
         city: non_empty(account.city),
         country: non_empty(account.country).map(|c| c.to_ascii_uppercase()),
     };
+    let domestic = address
+        .country
+        .as_deref()
+        .is_none_or(|country| ["BE", "NL"].contains(&country));
     let addresses = if address == Address::default() {
         Vec::new()
     } else {
         vec![address]
     };
+    let vat_number = account
+        .vat_number
+        .as_deref()
+        .and_then(normalise_vat)
+        .map(VatNumber);
+    let name = non_empty(account.name).unwrap_or_default();
+    let is_person = vat_number.is_none()
+        && non_empty(account.chamber_of_commerce).is_none()
+        && !has_legal_form(&name)
+        && (domestic || non_empty(account.bsn).is_some());
+    let person = (is_person && !name.is_empty()).then(|| PersonName {
+        first_name: None,
+        last_name: name.clone(),
+    });
     let customer = Customer {
         reference: CustomerRef::company(String::new()),
-        name: non_empty(account.name).unwrap_or_default(),
-        vat_number: account
-            .vat_number
-            .as_deref()
-            .and_then(normalise_vat)
-            .map(VatNumber),
+        name,
+        vat_number,
         enterprise_number: None,
         addresses,
         emails: non_empty(account.email).into_iter().collect(),
         external_id: non_empty(account.code),
         language: non_empty(account.language).map(|l| l.to_ascii_lowercase()),
     };
-    (LedgerCustomerId::new(account.id), customer)
+    LedgerCustomer {
+        id: LedgerCustomerId::new(account.id),
+        customer,
+        phone: non_empty(account.phone),
+        person,
+    }
 }
 
 /// The account to create for a Teamleader customer: a customer (status "C"), keeping the
@@ -645,21 +672,70 @@ mod tests {
     }
 
     #[test]
+    fn an_account_is_a_private_person_by_its_bsn_or_for_lack_of_any_enterprise_number() {
+        let account = |vat: Option<&str>, coc: Option<&str>, bsn: Option<&str>, country: &str| {
+            customer_from_account(wire::Account {
+                id: "bbbbbbbb-0000-0000-0000-000000000002".into(),
+                code: Some("              2001".into()),
+                name: Some("Jan Peeters".into()),
+                vat_number: vat.map(Into::into),
+                chamber_of_commerce: coc.map(Into::into),
+                bsn: bsn.map(Into::into),
+                country: Some(country.into()),
+                ..wire::Account::default()
+            })
+            .person
+        };
+        let jan = Some(PersonName {
+            first_name: None,
+            last_name: "Jan Peeters".into(),
+        });
+        assert_eq!(
+            account(None, None, None, "BE"),
+            jan,
+            "no VAT, no KBO in Belgium"
+        );
+        assert_eq!(account(None, Some(" "), None, "NL"), jan, "blank is none");
+        assert_eq!(
+            account(None, None, Some("123456782"), "DE"),
+            jan,
+            "a BSN abroad"
+        );
+        assert_eq!(
+            account(Some("NL123456789B01"), None, Some("123456782"), "NL"),
+            None,
+            "a sole trader with a VAT number is a company"
+        );
+        assert_eq!(account(Some("BE0403170701"), None, None, "BE"), None);
+        assert_eq!(account(None, Some("0403170701"), None, "BE"), None, "KBO");
+        assert_eq!(
+            account(None, None, None, "US"),
+            None,
+            "abroad a company may have neither number"
+        );
+    }
+
+    #[test]
     fn accounts_both_ways() {
-        let (id, customer) = customer_from_account(wire::Account {
+        let listed = customer_from_account(wire::Account {
             id: "bbbbbbbb-0000-0000-0000-000000000001".into(),
             code: Some("              1001".into()),
             name: Some("Acme NV".into()),
             vat_number: Some("be 0123.456.789".into()),
             email: Some("info@acme.be".into()),
+            phone: Some(" +32 3 123 45 67 ".into()),
             address_line1: Some("Kerkstraat 1".into()),
             postcode: Some("2000".into()),
             city: Some("Antwerpen".into()),
             country: Some("be".into()),
             language: Some("NL".into()),
             status: Some("C".into()),
+            ..wire::Account::default()
         });
-        assert_eq!(id.as_str(), "bbbbbbbb-0000-0000-0000-000000000001");
+        assert_eq!(listed.id.as_str(), "bbbbbbbb-0000-0000-0000-000000000001");
+        assert_eq!(listed.phone.as_deref(), Some("+32 3 123 45 67"));
+        assert_eq!(listed.person, None, "a VAT number makes a company");
+        let customer = listed.customer;
         assert_eq!(customer.external_id.as_deref(), Some("1001"));
         assert_eq!(customer.vat_number, Some(VatNumber("BE0123456789".into())));
         assert_eq!(customer.addresses[0].country.as_deref(), Some("BE"));

@@ -113,10 +113,9 @@ pub struct FinancialPeriod {
 }
 
 /// `$select` for [`Account`].
-pub const ACCOUNT_SELECT: &str =
-    "ID,Code,Name,VATNumber,Email,AddressLine1,Postcode,City,Country,Language,Status";
+pub const ACCOUNT_SELECT: &str = "ID,Code,Name,VATNumber,ChamberOfCommerce,BSN,Email,Phone,AddressLine1,Postcode,City,Country,Language,Status";
 /// `GET crm/Accounts`: a relation (customer, supplier, prospect).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Account {
     /// GUID, what sales entries name as `Customer`.
@@ -131,9 +130,18 @@ pub struct Account {
     /// VAT number as typed in Exact.
     #[serde(default, rename = "VATNumber")]
     pub vat_number: Option<String>,
+    /// Chamber of commerce (KBO/BCE, KvK) number: enterprises have one.
+    #[serde(default)]
+    pub chamber_of_commerce: Option<String>,
+    /// Dutch citizen service number: only natural persons have one.
+    #[serde(default, rename = "BSN")]
+    pub bsn: Option<String>,
     /// E-mail.
     #[serde(default)]
     pub email: Option<String>,
+    /// Phone number.
+    #[serde(default)]
+    pub phone: Option<String>,
     /// Street and number.
     #[serde(default)]
     pub address_line1: Option<String>,

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use koppel_core::domain::vat::{parse_vat, vat_match_key};
 use koppel_core::{
     Address, Customer, CustomerRef, DocumentKind, FiscalPeriod, GlAccount, Journal, JournalKind,
-    LedgerCustomerId, LedgerEntry, LedgerEntryId, VatCode, VatNumber,
+    LedgerCustomer, LedgerCustomerId, LedgerEntry, LedgerEntryId, PersonName, VatCode, VatNumber,
 };
 use rust_decimal::Decimal;
 use std::fmt;
@@ -373,12 +373,15 @@ pub fn new_relation(customer: &Customer, external: i64) -> wire::Relation {
         vat_nr: vat,
         vat_type,
         email: customer.emails.first().cloned(),
+        first_name: None,
+        telephone: None,
     }
 }
 
 /// A relation read from Octopus (company import): its key as the ledger customer id and as
-/// the customer number users see ("Klantennummer boekhoudpakket").
-pub fn customer_from_relation(relation: &wire::Relation) -> (LedgerCustomerId, Customer) {
+/// the customer number users see ("Klantennummer boekhoudpakket"); a private person when its
+/// VAT type says so (7, 8, 9), its first name apart from `name`.
+pub fn customer_from_relation(relation: &wire::Relation) -> LedgerCustomer {
     let id = relation
         .relation_identification_service_data
         .relation_key
@@ -407,7 +410,22 @@ pub fn customer_from_relation(relation: &wire::Relation) -> (LedgerCustomerId, C
         external_id: Some(id.to_string()),
         language: None,
     };
-    (LedgerCustomerId::new(id.to_string()), customer)
+    let person = relation.is_private().then(|| PersonName {
+        first_name: non_empty(&relation.first_name),
+        last_name: relation.name.trim().to_owned(),
+    });
+    LedgerCustomer {
+        id: LedgerCustomerId::new(id.to_string()),
+        customer: Customer {
+            name: person
+                .as_ref()
+                .map(PersonName::full)
+                .unwrap_or(customer.name.clone()),
+            ..customer
+        },
+        phone: non_empty(&relation.telephone),
+        person,
+    }
 }
 
 #[cfg(test)]
@@ -604,5 +622,51 @@ mod tests {
         let invoices = journal(&raw(InsertionType::INVOICES));
         assert_eq!(invoices.kind, JournalKind::Other);
         assert!(invoices.description.contains("Invoices"), "{invoices:?}");
+    }
+
+    #[test]
+    fn a_relation_of_a_private_vat_type_is_a_person_with_its_first_name_apart() {
+        let relation = |vat_type: i64, first_name: Option<&str>| {
+            let mut relation = new_relation(
+                &Customer {
+                    reference: CustomerRef::company("tl"),
+                    name: "Peeters".into(),
+                    vat_number: None,
+                    enterprise_number: None,
+                    addresses: Vec::new(),
+                    emails: vec!["jan@peeters.be".into()],
+                    external_id: None,
+                    language: None,
+                },
+                0,
+            );
+            relation
+                .relation_identification_service_data
+                .relation_key
+                .id = 17;
+            relation.vat_type = vat_type;
+            relation.first_name = first_name.map(Into::into);
+            relation.telephone = Some(" 0475 12 34 56 ".into());
+            customer_from_relation(&relation)
+        };
+        let jan = relation(7, Some("Jan"));
+        assert_eq!(
+            jan.person,
+            Some(PersonName {
+                first_name: Some("Jan".into()),
+                last_name: "Peeters".into()
+            })
+        );
+        assert_eq!(jan.customer.name, "Jan Peeters");
+        assert_eq!(jan.customer.external_id.as_deref(), Some("17"));
+        assert_eq!(jan.phone.as_deref(), Some("0475 12 34 56"));
+        for private in [8, 9] {
+            assert!(relation(private, None).person.is_some(), "{private}");
+        }
+        for company in [0, 1, 4, 6, 10] {
+            let listed = relation(company, Some("Jan"));
+            assert_eq!(listed.person, None, "{company}");
+            assert_eq!(listed.customer.name, "Peeters");
+        }
     }
 }

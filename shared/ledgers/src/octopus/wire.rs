@@ -205,6 +205,23 @@ pub struct Relation {
     /// E-mail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// First name, for a private person (`name` is then the family name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telephone: Option<String>,
+}
+
+impl Relation {
+    /// Octopus' VAT types of private persons: 7 private BE, 8 private EU, 9 private outside
+    /// the EU.
+    pub const PRIVATE_VAT_TYPES: [i64; 3] = [7, 8, 9];
+
+    /// True for a private person (its VAT type says so).
+    pub fn is_private(&self) -> bool {
+        Self::PRIVATE_VAT_TYPES.contains(&self.vat_type)
+    }
 }
 
 fn yes() -> bool {

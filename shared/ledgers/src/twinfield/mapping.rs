@@ -6,7 +6,7 @@ use super::xml::Element;
 use chrono::{Datelike, NaiveDate};
 use koppel_core::{
     Address, Customer, CustomerRef, DocumentKind, FiscalPeriod, GlAccount, Journal, JournalKind,
-    LedgerCustomerId, LedgerEntry, VatCode, VatNumber,
+    LedgerCustomer, LedgerCustomerId, LedgerEntry, VatCode, VatNumber,
 };
 use rust_decimal::Decimal;
 
@@ -258,14 +258,15 @@ pub fn new_customer(customer: &Customer, office: &str) -> Element {
 pub use koppel_core::domain::vat::vat_match_key as normalised_vat;
 
 /// A customer from a finder `DIM`/`DEB` row (`[code, name, VAT number]`), for the company
-/// import: its code is the customer number.
-pub fn customer_from_row(row: &[String]) -> Option<(LedgerCustomerId, Customer)> {
+/// import: its code is the customer number. The finder gives no person flag, so every
+/// Twinfield customer is imported as a company.
+pub fn customer_from_row(row: &[String]) -> Option<LedgerCustomer> {
     let code = row.first()?.trim().to_owned();
     let name = row.get(1)?.trim().to_owned();
     if code.is_empty() || name.is_empty() {
         return None;
     }
-    Some((
+    Some(LedgerCustomer::company(
         LedgerCustomerId::new(code.clone()),
         Customer {
             reference: CustomerRef::company(String::new()),
@@ -466,13 +467,14 @@ mod tests {
         let december = fiscal_period(&row(&["2026/12", "December", "open"])).unwrap();
         assert_eq!(december.end, NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
         assert!(fiscal_period(&row(&["2026"])).is_none());
-        let (id, customer) = customer_from_row(&row(&[
+        let listed = customer_from_row(&row(&[
             "10001",
             "Brouwerij Het Anker NV",
             "BE 0403.170.701",
         ]))
         .unwrap();
-        assert_eq!(id.as_str(), "10001");
-        assert_eq!(customer.vat_number.unwrap().0, "BE0403170701");
+        assert_eq!(listed.id.as_str(), "10001");
+        assert_eq!(listed.person, None);
+        assert_eq!(listed.customer.vat_number.unwrap().0, "BE0403170701");
     }
 }

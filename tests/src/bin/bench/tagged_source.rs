@@ -5,10 +5,10 @@
 use crate::heap::{Part, in_part};
 use async_trait::async_trait;
 use koppel_core::{
-    CompanyPage, CompanyQuery, CompanyUpdate, Connection, Connector, Customer, CustomerRef,
+    CompanyQuery, CompanyUpdate, Connection, Connector, Customer, CustomerPage, CustomerRef,
     Deadline, Department, DocumentFile, DocumentId, DocumentKind, DocumentQuery, DocumentSummary,
-    ExternalError, FileFormat, Ledger, NewCompany, Payment, ProductCategory, SalesDocument, Source,
-    TaxRate,
+    ExternalError, FileFormat, Ledger, NewCompany, NewContact, Payment, ProductCategory,
+    SalesDocument, Source, TaxRate,
 };
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -120,8 +120,28 @@ impl Source for TaggedSource {
         &self,
         query: &CompanyQuery,
         page: u32,
-    ) -> Result<CompanyPage, ExternalError> {
+    ) -> Result<CustomerPage, ExternalError> {
         in_part(Part::TeamleaderClient, self.0.find_companies(query, page)).await
+    }
+
+    async fn list_contacts(&self, page: u32) -> Result<CustomerPage, ExternalError> {
+        in_part(Part::TeamleaderClient, self.0.list_contacts(page)).await
+    }
+
+    async fn add_contact(&self, contact: &NewContact) -> Result<String, ExternalError> {
+        in_part(Part::TeamleaderClient, self.0.add_contact(contact)).await
+    }
+
+    async fn set_contact_external_id(
+        &self,
+        id: &str,
+        external_id: &str,
+    ) -> Result<(), ExternalError> {
+        in_part(
+            Part::TeamleaderClient,
+            self.0.set_contact_external_id(id, external_id),
+        )
+        .await
     }
 
     async fn add_company(&self, company: &NewCompany) -> Result<String, ExternalError> {

@@ -278,11 +278,11 @@ async fn create_once(
     Ok(Err(CustomerProblem::Busy))
 }
 
-/// Give a Teamleader company the ledger's customer number as external id, once its link is
-/// stored (the mapping is Koppel's source of truth, so this write is an aid to the user and
-/// never a reason to stop the export: a failure becomes a warning saying what to do).
-/// An external id Teamleader already has is never overwritten; one that disagrees with the
-/// ledger is reported. Contacts (private customers) keep theirs as they are.
+/// Give a Teamleader company (or contact: a private customer) the ledger's customer number
+/// as external id, once its link is stored (the mapping is Koppel's source of truth, so this
+/// write is an aid to the user and never a reason to stop the export: a failure becomes a
+/// warning saying what to do). An external id Teamleader already has is never overwritten;
+/// one that disagrees with the ledger is reported.
 async fn write_number(
     source: &dyn Source,
     ledger_name: &str,
@@ -291,8 +291,12 @@ async fn write_number(
     counts: &mut CustomerCounts,
 ) {
     let reference = &customer.reference;
-    let (CustomerKind::Company, Some(number)) = (reference.kind, &key.number) else {
+    let Some(number) = &key.number else {
         return;
+    };
+    let what = match reference.kind {
+        CustomerKind::Company => "company",
+        CustomerKind::Contact => "contact",
     };
     let current = customer
         .external_id
@@ -302,15 +306,25 @@ async fn write_number(
     match current {
         Some(current) if current == number.as_str() => {}
         Some(current) => counts.warnings.push(format!(
-            "Teamleader company \"{}\" has external id {current}, but it is customer {number} in {ledger_name} (matched by VAT number): correct the external id in Teamleader so both say the same.",
+            "Teamleader {what} \"{}\" has external id {current}, but it is customer {number} in {ledger_name}: correct the external id in Teamleader so both say the same.",
             customer.name
         )),
         None => {
-            let update = CompanyUpdate {
-                external_id: Some(number.clone()),
-                ..CompanyUpdate::default()
+            let written = match reference.kind {
+                CustomerKind::Company => {
+                    let update = CompanyUpdate {
+                        external_id: Some(number.clone()),
+                        ..CompanyUpdate::default()
+                    };
+                    source.update_company(&reference.id, &update).await
+                }
+                CustomerKind::Contact => {
+                    source
+                        .set_contact_external_id(&reference.id, number)
+                        .await
+                }
             };
-            match source.update_company(&reference.id, &update).await {
+            match written {
                 Ok(()) => counts.numbers_written += 1,
                 Err(e) => counts.warnings.push(format!(
                     "Customer number {number} of \"{}\" could not be written as external id in Teamleader ({e}): fill it in by hand; the export itself is not affected.",

@@ -1,31 +1,37 @@
-//! The company import: the ledger's customers become Teamleader companies, without creating
-//! duplicates in the first place. A [`ConnectionJob`] on the shared lifecycle, on request.
+//! The company import: the ledger's customers become Teamleader companies (private
+//! customers: contacts), without creating duplicates in the first place. A [`ConnectionJob`]
+//! on the shared lifecycle, on request.
 //!
-//! Per ledger customer (page by page, [`crate::LedgerCustomers::list_customers`]):
-//! 1. a Teamleader company already carries its customer number as external id → nothing to
-//!    do (running the import twice changes nothing);
-//! 2. exactly one company has its VAT number, or else exactly one company has its name
-//!    (normalised: case, accents and legal forms folded) and no external id yet → that
-//!    company gets the external id, no new company;
-//! 3. several companies match → listed as ambiguous, never guessed;
+//! Per ledger customer (page by page, [`crate::LedgerCustomers::list_customers`]), among
+//! Teamleader's companies, or its contacts when the ledger says the customer is a private
+//! person ([`crate::LedgerCustomer::person`]) — and among the other kind when none of its
+//! own matches (a sole trader kept as a contact, a private customer kept as a company):
+//! 1. one already carries its customer number as external id → nothing to do (running the
+//!    import twice changes nothing);
+//! 2. exactly one company has its VAT number (one contact its e-mail address), or else
+//!    exactly one has its name (normalised: case, accents and legal forms folded) and no
+//!    contradicting VAT number (e-mail address) → that one gets the external id, nothing is
+//!    created;
+//! 3. several match → listed as ambiguous, never guessed;
 //! 4. the one match already has another external id → listed as a conflict;
-//! 5. no match → a new company tagged with the ledger's import tag in the account's language,
-//!    with name, VAT number, address, e-mail and the external id.
+//! 5. no match → a new company (contact) tagged with the ledger's import tag in the
+//!    account's language, with name, VAT number, address, e-mail, phone and the external id.
 //!
-//! Koppel's customer mapping records each link (the export's source of truth). A company
+//! Koppel's customer mapping records each link (the export's source of truth). A customer
 //! created is found again by its external id on the next invocation, so a lost answer of
-//! `companies.add` never gives a second company (the add is sent once).
+//! `companies.add` / `contacts.add` never gives a second one (the add is sent once).
 
 use super::lifecycle::{ConnectionJob, JobError, RunContext, SourceAndLedger, Stop};
-use crate::domain::names::normalize_company_name;
 use crate::{
     CompanyQuery, CompanyUpdate, Connection, Customer, CustomerKind, CustomerMappingStore,
-    Disposition, ImportCounts, IssueOutcome, IssueSubject, LedgerCustomerId, NewCompany,
+    CustomerRef, Disposition, ExternalError, ImportCounts, IssueOutcome, IssueSubject,
+    LedgerCustomer, NewCompany, NewContact,
 };
 use async_trait::async_trait;
+use directory::{Decision, Directory, Holds};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
+mod directory;
 #[cfg(test)]
 mod tests;
 
@@ -56,49 +62,39 @@ pub fn import_tag(ledger: &str, language: Option<&str>) -> String {
     }
 }
 
-/// Teamleader's companies, indexed the ways a ledger customer is matched.
-#[derive(Default)]
-struct Companies {
-    by_external_id: HashMap<String, usize>,
-    by_vat: HashMap<String, Vec<usize>>,
-    by_name: HashMap<String, Vec<usize>>,
-    all: Vec<Customer>,
+/// Teamleader's side as one invocation of the import sees it.
+struct Teamleader {
+    companies: Directory,
+    contacts: Directory,
+    /// The import tag in the account's language.
+    tag: String,
 }
 
-impl Companies {
-    fn add(&mut self, company: Customer) {
-        let index = self.all.len();
-        if let Some(external_id) = company.external_id.as_deref().map(str::trim)
-            && !external_id.is_empty()
-        {
-            self.by_external_id.insert(external_id.to_owned(), index);
+impl Teamleader {
+    fn directory(&mut self, holds: Holds) -> &mut Directory {
+        match holds {
+            Holds::Companies => &mut self.companies,
+            Holds::Contacts => &mut self.contacts,
         }
-        if let Some(vat) = &company.vat_number {
-            self.by_vat
-                .entry(vat.as_str().to_owned())
-                .or_default()
-                .push(index);
-        }
-        let name = normalize_company_name(&company.name);
-        if !name.is_empty() {
-            self.by_name.entry(name).or_default().push(index);
-        }
-        self.all.push(company);
     }
 
-    fn set_external_id(&mut self, index: usize, external_id: &str) {
-        self.all[index].external_id = Some(external_id.to_owned());
-        self.by_external_id.insert(external_id.to_owned(), index);
+    /// Where the ledger customer belongs and what to do with it: among the customers of its
+    /// own kind first; when none of them matches, among the other kind (Teamleader may keep
+    /// a sole trader as a contact, or a private customer as a company: linking it there
+    /// creates no duplicate).
+    fn decide(&mut self, code: &str, listed: &LedgerCustomer) -> (Holds, Decision) {
+        let (own, other) = match listed.person {
+            Some(_) => (Holds::Contacts, Holds::Companies),
+            None => (Holds::Companies, Holds::Contacts),
+        };
+        match self.directory(own).decide(code, &listed.customer) {
+            Decision::Create => match self.directory(other).decide(code, &listed.customer) {
+                Decision::Create => (own, Decision::Create),
+                found => (other, found),
+            },
+            found => (own, found),
+        }
     }
-}
-
-/// What to do with one ledger customer.
-enum Decision {
-    AlreadyLinked(usize),
-    Link(usize),
-    Ambiguous(Vec<usize>),
-    Conflict(usize),
-    Create,
 }
 
 #[async_trait]
@@ -126,22 +122,24 @@ impl ConnectionJob for CompanyImport<'_> {
             ));
             return Ok(());
         };
-        let mut companies = self.teamleader_companies(run).await?;
         let language = run.systems.source.account_language().await?;
-        let tag = import_tag(ledger_name, language.as_deref());
+        let mut teamleader = Teamleader {
+            companies: Self::directory(run, Holds::Companies).await?,
+            contacts: Self::directory(run, Holds::Contacts).await?,
+            tag: import_tag(ledger_name, language.as_deref()),
+        };
         loop {
             if run.must_hand_over() {
                 return Err(Stop::Deadline);
             }
             let page = book.list_customers(cursor.page.as_deref()).await?;
-            for (id, customer) in page.customers.iter().skip(cursor.done_in_page) {
+            for customer in page.customers.iter().skip(cursor.done_in_page) {
                 if run.must_hand_over() {
                     return Err(Stop::Deadline);
                 }
                 run.attempt();
                 run.counts.listed += 1;
-                self.import_one(run, &mut companies, &tag, id, customer)
-                    .await?;
+                self.import_one(run, &mut teamleader, customer).await?;
                 cursor.done_in_page += 1;
             }
             match page.next {
@@ -164,78 +162,48 @@ impl ConnectionJob for CompanyImport<'_> {
 }
 
 impl CompanyImport<'_> {
-    /// Every company of the Teamleader account (a page of 100 per call).
-    async fn teamleader_companies(&self, run: &ImportRun<'_>) -> Result<Companies, Stop> {
-        let mut companies = Companies::default();
+    /// Every company (contact) of the Teamleader account, a page of 100 per call.
+    async fn directory(run: &ImportRun<'_>, holds: Holds) -> Result<Directory, Stop> {
+        let source = &run.systems.source;
+        let mut directory = Directory::new(holds);
         let mut page = 1;
         loop {
-            let listed = run
-                .systems
-                .source
-                .find_companies(&CompanyQuery::All, page)
-                .await?;
-            for company in listed.companies {
-                if company.reference.kind == CustomerKind::Company {
-                    companies.add(company);
+            let listed = match holds {
+                Holds::Companies => source.find_companies(&CompanyQuery::All, page).await?,
+                Holds::Contacts => source.list_contacts(page).await?,
+            };
+            let kind = match holds {
+                Holds::Companies => CustomerKind::Company,
+                Holds::Contacts => CustomerKind::Contact,
+            };
+            for customer in listed.customers {
+                if customer.reference.kind == kind {
+                    directory.add(customer);
                 }
             }
             if !listed.more {
-                return Ok(companies);
+                return Ok(directory);
             }
             page += 1;
-        }
-    }
-
-    fn decide(companies: &Companies, code: &str, customer: &Customer) -> Decision {
-        if let Some(&index) = companies.by_external_id.get(code) {
-            return Decision::AlreadyLinked(index);
-        }
-        let by_vat = customer
-            .vat_number
-            .as_ref()
-            .and_then(|vat| companies.by_vat.get(vat.as_str()));
-        // By name only companies whose VAT number does not contradict the customer's.
-        let by_name: Vec<usize> = companies
-            .by_name
-            .get(&normalize_company_name(&customer.name))
-            .map(|names| {
-                names
-                    .iter()
-                    .copied()
-                    .filter(
-                        |&i| match (&companies.all[i].vat_number, &customer.vat_number) {
-                            (Some(theirs), Some(ours)) => theirs == ours,
-                            _ => true,
-                        },
-                    )
-                    .collect()
-            })
-            .unwrap_or_default();
-        let candidates: &[usize] = match by_vat {
-            Some(vat) if !vat.is_empty() => vat,
-            _ if !by_name.is_empty() => &by_name,
-            _ => return Decision::Create,
-        };
-        match candidates {
-            [one] => match companies.all[*one].external_id.as_deref().map(str::trim) {
-                Some(other) if !other.is_empty() => Decision::Conflict(*one),
-                _ => Decision::Link(*one),
-            },
-            several => Decision::Ambiguous(several.to_vec()),
         }
     }
 
     async fn import_one(
         &self,
         run: &mut ImportRun<'_>,
-        companies: &mut Companies,
-        tag: &str,
-        ledger_id: &LedgerCustomerId,
-        customer: &Customer,
+        teamleader: &mut Teamleader,
+        listed: &LedgerCustomer,
     ) -> Result<(), Stop> {
-        let subject = IssueSubject::Company {
-            id: customer.external_id.clone(),
-            name: customer.name.clone(),
+        let customer = &listed.customer;
+        let subject = match listed.person {
+            Some(_) => IssueSubject::Contact {
+                id: customer.external_id.clone(),
+                name: customer.name.clone(),
+            },
+            None => IssueSubject::Company {
+                id: customer.external_id.clone(),
+                name: customer.name.clone(),
+            },
         };
         let Some(code) = customer
             .external_id
@@ -251,46 +219,53 @@ impl CompanyImport<'_> {
             );
             return Ok(());
         };
-        match Self::decide(companies, code, customer) {
+        let (holds, decision) = teamleader.decide(code, listed);
+        let directory = teamleader.directory(holds);
+        match decision {
             Decision::AlreadyLinked(index) => {
                 run.counts.already_linked += 1;
-                self.map(run, &companies.all[index], ledger_id).await
+                let reference = directory.get(index).reference.clone();
+                self.map(run, &reference, listed).await
             }
             Decision::Link(index) => {
-                let company = companies.all[index].clone();
-                let update = CompanyUpdate {
-                    external_id: Some(code.to_owned()),
-                    ..CompanyUpdate::default()
-                };
-                match run
-                    .systems
-                    .source
-                    .update_company(&company.reference.id, &update)
-                    .await
-                {
-                    Ok(()) => {}
-                    Err(e) if e.disposition() == Disposition::FailItem => {
-                        run.counts.failed += 1;
-                        run.issue(subject, IssueOutcome::Failed, e.to_string());
-                        return Ok(());
+                let reference = directory.get(index).reference.clone();
+                let written = match holds {
+                    Holds::Companies => {
+                        let update = CompanyUpdate {
+                            external_id: Some(code.to_owned()),
+                            ..CompanyUpdate::default()
+                        };
+                        run.systems
+                            .source
+                            .update_company(&reference.id, &update)
+                            .await
                     }
-                    Err(e) => return Err(Stop::External(e)),
+                    Holds::Contacts => {
+                        run.systems
+                            .source
+                            .set_contact_external_id(&reference.id, code)
+                            .await
+                    }
+                };
+                if Self::refused(run, &subject, written)?.is_none() {
+                    return Ok(());
                 }
-                companies.set_external_id(index, code);
+                directory.set_external_id(index, code);
                 run.counts.linked += 1;
-                self.map(run, &company, ledger_id).await
+                self.map(run, &reference, listed).await
             }
             Decision::Ambiguous(indexes) => {
                 run.counts.ambiguous += 1;
                 let names: Vec<String> = indexes
                     .iter()
-                    .map(|&i| format!("\"{}\"", companies.all[i].name))
+                    .map(|&i| format!("\"{}\"", directory.get(i).name))
                     .collect();
                 run.issue(
                     subject,
                     IssueOutcome::Skipped,
                     format!(
-                        "Several Teamleader companies match ({}): Koppel does not guess. Give the right one customer number {code} as external id (or merge the duplicates in Teamleader) and import again.",
+                        "Several Teamleader {} match ({}): Koppel does not guess. Give the right one customer number {code} as external id (or merge the duplicates in Teamleader) and import again.",
+                        holds.plural(),
                         names.join(", ")
                     ),
                 );
@@ -298,60 +273,111 @@ impl CompanyImport<'_> {
             }
             Decision::Conflict(index) => {
                 run.counts.conflicts += 1;
-                let company = &companies.all[index];
+                let found = directory.get(index);
                 run.issue(
                     subject,
                     IssueOutcome::Skipped,
                     format!(
-                        "Teamleader company \"{}\" matches but already has customer number {} as external id, not {code}: check which is right in the ledger.",
-                        company.name,
-                        company.external_id.clone().unwrap_or_default()
+                        "Teamleader {} \"{}\" matches but already has customer number {} as external id, not {code}: check which is right in the ledger.",
+                        holds.singular(),
+                        found.name,
+                        found.external_id.clone().unwrap_or_default()
                     ),
                 );
                 Ok(())
             }
             Decision::Create => {
+                let created = self.create(run, &teamleader.tag, code, listed).await;
+                let Some(reference) = Self::refused(run, &subject, created)? else {
+                    return Ok(());
+                };
+                match reference.kind {
+                    CustomerKind::Company => run.counts.created += 1,
+                    CustomerKind::Contact => run.counts.contacts_created += 1,
+                }
+                self.mappings
+                    .record_created_customer(&run.connection.id, &reference)
+                    .await?;
+                self.map(run, &reference, listed).await?;
+                let created_in = match reference.kind {
+                    CustomerKind::Company => Holds::Companies,
+                    CustomerKind::Contact => Holds::Contacts,
+                };
+                teamleader.directory(created_in).add(Customer {
+                    reference,
+                    external_id: Some(code.to_owned()),
+                    ..customer.clone()
+                });
+                Ok(())
+            }
+        }
+    }
+
+    /// Create the ledger customer in Teamleader: a contact for a private person, else a
+    /// company; tagged, with its customer number as external id.
+    async fn create(
+        &self,
+        run: &ImportRun<'_>,
+        tag: &str,
+        code: &str,
+        listed: &LedgerCustomer,
+    ) -> Result<CustomerRef, ExternalError> {
+        let customer = &listed.customer;
+        let source = &run.systems.source;
+        match &listed.person {
+            Some(name) => {
+                let new = NewContact {
+                    name: name.clone(),
+                    email: customer.emails.first().cloned(),
+                    phone: listed.phone.clone(),
+                    address: customer.addresses.first().cloned(),
+                    language: customer.language.clone(),
+                    tags: vec![tag.to_owned()],
+                    external_id: Some(code.to_owned()),
+                };
+                source.add_contact(&new).await.map(CustomerRef::contact)
+            }
+            None => {
                 let new = NewCompany {
                     name: customer.name.clone(),
                     vat_number: customer.vat_number.as_ref().map(|v| v.as_str().to_owned()),
                     email: customer.emails.first().cloned(),
+                    phone: listed.phone.clone(),
                     address: customer.addresses.first().cloned(),
                     tags: vec![tag.to_owned()],
                     external_id: Some(code.to_owned()),
                 };
-                let id = match run.systems.source.add_company(&new).await {
-                    Ok(id) => id,
-                    Err(e) if e.disposition() == Disposition::FailItem => {
-                        run.counts.failed += 1;
-                        run.issue(subject, IssueOutcome::Failed, e.to_string());
-                        return Ok(());
-                    }
-                    Err(e) => return Err(Stop::External(e)),
-                };
-                let created = Customer {
-                    reference: crate::CustomerRef::company(id),
-                    external_id: Some(code.to_owned()),
-                    ..customer.clone()
-                };
-                run.counts.created += 1;
-                self.mappings
-                    .record_created_customer(&run.connection.id, &created.reference)
-                    .await?;
-                self.map(run, &created, ledger_id).await?;
-                companies.add(created);
-                Ok(())
+                source.add_company(&new).await.map(CustomerRef::company)
             }
+        }
+    }
+
+    /// A refusal of this one customer is reported and the import goes on (`None`); any other
+    /// error stops the invocation.
+    fn refused<T>(
+        run: &mut ImportRun<'_>,
+        subject: &IssueSubject,
+        result: Result<T, ExternalError>,
+    ) -> Result<Option<T>, Stop> {
+        match result {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.disposition() == Disposition::FailItem => {
+                run.counts.failed += 1;
+                run.issue(subject.clone(), IssueOutcome::Failed, e.to_string());
+                Ok(None)
+            }
+            Err(e) => Err(Stop::External(e)),
         }
     }
 
     async fn map(
         &self,
         run: &ImportRun<'_>,
-        company: &Customer,
-        ledger_id: &LedgerCustomerId,
+        reference: &CustomerRef,
+        listed: &LedgerCustomer,
     ) -> Result<(), Stop> {
         self.mappings
-            .put_customer_mapping(&run.connection.id, &company.reference, ledger_id)
+            .put_customer_mapping(&run.connection.id, reference, &listed.id)
             .await?;
         Ok(())
     }

@@ -5,8 +5,8 @@ use crate::jobs::test_world::*;
 use crate::memory::InMemoryLedger;
 use crate::vat::parse_vat;
 use crate::{
-    ConnectionId, Customer, CustomerMappingStore, CustomerRef, ImportCounts, JobKind, LedgerKind,
-    RunReport, RunStatus,
+    Address, ConnectionId, Customer, CustomerMappingStore, CustomerRef, ImportCounts, IssueSubject,
+    JobKind, LedgerKind, RunReport, RunStatus,
 };
 use std::time::Duration;
 
@@ -205,6 +205,252 @@ async fn a_large_import_continues_over_invocations_and_creates_each_company_once
     assert!(invocations > 2, "{invocations}");
     assert_eq!(counts(&report).created, 60, "{report:#?}");
     assert_eq!(world.source.companies().len(), 60, "each once");
+}
+
+/// A private customer as the ledger keeps it (a contact reference: see
+/// `InMemoryLedger::add_customer`).
+fn ledger_person(name: &str, email: Option<&str>) -> Customer {
+    Customer {
+        reference: CustomerRef::contact(format!("ledger-{name}")),
+        name: name.to_owned(),
+        vat_number: None,
+        enterprise_number: None,
+        addresses: vec![Address {
+            line_1: Some("Kerkstraat 1".to_owned()),
+            postal_code: Some("9000".to_owned()),
+            city: Some("Gent".to_owned()),
+            country: Some("BE".to_owned()),
+        }],
+        emails: email.into_iter().map(str::to_owned).collect(),
+        external_id: None,
+        language: Some("nl".to_owned()),
+    }
+}
+
+fn teamleader_contact(
+    id: &str,
+    name: &str,
+    email: Option<&str>,
+    external: Option<&str>,
+) -> Customer {
+    Customer {
+        reference: CustomerRef::contact(id),
+        external_id: external.map(str::to_owned),
+        ..ledger_person(name, email)
+    }
+}
+
+#[tokio::test]
+async fn private_customers_become_tagged_contacts_with_their_phone_and_companies_stay_companies() {
+    let world = world().await;
+    world.ledger.add_customer(
+        "5001",
+        ledger_customer("Brouwerij De Ster BV", Some("BE0403170701")),
+    );
+    world.ledger.set_phone("5001", "+32 9 123 45 67");
+    world
+        .ledger
+        .add_customer("5002", ledger_person("Jan Peeters", Some("jan@peeters.be")));
+    world.ledger.set_phone("5002", "0475 12 34 56");
+
+    let (_, report) = import(&world, "import-1", None).await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    let c = counts(&report);
+    assert_eq!(
+        (c.listed, c.created, c.contacts_created),
+        (2, 1, 1),
+        "{c:?}"
+    );
+
+    let companies = world.source.companies();
+    assert_eq!(
+        companies.len(),
+        1,
+        "the person is no company: {companies:#?}"
+    );
+    assert_eq!(
+        world.source.phone_of(&companies[0].reference.id).as_deref(),
+        Some("+32 9 123 45 67")
+    );
+    let contacts = world.source.contacts();
+    assert_eq!(contacts.len(), 1, "{contacts:#?}");
+    let jan = &contacts[0];
+    assert_eq!(jan.name, "Jan Peeters");
+    assert_eq!(jan.external_id.as_deref(), Some("5002"));
+    assert_eq!(jan.emails, vec!["jan@peeters.be".to_owned()]);
+    assert_eq!(jan.addresses[0].city.as_deref(), Some("Gent"));
+    assert_eq!(jan.language.as_deref(), Some("nl"));
+    assert_eq!(
+        world.source.phone_of(&jan.reference.id).as_deref(),
+        Some("0475 12 34 56")
+    );
+    assert_eq!(
+        world.source.tags_of(&jan.reference.id),
+        vec!["Octopus Import".to_owned()]
+    );
+    let mapped = world
+        .store
+        .customer_mapping(&ConnectionId::from("c1"), &jan.reference)
+        .await
+        .unwrap();
+    assert_eq!(mapped.map(|m| m.0), Some("5002".to_owned()));
+
+    let (_, again) = import(&world, "import-2", None).await;
+    let c = counts(&again);
+    assert_eq!(
+        (c.already_linked, c.created, c.contacts_created),
+        (2, 0, 0),
+        "{c:?}"
+    );
+    assert_eq!(
+        world.source.contacts().len(),
+        1,
+        "running it twice changes nothing"
+    );
+}
+
+#[tokio::test]
+async fn an_existing_contact_is_linked_by_e_mail_or_name_and_namesakes_are_listed() {
+    let world = world().await;
+    // By e-mail, whatever the spelling of the name.
+    world
+        .ledger
+        .add_customer("6001", ledger_person("Peeters Jan", Some("Jan@Peeters.be")));
+    // By name, the contact having no e-mail.
+    world.ledger.add_customer(
+        "6002",
+        ledger_person("Marie Dubois", Some("marie@dubois.fr")),
+    );
+    // Two contacts of that name: listed, not guessed.
+    world
+        .ledger
+        .add_customer("6003", ledger_person("An Maes", None));
+    // A namesake with another e-mail address is another person.
+    world
+        .ledger
+        .add_customer("6004", ledger_person("Tom Claes", Some("tom@claes.be")));
+    world.source.put_customer(teamleader_contact(
+        "ct-1",
+        "Jan Peeters",
+        Some("jan@peeters.be"),
+        None,
+    ));
+    world
+        .source
+        .put_customer(teamleader_contact("ct-2", "marie dubois", None, None));
+    world
+        .source
+        .put_customer(teamleader_contact("ct-3", "An Maes", None, None));
+    world
+        .source
+        .put_customer(teamleader_contact("ct-4", "An Maes", None, None));
+    world.source.put_customer(teamleader_contact(
+        "ct-5",
+        "Tom Claes",
+        Some("tom.claes@elders.be"),
+        None,
+    ));
+
+    let (_, report) = import(&world, "import-1", None).await;
+    assert_eq!(report.status, RunStatus::CompletedWithIssues, "{report:#?}");
+    let c = counts(&report);
+    assert_eq!(
+        (c.linked, c.ambiguous, c.contacts_created, c.created),
+        (2, 1, 1, 0),
+        "{c:?}"
+    );
+    let contacts = world.source.contacts();
+    let external = |id: &str| {
+        contacts
+            .iter()
+            .find(|c| c.reference.id == id)
+            .and_then(|c| c.external_id.clone())
+    };
+    assert_eq!(external("ct-1").as_deref(), Some("6001"));
+    assert_eq!(external("ct-2").as_deref(), Some("6002"));
+    assert_eq!((external("ct-3"), external("ct-4")), (None, None));
+    assert_eq!(external("ct-5"), None);
+    assert_eq!(contacts.len(), 6, "one new Tom Claes: {contacts:#?}");
+    let ambiguous = report
+        .issues
+        .iter()
+        .find(|i| i.reason.contains("Several Teamleader contacts match"))
+        .expect("the namesakes are listed");
+    assert_eq!(
+        ambiguous.subject,
+        IssueSubject::Contact {
+            id: Some("6003".to_owned()),
+            name: "An Maes".to_owned()
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_customer_teamleader_keeps_as_the_other_kind_is_linked_there_not_duplicated() {
+    let world = world().await;
+    // A sole trader with a VAT number: a company in the ledger, a contact in Teamleader.
+    world.ledger.add_customer(
+        "7001",
+        ledger_customer("Atelier Nord", Some("BE0776091951")),
+    );
+    // A private customer Teamleader keeps as a company.
+    world
+        .ledger
+        .add_customer("7002", ledger_person("Dokter Janssens", None));
+    world
+        .source
+        .put_customer(teamleader_contact("ct-1", "Atelier Nord", None, None));
+    world
+        .source
+        .put_customer(teamleader_company("tl-1", "Dokter Janssens", None, None));
+    // The company of its own kind is still preferred over a contact of the same name.
+    world.ledger.add_customer(
+        "7003",
+        ledger_customer("Garage Peeters", Some("BE0403170701")),
+    );
+    world
+        .source
+        .put_customer(teamleader_company("tl-2", "Garage Peeters", None, None));
+    world
+        .source
+        .put_customer(teamleader_contact("ct-2", "Garage Peeters", None, None));
+
+    let (_, report) = import(&world, "import-1", None).await;
+    let c = counts(&report);
+    assert_eq!(
+        (c.linked, c.created, c.contacts_created),
+        (3, 0, 0),
+        "{report:#?}"
+    );
+    let contact = |id: &str| {
+        world
+            .source
+            .contacts()
+            .into_iter()
+            .find(|c| c.reference.id == id)
+            .and_then(|c| c.external_id)
+    };
+    let company = |id: &str| {
+        world
+            .source
+            .companies()
+            .into_iter()
+            .find(|c| c.reference.id == id)
+            .and_then(|c| c.external_id)
+    };
+    assert_eq!(contact("ct-1").as_deref(), Some("7001"));
+    assert_eq!(company("tl-1").as_deref(), Some("7002"));
+    assert_eq!(company("tl-2").as_deref(), Some("7003"));
+    assert_eq!(contact("ct-2"), None);
+    let mapped = world
+        .store
+        .customer_mapping(&ConnectionId::from("c1"), &CustomerRef::contact("ct-1"))
+        .await
+        .unwrap();
+    assert_eq!(mapped.map(|m| m.0), Some("7001".to_owned()));
+
+    let (_, again) = import(&world, "import-2", None).await;
+    assert_eq!(counts(&again).already_linked, 3, "{again:#?}");
 }
 
 #[test]

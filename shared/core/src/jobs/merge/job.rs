@@ -210,7 +210,7 @@ impl MergeFileJob<'_> {
         let mut page = 1;
         loop {
             let listed = run.systems.source.find_companies(query, page).await?;
-            all.extend(listed.companies);
+            all.extend(listed.customers);
             if !listed.more {
                 return Ok(all);
             }

@@ -118,6 +118,7 @@ impl PlannedAddition {
                 .as_ref()
                 .map(|vat| vat.normalised.as_str().to_owned()),
             email: None,
+            phone: None,
             address: None,
             tags,
             external_id: Some(self.row.external_id.clone()),

@@ -42,6 +42,7 @@ async fn scenario_c() -> (World, InMemoryFileStore) {
                 name: name.to_owned(),
                 vat_number: vat.map(str::to_owned),
                 email: None,
+                phone: None,
                 address: None,
                 tags: vec!["Octopus Import".to_owned()],
                 external_id: Some(code.to_owned()),
