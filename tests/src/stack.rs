@@ -171,6 +171,46 @@ pub struct CompanyView {
     pub tags: Vec<String>,
 }
 
+/// A Teamleader contact as tests check it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactView {
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Primary e-mail.
+    pub email: Option<String>,
+    /// Phone numbers.
+    pub phones: Vec<String>,
+    /// The value of the contacts' external-id custom field.
+    pub external_id: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+/// The id of an account's external-id custom field on `context` ("company", "contact").
+fn external_id_field(account: &teamleader::model::Account, context: &str) -> Option<String> {
+    account
+        .custom_fields
+        .iter()
+        .find(|d| {
+            d.context == context
+                && koppel_teamleader::custom_fields::EXTERNAL_ID_LABELS.contains(&d.label.as_str())
+        })
+        .map(|d| d.id.clone())
+}
+
+/// A custom field's value as text.
+fn custom_text(
+    values: &std::collections::BTreeMap<String, serde_json::Value>,
+    field: Option<&str>,
+) -> Option<String> {
+    field
+        .and_then(|f| values.get(f))
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+}
+
 /// Messages handled by [`Stack::drain_exports`].
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct DrainStats {
@@ -811,26 +851,13 @@ impl Stack {
     pub fn companies_of(&self, account_id: &str) -> BTreeMap<String, CompanyView> {
         self.teamleader
             .with_account(account_id, |a| {
-                let field = a
-                    .custom_fields
-                    .iter()
-                    .find(|d| {
-                        d.context == "company"
-                            && koppel_teamleader::custom_fields::EXTERNAL_ID_LABELS
-                                .contains(&d.label.as_str())
-                    })
-                    .map(|d| d.id.clone());
+                let field = external_id_field(a, "company");
                 a.companies
                     .values()
                     .map(|c| {
-                        let external_id = field
-                            .as_ref()
-                            .and_then(|f| c.custom_fields.get(f))
-                            .and_then(|v| v.as_str())
-                            .map(str::to_owned);
                         let view = CompanyView {
                             name: c.name.clone(),
-                            external_id,
+                            external_id: custom_text(&c.custom_fields, field.as_deref()),
                             tags: c.tags.clone(),
                         };
                         (c.id.clone(), view)
@@ -838,6 +865,30 @@ impl Stack {
                     .collect()
             })
             .expect("a Teamleader account of the simulator")
+    }
+
+    /// The contacts of the stack's Teamleader account by id, with their external id as the
+    /// contacts' external-id custom field holds it.
+    pub fn teamleader_contacts(&self) -> BTreeMap<String, ContactView> {
+        self.teamleader
+            .with_account(&self.account_id, |a| {
+                let field = external_id_field(a, "contact");
+                a.contacts
+                    .values()
+                    .map(|c| {
+                        let view = ContactView {
+                            first_name: c.first_name.clone(),
+                            last_name: c.last_name.clone(),
+                            email: c.email.clone(),
+                            phones: c.telephones.iter().map(|(_, n)| n.clone()).collect(),
+                            external_id: custom_text(&c.custom_fields, field.as_deref()),
+                            tags: c.tags.clone(),
+                        };
+                        (c.id.clone(), view)
+                    })
+                    .collect()
+            })
+            .expect("the stack's Teamleader account")
     }
 
     /// Booked documents of the generated account: invoices with a number, and credit notes.

@@ -36,6 +36,9 @@ pub enum SimError {
     /// No app with this client id.
     #[error("no app with client id {0} is registered; add it first")]
     UnknownClient(String),
+    /// No account with this id in the division.
+    #[error("account {0} does not exist in that division")]
+    UnknownAccount(Uuid),
 }
 
 /// A cloneable remote control of one simulator.
@@ -162,6 +165,27 @@ impl SimControl {
                 modified: now,
             });
             Ok(id)
+        })
+    }
+
+    /// Change an account in place (a test giving it what the admin API does not set: a
+    /// phone, a chamber of commerce number, a BSN in `extra`).
+    pub fn update_account(
+        &self,
+        division: i32,
+        id: Uuid,
+        change: impl FnOnce(&mut Account),
+    ) -> Result<(), SimError> {
+        let now = wire::local(self.shared.now());
+        self.with_division(division, |d| {
+            let account = d
+                .accounts
+                .iter_mut()
+                .find(|a| a.id == id)
+                .ok_or(SimError::UnknownAccount(id))?;
+            change(account);
+            account.modified = now;
+            Ok(())
         })
     }
 

@@ -6,7 +6,6 @@ use super::odata::{self, padded_account_code};
 use super::refusals::SYSTEM;
 use super::wire;
 use chrono::{DateTime, NaiveDate, Utc};
-use koppel_core::domain::names::has_legal_form;
 use koppel_core::{
     Address, Customer, CustomerRef, DocumentKind, EntryLine, ExternalError, FiscalPeriod,
     GlAccount, Journal, JournalKind, LedgerCustomer, LedgerCustomerId, LedgerCustomerKey,
@@ -161,12 +160,11 @@ fn non_empty(value: Option<String>) -> Option<String> {
 /// A customer read from Exact (company import). It does not live in Teamleader yet, so its
 /// `reference` is a company with an empty id; `external_id` is the Exact customer code.
 ///
-/// Exact's accounts carry no "person" flag (docs/ledgers/exact.md): an account is taken for
-/// a private person when it has neither a VAT number nor a chamber of commerce number
-/// (KBO/BCE, KvK) nor a legal form in its name ("… BV", "… SRL"), and lives in Belgium or the
-/// Netherlands, where every enterprise has such a number, or abroad with a BSN (the Dutch
-/// citizen service number, which only natural persons have). Its one `Name` becomes the
-/// contact's last name, whole.
+/// Exact's accounts carry no "person" flag (docs/ledgers/exact.md), and a missing VAT or
+/// chamber of commerce number is no evidence (bookkeepers leave them out for companies too):
+/// an account is taken for a private person only when it has a BSN, the Dutch citizen
+/// service number that only natural persons have, and neither of those numbers. Its one
+/// `Name` becomes the contact's last name, whole.
 pub fn customer_from_account(account: wire::Account) -> LedgerCustomer {
     let address = Address {
         line_1: non_empty(account.address_line1),
@@ -174,10 +172,6 @@ pub fn customer_from_account(account: wire::Account) -> LedgerCustomer {
         city: non_empty(account.city),
         country: non_empty(account.country).map(|c| c.to_ascii_uppercase()),
     };
-    let domestic = address
-        .country
-        .as_deref()
-        .is_none_or(|country| ["BE", "NL"].contains(&country));
     let addresses = if address == Address::default() {
         Vec::new()
     } else {
@@ -189,10 +183,9 @@ pub fn customer_from_account(account: wire::Account) -> LedgerCustomer {
         .and_then(normalise_vat)
         .map(VatNumber);
     let name = non_empty(account.name).unwrap_or_default();
-    let is_person = vat_number.is_none()
-        && non_empty(account.chamber_of_commerce).is_none()
-        && !has_legal_form(&name)
-        && (domestic || non_empty(account.bsn).is_some());
+    let is_person = non_empty(account.bsn).is_some()
+        && vat_number.is_none()
+        && non_empty(account.chamber_of_commerce).is_none();
     let person = (is_person && !name.is_empty()).then(|| PersonName {
         first_name: None,
         last_name: name.clone(),
@@ -672,8 +665,8 @@ mod tests {
     }
 
     #[test]
-    fn an_account_is_a_private_person_by_its_bsn_or_for_lack_of_any_enterprise_number() {
-        let account = |vat: Option<&str>, coc: Option<&str>, bsn: Option<&str>, country: &str| {
+    fn an_account_is_a_private_person_only_by_its_bsn() {
+        let account = |vat: Option<&str>, coc: Option<&str>, bsn: Option<&str>| {
             customer_from_account(wire::Account {
                 id: "bbbbbbbb-0000-0000-0000-000000000002".into(),
                 code: Some("              2001".into()),
@@ -681,7 +674,7 @@ mod tests {
                 vat_number: vat.map(Into::into),
                 chamber_of_commerce: coc.map(Into::into),
                 bsn: bsn.map(Into::into),
-                country: Some(country.into()),
+                country: Some("NL".into()),
                 ..wire::Account::default()
             })
             .person
@@ -690,28 +683,22 @@ mod tests {
             first_name: None,
             last_name: "Jan Peeters".into(),
         });
+        assert_eq!(account(None, None, Some("123456782")), jan, "a BSN");
         assert_eq!(
-            account(None, None, None, "BE"),
-            jan,
-            "no VAT, no KBO in Belgium"
+            account(None, None, None),
+            None,
+            "no number at all is no evidence: companies miss theirs too"
         );
-        assert_eq!(account(None, Some(" "), None, "NL"), jan, "blank is none");
+        assert_eq!(account(None, None, Some(" ")), None, "blank is none");
         assert_eq!(
-            account(None, None, Some("123456782"), "DE"),
-            jan,
-            "a BSN abroad"
-        );
-        assert_eq!(
-            account(Some("NL123456789B01"), None, Some("123456782"), "NL"),
+            account(Some("NL123456789B01"), None, Some("123456782")),
             None,
             "a sole trader with a VAT number is a company"
         );
-        assert_eq!(account(Some("BE0403170701"), None, None, "BE"), None);
-        assert_eq!(account(None, Some("0403170701"), None, "BE"), None, "KBO");
         assert_eq!(
-            account(None, None, None, "US"),
+            account(None, Some("12345678"), Some("123456782")),
             None,
-            "abroad a company may have neither number"
+            "KvK"
         );
     }
 
