@@ -335,3 +335,50 @@ async fn a_relation_number_in_teamleader_is_trusted_only_when_the_name_or_vat_nu
         "another company's number is not this relation"
     );
 }
+
+#[tokio::test]
+async fn a_relation_of_a_private_vat_type_is_listed_as_a_person_with_its_phone() {
+    let h = start().await;
+    let jan = h
+        .sim
+        .add_relation(seed::DEMO_DOSSIER_ID, "Peeters", None)
+        .unwrap();
+    h.sim
+        .update_relation(seed::DEMO_DOSSIER_ID, jan, |relation| {
+            relation.vat_type = 7;
+            relation.first_name = "Jan".into();
+            relation.telephone = "0475 12 34 56".into();
+        })
+        .unwrap();
+    let ledger = h
+        .app
+        .open(&h.connection, &h.deps, Deadline::none())
+        .unwrap();
+    let page = ledger
+        .customers()
+        .expect("Octopus has relations")
+        .list_customers(None)
+        .await
+        .unwrap();
+    let listed = page
+        .customers
+        .iter()
+        .find(|c| c.id.as_str() == jan.to_string())
+        .expect("the new relation is listed");
+    let person = listed
+        .person
+        .as_ref()
+        .expect("VAT type 7: a private person");
+    assert_eq!(
+        (person.first_name.as_deref(), person.last_name.as_str()),
+        (Some("Jan"), "Peeters")
+    );
+    assert_eq!(listed.customer.name, "Jan Peeters");
+    assert_eq!(listed.phone.as_deref(), Some("0475 12 34 56"));
+    let anker = page
+        .customers
+        .iter()
+        .find(|c| c.id.as_str() == seed::DEMO_RELATION_ANKER.to_string())
+        .expect("the seeded company");
+    assert_eq!(anker.person, None);
+}

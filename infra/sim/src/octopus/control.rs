@@ -42,6 +42,9 @@ pub enum SimError {
     /// No user with this name.
     #[error("user {0} does not exist")]
     UnknownUser(String),
+    /// No relation with this id in the dossier.
+    #[error("relation {0} does not exist in that dossier")]
+    UnknownRelation(i64),
 }
 
 /// A stored booking as the admin sees it.
@@ -356,6 +359,25 @@ impl SimControl {
             relation.modified_time_stamp = Some(now);
             d.relations.push(relation);
             Ok(id)
+        })
+    }
+
+    /// Change a relation in place (a test giving it what `add_relation` does not set: a
+    /// private VAT type, a first name, a phone number).
+    pub fn update_relation(
+        &self,
+        dossier: i64,
+        id: i64,
+        change: impl FnOnce(&mut Relation),
+    ) -> Result<(), SimError> {
+        self.with_dossier(dossier, |d| {
+            let relation = d
+                .relations
+                .iter_mut()
+                .find(|r| r.id() == id)
+                .ok_or(SimError::UnknownRelation(id))?;
+            change(relation);
+            Ok(())
         })
     }
 

@@ -582,6 +582,42 @@ async fn a_company_gets_the_ledgers_customer_number_where_it_had_none_and_a_stal
 }
 
 #[tokio::test]
+async fn a_contact_billed_gets_the_ledgers_customer_number_too() {
+    let world = World::with_account(1, 0, 1);
+    let person = crate::Customer {
+        reference: crate::CustomerRef::contact("contact-1"),
+        name: "Jan Peeters".into(),
+        ..customer(1)
+    };
+    world.source.put_customer(person.clone());
+    world.source.edit_document(&DocumentId::new("INV-1"), |d| {
+        d.customer = person.reference.clone()
+    });
+    world.connect(connection()).await;
+    let (_, report) = world.run("night-1", None).await;
+    assert_eq!(report.status, RunStatus::Succeeded, "{report:#?}");
+    let c = counts(&report);
+    assert_eq!(
+        (c.customers_created, c.customer_numbers_written),
+        (1, 1),
+        "{c:?}"
+    );
+    let contact = &world.source.contacts()[0];
+    let number = contact
+        .external_id
+        .clone()
+        .expect("the contact got its number");
+    assert_eq!(
+        world.ledger.entries()[0]
+            .entry
+            .customer
+            .ledger_id()
+            .map(|id| id.as_str().to_owned()),
+        Some(number)
+    );
+}
+
+#[tokio::test]
 async fn with_a_second_connection_on_the_account_teamleaders_external_ids_are_left_alone() {
     let world = world_with_numbered_customers();
     world.connect(connection()).await;
