@@ -1,6 +1,7 @@
 //! The demo's last part: a second Koppel customer, whose Teamleader account and Exact Online
 //! administration both already hold customers. The company import fills Teamleader from Exact
-//! without duplicating what it can match (VAT number, or the name written another way); the
+//! (private customers as contacts) without duplicating what it can match (VAT number, or the
+//! name written another way); the
 //! customers it could not match leave duplicates, which the help articles' merge file
 //! (section C: Name, customer number, VAT number, exported from Teamleader) resolves: the
 //! originals get their customer numbers, the duplicates Koppel created are removed.
@@ -72,14 +73,41 @@ pub async fn import_and_merge(checks: &mut Checks, stack: &Stack) {
             .add_customer(DIVISION, name, None)
             .expect("customer in Exact");
     }
+    // Private customers: Exact keeps their BSN (citizen service number), so they come in as
+    // Teamleader contacts, with their phone.
+    let private_customers = [
+        ("Sofie Vermeulen", "sofie@vermeulen.be", "0476 11 22 33"),
+        (
+            "Thomas Wouters",
+            "thomas.wouters@telenet.be",
+            "0495 44 55 66",
+        ),
+    ];
+    for (n, (name, email, phone)) in private_customers.iter().enumerate() {
+        let id = stack
+            .exact
+            .add_customer(DIVISION, name, None)
+            .expect("customer in Exact");
+        stack
+            .exact
+            .update_account(DIVISION, id, |account| {
+                account.email = Some((*email).to_owned());
+                account.phone = Some((*phone).to_owned());
+                account
+                    .extra
+                    .insert("BSN".to_owned(), format!("12345678{n}").into());
+            })
+            .expect("private customer in Exact");
+    }
     let in_exact = stack
         .exact
         .division(DIVISION)
         .map_or(0, |d| d.accounts.iter().filter(|a| a.status == "C").count());
     println!(
-        "  Teamleader: {COMPANIES} companies, no customer numbers. Exact {DIVISION}: {in_exact} customers — {same} of them Teamleader's (by VAT number or name), {} under another name, {} new",
+        "  Teamleader: {COMPANIES} companies, no customer numbers. Exact {DIVISION}: {in_exact} customers — {same} of them Teamleader's (by VAT number or name), {} under another name, {} new, {} private persons",
         unrecognisable.len(),
-        new_customers.len()
+        new_customers.len(),
+        private_customers.len()
     );
     let connection = stack.connect_account(&account, &department, DIVISION).await;
 
@@ -88,10 +116,16 @@ pub async fn import_and_merge(checks: &mut Checks, stack: &Stack) {
         .await;
     let counts = import.import_counts();
     println!(
-        "  company import: {:?}; {} listed, {} linked to existing companies, {} created, {} ambiguous",
-        import.status, counts.listed, counts.linked, counts.created, counts.ambiguous
+        "  company import: {:?}; {} listed, {} linked to existing companies, {} companies and {} contacts created, {} ambiguous",
+        import.status,
+        counts.listed,
+        counts.linked,
+        counts.created,
+        counts.contacts_created,
+        counts.ambiguous
     );
-    let seeded_in_division = in_exact - same - unrecognisable.len() - new_customers.len();
+    let seeded_in_division =
+        in_exact - same - unrecognisable.len() - new_customers.len() - private_customers.len();
     let expect_created = unrecognisable.len() + new_customers.len() + seeded_in_division;
     checks.expect(counts.linked as usize == same, || {
         format!("import linked {} companies, expected {same}", counts.linked)
@@ -102,6 +136,41 @@ pub async fn import_and_merge(checks: &mut Checks, stack: &Stack) {
             counts.created
         )
     });
+    checks.expect(
+        counts.contacts_created as usize == private_customers.len(),
+        || {
+            format!(
+                "import created {} contacts, expected {}",
+                counts.contacts_created,
+                private_customers.len()
+            )
+        },
+    );
+    let contacts = stack
+        .teamleader
+        .with_account(&account, |a| {
+            a.contacts
+                .values()
+                .map(|c| (c.last_name.clone(), c.telephones.len(), c.tags.clone()))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    for (name, _, phone) in private_customers {
+        let found = contacts.iter().find(|(last, _, _)| last == name);
+        println!(
+            "  contact {name}: {}",
+            match found {
+                Some((_, phones, tags)) => format!("{phones} phone ({phone}), tags {tags:?}"),
+                None => "missing".to_owned(),
+            }
+        );
+        checks.expect(
+            found.is_some_and(|(_, phones, tags)| {
+                *phones == 1 && tags == &vec!["Exact Online Import".to_owned()]
+            }),
+            || format!("{name} is not a tagged contact with a phone in Teamleader"),
+        );
+    }
     let again = stack
         .run_to_report(&connection.id, JobKind::CompanyImport, "import-2")
         .await;
