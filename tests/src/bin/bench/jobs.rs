@@ -88,8 +88,11 @@ pub struct ImportFigures {
     pub listed: u32,
     /// Linked to existing Teamleader companies.
     pub linked: u32,
-    /// Created in Teamleader.
+    /// Created in Teamleader as companies.
     pub created: u32,
+    /// Created in Teamleader as contacts (private customers).
+    #[serde(default)]
+    pub contacts_created: u32,
     /// Exact calls by endpoint.
     pub exact_calls: BTreeMap<String, u64>,
     /// Teamleader calls by endpoint.
@@ -260,8 +263,26 @@ fn import(customers: usize, seed: u64) -> Result<ImportFigures, RunError> {
         .exact
         .division(division)
         .map_or(0, |d| d.accounts.len());
+    // The rest are new: nine in ten companies, one in ten private persons (a BSN in Exact,
+    // imported as contacts with their phone).
     for i in seeded..customers {
-        add(&format!("Klant {i} BV"), None)?;
+        if i % 10 == 0 {
+            let id = stack
+                .exact
+                .add_customer(division, &format!("Klant {i}"), None)
+                .map_err(|e| RunError::Export(format!("customer in Exact: {e:?}")))?;
+            stack
+                .exact
+                .update_account(division, id, |account| {
+                    account.phone = Some(format!("0470 {i:06}"));
+                    account
+                        .extra
+                        .insert("BSN".to_owned(), format!("{:09}", 100_000_000 + i).into());
+                })
+                .map_err(|e| RunError::Export(format!("private customer in Exact: {e:?}")))?;
+        } else {
+            add(&format!("Klant {i} BV"), None)?;
+        }
     }
     let department = stack.departments()[0].clone();
     let connection = jobs.block_on(stack.connect(&department, division));
@@ -279,6 +300,7 @@ fn import(customers: usize, seed: u64) -> Result<ImportFigures, RunError> {
         listed: counts.listed,
         linked: counts.linked,
         created: counts.created,
+        contacts_created: counts.contacts_created,
         exact_calls: delta(&stack.exact.stats().requests, &exact_before),
         teamleader_calls: delta(&stack.teamleader.request_counts(), &teamleader_before),
         seconds,

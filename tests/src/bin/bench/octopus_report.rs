@@ -3,7 +3,7 @@
 
 use crate::jobs::api_calls;
 use crate::octopus::{ExportFigures, OctopusCalls, OctopusMeasurement, PollFigures};
-use crate::report::{Verdict, information, teamleader_api, verdict};
+use crate::report::{Verdict, customer_numbers_written, information, teamleader_api, verdict};
 use koppel_sim::octopus::DEFAULT_MODIFIED_CALLS_PER_DAY;
 use koppel_sim::octopus::budget::Group;
 use std::collections::BTreeMap;
@@ -95,10 +95,7 @@ pub fn section(runs: &[OctopusMeasurement], verdicts: &[Verdict]) -> String {
             export_allowance(e.documents, o, e.invocations),
             per_doc(export_allowance(e.documents, o, e.invocations), e.documents),
             per_doc(tl, e.documents),
-            e.teamleader_calls
-                .get("companies.update")
-                .copied()
-                .unwrap_or(0),
+            customer_numbers_written(&e.teamleader_calls),
             e.seconds
         );
     }
@@ -223,11 +220,7 @@ pub fn verdicts(runs: &[OctopusMeasurement]) -> Vec<Verdict> {
         ));
         budget_verdict(&mut out, &label, &e.octopus, e.modified_today);
         let (tl, downloads) = teamleader_api(&e.teamleader_calls);
-        let numbers = e
-            .teamleader_calls
-            .get("companies.update")
-            .copied()
-            .unwrap_or(0);
+        let numbers = customer_numbers_written(&e.teamleader_calls);
         let documents = per_doc(tl - downloads - numbers, e.documents);
         out.push(verdict(
             &format!(

@@ -3,7 +3,7 @@
 //! poll's calls and credits, and the targets.
 
 use crate::jobs::api_calls;
-use crate::report::{Verdict, information, teamleader_api, verdict};
+use crate::report::{Verdict, customer_numbers_written, information, teamleader_api, verdict};
 use crate::twinfield::{
     CreditMinutes, ExportFigures, PollFigures, TwinfieldCalls, TwinfieldMeasurement,
 };
@@ -293,11 +293,7 @@ pub fn verdicts(runs: &[TwinfieldMeasurement]) -> Vec<Verdict> {
                 && e.twinfield.dimensions_created == u64::from(e.customers_created),
         ));
         let (tl, downloads) = teamleader_api(&e.teamleader_calls);
-        let numbers = e
-            .teamleader_calls
-            .get("companies.update")
-            .copied()
-            .unwrap_or(0);
+        let numbers = customer_numbers_written(&e.teamleader_calls);
         let documents = per_doc(tl - downloads - numbers, e.documents);
         out.push(verdict(
             &format!(

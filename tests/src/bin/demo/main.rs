@@ -99,8 +99,9 @@ async fn main() -> ExitCode {
             "  the invoices reconciled in Exact turned paid in Teamleader, once, and the second"
         );
         println!(
-            "  account got Exact's customers without duplicates, the merge file linking the rest;"
+            "  account got Exact's customers without duplicates (private ones as contacts), the"
         );
+        println!("  merge file linking the rest;");
         println!(
             "  the Octopus department's documents are in V1/V2 once each, a journal left open in"
         );
