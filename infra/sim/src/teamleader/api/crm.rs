@@ -226,6 +226,24 @@ fn custom_field_values(
         .map(Some)
 }
 
+/// Apply the custom field values of `body` to `fields` (those of a `context` object): only
+/// the definitions sent change, null clears one.
+fn apply_custom_fields(
+    account: &Account,
+    fields: &mut BTreeMap<String, Value>,
+    body: &Value,
+    context: &str,
+) -> Result<(), ApiError> {
+    for (id, value) in custom_field_values(account, body, context)?.unwrap_or_default() {
+        if value.is_null() {
+            fields.remove(&id);
+        } else {
+            fields.insert(id, value);
+        }
+    }
+    Ok(())
+}
+
 /// Set a nullable string field when present in the body.
 fn set_opt(target: &mut Option<String>, body: &Value, key: &str) -> Result<(), ApiError> {
     if body.get(key).is_some() {
@@ -272,16 +290,7 @@ fn apply_company(account: &Account, company: &mut Company, body: &Value) -> Resu
     if let Some(Value::Bool(consent)) = body.get("marketing_mails_consent") {
         company.marketing_mails_consent = *consent;
     }
-    if let Some(values) = custom_field_values(account, body, "company")? {
-        for (id, value) in values {
-            if value.is_null() {
-                company.custom_fields.remove(&id);
-            } else {
-                company.custom_fields.insert(id, value);
-            }
-        }
-    }
-    Ok(())
+    apply_custom_fields(account, &mut company.custom_fields, body, "company")
 }
 
 /// `companies.add` → 201 `{data: {type: company, id}}`.
@@ -520,16 +529,7 @@ fn apply_contact(account: &Account, contact: &mut Contact, body: &Value) -> Resu
     if let Some(Value::Bool(consent)) = body.get("marketing_mails_consent") {
         contact.marketing_mails_consent = *consent;
     }
-    if let Some(values) = custom_field_values(account, body, "contact")? {
-        for (id, value) in values {
-            if value.is_null() {
-                contact.custom_fields.remove(&id);
-            } else {
-                contact.custom_fields.insert(id, value);
-            }
-        }
-    }
-    Ok(())
+    apply_custom_fields(account, &mut contact.custom_fields, body, "contact")
 }
 
 /// `contacts.add` → 201 `{data: {type: contact, id}}`; `last_name` is required.

@@ -1,8 +1,8 @@
 //! Teamleader's companies, or its contacts, indexed the ways a ledger customer is matched to
 //! one of them, and the decision the import takes for each ledger customer.
 
-use crate::Customer;
 use crate::domain::names::normalize_company_name;
+use crate::{Customer, CustomerKind};
 use std::collections::HashMap;
 
 /// Which Teamleader customers a directory holds, and so how they are matched.
@@ -15,6 +15,22 @@ pub(super) enum Holds {
 }
 
 impl Holds {
+    /// The directory of Teamleader customers of `kind`.
+    pub(super) fn of(kind: CustomerKind) -> Self {
+        match kind {
+            CustomerKind::Company => Self::Companies,
+            CustomerKind::Contact => Self::Contacts,
+        }
+    }
+
+    /// The kind of Teamleader customer it holds.
+    pub(super) fn kind(self) -> CustomerKind {
+        match self {
+            Self::Companies => CustomerKind::Company,
+            Self::Contacts => CustomerKind::Contact,
+        }
+    }
+
     /// The key that identifies a customer best: a company's VAT number, a person's e-mail
     /// address (case folded).
     fn key(self, customer: &Customer) -> Option<String> {

@@ -172,12 +172,8 @@ impl CompanyImport<'_> {
                 Holds::Companies => source.find_companies(&CompanyQuery::All, page).await?,
                 Holds::Contacts => source.list_contacts(page).await?,
             };
-            let kind = match holds {
-                Holds::Companies => CustomerKind::Company,
-                Holds::Contacts => CustomerKind::Contact,
-            };
             for customer in listed.customers {
-                if customer.reference.kind == kind {
+                if customer.reference.kind == holds.kind() {
                     directory.add(customer);
                 }
             }
@@ -229,24 +225,7 @@ impl CompanyImport<'_> {
             }
             Decision::Link(index) => {
                 let reference = directory.get(index).reference.clone();
-                let written = match holds {
-                    Holds::Companies => {
-                        let update = CompanyUpdate {
-                            external_id: Some(code.to_owned()),
-                            ..CompanyUpdate::default()
-                        };
-                        run.systems
-                            .source
-                            .update_company(&reference.id, &update)
-                            .await
-                    }
-                    Holds::Contacts => {
-                        run.systems
-                            .source
-                            .set_contact_external_id(&reference.id, code)
-                            .await
-                    }
-                };
+                let written = Self::write_external_id(run, &reference, code).await;
                 if Self::refused(run, &subject, written)?.is_none() {
                     return Ok(());
                 }
@@ -299,17 +278,34 @@ impl CompanyImport<'_> {
                     .record_created_customer(&run.connection.id, &reference)
                     .await?;
                 self.map(run, &reference, listed).await?;
-                let created_in = match reference.kind {
-                    CustomerKind::Company => Holds::Companies,
-                    CustomerKind::Contact => Holds::Contacts,
-                };
-                teamleader.directory(created_in).add(Customer {
-                    reference,
-                    external_id: Some(code.to_owned()),
-                    ..customer.clone()
-                });
+                teamleader
+                    .directory(Holds::of(reference.kind))
+                    .add(Customer {
+                        reference,
+                        external_id: Some(code.to_owned()),
+                        ..customer.clone()
+                    });
                 Ok(())
             }
+        }
+    }
+
+    /// Give an existing Teamleader company or contact the customer number `code`.
+    async fn write_external_id(
+        run: &ImportRun<'_>,
+        reference: &CustomerRef,
+        code: &str,
+    ) -> Result<(), ExternalError> {
+        let source = &run.systems.source;
+        match reference.kind {
+            CustomerKind::Company => {
+                let update = CompanyUpdate {
+                    external_id: Some(code.to_owned()),
+                    ..CompanyUpdate::default()
+                };
+                source.update_company(&reference.id, &update).await
+            }
+            CustomerKind::Contact => source.set_contact_external_id(&reference.id, code).await,
         }
     }
 
