@@ -173,6 +173,18 @@ async fn every_served_endpoint_answers_as_the_spec_says() {
     check("contacts.info", json!({"id": "cont-1"})).await;
     check("contacts.list", json!({"filter": {"ids": ["cont-1"]}})).await;
     check("contacts.list", json!({"includes": "custom_fields"})).await;
+    let added = check(
+        "contacts.add",
+        json!({"first_name": "Jan", "last_name": "Peeters",
+               "emails": [{"type": "primary", "email": "jan@peeters.be"}],
+               "telephones": [{"type": "mobile", "number": "0475 12 34 56"}],
+               "addresses": [{"type": "primary", "address": {"line_1": "Kerkstraat 1", "postal_code": "9000", "city": "Gent", "country": "BE"}}],
+               "language": "nl", "tags": ["Exact Online Import"]}),
+    )
+    .await;
+    let contact = added["data"]["id"].as_str().unwrap().to_owned();
+    check("contacts.update", json!({"id": contact, "first_name": "Johan"})).await;
+    check("contacts.info", json!({"id": contact})).await;
     check("companies.delete", json!({"id": company})).await;
     check("webhooks.unregister", json!({"url": "https://koppel.example/hook", "types": ["invoice.booked", "invoice.paymentRegistered"]})).await;
     check("invoices.delete", json!({"id": new_invoice})).await;

@@ -264,8 +264,8 @@ pub struct ExportFigures {
     pub customers_created: u32,
     /// Customers matched to an existing DEB dimension.
     pub customers_matched: u32,
-    /// Teamleader companies in the generated account.
-    pub companies: usize,
+    /// Teamleader customers (companies and contacts) in the generated account.
+    pub customers: usize,
     /// Handler invocations the run took.
     pub invocations: u32,
     /// Twinfield requests during the export.
@@ -457,7 +457,7 @@ fn export(docs: usize, seed: u64) -> Result<ExportFigures, RunError> {
         seed,
     }
     .account();
-    let companies = account.companies;
+    let customers = account.companies + account.contacts;
     let stack = stack(&sims, account);
     let department = stack
         .departments()
@@ -473,7 +473,7 @@ fn export(docs: usize, seed: u64) -> Result<ExportFigures, RunError> {
         exported: counts.exported,
         customers_created: counts.customers_created,
         customers_matched: counts.customers_matched,
-        companies,
+        customers,
         invocations: exported.invocations,
         twinfield: exported.calls,
         minutes: exported.minutes,
