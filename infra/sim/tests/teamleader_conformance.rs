@@ -183,7 +183,11 @@ async fn every_served_endpoint_answers_as_the_spec_says() {
     )
     .await;
     let contact = added["data"]["id"].as_str().unwrap().to_owned();
-    check("contacts.update", json!({"id": contact, "first_name": "Johan"})).await;
+    check(
+        "contacts.update",
+        json!({"id": contact, "first_name": "Johan"}),
+    )
+    .await;
     check("contacts.info", json!({"id": contact})).await;
     check("companies.delete", json!({"id": company})).await;
     check("webhooks.unregister", json!({"url": "https://koppel.example/hook", "types": ["invoice.booked", "invoice.paymentRegistered"]})).await;
