@@ -180,8 +180,13 @@ async fn a_person_links_a_department_to_exact_syncs_and_turns_on_automatic_sync(
         ),
         ("start_date".into(), "2026-01-01".into()),
         ("import_companies".into(), "on".into()),
+        ("private_without_numbers".into(), "on".into()),
         ("automatic_sync".into(), "on".into()),
     ];
+    assert!(
+        page.contains("name=\"private_without_numbers\""),
+        "the user can say customers without numbers are private persons: {page}"
+    );
     for (rate, code) in &suggested.vat_codes {
         fields.push((format!("vat.{}", rate.as_str()), code.clone()));
     }
@@ -224,6 +229,7 @@ async fn a_person_links_a_department_to_exact_syncs_and_turns_on_automatic_sync(
         .unwrap()
         .unwrap();
     assert_eq!(saved.status, ConnectionStatus::Active);
+    assert!(saved.settings.private_customers_without_numbers);
     assert!(
         !saved.settings.automatic_sync,
         "only after a good manual sync"
@@ -260,6 +266,16 @@ async fn a_person_links_a_department_to_exact_syncs_and_turns_on_automatic_sync(
         .drain(JobKind::CompanyImport, &import, Duration::from_secs(900))
         .await;
     assert_eq!(imported.messages, 1, "the company import was queued once");
+    // Exact's seeded Jan Peeters has no VAT number, KBO number or legal form: on the user's
+    // word, a private person, imported as a contact.
+    let contacts = stack.teamleader_contacts();
+    assert!(
+        contacts
+            .values()
+            .any(|c| c.last_name == "Jan Peeters"
+                && c.tags == vec!["Exact Online Import".to_owned()]),
+        "{contacts:#?}"
+    );
     let (status, page) = browser
         .post(
             &format!("/connections/{}/sync", draft.id.as_str()),

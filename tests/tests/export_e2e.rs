@@ -152,9 +152,8 @@ async fn nightly_export_books_every_booked_document_once_customers_first_and_nev
             .keys()
             .all(|id| division.account(*id).is_some())
     );
-    // Every company billed got its Exact customer number as external id in Teamleader (the
-    // seeds: "the external id column is filled on all your invoices"); contacts are left as
-    // they are.
+    // Every company and contact billed got its Exact customer number as external id in
+    // Teamleader (the seeds: "the external id column is filled on all your invoices").
     let codes: HashSet<String> = per_customer
         .keys()
         .filter_map(|id| division.account(*id))
@@ -174,6 +173,16 @@ async fn nightly_export_books_every_booked_document_once_customers_first_and_nev
             company.name
         );
     }
+    let contacts = stack.teamleader_contacts();
+    let billed_contacts: Vec<_> = customers.iter().filter_map(|id| contacts.get(id)).collect();
+    for contact in &billed_contacts {
+        let external = contact.external_id.as_deref().unwrap_or_default();
+        assert!(
+            codes.contains(external),
+            "contact {} has external id {external:?}, not one of the Exact codes {codes:?}",
+            contact.last_name
+        );
+    }
 
     let reports = stack
         .aws
@@ -191,7 +200,7 @@ async fn nightly_export_books_every_booked_document_once_customers_first_and_nev
     );
     assert_eq!(
         report.export_counts().customer_numbers_written as usize,
-        billed.len()
+        billed.len() + billed_contacts.len()
     );
 
     // A second night exports nothing new and posts nothing twice.

@@ -409,6 +409,8 @@ pub struct Texts {
     pub turn_off_automatic: &'static str,
     /// Label.
     pub import_companies_now: &'static str,
+    /// Settings: customers without any number are private persons (the company import).
+    pub private_without_numbers: &'static str,
     /// Label.
     pub notify_email: &'static str,
     /// Label.
@@ -633,6 +635,7 @@ pub const NL: Texts = Texts {
     turn_on_automatic: "Automatische synchronisatie aanzetten",
     turn_off_automatic: "Automatische synchronisatie uitzetten",
     import_companies_now: "Bedrijven en contacten importeren uit het boekhoudpakket",
+    private_without_numbers: "Klanten zonder btw-nummer, ondernemingsnummer of rechtsvorm in hun naam zijn particulieren: importeer ze als contactpersoon",
     notify_email: "E-mail bij betaalde facturen (optioneel)",
     payment_journal: "Betalingen uit Teamleader boeken in dit financieel dagboek (optioneel)",
     payment_journal_warning: "Opgelet: importeer je ook bankafschriften (CODA) in je boekhouding, dan wordt dezelfde factuur twee keer afgepunt. Kies dit alleen als betalingen niet via bankafschriften binnenkomen.",
@@ -796,6 +799,7 @@ pub const FR: Texts = Texts {
     turn_on_automatic: "Activer la synchronisation automatique",
     turn_off_automatic: "Désactiver la synchronisation automatique",
     import_companies_now: "Importer les entreprises et contacts du logiciel comptable",
+    private_without_numbers: "Les clients sans numéro de TVA, numéro d'entreprise ni forme juridique dans leur nom sont des particuliers : les importer comme contacts",
     notify_email: "E-mail lorsque des factures sont payées (facultatif)",
     payment_journal: "Comptabiliser les paiements de Teamleader dans ce journal financier (facultatif)",
     payment_journal_warning: "Attention : si vous importez aussi des extraits bancaires (CODA) dans votre comptabilité, la même facture sera lettrée deux fois. Ne choisissez ceci que si les paiements n'arrivent pas par extraits bancaires.",
@@ -959,6 +963,7 @@ pub const EN: Texts = Texts {
     turn_on_automatic: "Turn on automatic sync",
     turn_off_automatic: "Turn off automatic sync",
     import_companies_now: "Import companies and contacts from the accounting software",
+    private_without_numbers: "Customers without a VAT number, enterprise number or legal form in their name are private persons: import them as contacts",
     notify_email: "E-mail when invoices were paid (optional)",
     payment_journal: "Book payments registered in Teamleader in this financial journal (optional)",
     payment_journal_warning: "Careful: if bank statements (CODA) are also imported into your ledger, the same invoice will be settled twice. Choose this only when payments do not come in through bank statements.",

@@ -204,6 +204,7 @@ fn form() -> impl Strategy<Value = String> {
             "discount_gl_account",
             "start_date",
             "import_companies",
+            "private_without_numbers",
             "attach_pdf",
             "automatic_sync",
             "notify_email",

@@ -667,6 +667,7 @@ fn settings_from(fields: &Fields) -> ConnectionSettings {
         automatic_sync: field(fields, "automatic_sync") == Some("on"),
         notify_email: owned("notify_email").filter(|e| e.contains('@')),
         payment_journal: owned("payment_journal"),
+        private_customers_without_numbers: field(fields, "private_without_numbers") == Some("on"),
         // Koppel's own: `account::save_settings` keeps the connection's.
         webhook: Default::default(),
     }

@@ -267,6 +267,12 @@ pub fn settings(frame: &Frame<'_>, csrf: &str, form: &SettingsForm<'_>) -> Marku
                         label for="import_companies" { (t.import_companies_now) }
                     }
                 }
+                @if form.ledger_has_customers {
+                    div.check {
+                        input #private_without_numbers type="checkbox" name="private_without_numbers" value="on" checked[settings.private_customers_without_numbers];
+                        label for="private_without_numbers" { (t.private_without_numbers) }
+                    }
+                }
                 div.field {
                     label for="notify_email" { (t.notify_email) }
                     input #notify_email type="email" name="notify_email" value=(settings.notify_email.clone().unwrap_or_default());

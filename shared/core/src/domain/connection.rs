@@ -77,6 +77,12 @@ pub struct ConnectionSettings {
     /// a second time.
     #[serde(default)]
     pub payment_journal: Option<String>,
+    /// The user's word where the ledger cannot tell a private person from a company: the
+    /// company import takes a ledger customer with no VAT number, no enterprise (chamber of
+    /// commerce) number and no legal form in its name for a private person, imported as a
+    /// Teamleader contact. Off: only what the ledger itself says makes a person.
+    #[serde(default)]
+    pub private_customers_without_numbers: bool,
     /// Near-real-time export through Teamleader's webhook (kept by Koppel, never taken
     /// from the settings form: [`crate::account::save_settings`] carries it over).
     #[serde(default)]

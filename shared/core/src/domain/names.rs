@@ -98,6 +98,14 @@ pub fn normalize_company_name(name: &str) -> String {
     words.join(" ")
 }
 
+/// True when the name carries a legal form (BV, N.V., SRL, VZW, GmbH, …) at its start or
+/// end, or is one: the name of an enterprise, never of a private person.
+pub fn has_legal_form(name: &str) -> bool {
+    let words = words(name);
+    !words.is_empty()
+        && (LEGAL_FORMS.contains(&words) || normalize_company_name(name) != words.join(" "))
+}
+
 /// True when two company names are the same after [`normalize_company_name`] (and not empty).
 pub fn same_company_name(a: &str, b: &str) -> bool {
     let a = normalize_company_name(a);
@@ -270,6 +278,22 @@ mod tests {
         assert_eq!(normalize_company_name("Visa Nv"), "visa");
         assert_eq!(normalize_company_name("Kasa"), "kasa");
         assert_eq!(normalize_company_name("Agnv"), "agnv");
+    }
+
+    #[test]
+    fn a_legal_form_tells_an_enterprise_from_a_person() {
+        for name in [
+            "Nieuwe Klant Eén BV",
+            "B.V.B.A. De Smet",
+            "Dupont & Fils S.A.",
+            "SRL",
+            "Eenmanszaak Peeters",
+        ] {
+            assert!(has_legal_form(name), "{name}");
+        }
+        for name in ["Jan Peeters", "Marie Dubois", "Visa", "Agnv", "", " - "] {
+            assert!(!has_legal_form(name), "{name}");
+        }
     }
 
     #[test]

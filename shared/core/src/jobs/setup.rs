@@ -68,6 +68,8 @@ pub fn suggest_settings(
         automatic_sync: true,
         notify_email: None,
         payment_journal: None,
+        // Only the user knows their customers: the ledger's word until they say otherwise.
+        private_customers_without_numbers: false,
         webhook: Default::default(),
     }
 }

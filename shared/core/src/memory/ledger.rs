@@ -473,6 +473,7 @@ impl LedgerCustomers for InMemoryLedger {
                     ..customer.clone()
                 },
                 phone: state.phones.get(code).cloned(),
+                registration_number: customer.enterprise_number.clone(),
                 person: (customer.reference.kind == CustomerKind::Contact).then(|| PersonName {
                     first_name: None,
                     last_name: customer.name.clone(),

@@ -295,6 +295,9 @@ pub struct LedgerCustomer {
     pub customer: Customer,
     /// Phone number, where the ledger keeps one.
     pub phone: Option<String>,
+    /// Its enterprise or chamber of commerce number (KBO/BCE, KvK), where the ledger keeps
+    /// one: enterprises have one, private persons never.
+    pub registration_number: Option<String>,
     /// Set when the ledger says this customer is a private person (imported as a Teamleader
     /// contact, not a company); each ledger's module documents how it tells.
     pub person: Option<PersonName>,
@@ -307,6 +310,7 @@ impl LedgerCustomer {
             id,
             customer,
             phone: None,
+            registration_number: None,
             person: None,
         }
     }

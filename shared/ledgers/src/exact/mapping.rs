@@ -183,9 +183,9 @@ pub fn customer_from_account(account: wire::Account) -> LedgerCustomer {
         .and_then(normalise_vat)
         .map(VatNumber);
     let name = non_empty(account.name).unwrap_or_default();
-    let is_person = non_empty(account.bsn).is_some()
-        && vat_number.is_none()
-        && non_empty(account.chamber_of_commerce).is_none();
+    let registration_number = non_empty(account.chamber_of_commerce);
+    let is_person =
+        non_empty(account.bsn).is_some() && vat_number.is_none() && registration_number.is_none();
     let person = (is_person && !name.is_empty()).then(|| PersonName {
         first_name: None,
         last_name: name.clone(),
@@ -204,6 +204,7 @@ pub fn customer_from_account(account: wire::Account) -> LedgerCustomer {
         id: LedgerCustomerId::new(account.id),
         customer,
         phone: non_empty(account.phone),
+        registration_number,
         person,
     }
 }

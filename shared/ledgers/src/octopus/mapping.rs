@@ -424,6 +424,7 @@ pub fn customer_from_relation(relation: &wire::Relation) -> LedgerCustomer {
             ..customer
         },
         phone: non_empty(&relation.telephone),
+        registration_number: None,
         person,
     }
 }

@@ -3,9 +3,11 @@
 //! on the shared lifecycle, on request.
 //!
 //! Per ledger customer (page by page, [`crate::LedgerCustomers::list_customers`]), among
-//! Teamleader's companies, or its contacts when the ledger says the customer is a private
-//! person ([`crate::LedgerCustomer::person`]) — and among the other kind when none of its
-//! own matches (a sole trader kept as a contact, a private customer kept as a company):
+//! Teamleader's companies, or its contacts when the customer is a private person — the
+//! ledger says so ([`crate::LedgerCustomer::person`]), or the user said customers without
+//! any number are ([`crate::ConnectionSettings::private_customers_without_numbers`]) — and
+//! among the other kind when none of its own matches (a sole trader kept as a contact, a
+//! private customer kept as a company):
 //! 1. one already carries its customer number as external id → nothing to do (running the
 //!    import twice changes nothing);
 //! 2. exactly one company has its VAT number (one contact its e-mail address), or else
@@ -22,10 +24,11 @@
 //! `companies.add` / `contacts.add` never gives a second one (the add is sent once).
 
 use super::lifecycle::{ConnectionJob, JobError, RunContext, SourceAndLedger, Stop};
+use crate::domain::names::has_legal_form;
 use crate::{
     CompanyQuery, CompanyUpdate, Connection, Customer, CustomerKind, CustomerMappingStore,
     CustomerRef, Disposition, ExternalError, ImportCounts, IssueOutcome, IssueSubject,
-    LedgerCustomer, NewCompany, NewContact,
+    LedgerCustomer, NewCompany, NewContact, PersonName,
 };
 use async_trait::async_trait;
 use directory::{Decision, Directory, Holds};
@@ -82,8 +85,13 @@ impl Teamleader {
     /// own kind first; when none of them matches, among the other kind (Teamleader may keep
     /// a sole trader as a contact, or a private customer as a company: linking it there
     /// creates no duplicate).
-    fn decide(&mut self, code: &str, listed: &LedgerCustomer) -> (Holds, Decision) {
-        let (own, other) = match listed.person {
+    fn decide(
+        &mut self,
+        code: &str,
+        listed: &LedgerCustomer,
+        person: Option<&PersonName>,
+    ) -> (Holds, Decision) {
+        let (own, other) = match person {
             Some(_) => (Holds::Contacts, Holds::Companies),
             None => (Holds::Companies, Holds::Contacts),
         };
@@ -191,7 +199,8 @@ impl CompanyImport<'_> {
         listed: &LedgerCustomer,
     ) -> Result<(), Stop> {
         let customer = &listed.customer;
-        let subject = match listed.person {
+        let person = Self::person(run, listed);
+        let subject = match person {
             Some(_) => IssueSubject::Contact {
                 id: customer.external_id.clone(),
                 name: customer.name.clone(),
@@ -215,7 +224,7 @@ impl CompanyImport<'_> {
             );
             return Ok(());
         };
-        let (holds, decision) = teamleader.decide(code, listed);
+        let (holds, decision) = teamleader.decide(code, listed, person.as_ref());
         let directory = teamleader.directory(holds);
         match decision {
             Decision::AlreadyLinked(index) => {
@@ -266,7 +275,8 @@ impl CompanyImport<'_> {
                 Ok(())
             }
             Decision::Create => {
-                let created = self.create(run, &teamleader.tag, code, listed).await;
+                let created =
+                    Self::create(run, &teamleader.tag, code, listed, person.as_ref()).await;
                 let Some(reference) = Self::refused(run, &subject, created)? else {
                     return Ok(());
                 };
@@ -309,18 +319,41 @@ impl CompanyImport<'_> {
         }
     }
 
+    /// The ledger customer's name as a private person, or `None` for a company: what the
+    /// ledger says, or else, when the user said so for this connection, a customer without
+    /// VAT number, registration number or legal form in its name.
+    fn person(run: &ImportRun<'_>, listed: &LedgerCustomer) -> Option<PersonName> {
+        let customer = &listed.customer;
+        let name = customer.name.trim();
+        match &listed.person {
+            Some(person) => Some(person.clone()),
+            None if run.connection.settings.private_customers_without_numbers
+                && customer.vat_number.is_none()
+                && listed.registration_number.is_none()
+                && !name.is_empty()
+                && !has_legal_form(name) =>
+            {
+                Some(PersonName {
+                    first_name: None,
+                    last_name: name.to_owned(),
+                })
+            }
+            None => None,
+        }
+    }
+
     /// Create the ledger customer in Teamleader: a contact for a private person, else a
     /// company; tagged, with its customer number as external id.
     async fn create(
-        &self,
         run: &ImportRun<'_>,
         tag: &str,
         code: &str,
         listed: &LedgerCustomer,
+        person: Option<&PersonName>,
     ) -> Result<CustomerRef, ExternalError> {
         let customer = &listed.customer;
         let source = &run.systems.source;
-        match &listed.person {
+        match person {
             Some(name) => {
                 let new = NewContact {
                     name: name.clone(),

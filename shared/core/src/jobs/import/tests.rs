@@ -453,6 +453,61 @@ async fn a_customer_teamleader_keeps_as_the_other_kind_is_linked_there_not_dupli
     assert_eq!(counts(&again).already_linked, 3, "{again:#?}");
 }
 
+#[tokio::test]
+async fn on_the_users_word_customers_without_any_number_or_legal_form_become_contacts() {
+    let world = World::new(InMemoryLedger::new(LedgerKind::Octopus, reference()));
+    let mut told = connection();
+    told.settings.private_customers_without_numbers = true;
+    world.connect(told).await;
+    world
+        .ledger
+        .add_customer("8001", ledger_customer("Jan Peeters", None));
+    world
+        .ledger
+        .add_customer("8002", ledger_customer("Bakkerij Janssens BV", None));
+    world.ledger.add_customer(
+        "8003",
+        ledger_customer("Atelier Nord", Some("BE0776091951")),
+    );
+    world.ledger.add_customer(
+        "8004",
+        Customer {
+            enterprise_number: Some("0403170701".to_owned()),
+            ..ledger_customer("Garage Claes", None)
+        },
+    );
+    let (_, report) = import(&world, "import-1", None).await;
+    let c = counts(&report);
+    assert_eq!((c.contacts_created, c.created), (1, 3), "{report:#?}");
+    let contacts = world.source.contacts();
+    assert_eq!(contacts.len(), 1);
+    assert_eq!(
+        (
+            contacts[0].name.as_str(),
+            contacts[0].external_id.as_deref()
+        ),
+        ("Jan Peeters", Some("8001"))
+    );
+    assert!(
+        report
+            .issues
+            .iter()
+            .all(|i| !matches!(i.subject, IssueSubject::Company { .. })),
+        "{report:#?}"
+    );
+}
+
+#[tokio::test]
+async fn without_the_users_word_a_customer_without_numbers_stays_a_company() {
+    let world = world().await;
+    world
+        .ledger
+        .add_customer("8101", ledger_customer("Jan Peeters", None));
+    let (_, report) = import(&world, "import-1", None).await;
+    let c = counts(&report);
+    assert_eq!((c.contacts_created, c.created), (0, 1), "{report:#?}");
+}
+
 #[test]
 fn the_import_tag_follows_the_account_language() {
     assert_eq!(
