@@ -27,6 +27,7 @@ use koppel_core::{
     RunReport, Store, Vault,
 };
 use koppel_runtime::JobHandler;
+use koppel_sim::app_secret::{SimulatorUrls, app_secret};
 use koppel_sim::{clearfacts, exact, octopus, teamleader, twinfield};
 use merge_file::{Merge, MergeFileFunction};
 use payment_poll::{PaymentPollFunction, Poll};
@@ -296,31 +297,11 @@ impl Stack {
         let outside = OutsideUrls::from_env();
         let app = AppSecret::from_json(
             "stack/app",
-            &serde_json::json!({
-                "teamleader": {
-                    "client_id": teamleader::DEFAULT_CLIENT_ID,
-                    "client_secret": teamleader::DEFAULT_CLIENT_SECRET,
-                },
-                "exact": {
-                    "client_id": exact::DEFAULT_CLIENT_ID,
-                    "client_secret": exact::DEFAULT_CLIENT_SECRET,
-                    "base_url": outside.exact.clone().unwrap_or_else(|| ex.base_url.clone()),
-                },
-                "octopus": {
-                    "software_house_uuid": octopus::DEFAULT_SOFTWARE_HOUSE_UUID,
-                    "base_url": oc.api_url(),
-                },
-                "twinfield": {
-                    "client_id": twinfield::DEFAULT_CLIENT_ID,
-                    "client_secret": twinfield::DEFAULT_CLIENT_SECRET,
-                    "login_url": tw.base_url,
-                },
-                "clearfacts": {
-                    "client_id": clearfacts::DEFAULT_CLIENT_ID,
-                    "client_secret": clearfacts::DEFAULT_CLIENT_SECRET,
-                    "login_url": cf.base_url,
-                    "api_url": cf.base_url,
-                },
+            &app_secret(&SimulatorUrls {
+                exact: Some(outside.exact.clone().unwrap_or_else(|| ex.base_url.clone())),
+                octopus: Some(oc.api_url()),
+                twinfield: Some(tw.base_url.clone()),
+                clearfacts: Some(cf.base_url.clone()),
             }),
         )
         .expect("the stack's app secret is valid");

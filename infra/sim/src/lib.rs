@@ -5,6 +5,7 @@
 //! official Teamleader OpenAPI spec into validators, so tests can check both the simulator's
 //! responses and the client's requests against it.
 
+pub mod app_secret;
 pub mod clearfacts;
 pub mod common;
 pub mod exact;

@@ -17,6 +17,7 @@
 //! stderr. Stops on Ctrl-C / SIGTERM.
 
 use koppel_core::{Clock, ScaledClock, SystemClock};
+use koppel_sim::app_secret::{SimulatorUrls, app_secret};
 use koppel_sim::{clearfacts, exact, octopus, teamleader, twinfield};
 use std::sync::Arc;
 
@@ -196,32 +197,12 @@ async fn main() -> std::process::ExitCode {
         "octopus": octopus.api_url(),
         "twinfield": twinfield.base_url,
         "clearfacts": clearfacts.base_url,
-        "app_secret": {
-            "teamleader": {
-                "client_id": teamleader::DEFAULT_CLIENT_ID,
-                "client_secret": teamleader::DEFAULT_CLIENT_SECRET,
-            },
-            "exact": {
-                "client_id": exact::DEFAULT_CLIENT_ID,
-                "client_secret": exact::DEFAULT_CLIENT_SECRET,
-                "base_url": exact.base_url,
-            },
-            "octopus": {
-                "software_house_uuid": octopus::DEFAULT_SOFTWARE_HOUSE_UUID,
-                "base_url": octopus.api_url(),
-            },
-            "twinfield": {
-                "client_id": twinfield::DEFAULT_CLIENT_ID,
-                "client_secret": twinfield::DEFAULT_CLIENT_SECRET,
-                "login_url": twinfield.base_url,
-            },
-            "clearfacts": {
-                "client_id": clearfacts::DEFAULT_CLIENT_ID,
-                "client_secret": clearfacts::DEFAULT_CLIENT_SECRET,
-                "login_url": clearfacts.base_url,
-                "api_url": clearfacts.base_url,
-            },
-        },
+        "app_secret": app_secret(&SimulatorUrls {
+            exact: Some(exact.base_url.clone()),
+            octopus: Some(octopus.api_url()),
+            twinfield: Some(twinfield.base_url.clone()),
+            clearfacts: Some(clearfacts.base_url.clone()),
+        }),
         "octopus_login": {
             "user": octopus::DEMO_USER,
             "password": octopus::DEMO_PASSWORD,

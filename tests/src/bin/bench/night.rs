@@ -57,6 +57,7 @@ use koppel_core::{
     Secret, Vault, VaultError,
 };
 use koppel_e2e::store_hook::{HookedStore, StoreHook};
+use koppel_sim::app_secret::{SimulatorUrls, app_secret};
 use koppel_sim::{exact, teamleader};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -549,16 +550,9 @@ impl Night {
         });
         let app = AppSecret::from_json(
             "night/app",
-            &serde_json::json!({
-                "teamleader": {
-                    "client_id": teamleader::DEFAULT_CLIENT_ID,
-                    "client_secret": teamleader::DEFAULT_CLIENT_SECRET,
-                },
-                "exact": {
-                    "client_id": exact::DEFAULT_CLIENT_ID,
-                    "client_secret": exact::DEFAULT_CLIENT_SECRET,
-                    "base_url": ex_relay,
-                },
+            &app_secret(&SimulatorUrls {
+                exact: Some(ex_relay.clone()),
+                ..SimulatorUrls::default()
             }),
         )
         .map_err(|e| RunError::Export(format!("app secret: {e}")))?;
